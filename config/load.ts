@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { AndonError, type ErrorCode } from '../gateway/errors.ts';
+import { configSchema, type AndonConfig } from './schema.ts';
+
+/** One thing wrong with a config: where, which code, and what to do. */
+export interface ConfigProblem {
+  path: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/** Thrown by `loadConfig`; carries every problem found, not only the first. */
+export class ConfigError extends AndonError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    const first = problems[0] as ConfigProblem;
+    super(first.code, problems.map((p) => `${p.path || '(root)'}: ${p.code}: ${p.message}`).join('\n'), { path: first.path });
+    this.problems = problems;
+  }
+}
+
+/** `rules[2].when.for` from zod's `['rules', 2, 'when', 'for']`. */
+export const formatPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every string value (never in keys or structure). */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      problems.push({ path: formatPath(path), code: 'ANDON_CONFIG_ENV', message: `environment variable ${name} is not set (write \${${name}:-default} for a default)` });
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, i], problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems)]));
+  }
+  return value;
+}
+
+function codeOf(i: z.core.$ZodIssue): ErrorCode {
+  const custom = (i as { params?: { code?: string } }).params?.code;
+  if (custom) return custom as ErrorCode;
+  if (i.code === 'unrecognized_keys') return 'ANDON_CONFIG_UNKNOWN_KEY';
+  if (i.code === 'invalid_type' && !('input' in i)) return 'ANDON_CONFIG_MISSING';
+  return 'ANDON_CONFIG_INVALID_VALUE';
+}
+
+function toProblems(error: z.ZodError): ConfigProblem[] {
+  return error.issues.flatMap((i): ConfigProblem[] => {
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({ path: formatPath([...i.path, k]), code: 'ANDON_CONFIG_UNKNOWN_KEY', message: `unknown key "${k}"` }));
+    }
+    const code = codeOf(i);
+    const message = code === 'ANDON_CONFIG_MISSING' ? 'is required' : i.message;
+    return [{ path: formatPath(i.path), code, message }];
+  });
+}
+
+/** Validates an already-parsed config object; returns the typed config with defaults, or every problem. */
+export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): { config?: AndonConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const data = interpolate(raw, env, [], problems);
+  const result = configSchema.safeParse(data, { reportInput: true });
+  if (!result.success) problems.push(...toProblems(result.error));
+  if (problems.length > 0) return { problems };
+  return { config: result.data as AndonConfig, problems };
+}
+
+/** Parses YAML text into a validated config; throws ConfigError with every problem. */
+export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): AndonConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', code: 'ANDON_CONFIG_YAML', message: e.message.split('\n')[0] ?? e.message })));
+  }
+  const { config, problems } = validateConfig(doc.toJS(), env);
+  if (!config) throw new ConfigError(problems);
+  return config;
+}
+
+/** Reads and validates a config file. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): AndonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ path: '', code: 'ANDON_CONFIG_FILE', message: `cannot read ${file}: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, env);
+}

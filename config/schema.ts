@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import { sourceSchema } from '../connectors/schemas.ts';
+import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
+
+/**
+ * The config schema (design §3). One schema yields the types (`AndonConfig`),
+ * the validation with paths and ANDON_CONFIG_* codes, and the defaults.
+ */
+
+const isTimezone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const gatewaySchema = z.strictObject({
+  id: id(),
+  timezone: z
+    .string()
+    .default('UTC')
+    .superRefine((tz, ctx) => {
+      if (!isTimezone(tz)) issue(ctx, 'ANDON_CONFIG_INVALID_TIMEZONE', `"${tz}" is not an IANA timezone such as Asia/Shanghai or Europe/Berlin`);
+    }),
+  dataDir: z.string().default('./data'),
+  http: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080), bodyLimit: z.number().int().positive().default(1_048_576) })
+    .default({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 }),
+  auth: z
+    .strictObject({
+      anonymousRead: z.boolean().default(true),
+      tokens: z.array(z.strictObject({ name: id(), role: z.enum(['operator', 'ingest', 'admin']), token: z.string().min(16, 'tokens need at least 16 characters') })).default([]),
+    })
+    .default({ anonymousRead: true, tokens: [] }),
+});
+
+const assetSchema = z.strictObject({
+  area: z.string().min(1),
+  line: z.string().optional(),
+  criticality: z.string().optional(),
+  tags: z.array(tagPattern()).default([]),
+});
+
+/** What a rule watches. Exactly one detector: equals, above, below, unchangedFor or silentFor. */
+const whenSchema = z
+  .strictObject({
+    tag: tagPattern().optional(),
+    source: tagPattern().optional(),
+    equals: scalar.optional(),
+    above: z.number().optional(),
+    below: z.number().optional(),
+    for: duration().optional(),
+    clearAbove: z.number().optional(),
+    clearBelow: z.number().optional(),
+    unchangedFor: duration().optional(),
+    silentFor: duration().optional(),
+  })
+  .superRefine((w, ctx) => {
+    const detectors = (['equals', 'above', 'below', 'unchangedFor', 'silentFor'] as const).filter((k) => w[k] !== undefined);
+    if (detectors.length !== 1) {
+      issue(ctx, 'ANDON_CONFIG_INVALID_RULE', `a rule needs exactly one of equals, above, below, unchangedFor, silentFor (found ${detectors.join(', ') || 'none'})`);
+      return;
+    }
+    const kind = detectors[0];
+    if (kind === 'silentFor') {
+      if (w.source === undefined) issue(ctx, 'ANDON_CONFIG_INVALID_RULE', 'silentFor watches a source: add source: "<id or pattern>"', ['source']);
+      if (w.tag !== undefined) issue(ctx, 'ANDON_CONFIG_INVALID_RULE', 'silentFor watches whole sources, not tags', ['tag']);
+    } else if (w.tag === undefined) {
+      issue(ctx, 'ANDON_CONFIG_MISSING', `${kind} needs tag: "<pattern>"`, ['tag']);
+    }
+    if (w.for !== undefined && kind !== 'above' && kind !== 'below' && kind !== 'equals') issue(ctx, 'ANDON_CONFIG_INVALID_RULE', `for (on-delay) applies to equals, above and below, not ${kind}`, ['for']);
+    if (w.clearBelow !== undefined) {
+      if (kind !== 'above') issue(ctx, 'ANDON_CONFIG_INVALID_RULE', 'clearBelow is the deadband of above', ['clearBelow']);
+      else if (w.clearBelow > (w.above as number)) issue(ctx, 'ANDON_CONFIG_INVALID_RULE', `clearBelow (${w.clearBelow}) must not exceed above (${w.above})`, ['clearBelow']);
+    }
+    if (w.clearAbove !== undefined) {
+      if (kind !== 'below') issue(ctx, 'ANDON_CONFIG_INVALID_RULE', 'clearAbove is the deadband of below', ['clearAbove']);
+      else if (w.clearAbove < (w.below as number)) issue(ctx, 'ANDON_CONFIG_INVALID_RULE', `clearAbove (${w.clearAbove}) must not be under below (${w.below})`, ['clearAbove']);
+    }
+  });
+
+const ruleSchema = z.strictObject({
+  id: id(),
+  when: whenSchema,
+  fault: id(),
+  category: z.string().min(1).default('general'),
+  priority: priority,
+  title: z.string().optional(),
+  notify: z.array(z.string()).default([]),
+});
+
+const windowSchema = z.strictObject({ count: z.number().int().min(2), within: duration() });
+const correlationSchema = z.strictObject({
+  chatter: windowSchema.default({ count: 5, within: 60_000 }),
+  flood: windowSchema.extend({ per: z.enum(['area']).default('area') }).default({ count: 10, within: 600_000, per: 'area' }),
+  recurrence: windowSchema.default({ count: 3, within: 14 * 86_400_000 }),
+  causes: z.array(z.strictObject({ effect: id(), cause: id(), within: duration() })).default([]),
+  discoverCauses: z.strictObject({ within: duration(), minSupport: z.number().int().min(2).default(3) }).optional(),
+});
+
+const slaSchema = z.strictObject({ respondWithin: duration(), resolveWithin: duration() });
+const DEFAULT_SLA = {
+  P0: { respondWithin: 900_000, resolveWithin: 4 * 3_600_000 },
+  P1: { respondWithin: 1_800_000, resolveWithin: 8 * 3_600_000 },
+  P2: { respondWithin: 4 * 3_600_000, resolveWithin: 3 * 86_400_000 },
+  P3: { respondWithin: 86_400_000, resolveWithin: 14 * 86_400_000 },
+};
+const prioritiesSchema = z.strictObject({
+  P0: slaSchema.default(DEFAULT_SLA.P0),
+  P1: slaSchema.default(DEFAULT_SLA.P1),
+  P2: slaSchema.default(DEFAULT_SLA.P2),
+  P3: slaSchema.default(DEFAULT_SLA.P3),
+  raiseFor: z.strictObject({ criticality: z.record(z.string(), priority).default({}) }).default({ criticality: {} }),
+});
+
+const routeSchema = z.strictObject({
+  match: z
+    .strictObject({ area: z.string().optional(), line: z.string().optional(), asset: z.string().optional(), fault: z.string().optional(), category: z.string().optional(), priority: priority.optional() })
+    .default({}),
+  assign: z.string().min(1),
+  notify: z.array(z.string()).default([]),
+});
+
+const escalationSchema = z.strictObject({
+  after: z.union([z.enum(['respondBy', 'resolveBy']), duration()]),
+  unless: z.enum(['acknowledged', 'resolved']),
+  level: z.number().int().min(1),
+  notify: z.array(z.string()).default([]),
+});
+
+const notifySchema = z.strictObject({
+  type: z.literal('webhook'),
+  format: z.enum(['json', 'wecom', 'dingtalk', 'slack', 'teams']).default('json'),
+  url: z.url(),
+});
+
+const actionSchema = z.strictObject({
+  on: z.strictObject({ priority: priority.optional(), state: z.string().optional(), area: z.string().optional(), asset: z.string().optional(), fault: z.string().optional() }),
+  write: z.strictObject({
+    source: z.string(),
+    nodeId: z.string().optional(),
+    table: z.enum(['holding', 'coil']).optional(),
+    address: z.number().int().min(0).optional(),
+    topic: z.string().optional(),
+    value: scalar,
+  }),
+});
+
+const forwardSchema = z.strictObject({
+  type: z.enum(['http', 'rt']),
+  url: z.url(),
+  token: z.string().optional(),
+  queue: z.string().optional(),
+  timeout: duration().default(10_000),
+  concurrency: z.number().int().min(1).max(64).default(4),
+});
+
+const configObject = z
+  .strictObject({
+    gateway: gatewaySchema,
+    sources: z.array(sourceSchema).default([]),
+    assets: z.record(z.string(), assetSchema).default({}),
+    rules: z.array(ruleSchema).default([]),
+    correlation: correlationSchema.default({
+      chatter: { count: 5, within: 60_000 },
+      flood: { count: 10, within: 600_000, per: 'area' },
+      recurrence: { count: 3, within: 14 * 86_400_000 },
+      causes: [],
+    }),
+    priorities: prioritiesSchema.default({ ...DEFAULT_SLA, raiseFor: { criticality: {} } }),
+    routing: z.array(routeSchema).default([]),
+    escalation: z.array(escalationSchema).default([]),
+    notify: z.record(z.string(), notifySchema).default({}),
+    shelving: z.strictObject({ maxDuration: duration().default(8 * 3_600_000) }).default({ maxDuration: 8 * 3_600_000 }),
+    actions: z.array(actionSchema).default([]),
+    forward: forwardSchema.optional(),
+  });
+
+export const configSchema = configObject.superRefine(checkReferences);
+
+/** Cross-references the field schemas cannot see: ids unique, channels and sources defined. */
+function checkReferences(cfg: z.output<typeof configObject>, ctx: z.RefinementCtx): void {
+  const dup = (list: { id: string }[], where: string) => {
+    const seen = new Set<string>();
+    list.forEach((x, i) => {
+      if (seen.has(x.id)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `${where} id "${x.id}" is used twice`, [where, i, 'id']);
+      seen.add(x.id);
+    });
+  };
+  dup(cfg.sources, 'sources');
+  dup(cfg.rules, 'rules');
+  const channel = (name: string, path: (string | number)[]) => {
+    if (!(name in cfg.notify)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `notify channel "${name}" is not defined under notify:`, path);
+  };
+  cfg.rules.forEach((r, i) => r.notify.forEach((n, j) => channel(n, ['rules', i, 'notify', j])));
+  cfg.routing.forEach((r, i) => r.notify.forEach((n, j) => channel(n, ['routing', i, 'notify', j])));
+  cfg.escalation.forEach((e, i) => e.notify.forEach((n, j) => channel(n, ['escalation', i, 'notify', j])));
+  const sources = new Set(cfg.sources.map((s) => s.id));
+  cfg.actions.forEach((a, i) => {
+    if (!sources.has(a.write.source)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `action writes to source "${a.write.source}", which is not defined under sources:`, ['actions', i, 'write', 'source']);
+  });
+  const faults = new Set([...cfg.rules.map((r) => r.fault), 'alarm-flood']);
+  cfg.correlation.causes.forEach((c, i) => {
+    for (const k of ['effect', 'cause'] as const) {
+      if (!faults.has(c[k])) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `correlation cause ${k} "${c[k]}" is no rule's fault`, ['correlation', 'causes', i, k]);
+    }
+  });
+  for (const [name, asset] of Object.entries(cfg.assets)) {
+    if (asset.criticality === undefined) continue;
+    if (!/^[A-Za-z0-9._-]+$/.test(asset.criticality)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'criticality is a word like line-stopping', ['assets', name, 'criticality']);
+  }
+}
+
+export type AndonConfig = z.output<typeof configSchema>;
+export type RuleConfig = AndonConfig['rules'][number];
+export type AssetConfig = AndonConfig['assets'][string];
+export type EscalationConfig = AndonConfig['escalation'][number];

@@ -1,0 +1,63 @@
+import type { Knex } from 'knex';
+
+/**
+ * Schema migrations, in code so the gateway ships as one unit. Append new
+ * entries; never edit one that has shipped.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '0001_tickets': {
+    async up(knex) {
+      await knex.schema.createTable('tickets', (t) => {
+        t.string('id').primary();
+        t.string('key').notNullable();
+        t.string('state').notNullable();
+        t.integer('version').notNullable();
+        t.string('priority').notNullable();
+        t.string('area').nullable();
+        t.string('asset').nullable();
+        t.string('fault').notNullable();
+        t.bigInteger('opened_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+        t.text('doc').notNullable();
+        t.index(['fault', 'state']);
+        t.index(['state', 'priority']);
+      });
+      // At most one live (not closed, not merged) ticket per key, whatever the writer.
+      await knex.raw("CREATE UNIQUE INDEX tickets_one_live_per_key ON tickets(key) WHERE state NOT IN ('closed', 'merged')");
+      await knex.schema.createTable('ticket_events', (t) => {
+        t.increments('seq');
+        t.string('ticket_id').notNullable().references('tickets.id');
+        t.integer('version').notNullable();
+        t.bigInteger('at').notNullable();
+        t.string('action').notNullable();
+        t.string('by').notNullable();
+        t.text('data').nullable();
+        t.index(['ticket_id', 'seq']);
+        t.index(['at']);
+      });
+      await knex.schema.createTable('outbox', (t) => {
+        t.increments('seq');
+        t.string('ticket_id').notNullable().references('tickets.id');
+        t.integer('version').notNullable();
+        t.bigInteger('created_at').notNullable();
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.bigInteger('next_attempt_at').nullable();
+        t.bigInteger('parked_at').nullable();
+        t.text('last_error').nullable();
+        t.index(['ticket_id', 'version']);
+        t.index(['parked_at', 'seq']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('outbox');
+      await knex.schema.dropTable('ticket_events');
+      await knex.schema.dropTable('tickets');
+    },
+  },
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name] as Knex.Migration,
+};

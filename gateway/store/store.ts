@@ -1,0 +1,233 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import knexFactory, { type Knex } from 'knex';
+import { AndonError } from '../errors.ts';
+import { iso, type HistoryEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
+import { migrationSource } from './migrations.ts';
+
+type Db = BetterSqlite3.Database;
+type Row = Record<string, unknown>;
+
+export interface TicketFilter {
+  state?: TicketState | TicketState[];
+  priority?: string;
+  area?: string;
+  asset?: string;
+  fault?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** A raise recorded in history: what recurrence and cause discovery learn from after a restart. */
+export interface RaiseRecord {
+  key: string;
+  asset: string | null;
+  area: string | null;
+  fault: string;
+  at: number;
+}
+
+/** The writes allowed inside one store transaction. */
+export interface StoreTx {
+  liveByKey(key: string): TicketDoc | undefined;
+  byId(id: string): TicketDoc | undefined;
+  /** Writes the ticket (new when `doc.version === 1`), its history event and its outbox row. */
+  save(doc: TicketDoc, event: HistoryEvent): void;
+  similar(fault: string, asset: string | null, limit: number): TicketDoc[];
+}
+
+/**
+ * The ticket store: the only code that runs SQL against the ticket tables.
+ * Knex builds the schema (migrations) and the statements; better-sqlite3 runs
+ * them synchronously so a ticket change, its history event and its outbox row
+ * commit together in one `BEGIN IMMEDIATE` transaction.
+ */
+export class TicketStore {
+  private readonly stmts: ReturnType<TicketStore['prepare']>;
+
+  private constructor(
+    private readonly knex: Knex,
+    private readonly db: Db,
+    readonly file: string,
+  ) {
+    this.stmts = this.prepare();
+  }
+
+  /** Opens (and migrates) the store. `:memory:` gives a private in-memory store. */
+  static async open(file: string): Promise<TicketStore> {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: Db, done: (err: Error | null, conn: Db) => void) => {
+          try {
+            if (file !== ':memory:') conn.pragma('journal_mode = WAL');
+            conn.pragma('synchronous = FULL');
+            conn.pragma('busy_timeout = 10000');
+            conn.pragma('foreign_keys = ON');
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    });
+    try {
+      await knex.migrate.latest({ migrationSource });
+      // Keep the pool's only connection: every statement from now on runs on it, synchronously.
+      const db = (await knex.client.acquireConnection()) as Db;
+      return new TicketStore(knex, db, file);
+    } catch (err) {
+      await knex.destroy().catch(() => undefined);
+      throw new AndonError('ANDON_STORE_UNAVAILABLE', `cannot open the ticket store at ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private prepare() {
+    const k = this.knex;
+    const c = (b: Knex.QueryBuilder) => compile(this.db, b);
+    const live = ['closed', 'merged'];
+    return {
+      insertTicket: c(k('tickets').insert({ id: $(0), key: $(1), state: $(2), version: $(3), priority: $(4), area: $(5), asset: $(6), fault: $(7), opened_at: $(8), updated_at: $(9), doc: $(10) })),
+      updateTicket: c(k('tickets').update({ state: $(0), version: $(1), priority: $(2), updated_at: $(3), doc: $(4) }).where({ id: $(5), version: $(6) })),
+      insertEvent: c(k('ticket_events').insert({ ticket_id: $(0), version: $(1), at: $(2), action: $(3), by: $(4), data: $(5) })),
+      insertOutbox: c(k('outbox').insert({ ticket_id: $(0), version: $(1), created_at: $(2) })),
+      liveByKey: c(k('tickets').select('doc').where({ key: $(0) }).whereNotIn('state', live).limit(1)),
+      byId: c(k('tickets').select('doc').where({ id: $(0) })),
+      events: c(k('ticket_events').select('at', 'action', 'by', 'data').where({ ticket_id: $(0) }).orderBy('seq')),
+      similar: c(
+        k('tickets')
+          .select('doc')
+          .where({ fault: $(0) })
+          .whereIn('state', ['resolved', 'closed'])
+          .orderByRaw('(asset IS ?) DESC, updated_at DESC', [$(1)])
+          .limit(5),
+      ),
+      raisesSince: c(
+        k('ticket_events as e')
+          .join('tickets as t', 't.id', 'e.ticket_id')
+          .select('t.key', 't.asset', 't.area', 't.fault', 'e.at')
+          .whereIn('e.action', ['opened', 'occurrence'])
+          .where('e.at', '>=', $(0))
+          .whereNot('t.fault', 'alarm-flood')
+          .orderBy('e.at'),
+      ),
+      liveTickets: c(k('tickets').select('doc').whereNotIn('state', live).orderBy('opened_at')),
+      outboxPending: c(k('outbox').count({ n: '*' }).whereNull('parked_at')),
+    };
+  }
+
+  /** Runs `fn` in one immediate (write-locked) transaction; all or nothing. */
+  transaction<T>(fn: (tx: StoreTx) => T): T {
+    const s = this.stmts;
+    const tx: StoreTx = {
+      liveByKey: (key) => parseDoc(s.liveByKey.get(key)),
+      byId: (id) => parseDoc(s.byId.get(id)),
+      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => JSON.parse(r.doc as string) as TicketDoc),
+      save: (doc, event) => {
+        const at = Date.parse(event.at);
+        const json = JSON.stringify(doc);
+        if (doc.version === 1) {
+          s.insertTicket.run(doc.id, doc.key, doc.state, 1, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
+        } else {
+          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, doc.version - 1);
+          if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${doc.version - 1})`);
+        }
+        const { at: _at, action, by, ...data } = event;
+        s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null);
+        s.insertOutbox.run(doc.id, doc.version, at);
+      },
+    };
+    return this.db.transaction(fn).immediate(tx);
+  }
+
+  get(id: string): Ticket | undefined {
+    const doc = parseDoc(this.stmts.byId.get(id));
+    return doc && this.withHistory(doc);
+  }
+
+  liveByKey(key: string): Ticket | undefined {
+    const doc = parseDoc(this.stmts.liveByKey.get(key));
+    return doc && this.withHistory(doc);
+  }
+
+  /** Tickets that still take occurrences (for escalation timers after a restart). */
+  liveTickets(): TicketDoc[] {
+    return (this.stmts.liveTickets.all() as Row[]).map((r) => JSON.parse(r.doc as string) as TicketDoc);
+  }
+
+  list(filter: TicketFilter = {}): { items: Ticket[]; total: number } {
+    const q = this.knex('tickets');
+    if (filter.state) q.whereIn('state', Array.isArray(filter.state) ? filter.state : [filter.state]);
+    for (const f of ['priority', 'area', 'asset', 'fault'] as const) if (filter[f] !== undefined) q.where(f, filter[f]);
+    const total = this.run<{ n: number }>(q.clone().count({ n: '*' }))[0]?.n ?? 0;
+    q.select('doc').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
+    if (filter.limit !== undefined) q.limit(filter.limit).offset(filter.offset ?? 0);
+    const items = this.run<{ doc: string }>(q).map((r) => this.withHistory(JSON.parse(r.doc) as TicketDoc));
+    return { items, total };
+  }
+
+  history(id: string): HistoryEvent[] {
+    return (this.stmts.events.all(id) as Row[]).map((r) => ({
+      at: iso(r.at as number),
+      action: r.action as string,
+      by: r.by as string,
+      ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
+    }));
+  }
+
+  /** Raises (opened/occurrence events) since `since`, oldest first. */
+  raisesSince(since: number): RaiseRecord[] {
+    return this.stmts.raisesSince.all(since) as RaiseRecord[];
+  }
+
+  outboxPending(): number {
+    return ((this.stmts.outboxPending.get() as { n: number } | undefined)?.n ?? 0) as number;
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.knex.client.releaseConnection(this.db);
+    await this.knex.destroy();
+  }
+
+  private withHistory(doc: TicketDoc): Ticket {
+    return { ...doc, history: this.history(doc.id) };
+  }
+
+  private run<T>(b: Knex.QueryBuilder): T[] {
+    const { sql, bindings } = b.toSQL().toNative();
+    return this.db.prepare(sql).all(...(bindings as unknown[])) as T[];
+  }
+}
+
+const parseDoc = (row: unknown): TicketDoc | undefined => (row ? (JSON.parse((row as Row).doc as string) as TicketDoc) : undefined);
+
+/** A parameter placeholder for `compile`: knex binds it like a value, we swap in the argument. */
+const PARAM = '\u0000andon-param:';
+const $ = (i: number) => `${PARAM}${i}`;
+
+interface Compiled {
+  run(...args: unknown[]): BetterSqlite3.RunResult;
+  get(...args: unknown[]): unknown;
+  all(...args: unknown[]): unknown[];
+}
+
+/** Prepares a knex query once; constants stay bound, `$(i)` placeholders take the i-th argument. */
+function compile(db: Db, b: Knex.QueryBuilder): Compiled {
+  const { sql, bindings } = b.toSQL().toNative();
+  const stmt = db.prepare(sql);
+  const slots = (bindings as unknown[]).map((v) => (typeof v === 'string' && v.startsWith(PARAM) ? Number(v.slice(PARAM.length)) : { v }));
+  const bind = (args: unknown[]) => slots.map((s) => (typeof s === 'number' ? args[s] : s.v));
+  const reader = stmt.reader;
+  return {
+    run: (...args) => stmt.run(...bind(args)),
+    get: (...args) => (reader ? stmt.get(...bind(args)) : undefined),
+    all: (...args) => (reader ? stmt.all(...bind(args)) : []),
+  };
+}

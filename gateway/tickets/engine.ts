@@ -1,0 +1,262 @@
+import { Subject } from 'rxjs';
+import type { AndonConfig } from '../../config/schema.ts';
+import { higherPriority, type DetectFields, type Evidence, type FloodMember, type TicketCommand } from '../../rules/types.ts';
+import { AndonError } from '../errors.ts';
+import type { StoreTx, TicketStore } from '../store/store.ts';
+import { transition } from './lifecycle.ts';
+import { iso, isLive, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
+
+/** One committed ticket change: the new version and the history event that made it. */
+export interface TicketChange {
+  ticket: TicketDoc;
+  event: HistoryEvent;
+  previous: TicketDoc | null;
+  command: TicketCommand;
+}
+
+export interface EngineDeps {
+  store: TicketStore;
+  config: AndonConfig;
+  /** Ticket ids (ULIDs); replay injects a seeded factory so its ids repeat. */
+  newId: (at: number) => string;
+}
+
+const SYSTEM = 'andon';
+const MAX_EVIDENCE = 20;
+const MAX_MEMBERS = 500;
+const MAX_SIMILAR = 5;
+
+const toEvidence = (e: Evidence) => ({ tag: e.tag, value: e.value, ts: iso(e.ts), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}) });
+const toMember = (m: FloodMember): Member => ({ asset: m.asset, fault: m.fault, at: iso(m.at) });
+const union = (a: string[], b: string[]) => (b.every((f) => a.includes(f)) ? a : [...a, ...b.filter((f) => !a.includes(f))]);
+
+/**
+ * Turns ticket commands into committed ticket changes: one command, one store
+ * transaction, one history event per changed ticket. Identity (one live ticket
+ * per key), folding, flood merging, escalation and the lifecycle meet here.
+ */
+export class TicketEngine {
+  readonly changes$ = new Subject<TicketChange>();
+  private queue: TicketCommand[] = [];
+  private busy = false;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  /**
+   * Applies a command and returns the tickets it changed (committed). Throws
+   * AndonError for refused lifecycle actions; nothing is written then.
+   */
+  apply(cmd: TicketCommand): TicketDoc[] {
+    if (this.busy) {
+      // A subscriber reacted synchronously; run it after the current command.
+      this.queue.push(cmd);
+      return [];
+    }
+    this.busy = true;
+    try {
+      const changes = this.deps.store.transaction((tx) => this.run(tx, cmd));
+      for (const c of changes) this.changes$.next(c);
+      return changes.map((c) => c.ticket);
+    } finally {
+      this.busy = false;
+      this.drain();
+    }
+  }
+
+  private drain(): void {
+    while (!this.busy && this.queue.length > 0) {
+      const next = this.queue.shift() as TicketCommand;
+      try {
+        this.apply(next);
+      } catch {
+        // queued commands come from timers; a refusal there is not an error for anyone
+      }
+    }
+  }
+
+  private run(tx: StoreTx, cmd: TicketCommand): TicketChange[] {
+    const out: TicketChange[] = [];
+    const save = (previous: TicketDoc | null, ticket: TicketDoc, event: HistoryEvent) => {
+      const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
+      tx.save(doc, event);
+      out.push({ ticket: doc, event, previous, command: cmd });
+      return doc;
+    };
+    const at = iso(cmd.at);
+    switch (cmd.type) {
+      case 'detect': {
+        const live = tx.liveByKey(cmd.key);
+        const evidence = toEvidence(cmd.evidence);
+        if (!live) {
+          const doc = this.newTicket(tx, cmd, cmd.at, cmd.evidence);
+          doc.flags = [...cmd.flags];
+          doc.recurrence = cmd.recurrence ?? null;
+          doc.causes = cmd.causes ?? [];
+          save(null, doc, { at, action: 'opened', by: SYSTEM, tag: evidence.tag, value: evidence.value });
+        } else {
+          save(live, this.occurrence(live, cmd.at, evidence, cmd.priority, cmd.flags, cmd), { at, action: 'occurrence', by: SYSTEM, tag: evidence.tag, value: evidence.value });
+        }
+        break;
+      }
+      case 'clear': {
+        const live = tx.liveByKey(cmd.key);
+        if (live && live.condition === 'active') {
+          save(live, { ...live, condition: 'cleared', evidence: [...live.evidence, toEvidence(cmd.evidence)].slice(-MAX_EVIDENCE) }, { at, action: 'cleared', by: SYSTEM, tag: cmd.evidence.tag, value: cmd.evidence.value });
+        }
+        break;
+      }
+      case 'flood': {
+        const live = tx.liveByKey(cmd.key);
+        const members = cmd.members.map(toMember);
+        let flood: TicketDoc;
+        if (!live) {
+          const doc = this.newTicket(tx, cmd, cmd.at, cmd.evidence);
+          Object.assign(doc, { flags: ['flood'], members: members.slice(0, MAX_MEMBERS), firstOut: toMember(cmd.firstOut), occurrences: members.length });
+          flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut });
+        } else {
+          const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence), cmd.priority, ['flood'], null);
+          Object.assign(doc, { members: [...live.members, ...members].slice(0, MAX_MEMBERS), occurrences: live.occurrences + members.length });
+          flood = save(live, doc, { at, action: 'occurrence', by: SYSTEM, members: members.length });
+        }
+        for (const key of new Set(cmd.mergeKeys)) {
+          const t = tx.liveByKey(key);
+          if (!t || t.id === flood.id || Date.parse(t.openedAt) < cmd.since) continue;
+          save(t, { ...t, state: 'merged', mergedInto: flood.id }, { at, action: 'merged', by: SYSTEM, into: flood.id });
+        }
+        break;
+      }
+      case 'flood-member': {
+        const live = tx.liveByKey(cmd.key);
+        if (!live) break;
+        const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence), cmd.priority, ['flood'], null);
+        if (live.members.length < MAX_MEMBERS) doc.members = [...live.members, toMember(cmd.member)];
+        save(live, doc, { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member) });
+        break;
+      }
+      case 'flood-end': {
+        const live = tx.liveByKey(cmd.key);
+        if (live && live.condition === 'active') save(live, { ...live, condition: 'cleared' }, { at, action: 'cleared', by: SYSTEM });
+        break;
+      }
+      case 'escalate': {
+        const t = tx.byId(cmd.id);
+        if (!t || !isLive(t.state)) break;
+        const satisfied = cmd.unless === 'acknowledged' ? t.state !== 'open' : t.state === 'resolved';
+        if (satisfied) break;
+        const breach = cmd.breach && !t.breaches.includes(cmd.breach) ? cmd.breach : null;
+        const raise = cmd.level > t.escalationLevel;
+        if (!breach && !raise) break;
+        const doc: TicketDoc = { ...t };
+        const event: HistoryEvent = { at, action: raise ? 'escalated' : 'sla-breached', by: SYSTEM };
+        if (breach) {
+          doc.breaches = [...t.breaches, breach];
+          doc.flags = union(t.flags, ['sla-breached']);
+          event.breach = breach;
+        }
+        if (raise) {
+          doc.escalationLevel = cmd.level;
+          doc.escalations = [...t.escalations, { level: cmd.level, at, notified: cmd.notify }];
+          Object.assign(event, { level: cmd.level, notified: cmd.notify });
+        }
+        save(t, doc, event);
+        break;
+      }
+      case 'transition': {
+        const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
+        if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields);
+        save(t, ticket, event);
+        break;
+      }
+      case 'comment': {
+        const t = tx.byId(cmd.id);
+        if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${cmd.id}`);
+        if (typeof cmd.text !== 'string' || cmd.text.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'a comment needs text', { path: 'text' });
+        save(t, { ...t }, { at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) });
+        break;
+      }
+    }
+    return out;
+  }
+
+  private newTicket(tx: StoreTx, f: DetectFields, at: number, evidence: Evidence): TicketDoc {
+    const { config } = this.deps;
+    const sla = config.priorities[f.priority];
+    const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR).map((t) => ({
+      id: t.id,
+      asset: t.asset,
+      fault: t.fault,
+      state: t.state,
+      resolution: t.resolution,
+      rootCause: t.rootCause,
+      resolvedAt: t.resolvedAt,
+    }));
+    return {
+      id: this.deps.newId(at),
+      version: 0,
+      key: f.key,
+      gateway: config.gateway.id,
+      asset: f.asset,
+      area: f.area,
+      line: f.line,
+      fault: f.fault,
+      category: f.category,
+      priority: f.priority,
+      rule: f.rule,
+      title: f.title,
+      state: 'open',
+      condition: 'active',
+      openedAt: iso(at),
+      updatedAt: iso(at),
+      respondBy: iso(at + sla.respondWithin),
+      resolveBy: iso(at + sla.resolveWithin),
+      acknowledgedAt: null,
+      resolvedAt: null,
+      closedAt: null,
+      firstSeen: iso(at),
+      lastSeen: iso(at),
+      occurrences: 1,
+      flags: [],
+      recurrence: null,
+      causes: [],
+      members: [],
+      firstOut: null,
+      assignedGroup: f.assignedGroup,
+      assignee: null,
+      notify: f.notify,
+      escalationLevel: 0,
+      escalations: [],
+      breaches: [],
+      evidence: [toEvidence(evidence)],
+      similar,
+      wait: null,
+      resolution: null,
+      rootCause: null,
+      checklist: null,
+      mergedInto: null,
+      shelvedUntil: null,
+      central: null,
+    };
+  }
+
+  private occurrence(
+    live: TicketDoc,
+    at: number,
+    evidence: TicketDoc['evidence'][number],
+    priority: TicketDoc['priority'],
+    flags: string[],
+    annotations: { recurrence?: TicketDoc['recurrence'] | undefined; causes?: TicketDoc['causes'] | undefined } | null,
+  ): TicketDoc {
+    return {
+      ...live,
+      occurrences: live.occurrences + 1,
+      lastSeen: iso(at),
+      condition: 'active',
+      priority: higherPriority(live.priority, priority),
+      flags: union(live.flags, flags),
+      recurrence: annotations?.recurrence ?? live.recurrence,
+      causes: annotations?.causes ?? live.causes,
+      evidence: [...live.evidence, evidence].slice(-MAX_EVIDENCE),
+    };
+  }
+}

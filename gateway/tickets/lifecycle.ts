@@ -1,0 +1,132 @@
+import { AndonError } from '../errors.ts';
+import { iso, type HistoryEvent, type TicketDoc, type TicketState } from './ticket.ts';
+
+/**
+ * The ticket lifecycle (design §4) as a pure function: a ticket and an action
+ * give the next ticket and its history event, or an AndonError and nothing.
+ *
+ *   open ──ack──> acknowledged ──start──> in_progress ──wait──> waiting ──resume──> in_progress
+ *     └───────────────┴──────resolve──────────┘──> resolved ──close──> closed
+ *                                                    └──reopen──> in_progress
+ */
+export const ACTIONS = ['ack', 'start', 'wait', 'resume', 'resolve', 'close', 'reopen', 'assign'] as const;
+export type LifecycleAction = (typeof ACTIONS)[number];
+
+const MOVES: Record<LifecycleAction, { from: readonly TicketState[]; to: TicketState | null }> = {
+  ack: { from: ['open'], to: 'acknowledged' },
+  start: { from: ['acknowledged'], to: 'in_progress' },
+  wait: { from: ['in_progress'], to: 'waiting' },
+  resume: { from: ['waiting'], to: 'in_progress' },
+  resolve: { from: ['open', 'acknowledged', 'in_progress'], to: 'resolved' },
+  close: { from: ['resolved'], to: 'closed' },
+  reopen: { from: ['resolved'], to: 'in_progress' },
+  // assignment changes who, not the state
+  assign: { from: ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved'], to: null },
+};
+
+export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
+export const CHECKLIST = ['customerInformed', 'partsRecorded', 'knowledgeBaseChecked'] as const;
+
+export const isLifecycleAction = (a: string): a is LifecycleAction => (ACTIONS as readonly string[]).includes(a);
+
+/** The states an action is allowed from (for error messages and the board's buttons). */
+export const allowedFrom = (action: LifecycleAction) => MOVES[action].from;
+
+const text = (fields: Record<string, unknown>, name: string, action: string): string => {
+  const v = fields[name];
+  if (v === undefined || v === null || v === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `${action} needs ${name}`, { path: name });
+  if (typeof v !== 'string') throw new AndonError('ANDON_TICKET_INVALID_FIELD', `${name} must be text`, { path: name });
+  if (v.length > 4000) throw new AndonError('ANDON_TICKET_INVALID_FIELD', `${name} is longer than 4000 characters`, { path: name });
+  return v;
+};
+
+const date = (fields: Record<string, unknown>, name: string, action: string): string => {
+  const v = text(fields, name, action);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new AndonError('ANDON_TICKET_INVALID_FIELD', `${name} must be an ISO date-time, got "${v}"`, { path: name });
+  return iso(ms);
+};
+
+export interface Transition {
+  ticket: TicketDoc;
+  event: HistoryEvent;
+}
+
+/** Applies `action` by `by` at `at` (epoch ms). Throws ANDON_TICKET_* and changes nothing when refused. */
+export function transition(ticket: TicketDoc, action: string, by: string, at: number, fields: Record<string, unknown> = {}): Transition {
+  if (!isLifecycleAction(action)) {
+    throw new AndonError('ANDON_TICKET_UNKNOWN_ACTION', `"${action}" is not a lifecycle action (${ACTIONS.join(', ')})`, { path: 'action' });
+  }
+  if (typeof by !== 'string' || by.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `${action} needs by (who does it)`, { path: 'by' });
+  const move = MOVES[action];
+  if (!move.from.includes(ticket.state)) {
+    throw new AndonError(
+      'ANDON_TICKET_ILLEGAL_TRANSITION',
+      `cannot ${action} a ticket that is ${ticket.state} (allowed from: ${move.from.join(', ')})`,
+      { path: 'action' },
+    );
+  }
+  const when = iso(at);
+  const next: TicketDoc = { ...ticket, state: move.to ?? ticket.state };
+  const event: HistoryEvent = { at: when, action, by };
+  switch (action) {
+    case 'ack':
+      next.acknowledgedAt = when;
+      break;
+    case 'wait': {
+      const reason = text(fields, 'reason', action);
+      if (!(WAIT_REASONS as readonly string[]).includes(reason)) {
+        throw new AndonError('ANDON_TICKET_INVALID_FIELD', `reason must be one of ${WAIT_REASONS.join(', ')}`, { path: 'reason' });
+      }
+      const partNumber = reason === 'parts' ? text(fields, 'partNumber', 'wait for parts') : null;
+      const eta = reason === 'parts' ? date(fields, 'eta', 'wait for parts') : fields.eta === undefined ? null : date(fields, 'eta', action);
+      next.wait = { reason, partNumber, eta };
+      Object.assign(event, { reason, partNumber, eta });
+      break;
+    }
+    case 'resume':
+      next.wait = null;
+      break;
+    case 'resolve':
+      next.resolution = text(fields, 'resolution', action);
+      next.rootCause = text(fields, 'rootCause', action);
+      next.resolvedAt = when;
+      next.wait = null;
+      Object.assign(event, { resolution: next.resolution, rootCause: next.rootCause });
+      break;
+    case 'close': {
+      const list = fields.checklist;
+      if (list === null || typeof list !== 'object') {
+        throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `close needs checklist { ${CHECKLIST.join(', ')} }`, { path: 'checklist' });
+      }
+      const missing = CHECKLIST.filter((k) => (list as Record<string, unknown>)[k] !== true);
+      if (missing.length > 0) {
+        throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `close needs every checklist item confirmed; not confirmed: ${missing.join(', ')}`, { path: 'checklist' });
+      }
+      next.checklist = Object.fromEntries(CHECKLIST.map((k) => [k, true]));
+      next.closedAt = when;
+      event.checklist = next.checklist;
+      break;
+    }
+    case 'reopen':
+      next.resolution = null;
+      next.rootCause = null;
+      next.resolvedAt = null;
+      if (fields.reason !== undefined) event.reason = text(fields, 'reason', action);
+      break;
+    case 'assign': {
+      const assignee = fields.assignee === null ? null : text(fields, 'assignee', action);
+      next.assignee = assignee;
+      event.assignee = assignee;
+      if (fields.group !== undefined) {
+        next.assignedGroup = text(fields, 'group', action);
+        event.group = next.assignedGroup;
+      }
+      break;
+    }
+    case 'start':
+      break;
+  }
+  if (typeof fields.note === 'string' && fields.note !== '') event.note = fields.note.slice(0, 4000);
+  return { ticket: next, event };
+}

@@ -1,0 +1,76 @@
+import type { Priority } from '../../config/types.ts';
+import type { Cause, Recurrence } from '../../rules/types.ts';
+
+export const STATES = ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved', 'closed', 'merged'] as const;
+export type TicketState = (typeof STATES)[number];
+/** States in which a ticket still takes occurrences of its key. */
+export const LIVE_STATES: readonly TicketState[] = ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved'];
+export const isLive = (s: TicketState) => s !== 'closed' && s !== 'merged';
+
+export interface HistoryEvent {
+  at: string;
+  action: string;
+  by: string;
+  [field: string]: unknown;
+}
+
+export interface Member {
+  asset: string | null;
+  fault: string;
+  at: string;
+}
+
+/** The ticket JSON of design §4; every field is present, `null`/`[]` when empty. */
+export interface Ticket {
+  id: string;
+  version: number;
+  key: string;
+  gateway: string;
+  asset: string | null;
+  area: string | null;
+  line: string | null;
+  fault: string;
+  category: string;
+  priority: Priority;
+  rule: string;
+  title: string;
+  state: TicketState;
+  condition: 'active' | 'cleared';
+  openedAt: string;
+  updatedAt: string;
+  respondBy: string;
+  resolveBy: string;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  occurrences: number;
+  flags: string[];
+  recurrence: Recurrence | null;
+  causes: Cause[];
+  members: Member[];
+  firstOut: Member | null;
+  assignedGroup: string | null;
+  assignee: string | null;
+  notify: string[];
+  escalationLevel: number;
+  escalations: { level: number; at: string; notified: string[] }[];
+  /** SLA deadlines missed so far ('respond', 'resolve'). */
+  breaches: ('respond' | 'resolve')[];
+  evidence: { tag: string; value: unknown; ts: string; message?: string; severity?: number }[];
+  similar: { id: string; asset: string | null; fault: string; state: TicketState; resolution: string | null; rootCause: string | null; resolvedAt: string | null }[];
+  wait: { reason: string; partNumber: string | null; eta: string | null } | null;
+  resolution: string | null;
+  rootCause: string | null;
+  checklist: Record<string, boolean> | null;
+  mergedInto: string | null;
+  shelvedUntil: string | null;
+  history: HistoryEvent[];
+  central: { id: string; url: string | null; syncedVersion: number } | null;
+}
+
+/** A ticket as stored: everything but the history, which lives in its own table. */
+export type TicketDoc = Omit<Ticket, 'history'>;
+
+export const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,83 @@
+import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { AndonConfig } from '../config/schema.ts';
+import type { TicketDoc } from '../gateway/tickets/ticket.ts';
+import { at } from './match.ts';
+import type { TicketCommand } from './types.ts';
+
+type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
+
+interface Step {
+  due: number;
+  level: number;
+  unless: Escalate['unless'];
+  notify: string[];
+  breach: Escalate['breach'];
+}
+
+/** The deadlines of a ticket: its SLA (respondBy, resolveBy) and the configured escalation levels. */
+export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step[] {
+  const respondBy = Date.parse(t.respondBy);
+  const resolveBy = Date.parse(t.resolveBy);
+  const list: Step[] = [
+    { due: respondBy, level: 0, unless: 'acknowledged', notify: [], breach: 'respond' },
+    { due: resolveBy, level: 0, unless: 'resolved', notify: [], breach: 'resolve' },
+    ...escalation.map((e): Step => ({
+      due: e.after === 'respondBy' ? respondBy : e.after === 'resolveBy' ? resolveBy : Date.parse(t.openedAt) + e.after,
+      level: e.level,
+      unless: e.unless,
+      notify: e.notify,
+      breach: e.after === 'respondBy' ? 'respond' : e.after === 'resolveBy' ? 'resolve' : null,
+    })),
+  ];
+  return list.sort((a, b) => a.due - b.due || a.level - b.level);
+}
+
+/** Whether a step still has something to do for the ticket as it is now. */
+function pending(t: TicketDoc, s: Step): boolean {
+  if (t.state === 'closed' || t.state === 'merged') return false;
+  if (s.unless === 'acknowledged' ? t.state !== 'open' : t.state === 'resolved') return false;
+  return s.level > t.escalationLevel || (s.breach !== null && !t.breaches.includes(s.breach));
+}
+
+/**
+ * Escalation: watches ticket versions and, at each deadline nobody met
+ * (`after: respondBy|resolveBy|<duration>` `unless: acknowledged|resolved`),
+ * emits an `escalate` command stamped with the deadline. Deadlines come from
+ * the stored ticket, so feeding the live tickets after a restart resumes them.
+ *
+ *   ticket  -o(open, respondBy=30m)-------------------
+ *   out     -----------------------(30m)E-------------
+ */
+export function escalations(escalation: AndonConfig['escalation'], scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
+  return (tickets) =>
+    new Observable<TicketCommand>((out) => {
+      const timers = new Map<string, { due: number; level: number; sub: Subscription }>();
+      const sub = tickets.subscribe({
+        next(t) {
+          const due = steps(t, escalation).filter((s) => pending(t, s));
+          const first = due[0];
+          // Steps sharing the earliest deadline become one command: the highest level, and the breach.
+          const next = first && {
+            ...due.filter((s) => s.due === first.due).reduce((a, b) => (b.level > a.level ? b : a)),
+            breach: due.find((s) => s.due === first.due && s.breach !== null)?.breach ?? null,
+          };
+          const current = timers.get(t.id);
+          if (current && next && current.due === next.due && current.level === next.level) return;
+          current?.sub.unsubscribe();
+          timers.delete(t.id);
+          if (!next) return;
+          const handle = at(scheduler, next.due, () => {
+            timers.delete(t.id);
+            out.next({ type: 'escalate', at: Math.max(next.due, scheduler.now()), id: t.id, level: next.level, notify: next.notify, breach: next.breach, unless: next.unless });
+          });
+          timers.set(t.id, { due: next.due, level: next.level, sub: handle });
+        },
+        error: (e) => out.error(e),
+        complete: () => out.complete(),
+      });
+      return () => {
+        sub.unsubscribe();
+        for (const t of timers.values()) t.sub.unsubscribe();
+      };
+    });
+}

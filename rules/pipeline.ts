@@ -1,0 +1,44 @@
+import { merge, share, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { AndonConfig } from '../config/schema.ts';
+import { assetResolver, resolveAssets } from './assets.ts';
+import { chatter } from './chatter.ts';
+import { classifier, classify } from './classify.ts';
+import { conditions } from './condition.ts';
+import type { RuleHit } from './hit.ts';
+import { goodQuality } from './quality.ts';
+import { silence } from './silence.ts';
+import { stuck } from './stuck.ts';
+import type { Signal, TicketCommand } from './types.ts';
+
+export interface PipelineContext {
+  config: AndonConfig;
+  /** Time for every timer (on-delay, silentFor, unchangedFor): virtual in replay and tests. */
+  scheduler: SchedulerLike;
+  /** Source ids to watch for silence from the start, even before they send anything. */
+  expectedSources?: string[];
+}
+
+/**
+ * The rule pipeline, top to bottom: the one place where the stages are ordered.
+ *
+ *   signals ─ assets ─┬─ quality ─ conditions (equals/above/below, on-delay, deadband) ─┐
+ *                     ├─ stuck (unchangedFor) ──────────────────────────────────────────┤
+ *                     └─ silence (silentFor) ────────────────────────────────────────────┤
+ *                                                                                        └─ classify ─ chatter ─> commands
+ */
+export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, TicketCommand> {
+  const { config, scheduler } = ctx;
+  const assets = assetResolver(config.assets);
+  return (signals: Observable<Signal>) => {
+    const readings = signals.pipe(resolveAssets(assets), share());
+    const hits: Observable<RuleHit> = merge(
+      readings.pipe(goodQuality(), conditions(config.rules, scheduler)),
+      readings.pipe(stuck(config.rules, scheduler)),
+      readings.pipe(silence(config.rules, scheduler, ctx.expectedSources)),
+    );
+    return hits.pipe(
+      classify(classifier(config, assets.byName)),
+      chatter(config.correlation.chatter),
+    );
+  };
+}

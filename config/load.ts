@@ -49,7 +49,7 @@ function codeOf(i: z.core.$ZodIssue): ErrorCode {
   const custom = (i as { params?: { code?: string } }).params?.code;
   if (custom) return custom as ErrorCode;
   if (i.code === 'unrecognized_keys') return 'ANDON_CONFIG_UNKNOWN_KEY';
-  if (i.code === 'invalid_type' && !('input' in i)) return 'ANDON_CONFIG_MISSING';
+  if (i.code === 'invalid_type' && i.input === undefined) return 'ANDON_CONFIG_MISSING';
   return 'ANDON_CONFIG_INVALID_VALUE';
 }
 

@@ -39,7 +39,7 @@ export function createRuntime(deps: RuntimeDeps) {
     }
   };
   const subs: Subscription[] = [
-    signals.pipe(rulePipeline({ config, scheduler, expectedSources: deps.expectedSources ?? [] })).subscribe(apply),
+    signals.pipe(rulePipeline({ config, scheduler, expectedSources: deps.expectedSources ?? [], history: store.raisesSince(scheduler.now() - historyWindow(config)) })).subscribe(apply),
     merge(from(store.liveTickets()), engine.changes$.pipe(map((c) => c.ticket)))
       .pipe(escalations(config.escalation, scheduler))
       .subscribe(apply),
@@ -57,5 +57,9 @@ export function createRuntime(deps: RuntimeDeps) {
     },
   };
 }
+
+/** How far back the rules need raise history: the recurrence window plus the longest cause window. */
+const historyWindow = (c: AndonConfig) =>
+  c.correlation.recurrence.within + Math.max(0, c.correlation.discoverCauses?.within ?? 0, ...c.correlation.causes.map((x) => x.within));
 
 export type Runtime = ReturnType<typeof createRuntime>;

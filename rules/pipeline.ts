@@ -2,10 +2,13 @@ import { merge, share, type Observable, type OperatorFunction, type SchedulerLik
 import type { AndonConfig } from '../config/schema.ts';
 import { assetResolver, resolveAssets } from './assets.ts';
 import { chatter } from './chatter.ts';
-import { classifier, classify } from './classify.ts';
+import { causes } from './causes.ts';
+import { classifier, classify, route } from './classify.ts';
 import { conditions } from './condition.ts';
 import type { RuleHit } from './hit.ts';
+import { flood } from './flood.ts';
 import { goodQuality } from './quality.ts';
+import { recurrence } from './recurrence.ts';
 import { silence } from './silence.ts';
 import { stuck } from './stuck.ts';
 import type { Signal, TicketCommand } from './types.ts';
@@ -16,6 +19,8 @@ export interface PipelineContext {
   scheduler: SchedulerLike;
   /** Source ids to watch for silence from the start, even before they send anything. */
   expectedSources?: string[];
+  /** Raises from the store's history (oldest first), so recurrence and causes survive restarts. */
+  history?: { key: string; asset: string | null; fault: string; at: number }[];
 }
 
 /**
@@ -24,7 +29,7 @@ export interface PipelineContext {
  *   signals ─ assets ─┬─ quality ─ conditions (equals/above/below, on-delay, deadband) ─┐
  *                     ├─ stuck (unchangedFor) ──────────────────────────────────────────┤
  *                     └─ silence (silentFor) ────────────────────────────────────────────┤
- *                                                                                        └─ classify ─ chatter ─> commands
+ *      ─ classify ─ chatter ─ flood ─ recurrence ─ causes ─> commands
  */
 export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, TicketCommand> {
   const { config, scheduler } = ctx;
@@ -36,9 +41,30 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
       readings.pipe(stuck(config.rules, scheduler)),
       readings.pipe(silence(config.rules, scheduler, ctx.expectedSources)),
     );
+    const { chatter: chatterCfg, flood: floodCfg, recurrence: recurrenceCfg } = config.correlation;
+    const history = ctx.history ?? [];
     return hits.pipe(
       classify(classifier(config, assets.byName)),
-      chatter(config.correlation.chatter),
+      chatter(chatterCfg),
+      flood(
+        {
+          count: floodCfg.count,
+          within: floodCfg.within,
+          routeOf: (f) => {
+            const r = route(config.routing, { ...f, asset: null });
+            return { assignedGroup: r?.assign ?? null, notify: r?.notify ?? [] };
+          },
+        },
+        scheduler,
+      ),
+      recurrence({ ...recurrenceCfg, episodeGap: chatterCfg.within, timezone: config.gateway.timezone, history }),
+      causes({
+        configured: config.correlation.causes,
+        discover: config.correlation.discoverCauses,
+        horizon: recurrenceCfg.within,
+        episodeGap: chatterCfg.within,
+        history,
+      }),
     );
   };
 }

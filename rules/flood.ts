@@ -1,0 +1,128 @@
+import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Priority } from '../config/types.ts';
+import { at } from './match.ts';
+import { higherPriority, type DetectCommand, type DetectFields, type FloodMember, type TicketCommand } from './types.ts';
+
+export interface FloodOptions {
+  /** A flood is more than `count` distinct alarm tags raised within `within` in one area. */
+  count: number;
+  within: number;
+  /** Routing for the flood ticket (assign, notify), from the same table as every ticket. */
+  routeOf: (f: { area: string; line: string | null; fault: string; category: string; priority: Priority }) => { assignedGroup: string | null; notify: string[] };
+}
+
+interface Raise {
+  at: number;
+  tag: string;
+  cmd: DetectCommand;
+}
+
+interface Area {
+  window: Raise[];
+  flood: { key: string; priority: Priority } | null;
+  timer: Subscription | null;
+}
+
+const member = (r: Raise): FloodMember => ({ asset: r.cmd.asset, fault: r.cmd.fault, at: r.at, tag: r.tag, key: r.cmd.key });
+const distinctTags = (w: Raise[]) => new Set(w.map((r) => r.tag)).size;
+
+/**
+ * Alarm floods (ISA-18.2 / EEMUA 191), per area. More than `count` distinct
+ * alarm tags raised within `within` open one flood ticket (`alarm-flood`,
+ * members, first-out, the highest member priority); tickets its alarms opened
+ * before recognition are merged into it; while it lasts, member alarms open
+ * nothing of their own. It ends when the rate falls below half the threshold.
+ * A chattering tag counts once. Other areas are unaffected.
+ *
+ *   count: 3   area A  --a--b--c--d--e------------(quiet)--
+ *              out     --a--b--c--F--m-----------------E---   (F flood, m member, E end)
+ */
+export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOperatorFunction<TicketCommand> {
+  return (commands) =>
+    new Observable<TicketCommand>((out) => {
+      const areas = new Map<string, Area>();
+      const prune = (a: Area, now: number) => {
+        let i = 0;
+        while (i < a.window.length && now - (a.window[i] as Raise).at >= opts.within) i++;
+        if (i > 0) a.window.splice(0, i);
+      };
+      // While a flood lasts, re-check whenever the oldest raise leaves the window.
+      const watch = (a: Area) => {
+        a.timer?.unsubscribe();
+        a.timer = null;
+        const oldest = a.window[0];
+        if (!a.flood || !oldest) return;
+        a.timer = at(scheduler, oldest.at + opts.within, () => {
+          a.timer = null;
+          endIfCalm(a, scheduler.now());
+        });
+      };
+      const endIfCalm = (a: Area, now: number) => {
+        prune(a, now);
+        if (a.flood && distinctTags(a.window) < opts.count / 2) {
+          out.next({ type: 'flood-end', at: now, key: a.flood.key });
+          a.flood = null;
+        }
+        watch(a);
+      };
+      const sub = commands.subscribe({
+        next(cmd) {
+          if (cmd.type !== 'detect' || cmd.area === null || cmd.asset === null) {
+            out.next(cmd);
+            return;
+          }
+          const now = cmd.at;
+          let a = areas.get(cmd.area);
+          if (!a) {
+            a = { window: [], flood: null, timer: null };
+            areas.set(cmd.area, a);
+          }
+          prune(a, now);
+          const raise: Raise = { at: now, tag: cmd.evidence.tag, cmd };
+          a.window.push(raise);
+          if (a.flood) {
+            a.flood.priority = higherPriority(a.flood.priority, cmd.priority);
+            out.next({ type: 'flood-member', at: now, key: a.flood.key, member: member(raise), priority: a.flood.priority, evidence: cmd.evidence });
+            watch(a);
+            return;
+          }
+          if (distinctTags(a.window) <= opts.count) {
+            out.next(cmd);
+            return;
+          }
+          const first = a.window[0] as Raise;
+          const priority = a.window.reduce<Priority>((p, r) => higherPriority(p, r.cmd.priority), 'P3');
+          const fields: DetectFields = {
+            key: `${cmd.area}/alarm-flood`,
+            asset: null,
+            area: cmd.area,
+            line: first.cmd.line,
+            fault: 'alarm-flood',
+            category: first.cmd.category,
+            rule: 'alarm-flood',
+            priority,
+            title: `${cmd.area}: alarm flood (first out ${first.cmd.asset}: ${first.cmd.fault})`,
+            ...opts.routeOf({ area: cmd.area, line: first.cmd.line, fault: 'alarm-flood', category: first.cmd.category, priority }),
+          };
+          a.flood = { key: fields.key, priority };
+          out.next({
+            type: 'flood',
+            at: now,
+            ...fields,
+            members: a.window.map(member),
+            firstOut: member(first),
+            mergeKeys: a.window.map((r) => r.cmd.key),
+            since: first.at,
+            evidence: cmd.evidence,
+          });
+          watch(a);
+        },
+        error: (e) => out.error(e),
+        complete: () => out.complete(),
+      });
+      return () => {
+        sub.unsubscribe();
+        for (const a of areas.values()) a.timer?.unsubscribe();
+      };
+    });
+}

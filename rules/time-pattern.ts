@@ -1,0 +1,66 @@
+import type { Recurrence } from './types.ts';
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Local calendar parts of an instant in an IANA timezone. */
+export function localParts(ms: number, timezone: string): { date: string; minutes: number; weekday: string } {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });
+    formatters.set(timezone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) + Number(p.second) / 60, weekday: p.weekday as string };
+}
+
+const DAY_MIN = 1440;
+const hhmm = (minutes: number) => {
+  const m = ((Math.round(minutes) % DAY_MIN) + DAY_MIN) % DAY_MIN;
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};
+
+/** Circular mean of times of day (minutes), so 23:50 and 00:10 average to 00:00. */
+export function circularMean(minutes: number[]): number {
+  let s = 0;
+  let c = 0;
+  for (const m of minutes) {
+    const a = (m / DAY_MIN) * 2 * Math.PI;
+    s += Math.sin(a);
+    c += Math.cos(a);
+  }
+  const mean = (Math.atan2(s, c) / (2 * Math.PI)) * DAY_MIN;
+  return (mean + DAY_MIN) % DAY_MIN;
+}
+
+const circularDiff = (a: number, b: number) => {
+  const d = Math.abs(a - b) % DAY_MIN;
+  return Math.min(d, DAY_MIN - d);
+};
+
+/** How tight times of day must cluster (RMS minutes) to call a pattern daily or weekly. */
+export const MAX_SPREAD_MINUTES = 60;
+
+/**
+ * The pattern in episode start times: `daily` around a time of day (on
+ * different days), `weekly` (same weekday, a week or more apart), or
+ * `irregular`. Times of day are local to `timezone`.
+ */
+export function recurrencePattern(times: number[], timezone: string): Recurrence {
+  const parts = times.map((t) => localParts(t, timezone));
+  const mean = circularMean(parts.map((p) => p.minutes));
+  const spread = Math.sqrt(parts.reduce((s, p) => s + circularDiff(p.minutes, mean) ** 2, 0) / Math.max(1, parts.length));
+  const days = new Set(parts.map((p) => p.date));
+  const base = { count: times.length, spreadMinutes: Math.round(spread) };
+  if (times.length < 2 || spread > MAX_SPREAD_MINUTES || days.size < times.length) {
+    return { ...base, pattern: 'irregular', at: null, day: null, spreadMinutes: times.length < 2 ? null : base.spreadMinutes };
+  }
+  const weekdays = new Set(parts.map((p) => p.weekday));
+  const sorted = [...times].sort((a, b) => a - b);
+  const weekApart = sorted.every((t, i) => i === 0 || t - (sorted[i - 1] as number) >= 6 * 86_400_000);
+  if (weekdays.size === 1 && weekApart) {
+    const day = DAYS.find((d) => d === parts[0]?.weekday) ?? null;
+    return { ...base, pattern: 'weekly', at: hhmm(mean), day };
+  }
+  return { ...base, pattern: 'daily', at: hhmm(mean), day: null };
+}

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { AndonError, isAndonError } from './errors.ts';
@@ -9,6 +10,8 @@ const HELP = `andon — plant signals in, tickets out
 Usage:
   andon replay --config <file.yaml> --input <records.jsonl> [--out tickets.json] [--db store.sqlite] [--verbose]
       Replays records in virtual time and prints the final tickets (JSON array).
+  andon start [--config <file.yaml>] [--port <n>]
+      Runs the gateway live (HTTP API, rules, store). Without --config: config/example.yaml.
   andon check-config <file.yaml>
       Validates a config; prints every problem with its path and code; exit 1 when any.
   andon help
@@ -39,6 +42,21 @@ async function cmdReplay(argv: string[], io: Out): Promise<number> {
   return 0;
 }
 
+async function cmdStart(argv: string[], io: Out): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' } } });
+  const file = values.config ?? fileURLToPath(new URL('../config/example.yaml', import.meta.url));
+  const config = loadConfig(file);
+  const { startGateway } = await import('./main.ts');
+  const gw = await startGateway(config, values.port !== undefined ? { port: Number(values.port) } : {});
+  io.err(`andon: ${config.gateway.id} running at ${gw.address} (config ${file}); Ctrl-C stops`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void gw.stop().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
 function cmdCheckConfig(argv: string[], io: Out): number {
   const file = argv.find((a) => !a.startsWith('-'));
   if (!file) throw new AndonError('ANDON_CLI_USAGE', 'check-config needs a file: andon check-config <file.yaml>');
@@ -61,6 +79,8 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
     switch (command) {
       case 'replay':
         return await cmdReplay(rest, io);
+      case 'start':
+        return await cmdStart(rest, io);
       case 'check-config':
         return cmdCheckConfig(rest, io);
       case undefined:

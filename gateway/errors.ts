@@ -36,6 +36,12 @@ export const ERRORS = {
 
   ANDON_REPLAY_INPUT: { status: 400, retryable: false, description: 'A replay input line is not a valid record.' },
   ANDON_SIGNAL_INVALID: { status: 400, retryable: false, description: 'A signal does not match the Signal schema.' },
+  ANDON_REQUEST_INVALID: { status: 400, retryable: false, description: 'The request body, query or parameters do not match the API schema.' },
+  ANDON_REQUEST_TOO_LARGE: { status: 413, retryable: false, description: 'The request body is larger than gateway.http.bodyLimit.' },
+  ANDON_ROUTE_NOT_FOUND: { status: 404, retryable: false, description: 'No such API route.' },
+  ANDON_AUTH_REQUIRED: { status: 401, retryable: false, description: 'A bearer token is required.' },
+  ANDON_AUTH_FORBIDDEN: { status: 403, retryable: false, description: 'The token\'s role may not do this.' },
+  ANDON_INTERNAL: { status: 500, retryable: true, description: 'An unexpected error; the log has the details.' },
   ANDON_CLI_USAGE: { status: 400, retryable: false, description: 'The command line is incomplete or wrong.' },
 } as const satisfies Record<string, ErrorSpec>;
 

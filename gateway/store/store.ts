@@ -119,6 +119,7 @@ export class TicketStore {
       ),
       liveTickets: c(k('tickets').select('doc').whereNotIn('state', live).orderBy('opened_at')),
       outboxPending: c(k('outbox').count({ n: '*' }).whereNull('parked_at')),
+      openCounts: c(k('tickets').select('priority', 'area').count({ n: '*' }).whereIn('state', ['open', 'acknowledged', 'in_progress', 'waiting']).groupBy('priority', 'area')),
     };
   }
 
@@ -188,6 +189,11 @@ export class TicketStore {
 
   outboxPending(): number {
     return ((this.stmts.outboxPending.get() as { n: number } | undefined)?.n ?? 0) as number;
+  }
+
+  /** Live, unresolved tickets per priority and area (for the open-tickets gauge). */
+  openCounts(): { priority: string; area: string | null; n: number }[] {
+    return this.stmts.openCounts.all() as { priority: string; area: string | null; n: number }[];
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,20 @@
+// One lint config for the repo: typescript-eslint's recommended rules, type-aware where it pays.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'test-output/', 'bench/**/out/', 'coverage/', 'test/scenarios/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject a clock or scheduler; rules and the engine never read the wall clock.' }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'bench/**', 'sim/**', 'bin/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

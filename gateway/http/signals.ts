@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AndonConfig } from '../../config/schema.ts';
+import type { Signal } from '../../rules/types.ts';
+import { AndonError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime } from '../runtime.ts';
+import type { authorizer } from './auth.ts';
+
+interface Opts {
+  config: AndonConfig;
+  runtime: Runtime;
+  metrics: Metrics;
+  auth: ReturnType<typeof authorizer>;
+  now: () => number;
+}
+
+const signalSchema = {
+  type: 'object',
+  required: ['tag', 'value'],
+  additionalProperties: false,
+  properties: {
+    source: { type: 'string', maxLength: 200 },
+    tag: { type: 'string', minLength: 1, maxLength: 512 },
+    value: { type: ['number', 'boolean', 'string', 'null'], maxLength: 4096 },
+    quality: { type: 'string', enum: ['good', 'uncertain', 'bad'] },
+    ts: { type: ['integer', 'string'], maxLength: 64 },
+    asset: { type: 'string', maxLength: 200 },
+    severity: { type: 'integer', minimum: 1, maximum: 1000 },
+    message: { type: 'string', maxLength: 1000 },
+  },
+} as const;
+
+type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string };
+
+/**
+ * `POST /api/v1/signals`: one signal or an array (MES over HTTP), role ingest.
+ * Answers 202 only after the ticket changes the signals caused are committed.
+ */
+export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
+  const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
+  app.post<{ Body: Body | Body[] }>(
+    '/signals',
+    {
+      attachValidation: true,
+      schema: {
+        body: { oneOf: [signalSchema, { type: 'array', maxItems: 10_000, items: signalSchema }] },
+        response: { 202: { type: 'object', properties: { accepted: { type: 'integer' } } } },
+      },
+    },
+    async (req, reply) => {
+      auth(req, 'ingest');
+      if (req.validationError) {
+        metrics.rejected.inc({ source: httpSources[0] ?? 'http', reason: 'schema' });
+        throw new AndonError('ANDON_SIGNAL_INVALID', req.validationError.message);
+      }
+      const list = Array.isArray(req.body) ? req.body : [req.body];
+      const at = now();
+      for (const b of list) {
+        const source = b.source && httpSources.includes(b.source) ? b.source : (httpSources[0] ?? 'http');
+        const ts = typeof b.ts === 'number' ? b.ts : typeof b.ts === 'string' && !Number.isNaN(Date.parse(b.ts)) ? Date.parse(b.ts) : at;
+        const s: Signal = { source, tag: b.tag, value: b.value, quality: b.quality ?? 'good', ts };
+        if (b.asset) s.asset = b.asset;
+        if (b.severity) s.severity = b.severity;
+        if (b.message) s.message = b.message;
+        const started = performance.now();
+        runtime.push(s);
+        metrics.latency.observe((performance.now() - started) / 1000);
+        metrics.signals.inc({ source });
+      }
+      return reply.status(202).send({ accepted: list.length });
+    },
+  );
+};

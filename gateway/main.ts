@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { asyncScheduler } from 'rxjs';
+import type { AndonConfig } from '../config/schema.ts';
+import { buildApp } from './http/app.ts';
+import { createMetrics } from './metrics.ts';
+import { createRuntime } from './runtime.ts';
+import { TicketStore } from './store/store.ts';
+
+export interface StartOptions {
+  /** Override the config's http port (0 picks a free one). */
+  port?: number;
+  logger?: Logger;
+}
+
+/**
+ * Live mode: the same runtime as replay on the wall clock, the HTTP API, and
+ * (in later versions) the connectors. Returns a handle whose `stop()` drains
+ * and closes everything in bounded time.
+ */
+export async function startGateway(config: AndonConfig, opts: StartOptions = {}) {
+  const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info' });
+  const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'));
+  const registry = new Registry();
+  const metrics = createMetrics(registry, store, { defaults: true });
+  const runtime = createRuntime({
+    config,
+    store,
+    scheduler: asyncScheduler,
+    expectedSources: config.sources.map((s) => s.id),
+    onRefused: (cmd, err) => {
+      metrics.refused.inc({ code: err.code });
+      log.warn({ component: 'engine', code: err.code, command: cmd.type }, err.message);
+    },
+  });
+  const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
+  const app = buildApp({ config, store, runtime, registry, metrics, now: () => asyncScheduler.now(), ready: () => true, logger: false });
+  const address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
+  log.info({ component: 'http', address }, 'andon listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    store,
+    runtime,
+    app,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await app.close();
+        changes.unsubscribe();
+        runtime.stop();
+        await store.close();
+        log.info({ component: 'main' }, 'andon stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TicketChange } from './tickets/engine.ts';
+import type { TicketStore } from './store/store.ts';
+
+/**
+ * Andon's metrics (design §8), made in one place on an injected registry.
+ * Label values come from config ids and closed sets only.
+ */
+export function createMetrics(registry: Registry, store: TicketStore, opts: { defaults?: boolean } = {}) {
+  if (opts.defaults) collectDefaultMetrics({ register: registry });
+  const m = {
+    signals: new Counter({ name: 'andon_signals_total', help: 'Signals accepted, by source', labelNames: ['source'], registers: [registry] }),
+    rejected: new Counter({ name: 'andon_signals_rejected_total', help: 'Signals rejected, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
+    opened: new Counter({ name: 'andon_tickets_opened_total', help: 'Tickets opened, by priority', labelNames: ['priority'], registers: [registry] }),
+    breaches: new Counter({ name: 'andon_sla_breaches_total', help: 'SLA deadlines missed, by kind (respond, resolve)', labelNames: ['kind'], registers: [registry] }),
+    escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
+    refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
+    latency: new Histogram({
+      name: 'andon_signal_to_ticket_seconds',
+      help: 'From a signal\'s arrival to its ticket change being committed',
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: 'andon_tickets_open',
+    help: 'Live tickets (not resolved, closed or merged), by priority and area',
+    labelNames: ['priority', 'area'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of store.openCounts()) this.set({ priority: r.priority, area: r.area ?? '' }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'andon_outbox_pending',
+    help: 'Ticket versions waiting to be forwarded to central',
+    registers: [registry],
+    collect() {
+      this.set(store.outboxPending());
+    },
+  });
+  return {
+    ...m,
+    /** Counts what a committed ticket change means. */
+    onChange(c: TicketChange): void {
+      if (c.event.action === 'opened') m.opened.inc({ priority: c.ticket.priority });
+      if (typeof c.event.breach === 'string') m.breaches.inc({ kind: c.event.breach });
+      if (c.event.action === 'escalated') m.escalations.inc({ level: String(c.ticket.escalationLevel) });
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -30,6 +30,16 @@ const signalSchema = {
   },
 } as const;
 
+const REJECT_REASONS: Record<string, string> = {
+  ANDON_SIGNAL_INVALID: 'schema',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'media-type',
+  ANDON_AUTH_REQUIRED: 'auth',
+  ANDON_AUTH_FORBIDDEN: 'auth',
+};
+
 type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string };
 
 /**
@@ -38,6 +48,11 @@ type Body = { source?: string; tag: string; value: Signal['value']; quality?: Si
  */
 export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
   const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
+  // Every refused ingest request is counted, whatever refused it (parser, schema, auth).
+  app.addHook('onError', async (_req, _reply, err) => {
+    const code = (err as { code?: string }).code ?? '';
+    metrics.rejected.inc({ source: httpSources[0] ?? 'http', reason: REJECT_REASONS[code] ?? 'other' });
+  });
   app.post<{ Body: Body | Body[] }>(
     '/signals',
     {
@@ -50,7 +65,6 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
     async (req, reply) => {
       auth(req, 'ingest');
       if (req.validationError) {
-        metrics.rejected.inc({ source: httpSources[0] ?? 'http', reason: 'schema' });
         throw new AndonError('ANDON_SIGNAL_INVALID', req.validationError.message);
       }
       const list = Array.isArray(req.body) ? req.body : [req.body];

@@ -178,39 +178,50 @@ const configObject = z
     forward: forwardSchema.optional(),
   });
 
-export const configSchema = configObject.superRefine(checkReferences);
+// `when: () => true`: report broken references even when other fields have problems too,
+// so check-config shows everything in one run. The check therefore reads defensively.
+export const configSchema = configObject.superRefine(checkReferences, { when: () => true });
 
-/** Cross-references the field schemas cannot see: ids unique, channels and sources defined. */
-function checkReferences(cfg: z.output<typeof configObject>, ctx: z.RefinementCtx): void {
-  const dup = (list: { id: string }[], where: string) => {
-    const seen = new Set<string>();
-    list.forEach((x, i) => {
-      if (seen.has(x.id)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `${where} id "${x.id}" is used twice`, [where, i, 'id']);
+type Loose = Record<string, unknown>;
+const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => x !== null && typeof x === 'object') : []);
+const record = (v: unknown): Loose => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : {});
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** Cross-references the field schemas cannot see: ids unique, channels, sources and faults defined. */
+function checkReferences(value: unknown, ctx: z.RefinementCtx): void {
+  const cfg = record(value);
+  const dup = (where: string) => {
+    const seen = new Set<unknown>();
+    list(cfg[where]).forEach((x, i) => {
+      if (typeof x.id === 'string' && seen.has(x.id)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `${where} id "${x.id}" is used twice`, [where, i, 'id']);
       seen.add(x.id);
     });
   };
-  dup(cfg.sources, 'sources');
-  dup(cfg.rules, 'rules');
-  const channel = (name: string, path: (string | number)[]) => {
-    if (!(name in cfg.notify)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `notify channel "${name}" is not defined under notify:`, path);
-  };
-  cfg.rules.forEach((r, i) => r.notify.forEach((n, j) => channel(n, ['rules', i, 'notify', j])));
-  cfg.routing.forEach((r, i) => r.notify.forEach((n, j) => channel(n, ['routing', i, 'notify', j])));
-  cfg.escalation.forEach((e, i) => e.notify.forEach((n, j) => channel(n, ['escalation', i, 'notify', j])));
-  const sources = new Set(cfg.sources.map((s) => s.id));
-  cfg.actions.forEach((a, i) => {
-    if (!sources.has(a.write.source)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `action writes to source "${a.write.source}", which is not defined under sources:`, ['actions', i, 'write', 'source']);
-  });
-  const faults = new Set([...cfg.rules.map((r) => r.fault), 'alarm-flood']);
-  cfg.correlation.causes.forEach((c, i) => {
-    for (const k of ['effect', 'cause'] as const) {
-      if (!faults.has(c[k])) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `correlation cause ${k} "${c[k]}" is no rule's fault`, ['correlation', 'causes', i, k]);
+  dup('sources');
+  dup('rules');
+  const notify = record(cfg.notify);
+  const channels = (where: string) =>
+    list(cfg[where]).forEach((x, i) =>
+      names(x.notify).forEach((n, j) => {
+        if (!(n in notify)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `notify channel "${n}" is not defined under notify:`, [where, i, 'notify', j]);
+      }),
+    );
+  channels('rules');
+  channels('routing');
+  channels('escalation');
+  const sources = new Set(list(cfg.sources).map((x) => x.id));
+  list(cfg.actions).forEach((a, i) => {
+    const target = record(a.write).source;
+    if (typeof target === 'string' && !sources.has(target)) {
+      issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `action writes to source "${target}", which is not defined under sources:`, ['actions', i, 'write', 'source']);
     }
   });
-  for (const [name, asset] of Object.entries(cfg.assets)) {
-    if (asset.criticality === undefined) continue;
-    if (!/^[A-Za-z0-9._-]+$/.test(asset.criticality)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'criticality is a word like line-stopping', ['assets', name, 'criticality']);
-  }
+  const faults = new Set([...list(cfg.rules).map((r) => r.fault), 'alarm-flood']);
+  list(record(cfg.correlation).causes).forEach((c, i) => {
+    for (const k of ['effect', 'cause'] as const) {
+      if (typeof c[k] === 'string' && !faults.has(c[k])) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `correlation cause ${k} "${c[k]}" is no rule's fault`, ['correlation', 'causes', i, k]);
+    }
+  });
 }
 
 export type AndonConfig = z.output<typeof configSchema>;

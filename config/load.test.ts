@@ -1,0 +1,255 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { AndonError } from '../gateway/errors.ts';
+import { ConfigError, loadConfig, parseConfig, type ConfigProblem } from './load.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const scenariosDir = fileURLToPath(new URL('../test/scenarios/', import.meta.url));
+
+/** The problems a refused load reports; fails the test when the load succeeds or throws something else. */
+function refusal(load: () => unknown): ConfigProblem[] {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected the config to be refused, but it loaded');
+}
+
+const problemsOf = (name: string, env: NodeJS.ProcessEnv = {}) => refusal(() => loadConfig(fixture(`bad/${name}`), env));
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('loadConfig refuses a broken file with the exact path and code', () => {
+  // One fixture per refusal; each must produce exactly this one problem.
+  const cases: { file: string; path: string; code: string; mentions?: string }[] = [
+    { file: 'unknown-top-level-key.yaml', path: 'signals', code: 'ANDON_CONFIG_UNKNOWN_KEY', mentions: 'signals' },
+    { file: 'unknown-rule-key.yaml', path: 'rules[0].when.clearBellow', code: 'ANDON_CONFIG_UNKNOWN_KEY', mentions: 'clearBellow' },
+    { file: 'missing-gateway-id.yaml', path: 'gateway.id', code: 'ANDON_CONFIG_MISSING', mentions: 'required' },
+    { file: 'bad-duration.yaml', path: 'rules[0].when.for', code: 'ANDON_CONFIG_INVALID_DURATION', mentions: '10 seconds' },
+    { file: 'pattern-empty-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a//b' },
+    { file: 'pattern-mqtt-wildcard.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'MQTT' },
+    { file: 'pattern-double-star-in-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a**' },
+    { file: 'rule-two-detectors.yaml', path: 'rules[0].when', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'found equals, above' },
+    { file: 'rule-no-detector.yaml', path: 'rules[0].when', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'found none' },
+    { file: 'clear-below-over-above.yaml', path: 'rules[0].when.clearBelow', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'must not exceed above' },
+    { file: 'clear-below-with-below.yaml', path: 'rules[0].when.clearBelow', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'deadband of above' },
+    { file: 'silent-for-without-source.yaml', path: 'rules[0].when.source', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'source' },
+    { file: 'rule-notify-unknown-channel.yaml', path: 'rules[0].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'duty-supervisor' },
+    { file: 'routing-notify-unknown-channel.yaml', path: 'routing[0].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'duty-supervisor' },
+    { file: 'escalation-notify-unknown-channel.yaml', path: 'escalation[1].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'production-vp' },
+    { file: 'action-unknown-source.yaml', path: 'actions[0].write.source', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'packaging-plc' },
+    { file: 'cause-unknown-fault.yaml', path: 'correlation.causes[0].cause', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'voltage-sag' },
+    { file: 'duplicate-rule-id.yaml', path: 'rules[1].id', code: 'ANDON_CONFIG_DUPLICATE_ID', mentions: 'alarms' },
+    { file: 'bad-timezone.yaml', path: 'gateway.timezone', code: 'ANDON_CONFIG_INVALID_TIMEZONE', mentions: 'Asia/Shangai' },
+    { file: 'bad-priority.yaml', path: 'rules[0].priority', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
+    { file: 'port-as-string.yaml', path: 'gateway.http.port', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'number' },
+    { file: 'env-unset.yaml', path: 'forward.token', code: 'ANDON_CONFIG_ENV', mentions: 'ANDON_TEST_UNSET_VAR' },
+  ];
+
+  it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {
+    const problems = problemsOf(file);
+    expect(problems).toEqual([{ path, code, message: expect.any(String) }]);
+    if (mentions) expect(problems[0]?.message).toContain(mentions);
+  });
+
+  it('every fixture under fixtures/bad is covered by a test', () => {
+    const covered = new Set([...cases.map((c) => c.file), 'invalid-yaml.yaml', 'several-problems.yaml']);
+    const files = readdirSync(fileURLToPath(new URL('./fixtures/bad/', import.meta.url))).filter((f) => f.endsWith('.yaml'));
+    expect(files.filter((f) => !covered.has(f))).toEqual([]);
+  });
+
+  it('the thrown ConfigError is an AndonError carrying the first problem as code and path', () => {
+    let caught: unknown;
+    try {
+      loadConfig(fixture('bad/bad-duration.yaml'), {});
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AndonError);
+    expect(caught).toMatchObject({ code: 'ANDON_CONFIG_INVALID_DURATION', path: 'rules[0].when.for', status: 400 });
+    expect((caught as Error).message).toBe(
+      'rules[0].when.for: ANDON_CONFIG_INVALID_DURATION: "10 seconds" is not a duration; write e.g. 250ms, 30s, 10m, 4h or 1d',
+    );
+  });
+
+  it('invalid YAML is ANDON_CONFIG_YAML with the line it fails on', () => {
+    const problems = problemsOf('invalid-yaml.yaml');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'ANDON_CONFIG_YAML', path: expect.stringMatching(/^line \d+$/) });
+  });
+
+  it('a duplicate YAML key is ANDON_CONFIG_YAML, not a silent override', () => {
+    const problems = refusal(() => parseConfig('gateway: { id: plant-x }\ngateway: { id: plant-y }\n', {}));
+    expect(problems).toEqual([{ path: 'line 2', code: 'ANDON_CONFIG_YAML', message: expect.stringContaining('unique') }]);
+  });
+
+  it('a file that does not exist is ANDON_CONFIG_FILE naming the file', () => {
+    const missing = fixture('bad/no-such-file.yaml');
+    const problems = refusal(() => loadConfig(missing, {}));
+    expect(problems).toEqual([{ path: '', code: 'ANDON_CONFIG_FILE', message: expect.stringContaining(missing) }]);
+  });
+
+  it('a file with several problems reports all of them, in document order', () => {
+    expect(problemsOf('several-problems.yaml')).toEqual([
+      { path: 'gateway.id', code: 'ANDON_CONFIG_MISSING', message: 'is required' },
+      { path: 'gateway.htpp', code: 'ANDON_CONFIG_UNKNOWN_KEY', message: 'unknown key "htpp"' },
+      { path: 'rules[0].when.for', code: 'ANDON_CONFIG_INVALID_DURATION', message: expect.stringContaining('10 seconds') },
+      { path: 'rules[0].priority', code: 'ANDON_CONFIG_INVALID_VALUE', message: expect.any(String) },
+      // a broken reference is reported in the same run as the field problems
+      { path: 'rules[0].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', message: expect.stringContaining('night-shift') },
+    ]);
+  });
+
+  it('a missing env var is reported together with the field problems', () => {
+    const problems = refusal(() => parseConfig('gateway: { id: plant-x, dataDir: "${ANDON_TEST_DIR}/andon" }\nsignals: []\n', {}));
+    expect(problems.map((p) => [p.path, p.code])).toEqual([
+      ['gateway.dataDir', 'ANDON_CONFIG_ENV'],
+      ['signals', 'ANDON_CONFIG_UNKNOWN_KEY'],
+    ]);
+  });
+});
+
+describe('environment references', () => {
+  it('${VAR} without a default and without the variable is refused, with the variable set it is used', () => {
+    expect(problemsOf('env-unset.yaml', { ANDON_TEST_UNSET_VAR: '' })[0]?.code).toBe('ANDON_CONFIG_ENV');
+    const config = loadConfig(fixture('bad/env-unset.yaml'), { ANDON_TEST_UNSET_VAR: 'secret-from-env' });
+    expect(config.forward?.token).toBe('secret-from-env');
+  });
+
+  it('${VAR:-default} takes the default when the variable is unset', () => {
+    const config = loadConfig(fixture('good/env-default.yaml'), {});
+    expect(config.gateway.id).toBe('plant-x');
+    expect(config.forward).toMatchObject({ url: 'http://127.0.0.1:9100', token: 'local-dev-token' });
+  });
+
+  it('${VAR:-default} takes the variable when it is set', () => {
+    const config = loadConfig(fixture('good/env-default.yaml'), {
+      ANDON_TEST_GATEWAY_ID: 'plant-b',
+      ANDON_TEST_CENTRAL_HOST: '10.0.0.7',
+      ANDON_TEST_CENTRAL_TOKEN: 'from-env',
+    });
+    expect(config.gateway.id).toBe('plant-b');
+    expect(config.forward).toMatchObject({ url: 'http://10.0.0.7:9100', token: 'from-env' });
+  });
+
+  it('interpolates values only, never keys', () => {
+    const problems = refusal(() => parseConfig('gateway: { id: plant-x }\n"${ANDON_TEST_KEY:-rules}": []\n', {}));
+    expect(problems).toEqual([{ path: '${ANDON_TEST_KEY:-rules}', code: 'ANDON_CONFIG_UNKNOWN_KEY', message: expect.any(String) }]);
+  });
+});
+
+describe('defaults', () => {
+  const config = loadConfig(fixture('good/minimal.yaml'), {});
+
+  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, anonymous read, no tokens', () => {
+    expect(config.gateway).toEqual({
+      id: 'plant-x',
+      timezone: 'UTC',
+      dataDir: './data',
+      http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 },
+      auth: { anonymousRead: true, tokens: [] },
+    });
+  });
+
+  it('correlation defaults: chatter 5 in 60s, flood 10 in 10m per area, recurrence 3 in 14d, no causes', () => {
+    expect(config.correlation).toEqual({
+      chatter: { count: 5, within: 60_000 },
+      flood: { count: 10, within: 600_000, per: 'area' },
+      recurrence: { count: 3, within: 14 * DAY },
+      causes: [],
+    });
+  });
+
+  it('the priorities table defaults to the SLA of design §3, in milliseconds', () => {
+    expect(config.priorities).toEqual({
+      P0: { respondWithin: 15 * 60_000, resolveWithin: 4 * HOUR },
+      P1: { respondWithin: 30 * 60_000, resolveWithin: 8 * HOUR },
+      P2: { respondWithin: 4 * HOUR, resolveWithin: 3 * DAY },
+      P3: { respondWithin: DAY, resolveWithin: 14 * DAY },
+      raiseFor: { criticality: {} },
+    });
+  });
+
+  it('lists and maps default to empty, shelving to 8h, no forwarding', () => {
+    expect(config).toMatchObject({
+      sources: [],
+      assets: {},
+      rules: [],
+      routing: [],
+      escalation: [],
+      notify: {},
+      actions: [],
+      shelving: { maxDuration: 8 * HOUR },
+    });
+    expect(config.forward).toBeUndefined();
+  });
+
+  it('a partly given section keeps the defaults of the keys it leaves out', () => {
+    const partial = parseConfig(
+      'gateway: { id: plant-x, http: { port: 9090 } }\ncorrelation: { chatter: { count: 3, within: 30s } }\npriorities: { P1: { respondWithin: 10m, resolveWithin: 1h } }\n',
+      {},
+    );
+    expect(partial.gateway.http).toEqual({ host: '127.0.0.1', port: 9090, bodyLimit: 1_048_576 });
+    expect(partial.correlation.chatter).toEqual({ count: 3, within: 30_000 });
+    expect(partial.correlation.flood).toEqual({ count: 10, within: 600_000, per: 'area' });
+    expect(partial.priorities.P1).toEqual({ respondWithin: 600_000, resolveWithin: HOUR });
+    expect(partial.priorities.P0).toEqual({ respondWithin: 900_000, resolveWithin: 4 * HOUR });
+  });
+
+  it('rule defaults: category general, no notify', () => {
+    const c = parseConfig('gateway: { id: plant-x }\nrules:\n  - { id: a, when: { tag: "x/*", equals: true }, fault: f, priority: P2 }\n', {});
+    expect(c.rules[0]).toMatchObject({ category: 'general', notify: [] });
+  });
+});
+
+describe('good configs load', () => {
+  const env = { ANDON_OPERATOR_TOKEN: 'operator-token-0123456789', CENTRAL_TOKEN: 'central-token' };
+
+  it('the full example config of design §3 loads, with durations in ms and env vars filled in', () => {
+    const config = loadConfig(fixture('good/design-example.yaml'), env);
+    expect(config.gateway).toMatchObject({ id: 'plant-a-line-1', timezone: 'Asia/Shanghai', http: { host: '127.0.0.1', port: 8080 } });
+    expect(config.gateway.auth.tokens).toEqual([{ name: 'control-room', role: 'operator', token: 'operator-token-0123456789' }]);
+    expect(config.sources.map((s) => `${s.id}:${s.type}`)).toEqual(['packaging-plc:opcua', 'power-meter:modbus', 'mes:mqtt', 'mes-http:http']);
+    expect(config.sources[1]).toMatchObject({ pollInterval: 1000, port: 5020 });
+    expect(Object.keys(config.assets)).toEqual(['sealer-01', 'feeder-3']);
+    expect(config.rules.map((r) => r.id)).toEqual(['sealer-alarm', 'voltage-sag', 'overtemp', 'stuck', 'comms']);
+    expect(config.rules[1]?.when).toEqual({ tag: 'utilities/*/voltage', below: 207, for: 0, clearAbove: 215 });
+    expect(config.rules[2]?.when).toEqual({ tag: '**/temperature', above: 80, for: 10_000, clearBelow: 78 });
+    expect(config.rules[2]?.category).toBe('general');
+    expect(config.rules[3]?.when.unchangedFor).toBe(2 * HOUR);
+    expect(config.rules[4]?.when).toEqual({ source: '*', silentFor: 30_000 });
+    expect(config.correlation.causes).toEqual([{ effect: 'alarm-stop', cause: 'voltage-sag', within: 120_000 }]);
+    expect(config.correlation.discoverCauses).toEqual({ within: 300_000, minSupport: 3 });
+    expect(config.priorities.raiseFor).toEqual({ criticality: { 'line-stopping': 'P0' } });
+    expect(config.routing[1]).toEqual({ match: {}, assign: 'maintenance-general', notify: [] });
+    expect(config.escalation.map((e) => e.after)).toEqual(['respondBy', DAY]);
+    expect(config.notify['duty-supervisor']).toEqual({ type: 'webhook', format: 'wecom', url: 'http://127.0.0.1:9000/hook' });
+    expect(config.shelving.maxDuration).toBe(8 * HOUR);
+    expect(config.actions[0]?.write).toEqual({ source: 'packaging-plc', nodeId: 'ns=1;s=Andon.Red', value: true });
+    expect(config.forward).toEqual({ type: 'http', url: 'http://127.0.0.1:9100', token: 'central-token', timeout: 10_000, concurrency: 4 });
+  });
+
+  it('the full example config is refused when its env vars are not set', () => {
+    const problems = refusal(() => loadConfig(fixture('good/design-example.yaml'), {}));
+    expect(problems.filter((p) => p.code === 'ANDON_CONFIG_ENV').map((p) => p.path)).toEqual(['gateway.auth.tokens[0].token', 'forward.token']);
+  });
+
+  const scenarios = readdirSync(scenariosDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+
+  it('there are five replay scenarios', () => {
+    expect(scenarios).toEqual(['flood', 'lifecycle', 'noise', 'recurring-cause', 'silence']);
+  });
+
+  it.each(scenarios)('test/scenarios/%s/config.yaml loads', (name) => {
+    const config = loadConfig(`${scenariosDir}${name}/config.yaml`, {});
+    expect(config.gateway.timezone).toBe('Asia/Shanghai');
+    expect(config.rules.length).toBeGreaterThan(0);
+  });
+});

@@ -67,7 +67,6 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
               s = { active: false, pendingSince: null, timer: null, last: r };
               states.set(id, s);
             }
-            s.last = r;
             const now = scheduler.now();
             if (s.active) {
               if (clears(rule.when, r.value)) {
@@ -78,6 +77,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
             }
             const up = raises(rule.when, r.value);
             if (up === undefined) continue;
+            s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
             if (!up) {
               s.pendingSince = null;
               s.timer?.unsubscribe();

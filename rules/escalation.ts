@@ -26,7 +26,9 @@ export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step
       level: e.level,
       unless: e.unless,
       notify: e.notify,
-      breach: e.after === 'respondBy' ? 'respond' : e.after === 'resolveBy' ? 'resolve' : null,
+      // A level at an SLA deadline breaches it only when it waits for what that SLA asks
+      // (respondBy: acknowledged, resolveBy: resolved); the SLA's own step carries the breach otherwise.
+      breach: e.after === 'respondBy' && e.unless === 'acknowledged' ? 'respond' : e.after === 'resolveBy' && e.unless === 'resolved' ? 'resolve' : null,
     })),
   ];
   return list.sort((a, b) => a.due - b.due || a.level - b.level);
@@ -38,6 +40,9 @@ function pending(t: TicketDoc, s: Step): boolean {
   if (s.unless === 'acknowledged' ? t.state !== 'open' : t.state === 'resolved') return false;
   return s.level > t.escalationLevel || (s.breach !== null && !t.breaches.includes(s.breach));
 }
+
+const sameStep = (a: Step, b: Step) =>
+  a.due === b.due && a.level === b.level && a.breach === b.breach && a.unless === b.unless && a.notify.length === b.notify.length && a.notify.every((n, i) => n === b.notify[i]);
 
 /**
  * Escalation: watches ticket versions and, at each deadline nobody met
@@ -51,7 +56,7 @@ function pending(t: TicketDoc, s: Step): boolean {
 export function escalations(escalation: AndonConfig['escalation'], scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
   return (tickets) =>
     new Observable<TicketCommand>((out) => {
-      const timers = new Map<string, { due: number; level: number; sub: Subscription }>();
+      const timers = new Map<string, { step: Step; sub: Subscription }>();
       const sub = tickets.subscribe({
         next(t) {
           const due = steps(t, escalation).filter((s) => pending(t, s));
@@ -62,7 +67,9 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
             breach: due.find((s) => s.due === first.due && s.breach !== null)?.breach ?? null,
           };
           const current = timers.get(t.id);
-          if (current && next && current.due === next.due && current.level === next.level) return;
+          // Keep the timer only if it would send the same command: a version can drop a step that
+          // shares the deadline (SLA met), which changes the breach even when due and level stay.
+          if (current && next && sameStep(current.step, next)) return;
           current?.sub.unsubscribe();
           timers.delete(t.id);
           if (!next) return;
@@ -70,7 +77,7 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
             timers.delete(t.id);
             out.next({ type: 'escalate', at: Math.max(next.due, scheduler.now()), id: t.id, level: next.level, notify: next.notify, breach: next.breach, unless: next.unless });
           });
-          timers.set(t.id, { due: next.due, level: next.level, sub: handle });
+          timers.set(t.id, { step: next, sub: handle });
         },
         error: (e) => out.error(e),
         complete: () => out.complete(),

@@ -1,0 +1,237 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.ts';
+import { iso, type TicketDoc } from '../gateway/tickets/ticket.ts';
+import { escalations, steps } from './escalation.ts';
+import type { TicketCommand } from './types.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const levels = parseConfig(`
+gateway: { id: test }
+escalation:
+  - { after: respondBy, unless: acknowledged, level: 1, notify: [duty-supervisor] }
+  - { after: 1h, unless: resolved, level: 2, notify: [production-vp] }
+notify:
+  duty-supervisor: { type: webhook, url: "http://127.0.0.1:9000/a" }
+  production-vp: { type: webhook, url: "http://127.0.0.1:9000/b" }
+`).escalation;
+
+/** A P1 ticket opened at `openedAt`: respond within 30 min, resolve within 8 h. */
+const ticket = (over: Partial<TicketDoc> = {}, openedAt = 0, respondWithin = 30 * MIN, resolveWithin = 8 * HOUR): TicketDoc => ({
+  id: 'T1',
+  version: 1,
+  key: 'sealer-01/alarm-stop',
+  gateway: 'test',
+  asset: 'sealer-01',
+  area: 'packaging',
+  line: null,
+  fault: 'alarm-stop',
+  category: 'hardware',
+  priority: 'P1',
+  rule: 'sealer-alarm',
+  title: 'sealer-01: alarm-stop',
+  state: 'open',
+  condition: 'active',
+  openedAt: iso(openedAt),
+  updatedAt: iso(openedAt),
+  respondBy: iso(openedAt + respondWithin),
+  resolveBy: iso(openedAt + resolveWithin),
+  acknowledgedAt: null,
+  resolvedAt: null,
+  closedAt: null,
+  firstSeen: iso(openedAt),
+  lastSeen: iso(openedAt),
+  occurrences: 1,
+  flags: [],
+  recurrence: null,
+  causes: [],
+  members: [],
+  firstOut: null,
+  assignedGroup: 'maintenance-packaging',
+  assignee: null,
+  notify: [],
+  escalationLevel: 0,
+  escalations: [],
+  breaches: [],
+  evidence: [],
+  similar: [],
+  wait: null,
+  resolution: null,
+  rootCause: null,
+  checklist: null,
+  mergedInto: null,
+  shelvedUntil: null,
+  central: null,
+  ...over,
+});
+
+type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
+const escalate = (at: number, level: number, breach: Escalate['breach'], unless: Escalate['unless'], notify: string[] = [], id = 'T1'): Escalate => ({
+  type: 'escalate',
+  at,
+  id,
+  level,
+  notify,
+  breach,
+  unless,
+});
+
+const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+describe('escalations', () => {
+  describe('SLA only (no configured levels)', () => {
+    it('emits a respond breach at respondBy for an open ticket', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        expectObservable(cold('t', { t: ticket() }).pipe(escalations([], ts))).toBe('30m e', { e: escalate(30 * MIN, 0, 'respond', 'acknowledged') });
+      });
+    });
+
+    it('a ticket acknowledged before respondBy gets no acknowledged step, only the resolve deadline', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 10m b', { a: ticket(), b: ticket({ version: 2, state: 'acknowledged', acknowledgedAt: iso(10 * MIN) }) });
+        expectObservable(tickets.pipe(escalations([], ts))).toBe('480m e', { e: escalate(8 * HOUR, 0, 'resolve', 'resolved') });
+      });
+    });
+
+    it('a resolved or closed ticket gets nothing more', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 10m b 10m c', {
+          a: ticket(),
+          b: ticket({ id: 'T2' }),
+          c: ticket({ version: 3, state: 'resolved' }),
+        });
+        const closed = cold('a 10m b', { a: ticket({ id: 'T2' }), b: ticket({ id: 'T2', version: 2, state: 'closed' }) });
+        // T1 resolved at 20m: neither its respond nor its resolve deadline fires; T2 still does.
+        expectObservable(tickets.pipe(escalations([], ts)), '^ 600m !').toBe('30m e', { e: escalate(30 * MIN, 0, 'respond', 'acknowledged', [], 'T2') });
+        expectObservable(closed.pipe(escalations([], ts)), '^ 600m !').toBe('');
+      });
+    });
+
+    it('once the respond breach is recorded, the next version schedules the resolve deadline', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 31m b', { a: ticket(), b: ticket({ version: 2, breaches: ['respond'], flags: ['sla-breached'] }) });
+        expectObservable(tickets.pipe(escalations([], ts))).toBe('30m e 449m 59999ms f', {
+          e: escalate(30 * MIN, 0, 'respond', 'acknowledged'),
+          f: escalate(8 * HOUR, 0, 'resolve', 'resolved'),
+        });
+      });
+    });
+  });
+
+  describe('configured levels', () => {
+    it('level 1 at respondBy carries the respond breach; level 2 fires at openedAt + 1h', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        // Versions as the engine would write them after each escalation.
+        const tickets = cold('a 30m b 30m c', {
+          a: ticket(),
+          b: ticket({ version: 2, escalationLevel: 1, breaches: ['respond'] }),
+          c: ticket({ version: 3, escalationLevel: 2, breaches: ['respond'] }),
+        });
+        expectObservable(tickets.pipe(escalations(levels, ts))).toBe('30m e 29m 59999ms f 419m 59999ms g', {
+          e: escalate(30 * MIN, 1, 'respond', 'acknowledged', ['duty-supervisor']),
+          f: escalate(HOUR, 2, null, 'resolved', ['production-vp']),
+          g: escalate(8 * HOUR, 0, 'resolve', 'resolved'),
+        });
+      });
+    });
+
+    it('counts `after: 1h` from openedAt, not from when the ticket was seen', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        // Opened at 0 but first seen at 40m (a restart), already acknowledged: level 2 at 1h.
+        const tickets = cold('40m a', { a: ticket({ state: 'acknowledged' }) });
+        expectObservable(tickets.pipe(escalations(levels, ts))).toBe('60m f', { f: escalate(HOUR, 2, null, 'resolved', ['production-vp']) });
+      });
+    });
+
+    it('a deadline already past fires at once, stamped with the present', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('45m a', { a: ticket() });
+        expectObservable(tickets.pipe(escalations(levels, ts))).toBe('45m e', { e: escalate(45 * MIN, 1, 'respond', 'acknowledged', ['duty-supervisor']) });
+      });
+    });
+
+    it('acknowledging skips level 1 but not level 2 (unless: resolved)', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 10m b', { a: ticket(), b: ticket({ version: 2, state: 'acknowledged' }) });
+        expectObservable(tickets.pipe(escalations(levels, ts))).toBe('60m f', { f: escalate(HOUR, 2, null, 'resolved', ['production-vp']) });
+      });
+    });
+
+    it('lists the steps of a ticket in deadline order', () => {
+      expect(steps(ticket(), levels).map((s) => [s.due, s.level, s.breach])).toEqual([
+        [30 * MIN, 0, 'respond'],
+        [30 * MIN, 1, 'respond'],
+        [HOUR, 2, null],
+        [8 * HOUR, 0, 'resolve'],
+      ]);
+    });
+  });
+
+  describe('new versions', () => {
+    it('a new version of the same ticket reschedules rather than duplicating', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 5m b 5m c', {
+          a: ticket(),
+          b: ticket({ version: 2, occurrences: 2 }),
+          c: ticket({ version: 3, occurrences: 3 }),
+        });
+        expectObservable(tickets.pipe(escalations([], ts))).toBe('30m e', { e: escalate(30 * MIN, 0, 'respond', 'acknowledged') });
+      });
+    });
+
+    it('a version that meets the SLA drops the breach from a deadline it shares with a level', () => {
+      const ts = newScheduler();
+      const shared = parseConfig(`
+gateway: { id: test }
+escalation:
+  - { after: respondBy, unless: resolved, level: 1, notify: [duty-supervisor] }
+notify:
+  duty-supervisor: { type: webhook, url: "http://127.0.0.1:9000/a" }
+`).escalation;
+      ts.run(({ cold, expectObservable }) => {
+        // Open: at 30m both the respond SLA and level 1 are due. Acknowledged at 10m: the SLA is met,
+        // level 1 (unless: resolved) still fires at 30m, but without a respond breach.
+        const tickets = cold('a 10m b', { a: ticket(), b: ticket({ version: 2, state: 'acknowledged' }) });
+        expectObservable(tickets.pipe(escalations(shared, ts))).toBe('30m e', { e: escalate(30 * MIN, 1, null, 'resolved', ['duty-supervisor']) });
+      });
+    });
+
+    it('a version with an earlier deadline (priority raised) moves the timer', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        // P2 (respond within 4h) raised to P0 (respond within 15m) at 5m.
+        const tickets = cold('a 5m b', { a: ticket({ priority: 'P2' }, 0, 4 * HOUR, 3 * 24 * HOUR), b: ticket({ version: 2, priority: 'P0' }, 0, 15 * MIN, 4 * HOUR) });
+        expectObservable(tickets.pipe(escalations([], ts)), '^ 300m !').toBe('15m e', { e: escalate(15 * MIN, 0, 'respond', 'acknowledged') });
+      });
+    });
+
+    it('tickets are timed independently', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const tickets = cold('a 9m b', { a: ticket(), b: ticket({ id: 'T2' }, 10 * MIN) });
+        expectObservable(tickets.pipe(escalations([], ts))).toBe('30m e 9m 59999ms f', {
+          e: escalate(30 * MIN, 0, 'respond', 'acknowledged'),
+          f: escalate(40 * MIN, 0, 'respond', 'acknowledged', [], 'T2'),
+        });
+      });
+    });
+
+    it('unsubscribing cancels the timers', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        expectObservable(cold('t', { t: ticket() }).pipe(escalations([], ts)), '^ 29m !').toBe('');
+      });
+    });
+  });
+});

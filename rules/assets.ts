@@ -15,7 +15,7 @@ export interface AssetInfo {
  * config whose tag patterns match, else the UNS guess `<area>/<asset>/...`.
  */
 export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Signal): AssetInfo; byName(name: string): AssetInfo } {
-  const compiled = Object.entries(assets).map(([name, a]) => ({ name, a, match: a.tags.map(compilePattern) }));
+  const byPrefix = prefixIndex(Object.entries(assets).flatMap(([name, a]) => a.tags.map((p) => ({ name, pattern: p }))));
   const info = (name: string, fallbackArea: string | null): AssetInfo => {
     const a = assets[name];
     return { asset: name, area: a?.area ?? fallbackArea, line: a?.line ?? null, criticality: a?.criticality ?? null };
@@ -24,9 +24,9 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
   const byTag = (tag: string): AssetInfo => {
     let hit = cache.get(tag);
     if (!hit) {
-      const found = compiled.find((c) => c.match.some((m) => m(tag)));
+      const found = byPrefix(tag);
       const parts = tag.split('/');
-      hit = found ? info(found.name, null) : info(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
+      hit = found ? info(found, null) : info(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
       if (cache.size < 200_000) cache.set(tag, hit);
     }
     return hit;
@@ -37,10 +37,45 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
   };
 }
 
+/**
+ * First match in config order among many patterns, without trying them all:
+ * patterns are bucketed by their literal leading segments (up to two), so a
+ * tag only meets the patterns that can match it.
+ */
+function prefixIndex(entries: { name: string; pattern: string }[]): (tag: string) => string | undefined {
+  const buckets = new Map<string, { order: number; name: string; match: (t: string) => boolean }[]>();
+  entries.forEach(({ name, pattern }, order) => {
+    const segs = pattern.split('/');
+    const literal = segs.findIndex((x) => x.includes('*'));
+    const depth = Math.min(2, literal === -1 ? segs.length : literal);
+    const key = `${depth}:${segs.slice(0, depth).join('/')}`;
+    let list = buckets.get(key);
+    if (!list) buckets.set(key, (list = []));
+    list.push({ order, name, match: compilePattern(pattern) });
+  });
+  return (tag) => {
+    const segs = tag.split('/');
+    let best: { order: number; name: string } | undefined;
+    for (let depth = 0; depth <= 2 && depth <= segs.length; depth++) {
+      for (const c of buckets.get(`${depth}:${segs.slice(0, depth).join('/')}`) ?? []) {
+        if (best && c.order > best.order) break; // buckets are in config order
+        if (c.match(tag)) {
+          best = c;
+          break;
+        }
+      }
+    }
+    return best?.name;
+  };
+}
+
 /** Signal -> Reading: every reading knows its asset and area. */
 export function resolveAssets(resolver: ReturnType<typeof assetResolver>): OperatorFunction<Signal, Reading> {
-  return map((s) => {
+  return map((s): Reading => {
     const a = resolver.bySignal(s);
-    return { ...s, asset: a.asset, area: a.area };
+    const r: Reading = { source: s.source, tag: s.tag, value: s.value, quality: s.quality, ts: s.ts, asset: a.asset, area: a.area };
+    if (s.severity !== undefined) r.severity = s.severity;
+    if (s.message !== undefined) r.message = s.message;
+    return r;
   });
 }

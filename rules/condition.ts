@@ -1,11 +1,12 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RuleConfig } from '../config/schema.ts';
 import type { RuleHit } from './hit.ts';
-import { at, ruleIndex } from './match.ts';
+import { at, ruleIndex, RuleStates } from './match.ts';
 import type { Reading } from './types.ts';
 
 /** `true` equals 1 and `false` equals 0: PLCs send booleans as either. */
-const same = (a: unknown, b: unknown) => a === b || (typeof a === 'boolean' && typeof b === 'number' && Number(a) === b) || (typeof a === 'number' && typeof b === 'boolean' && a === Number(b));
+const same = (a: unknown, b: unknown) =>
+  a === b || (typeof a === 'boolean' && typeof b === 'number' && Number(a) === b) || (typeof a === 'number' && typeof b === 'boolean' && a === Number(b));
 
 /** Whether the reading raises the rule's condition; undefined when the value does not apply (wrong type). */
 function raises(w: RuleConfig['when'], v: Reading['value']): boolean | undefined {
@@ -49,7 +50,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
   );
   return (readings) =>
     new Observable<RuleHit>((out) => {
-      const states = new Map<string, State>();
+      const states = new RuleStates<State>();
       const hit = (kind: RuleHit['kind'], rule: RuleConfig, r: Reading, when: number): RuleHit => ({
         kind,
         rule,
@@ -61,11 +62,10 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
       const sub = readings.subscribe({
         next(r) {
           for (const rule of matching(r.tag)) {
-            const id = `${rule.id}\u0000${r.tag}`;
-            let s = states.get(id);
+            let s = states.get(rule, r.tag);
             if (!s) {
               s = { active: false, pendingSince: null, timer: null, last: r };
-              states.set(id, s);
+              states.set(rule, r.tag, s);
             }
             const now = scheduler.now();
             if (s.active) {

@@ -20,3 +20,19 @@ export function ruleIndex(rules: RuleConfig[], field: 'tag' | 'source'): (name: 
 
 /** Runs `fn` at scheduler time `at` (now if it is past). */
 export const at = (scheduler: import('rxjs').SchedulerLike, when: number, fn: () => void) => scheduler.schedule(fn, Math.max(0, when - scheduler.now()));
+
+/** Per-rule, per-subject (tag or source) detector state, without building a composite key per reading. */
+export class RuleStates<S> {
+  private readonly byRule = new Map<RuleConfig, Map<string, S>>();
+  get(rule: RuleConfig, subject: string): S | undefined {
+    return this.byRule.get(rule)?.get(subject);
+  }
+  set(rule: RuleConfig, subject: string, state: S): void {
+    let m = this.byRule.get(rule);
+    if (!m) this.byRule.set(rule, (m = new Map()));
+    m.set(subject, state);
+  }
+  *values(): IterableIterator<S> {
+    for (const m of this.byRule.values()) yield* m.values();
+  }
+}

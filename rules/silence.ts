@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RuleConfig } from '../config/schema.ts';
 import type { RuleHit } from './hit.ts';
-import { at, ruleIndex } from './match.ts';
+import { at, ruleIndex, RuleStates } from './match.ts';
 import type { Reading } from './types.ts';
 
 interface State {
@@ -23,14 +23,19 @@ export function silence(rules: RuleConfig[], scheduler: SchedulerLike, expected:
   const matching = ruleIndex(silentRules, 'source');
   return (readings) =>
     new Observable<RuleHit>((out) => {
-      const states = new Map<string, State>();
+      const states = new RuleStates<State>();
       const hit = (kind: RuleHit['kind'], rule: RuleConfig, source: string, s: State): RuleHit => ({
         kind,
         rule,
         asset: source,
         area: null,
         at: scheduler.now(),
-        evidence: { tag: source, value: kind === 'raise' ? null : true, ts: s.last, message: kind === 'raise' ? `no signal from ${source} since ${new Date(s.last).toISOString()}` : `${source} is sending again` },
+        evidence: {
+          tag: source,
+          value: kind === 'raise' ? null : true,
+          ts: s.last,
+          message: kind === 'raise' ? `no signal from ${source} since ${new Date(s.last).toISOString()}` : `${source} is sending again`,
+        },
       });
       const arm = (rule: RuleConfig, source: string, s: State) => {
         const limit = rule.when.silentFor as number;
@@ -45,11 +50,10 @@ export function silence(rules: RuleConfig[], scheduler: SchedulerLike, expected:
       const seen = (source: string) => {
         const now = scheduler.now();
         for (const rule of matching(source)) {
-          const id = `${rule.id}\u0000${source}`;
-          let s = states.get(id);
+          let s = states.get(rule, source);
           if (!s) {
             s = { last: now, active: false, timer: null };
-            states.set(id, s);
+            states.set(rule, source, s);
           }
           s.last = now;
           if (s.active) {

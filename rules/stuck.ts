@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RuleConfig } from '../config/schema.ts';
 import type { RuleHit } from './hit.ts';
-import { at, ruleIndex } from './match.ts';
+import { at, ruleIndex, RuleStates } from './match.ts';
 import type { Reading } from './types.ts';
 
 interface State {
@@ -29,14 +29,19 @@ export function stuck(rules: RuleConfig[], scheduler: SchedulerLike): OperatorFu
   );
   return (readings) =>
     new Observable<RuleHit>((out) => {
-      const states = new Map<string, State>();
+      const states = new RuleStates<State>();
       const hit = (kind: RuleHit['kind'], rule: RuleConfig, s: State): RuleHit => ({
         kind,
         rule,
         asset: s.last.asset,
         area: s.last.area,
         at: scheduler.now(),
-        evidence: { tag: s.last.tag, value: s.last.value, ts: s.last.ts, ...(kind === 'raise' ? { message: `unchanged since ${new Date(s.changedAt).toISOString()}` } : {}) },
+        evidence: {
+          tag: s.last.tag,
+          value: s.last.value,
+          ts: s.last.ts,
+          ...(kind === 'raise' ? { message: `unchanged since ${new Date(s.changedAt).toISOString()}` } : {}),
+        },
       });
       const arm = (rule: RuleConfig, s: State) => {
         const limit = rule.when.unchangedFor as number;
@@ -52,16 +57,15 @@ export function stuck(rules: RuleConfig[], scheduler: SchedulerLike): OperatorFu
       const sub = readings.subscribe({
         next(r) {
           for (const rule of matching(r.tag)) {
-            const id = `${rule.id}\u0000${r.tag}`;
             const now = scheduler.now();
-            let s = states.get(id);
+            let s = states.get(rule, r.tag);
             if (r.quality !== 'good') {
               if (s) s.suspect = true;
               continue;
             }
             if (!s) {
               s = { value: r.value, changedAt: now, active: false, suspect: false, last: r, timer: null };
-              states.set(id, s);
+              states.set(rule, r.tag, s);
             }
             s.last = r;
             if (s.suspect) s.changedAt = now; // the clock restarts when good data returns

@@ -91,15 +91,50 @@ export class TicketStore {
   private prepare() {
     const k = this.knex;
     const c = (b: Knex.QueryBuilder) => compile(this.db, b);
-    const live = ['closed', 'merged'];
+    // Written as a literal so SQLite can use the partial index tickets_one_live_per_key
+    // (a bound parameter hides the condition from the planner: a full scan per detection).
+    const LIVE = "state NOT IN ('closed', 'merged')";
     return {
-      insertTicket: c(k('tickets').insert({ id: $(0), key: $(1), state: $(2), version: $(3), priority: $(4), area: $(5), asset: $(6), fault: $(7), opened_at: $(8), updated_at: $(9), doc: $(10) })),
-      updateTicket: c(k('tickets').update({ state: $(0), version: $(1), priority: $(2), updated_at: $(3), doc: $(4) }).where({ id: $(5), version: $(6) })),
+      insertTicket: c(
+        k('tickets').insert({
+          id: $(0),
+          key: $(1),
+          state: $(2),
+          version: $(3),
+          priority: $(4),
+          area: $(5),
+          asset: $(6),
+          fault: $(7),
+          opened_at: $(8),
+          updated_at: $(9),
+          doc: $(10),
+        }),
+      ),
+      updateTicket: c(
+        k('tickets')
+          .update({ state: $(0), version: $(1), priority: $(2), updated_at: $(3), doc: $(4) })
+          .where({ id: $(5), version: $(6) }),
+      ),
       insertEvent: c(k('ticket_events').insert({ ticket_id: $(0), version: $(1), at: $(2), action: $(3), by: $(4), data: $(5) })),
       insertOutbox: c(k('outbox').insert({ ticket_id: $(0), version: $(1), created_at: $(2) })),
-      liveByKey: c(k('tickets').select('doc').where({ key: $(0) }).whereNotIn('state', live).limit(1)),
-      byId: c(k('tickets').select('doc').where({ id: $(0) })),
-      events: c(k('ticket_events').select('at', 'action', 'by', 'data').where({ ticket_id: $(0) }).orderBy('seq')),
+      liveByKey: c(
+        k('tickets')
+          .select('doc')
+          .where({ key: $(0) })
+          .whereRaw(LIVE)
+          .limit(1),
+      ),
+      byId: c(
+        k('tickets')
+          .select('doc')
+          .where({ id: $(0) }),
+      ),
+      events: c(
+        k('ticket_events')
+          .select('at', 'action', 'by', 'data')
+          .where({ ticket_id: $(0) })
+          .orderBy('seq'),
+      ),
       similar: c(
         k('tickets')
           .select('doc')
@@ -117,9 +152,15 @@ export class TicketStore {
           .whereNot('t.fault', 'alarm-flood')
           .orderBy('e.at'),
       ),
-      liveTickets: c(k('tickets').select('doc').whereNotIn('state', live).orderBy('opened_at')),
+      liveTickets: c(k('tickets').select('doc').whereRaw(LIVE).orderBy('opened_at')),
       outboxPending: c(k('outbox').count({ n: '*' }).whereNull('parked_at')),
-      openCounts: c(k('tickets').select('priority', 'area').count({ n: '*' }).whereIn('state', ['open', 'acknowledged', 'in_progress', 'waiting']).groupBy('priority', 'area')),
+      openCounts: c(
+        k('tickets')
+          .select('priority', 'area')
+          .count({ n: '*' })
+          .whereIn('state', ['open', 'acknowledged', 'in_progress', 'waiting'])
+          .groupBy('priority', 'area'),
+      ),
     };
   }
 

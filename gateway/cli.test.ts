@@ -22,7 +22,8 @@ describe('andon check-config', () => {
       `${file}: gateway.htpp: ANDON_CONFIG_UNKNOWN_KEY: unknown key "htpp"`,
       `${file}: rules[0].when.for: ANDON_CONFIG_INVALID_DURATION: "10 seconds" is not a duration; write e.g. 250ms, 30s, 10m, 4h or 1d`,
       expect.stringMatching(new RegExp(`^${file}: rules\\[0\\]\\.priority: ANDON_CONFIG_INVALID_VALUE: .+`)),
-      `${file}: 4 problems`,
+      `${file}: rules[0].notify[0]: ANDON_CONFIG_UNKNOWN_REFERENCE: notify channel "night-shift" is not defined under notify:`,
+      `${file}: 5 problems`,
     ]);
   });
 

@@ -66,9 +66,10 @@ export class TicketStore {
         max: 1,
         afterCreate: (conn: Db, done: (err: Error | null, conn: Db) => void) => {
           try {
+            // busy_timeout first: switching a new file to WAL must wait for another opener, not fail
+            conn.pragma('busy_timeout = 10000');
             if (file !== ':memory:') conn.pragma('journal_mode = WAL');
             conn.pragma('synchronous = FULL');
-            conn.pragma('busy_timeout = 10000');
             conn.pragma('foreign_keys = ON');
             done(null, conn);
           } catch (err) {
@@ -78,6 +79,9 @@ export class TicketStore {
       },
     });
     try {
+      const conn = (await knex.client.acquireConnection()) as Db;
+      createMigrationTables(conn);
+      await knex.client.releaseConnection(conn);
       await knex.migrate.latest({ migrationSource });
       // Keep the pool's only connection: every statement from now on runs on it, synchronously.
       const db = (await knex.client.acquireConnection()) as Db;
@@ -251,6 +255,21 @@ export class TicketStore {
     const { sql, bindings } = b.toSQL().toNative();
     return this.db.prepare(sql).all(...(bindings as unknown[])) as T[];
   }
+}
+
+/**
+ * Creates knex's own bookkeeping tables (as knex would) in one write-locked
+ * transaction. knex checks then creates them outside any transaction, so two
+ * processes opening a new file at once could fail with "table knex_migrations
+ * already exists", or both insert a lock row and lock migrations for good.
+ * From here on knex's migration run is serialised by SQLite's write lock.
+ */
+function createMigrationTables(db: Db): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS `knex_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime)');
+    db.exec('CREATE TABLE IF NOT EXISTS `knex_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer)');
+    db.exec('INSERT INTO `knex_migrations_lock` (`is_locked`) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM `knex_migrations_lock`)');
+  }).immediate();
 }
 
 const parseDoc = (row: unknown): TicketDoc | undefined => (row ? (JSON.parse((row as Row).doc as string) as TicketDoc) : undefined);

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
+import type { Signal } from '../rules/types.ts';
+
+/** Where a connector stands with its peer. */
+export type ConnectorStatus = 'connecting' | 'up' | 'degraded' | 'down';
+
+/** Why an incoming payload was refused (a closed set: it becomes a metric label). */
+export type RejectReason = 'malformed' | 'wrong-type' | 'unknown-alias' | 'too-large' | 'unmapped' | 'sequence' | 'read-error';
+
+/** What the gateway gives every connector. */
+export interface ConnectorDeps {
+  /** A child logger with `{ component: 'connector', id }` already bound. */
+  log: Logger;
+  /** Counts a refused payload (also logged by the connector, rate-limited). */
+  reject: (reason: RejectReason) => void;
+  /** Where the connector keeps files of its own (OPC UA PKI, MQTT session state). */
+  dataDir: string;
+}
+
+/** A write to the plant (actions: the andon light). Fields per protocol, from config `actions[].write`. */
+export interface WriteRequest {
+  nodeId?: string | undefined;
+  table?: 'holding' | 'coil' | undefined;
+  address?: number | undefined;
+  topic?: string | undefined;
+  value: number | boolean | string;
+}
+
+/**
+ * The one contract between the gateway and a protocol. The gateway knows
+ * connectors only through this interface and the registry.
+ *
+ * `signals$` is consumed synchronously: when `next(signal)` returns, the ticket
+ * changes that signal caused are committed. A connector that must not lose
+ * data (MQTT QoS 1) acknowledges its peer only after `next` returns.
+ */
+export interface Connector {
+  readonly id: string;
+  readonly signals$: Observable<Signal>;
+  readonly status$: Observable<ConnectorStatus>;
+  /** Starts connecting; resolves once the first attempt has been made (connected or not). Never rejects for a peer that is down: it retries with backoff. */
+  start(): Promise<void>;
+  /** Disconnects and completes `signals$` and `status$`, in bounded time. */
+  stop(): Promise<void>;
+  /** Writes to the plant; rejects with an AndonError when the peer refuses or is down. */
+  write?(req: WriteRequest): Promise<void>;
+}
+
+export type ConnectorFactory<C> = (config: C, deps: ConnectorDeps) => Connector;

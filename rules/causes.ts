@@ -85,7 +85,9 @@ export function causes(opts: CausesOptions): MonoTypeOperatorFunction<TicketComm
         if (d && episodes.length >= d.minSupport) {
           const found = new Map<string, Candidate>();
           for (const t of episodes) preceding(t, d.within, cmd.key, found, (e) => e.asset !== cmd.asset && !taken.has(e.key));
-          const span = Math.max(cmd.at - firstSeen, d.within);
+          // The time over which c's episodes are counted: since the first raise, but
+          // no longer than the counting window, or a long run dilutes the base rate.
+          const span = Math.max(Math.min(cmd.at - firstSeen, opts.horizon + d.within), d.within);
           for (const c of found.values()) {
             const support = c.leads.length;
             if (support < d.minSupport || support / episodes.length < MIN_RATIO) continue;

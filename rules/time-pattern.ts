@@ -38,6 +38,9 @@ const circularDiff = (a: number, b: number) => {
   return Math.min(d, DAY_MIN - d);
 };
 
+/** Minutes from time of day `from` to `to` the short way round, in [-720, 720). */
+const signedDiff = (from: number, to: number) => ((((to - from) % DAY_MIN) + DAY_MIN * 1.5) % DAY_MIN) - DAY_MIN / 2;
+
 /** How tight times of day must cluster (RMS minutes) to call a pattern daily or weekly. */
 export const MAX_SPREAD_MINUTES = 60;
 
@@ -50,16 +53,21 @@ export function recurrencePattern(times: number[], timezone: string): Recurrence
   const parts = times.map((t) => localParts(t, timezone));
   const mean = circularMean(parts.map((p) => p.minutes));
   const spread = Math.sqrt(parts.reduce((s, p) => s + circularDiff(p.minutes, mean) ** 2, 0) / Math.max(1, parts.length));
-  const days = new Set(parts.map((p) => p.date));
+  // Date and weekday of each episode taken at the cluster's time of day, so a
+  // cluster around midnight (23:58, then 00:02 on the next date but one) is one
+  // a day, not two on one date.
+  const meanMinute = Math.round(mean) % DAY_MIN;
+  const cycles = times.map((t, i) => localParts(t + signedDiff((parts[i] as { minutes: number }).minutes, meanMinute) * 60_000, timezone));
+  const days = new Set(cycles.map((p) => p.date));
   const base = { count: times.length, spreadMinutes: Math.round(spread) };
   if (times.length < 2 || spread > MAX_SPREAD_MINUTES || days.size < times.length) {
     return { ...base, pattern: 'irregular', at: null, day: null, spreadMinutes: times.length < 2 ? null : base.spreadMinutes };
   }
-  const weekdays = new Set(parts.map((p) => p.weekday));
+  const weekdays = new Set(cycles.map((p) => p.weekday));
   const sorted = [...times].sort((a, b) => a - b);
   const weekApart = sorted.every((t, i) => i === 0 || t - (sorted[i - 1] as number) >= 6 * 86_400_000);
   if (weekdays.size === 1 && weekApart) {
-    const day = DAYS.find((d) => d === parts[0]?.weekday) ?? null;
+    const day = DAYS.find((d) => d === cycles[0]?.weekday) ?? null;
     return { ...base, pattern: 'weekly', at: hhmm(mean), day };
   }
   return { ...base, pattern: 'daily', at: hhmm(mean), day: null };

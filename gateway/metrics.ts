@@ -14,6 +14,7 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
     opened: new Counter({ name: 'andon_tickets_opened_total', help: 'Tickets opened, by priority', labelNames: ['priority'], registers: [registry] }),
     breaches: new Counter({ name: 'andon_sla_breaches_total', help: 'SLA deadlines missed, by kind (respond, resolve)', labelNames: ['kind'], registers: [registry] }),
     escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
+    sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
     latency: new Histogram({
       name: 'andon_signal_to_ticket_seconds',

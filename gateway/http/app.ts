@@ -8,6 +8,7 @@ import type { TicketStore } from '../store/store.ts';
 import { authorizer } from './auth.ts';
 import { signalRoutes } from './signals.ts';
 import { ticketRoutes } from './tickets.ts';
+import { validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
   config: AndonConfig;
@@ -23,8 +24,9 @@ export interface AppDeps {
 
 /** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.config.gateway.http.bodyLimit, ajv: { customOptions: { allowUnionTypes: true } } });
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.config.gateway.http.bodyLimit });
   const auth = authorizer(deps.config.gateway.auth);
+  app.setValidatorCompiler(validatorCompiler);
 
   app.setErrorHandler((err, req, reply) => {
     if (isAndonError(err)) return reply.status(err.status).send({ code: err.code, message: err.message, ...(err.path ? { path: err.path } : {}) });

@@ -45,6 +45,8 @@ export interface Connector {
   stop(): Promise<void>;
   /** Writes to the plant; rejects with an AndonError when the peer refuses or is down. */
   write?(req: WriteRequest): Promise<void>;
+  /** Acknowledges a native alarm condition at the peer (OPC UA A&C) when its ticket is acknowledged. */
+  acknowledge?(asset: string, conditionName: string, comment: string): Promise<void>;
 }
 
 export type ConnectorFactory<C> = (config: C, deps: ConnectorDeps) => Connector;

@@ -43,6 +43,31 @@ export const ERRORS = {
   ANDON_AUTH_FORBIDDEN: { status: 403, retryable: false, description: 'The token\'s role may not do this.' },
   ANDON_INTERNAL: { status: 500, retryable: true, description: 'An unexpected error; the log has the details.' },
   ANDON_CLI_USAGE: { status: 400, retryable: false, description: 'The command line is incomplete or wrong.' },
+
+  ANDON_OPCUA_CONNECT_FAILED: { status: 503, retryable: true, description: 'The OPC UA server cannot be reached (refused, unknown host, timeout); the connector retries with backoff.' },
+  ANDON_OPCUA_ENDPOINT_INVALID: { status: 502, retryable: false, description: 'The OPC UA server offers no endpoint for the configured URL, security mode and policy.' },
+  ANDON_OPCUA_CERTIFICATE_REJECTED: { status: 502, retryable: false, description: 'The OPC UA server rejected our client certificate, or we do not trust its certificate (see <dataDir>/opcua/pki/<source>/rejected).' },
+  ANDON_OPCUA_USER_REJECTED: { status: 502, retryable: false, description: 'The OPC UA server refused the configured identity (user name/password or certificate).' },
+  ANDON_OPCUA_SESSION_FAILED: { status: 503, retryable: true, description: 'An OPC UA session or subscription could not be created or restored; the connector rebuilds it.' },
+  ANDON_OPCUA_SUBSCRIPTION_SILENT: { status: 503, retryable: true, description: 'An OPC UA subscription sent neither data nor keep-alive for three keep-alive intervals; the connector rebuilt the connection.' },
+  ANDON_OPCUA_ITEM_FAILED: { status: 502, retryable: false, description: 'The OPC UA server refused a monitored item (unknown node id, deadband on a non-numeric node, notifier that is not an event source); the source is degraded.' },
+  ANDON_OPCUA_NOT_CONNECTED: { status: 503, retryable: true, description: 'The OPC UA source has no session right now; the write or acknowledge was not sent.' },
+  ANDON_OPCUA_TIMEOUT: { status: 504, retryable: true, description: 'The OPC UA server did not answer in time; the outcome of the write or acknowledge is unknown.' },
+  ANDON_OPCUA_WRITE_FAILED: { status: 502, retryable: false, description: 'The OPC UA server refused a write (bad status code), or the value does not fit the node\'s data type.' },
+  ANDON_OPCUA_UNKNOWN_CONDITION: { status: 404, retryable: false, description: 'No OPC UA event has been received for that asset and condition, so there is nothing to acknowledge.' },
+  ANDON_OPCUA_ACK_FAILED: { status: 502, retryable: false, description: 'The OPC UA server refused to acknowledge the condition (bad status code).' },
+
+  ANDON_MODBUS_UNREACHABLE: { status: 503, retryable: true, description: 'The Modbus device cannot be reached: TCP connect or serial open failed, or the connection dropped.' },
+  ANDON_MODBUS_TIMEOUT: { status: 504, retryable: true, description: 'The Modbus device did not answer within the source timeout; the request was abandoned.' },
+  ANDON_MODBUS_EXCEPTION: { status: 502, retryable: false, description: 'The Modbus device answered with an exception (illegal function, illegal data address or value, device failure).' },
+  ANDON_MODBUS_DOWN: { status: 503, retryable: true, description: 'The Modbus source is down (or stopped); the write was not attempted.' },
+  ANDON_MODBUS_WRITE_INVALID: { status: 400, retryable: false, description: 'A Modbus write needs table coil (boolean) or holding (integer -32768..65535) and an address.' },
+
+  ANDON_MQTT_TLS_FILE: { status: 400, retryable: false, description: 'A TLS file (tls.ca, tls.cert, tls.key) of an MQTT source cannot be read.' },
+  ANDON_MQTT_NOT_CONNECTED: { status: 503, retryable: true, description: 'The MQTT source is not connected to its broker (or stopped); the publish was not sent.' },
+  ANDON_MQTT_WRITE_INVALID: { status: 400, retryable: false, description: 'An MQTT write needs a topic without wildcards (+, #).' },
+  ANDON_MQTT_WRITE_FAILED: { status: 502, retryable: true, description: 'The MQTT broker refused the publish or did not acknowledge it in time; it may still be delivered after a reconnect.' },
+  ANDON_MQTT_DELIVERY_FAILED: { status: 503, retryable: true, description: 'Signals of an MQTT message could not be handed to the gateway; the message was left unacknowledged and the broker redelivers it after a reconnect.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

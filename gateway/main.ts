@@ -6,6 +6,7 @@ import type { AndonConfig } from '../config/schema.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createRuntime } from './runtime.ts';
+import { startSources } from './sources.ts';
 import { TicketStore } from './store/store.ts';
 
 export interface StartOptions {
@@ -35,9 +36,13 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     },
   });
   const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
-  const app = buildApp({ config, store, runtime, registry, metrics, now: () => asyncScheduler.now(), ready: () => true, logger: false });
+  // /readyz answers from the start (not ready) while the sources make their first attempt.
+  const started: { sources?: Awaited<ReturnType<typeof startSources>> } = {};
+  const app = buildApp({ config, store, runtime, registry, metrics, now: () => asyncScheduler.now(), ready: () => started.sources?.ready() ?? false, logger: false });
   const address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
   log.info({ component: 'http', address }, 'andon listening');
+  const sources = await startSources(config, runtime, metrics, log);
+  started.sources = sources;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -45,8 +50,11 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     store,
     runtime,
     app,
+    sources,
     stop(): Promise<void> {
       stopping ??= (async () => {
+        // Stop taking input first (connectors, then HTTP), then close the store.
+        await sources.stop();
         await app.close();
         changes.unsubscribe();
         runtime.stop();

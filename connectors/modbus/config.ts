@@ -1,29 +1,85 @@
 import { z } from 'zod';
-import { duration, id } from '../../config/types.ts';
+import { duration, id, issue } from '../../config/types.ts';
 
-export const modbusSourceSchema = z.strictObject({
-  id: id(),
-  type: z.literal('modbus'),
-  host: z.string().optional(),
-  port: z.number().int().min(1).max(65535).default(502),
-  serial: z.strictObject({ path: z.string(), baudRate: z.number().int().default(9600), parity: z.enum(['none', 'even', 'odd']).default('none') }).optional(),
-  unitId: z.number().int().min(0).max(255).default(1),
-  pollInterval: duration().default(1000),
-  timeout: duration().default(1000),
-  registers: z
-    .array(
-      z.strictObject({
-        tag: z.string().min(1),
-        asset: z.string().optional(),
-        table: z.enum(['holding', 'input', 'coil', 'discrete']),
-        address: z.number().int().min(0).max(65535),
-        type: z.enum(['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'bit']).default('uint16'),
-        bit: z.number().int().min(0).max(15).optional(),
-        wordOrder: z.enum(['big', 'little']).default('big'),
-        byteOrder: z.enum(['big', 'little']).default('big'),
-        scale: z.number().default(1),
-        offset: z.number().default(0),
-      }),
-    )
-    .default([]),
-});
+export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'bit'] as const;
+export type RegisterType = (typeof REGISTER_TYPES)[number];
+export type Table = 'holding' | 'input' | 'coil' | 'discrete';
+
+/** 16-bit registers a value of this type occupies. */
+export const registerWidth = (type: RegisterType): number => (type === 'float64' ? 4 : type === 'int32' || type === 'uint32' || type === 'float32' ? 2 : 1);
+export const isBitTable = (table: Table): boolean => table === 'coil' || table === 'discrete';
+
+/**
+ * One mapped value. `type` defaults to uint16 on register tables and is `bit`
+ * on coil/discrete tables (where it may be omitted). On a register table,
+ * `type: bit` reads bit `bit` (0 = least significant) of one register.
+ */
+const registerSchema = z
+  .strictObject({
+    tag: z.string().min(1),
+    asset: z.string().optional(),
+    table: z.enum(['holding', 'input', 'coil', 'discrete']),
+    address: z.number().int().min(0).max(65535),
+    type: z.enum(REGISTER_TYPES).optional(),
+    bit: z.number().int().min(0).max(15).optional(),
+    wordOrder: z.enum(['big', 'little']).default('big'),
+    byteOrder: z.enum(['big', 'little']).default('big'),
+    scale: z.number().default(1),
+    offset: z.number().default(0),
+  })
+  .superRefine((r, ctx) => {
+    if (isBitTable(r.table)) {
+      if (r.type !== undefined && r.type !== 'bit')
+        issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a ${r.table} is one bit: leave type out (or write type: bit), not ${r.type}`, ['type']);
+      if (r.bit !== undefined) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `bit selects a bit of a register; a ${r.table} is already one bit`, ['bit']);
+      return;
+    }
+    const type = r.type ?? 'uint16';
+    if (type === 'bit' && r.bit === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', 'type: bit on a register table needs bit: 0..15', ['bit']);
+    if (type !== 'bit' && r.bit !== undefined) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `bit applies to type: bit, not ${type}`, ['bit']);
+    const last = r.address + registerWidth(type) - 1;
+    if (r.address <= 65535 && last > 65535) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a ${type} at ${r.address} runs past register 65535`, ['address']);
+  })
+  .transform((r) => ({ ...r, type: r.type ?? (isBitTable(r.table) ? ('bit' as const) : ('uint16' as const)) }));
+
+export const modbusSourceSchema = z
+  .strictObject({
+    id: id(),
+    type: z.literal('modbus'),
+    /** Modbus TCP: host and port. */
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).default(502),
+    /** Modbus RTU: a serial device. Exactly one of host and serial. */
+    serial: z
+      .strictObject({
+        path: z.string().min(1),
+        baudRate: z.number().int().positive().default(9600),
+        parity: z.enum(['none', 'even', 'odd']).default('none'),
+        dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+        stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+      })
+      .optional(),
+    unitId: z.number().int().min(0).max(255).default(1),
+    pollInterval: duration().default(1000),
+    /** Per request (and per connect attempt); a request without an answer by then is abandoned. */
+    timeout: duration().default(1000),
+    /** Unused registers a batched read may span to join two mapped ones (coils: 16 × this many bits). */
+    maxGap: z.number().int().min(0).max(124).default(10),
+    /** Registers per read request; the protocol allows 125, some devices fewer. */
+    maxRegistersPerRead: z.number().int().min(1).max(125).default(125),
+    registers: z.array(registerSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    if (s.host === undefined && s.serial === undefined)
+      issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'a modbus source needs host (Modbus TCP) or serial (Modbus RTU)');
+    if (s.host !== undefined && s.serial !== undefined)
+      issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'a modbus source is either TCP (host) or RTU (serial), not both', ['serial']);
+    const seen = new Set<string>();
+    s.registers.forEach((r, i) => {
+      if (seen.has(r.tag)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `tag "${r.tag}" is mapped twice in this source`, ['registers', i, 'tag']);
+      seen.add(r.tag);
+    });
+  });
+
+export type ModbusSourceConfig = z.output<typeof modbusSourceSchema>;
+export type RegisterConfig = ModbusSourceConfig['registers'][number];

@@ -1,0 +1,240 @@
+import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
+import { asyncScheduler, filter, firstValueFrom, Observable, ReplaySubject, type Subscriber } from 'rxjs';
+import { AndonError } from '../../gateway/errors.ts';
+import type { Signal } from '../../rules/types.ts';
+import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
+import type { MqttSourceConfig } from './config.ts';
+import { compileJsonMapping, type JsonMapper } from './json.ts';
+import { clientOptions } from './options.ts';
+import { createRefuse } from './rejects.ts';
+import { encodeRebirthRequest } from './sparkplug-payload.ts';
+import { createSparkplugHost } from './sparkplug.ts';
+import { compileTopicFilter, type TopicFilter } from './topic.ts';
+
+export { mqttSourceSchema, type MqttSourceConfig } from './config.ts';
+
+const STOP_TIMEOUT_MS = 2_000;
+const WRITE_TIMEOUT_MS = 10_000;
+const ERROR_LOG_EVERY_MS = 60_000;
+
+/**
+ * An MQTT source (JSON and Sparkplug B subscriptions), see README.md.
+ *
+ * No loss: a QoS 1 message is acknowledged to the broker only after every
+ * subscriber's `next()` returned for all its signals (mqtt.js `handleMessage`:
+ * its callback sends the PUBACK). When a message cannot be handed over (no
+ * subscriber, a subscriber's stream failed during `next`, the mapping code
+ * threw), it is left unacknowledged, later messages of that connection are
+ * not taken either, and the connection is dropped: after the reconnect delay
+ * the broker redelivers from the persistent session, in order (at least once:
+ * subscribers that already had it see it again). A failure is seen only when
+ * it closes the subscriber (an error thrown inside its pipeline); RxJS reports
+ * a throw from a plain `subscribe(next)` handler asynchronously, out of reach.
+ * Payloads that can never succeed (bad JSON, wrong types, unknown aliases, too
+ * large) are refused, counted, and acknowledged.
+ */
+export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDeps): Connector {
+  const log = deps.log;
+  const options = clientOptions(config);
+  const now = () => asyncScheduler.now();
+  const { refuse, flush } = createRefuse(deps.reject, log, () => performance.now());
+  const routes: { filter: TopicFilter; json: JsonMapper | undefined }[] = config.subscriptions.map((sub) => ({
+    filter: compileTopicFilter(sub.topic),
+    json: sub.format === 'json' ? compileJsonMapping(sub, config.id, now) : undefined,
+  }));
+  const subscribeTo: Record<string, IClientSubscribeOptions> = Object.fromEntries(config.subscriptions.map((s) => [s.topic, { qos: s.qos }]));
+
+  let client: MqttClient | undefined;
+  let stopping: Promise<void> | undefined;
+  let subscribedOnce = false;
+  let subscriptionsRefused = false;
+  /** Set when a message could not be handed over: nothing more is taken on this connection. */
+  let refusing = false;
+  let deliveryFailures = 0;
+  let lastError = { message: '', at: -Infinity };
+
+  const sinks = new Set<Subscriber<Signal>>();
+  const signals$ = new Observable<Signal>((subscriber) => {
+    if (stopping) return subscriber.complete();
+    sinks.add(subscriber);
+    return () => sinks.delete(subscriber);
+  });
+  const status$ = new ReplaySubject<ConnectorStatus>(1);
+  let status: ConnectorStatus | undefined;
+  const setStatus = (s: ConnectorStatus) => {
+    if (s === status) return;
+    status = s;
+    status$.next(s);
+  };
+
+  const sparkplug = createSparkplugHost({
+    source: config.id,
+    now,
+    log,
+    requestRebirth(group, node) {
+      if (!client?.connected) return;
+      client.publish(`spBv1.0/${group}/NCMD/${node}`, Buffer.from(encodeRebirthRequest(now())), { qos: 0, retain: false });
+    },
+  });
+
+  /** Hands signals to every subscriber; false when that cannot be confirmed for all of them. */
+  function deliver(signals: Signal[]): boolean {
+    if (signals.length === 0) return true;
+    if (sinks.size === 0) return false;
+    for (const signal of signals) {
+      for (const sink of [...sinks]) {
+        if (sink.closed) return false;
+        sink.next(signal);
+        // A subscriber whose pipeline threw is errored and closed by now.
+        if (sink.closed) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Maps and delivers one message; true when it may be acknowledged. */
+  function handle(topic: string, payload: Buffer): boolean {
+    const refuseHere = (reason: Parameters<typeof refuse>[0], why: string) => refuse(reason, topic, why);
+    if (payload.length > config.maxMessageBytes) {
+      refuseHere('too-large', `${payload.length} bytes, more than maxMessageBytes ${config.maxMessageBytes}`);
+      return true;
+    }
+    for (const route of routes) {
+      const captures = route.filter.match(topic);
+      if (!captures) continue;
+      const signals = route.json ? route.json.map(topic, captures, payload, refuseHere) : sparkplug.handle(topic, payload, refuseHere);
+      return deliver(signals);
+    }
+    refuseHere('unmapped', 'no subscription of this source matches the topic (a subscription left in the persistent session?)');
+    return true;
+  }
+
+  const logError = (err: Error, message: string) => {
+    const t = performance.now();
+    if (err.message === lastError.message && t - lastError.at < ERROR_LOG_EVERY_MS) return;
+    lastError = { message: err.message, at: t };
+    log.warn({ err, code: (err as { code?: unknown }).code, url: config.url }, message);
+  };
+
+  function createClient(): MqttClient {
+    const c = connect(config.url, options);
+    c.handleMessage = (packet, done) => {
+      if (refusing || stopping) return done(new Error('not taken: the connection is being dropped'));
+      let ok: boolean;
+      try {
+        ok = handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+      } catch (err) {
+        log.error({ err, topic: packet.topic }, 'mqtt message processing threw');
+        ok = false;
+      }
+      if (ok) {
+        deliveryFailures = 0;
+        return done();
+      }
+      if (packet.qos === 0) {
+        // Nothing to redeliver: QoS 0 is at most once by choice of the subscription.
+        logError(
+          new AndonError('ANDON_MQTT_DELIVERY_FAILED', `signals of a QoS 0 message on "${packet.topic}" could not be handed over`),
+          'mqtt QoS 0 message lost',
+        );
+        return done();
+      }
+      refusing = true;
+      deliveryFailures++;
+      const delay = Math.min(config.maxReconnectPeriod, config.reconnectPeriod * 2 ** (deliveryFailures - 1));
+      c.options.reconnectPeriod = delay;
+      const err = new AndonError(
+        'ANDON_MQTT_DELIVERY_FAILED',
+        `signals of a message on "${packet.topic}" could not be handed over; reconnecting in ${delay} ms for redelivery`,
+      );
+      logError(err, 'mqtt message left unacknowledged');
+      done(err);
+      c.stream.destroy();
+    };
+    c.on('connect', (connack) => {
+      refusing = false;
+      if (deliveryFailures === 0) c.options.reconnectPeriod = config.reconnectPeriod;
+      log.info({ url: config.url, clientId: options.clientId, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      // The session keeps our subscriptions; subscribe anyway on the first connect (the config may have changed).
+      if (subscribedOnce && connack.sessionPresent) return setStatus(subscriptionsRefused ? 'degraded' : 'up');
+      // 'up' once the broker confirmed the subscriptions: from then on, nothing published is missed.
+      c.subscribe(subscribeTo, (err, granted) => {
+        if (err) return logError(err, 'mqtt subscribe failed');
+        subscribedOnce = true;
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        subscriptionsRefused = refused.length > 0;
+        if (subscriptionsRefused) log.error({ topics: refused }, 'mqtt broker refused subscriptions (check its ACL)');
+        setStatus(subscriptionsRefused ? 'degraded' : 'up');
+      });
+    });
+    c.on('reconnect', () => {
+      // Backoff: the next wait (if this attempt fails) doubles, with jitter, up to maxReconnectPeriod.
+      const next = Math.min(config.maxReconnectPeriod, (c.options.reconnectPeriod ?? config.reconnectPeriod) * 2);
+      c.options.reconnectPeriod = Math.round(next * (0.8 + 0.4 * Math.random()));
+    });
+    c.on('close', () => {
+      if (!stopping) setStatus('down');
+    });
+    c.on('error', (err) => logError(err, 'mqtt connection error'));
+    return c;
+  }
+
+  return {
+    id: config.id,
+    signals$,
+    status$: status$.asObservable(),
+
+    start(): Promise<void> {
+      if (client || stopping) return Promise.resolve();
+      setStatus('connecting');
+      client = createClient();
+      const tried = firstValueFrom(status$.pipe(filter((s) => s !== 'connecting')), { defaultValue: 'down' as const });
+      return tried.then(() => undefined);
+    },
+
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        const c = client;
+        if (c) {
+          await new Promise<void>((resolve) => {
+            const force = setTimeout(() => {
+              log.warn('mqtt disconnect timed out; closing the socket');
+              c.stream?.destroy();
+              resolve();
+            }, STOP_TIMEOUT_MS);
+            c.end(false, {}, () => {
+              clearTimeout(force);
+              resolve();
+            });
+          });
+        }
+        flush();
+        setStatus('down');
+        status$.complete();
+        for (const sink of [...sinks]) sink.complete();
+      })();
+      return stopping;
+    },
+
+    async write(req: WriteRequest): Promise<void> {
+      const topic = req.topic;
+      if (!topic || /[+#]/.test(topic))
+        throw new AndonError('ANDON_MQTT_WRITE_INVALID', `an MQTT write needs a topic without wildcards, not ${JSON.stringify(topic)}`);
+      const c = client;
+      if (!c?.connected || stopping)
+        throw new AndonError('ANDON_MQTT_NOT_CONNECTED', `mqtt source "${config.id}" is not connected; nothing was published to "${topic}"`);
+      const payload = typeof req.value === 'string' ? req.value : JSON.stringify(req.value);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no PUBACK within ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([c.publishAsync(topic, payload, { qos: 1, retain: false }), timeout]);
+      } catch (err) {
+        throw new AndonError('ANDON_MQTT_WRITE_FAILED', `publish to "${topic}" failed: ${(err as Error).message}`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -15,45 +15,45 @@ const around = (a: number, b: number) => {
 
 describe('localParts', () => {
   it('gives the date, minutes (with seconds) and weekday in UTC and a whole-hour zone', () => {
-    expect(localParts(t('2026-01-20T16:00:30Z'), 'UTC')).toEqual({ date: '2026-01-20', minutes: hm('16:00:30'), weekday: 'Tue' });
-    expect(localParts(t('2026-01-20T08:00:00Z'), 'Asia/Shanghai')).toEqual({ date: '2026-01-20', minutes: hm('16:00'), weekday: 'Tue' });
+    expect(localParts(t('2026-01-20T16:00:30Z'), 'UTC')).toMatchObject({ date: '2026-01-20', minutes: hm('16:00:30'), weekday: 'Tue' });
+    expect(localParts(t('2026-01-20T08:00:00Z'), 'Asia/Shanghai')).toMatchObject({ date: '2026-01-20', minutes: hm('16:00'), weekday: 'Tue' });
     // 20:00 UTC is already tomorrow in Shanghai.
-    expect(localParts(t('2026-01-20T20:00:00Z'), 'Asia/Shanghai')).toEqual({ date: '2026-01-21', minutes: hm('04:00'), weekday: 'Wed' });
+    expect(localParts(t('2026-01-20T20:00:00Z'), 'Asia/Shanghai')).toMatchObject({ date: '2026-01-21', minutes: hm('04:00'), weekday: 'Wed' });
   });
 
   it('midnight is 00:00 of the new day, not 24:00 of the old one', () => {
-    expect(localParts(t('2026-01-21T00:00:00Z'), 'UTC')).toEqual({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
-    expect(localParts(t('2026-01-20T16:00:00Z'), 'Asia/Shanghai')).toEqual({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
+    expect(localParts(t('2026-01-21T00:00:00Z'), 'UTC')).toMatchObject({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
+    expect(localParts(t('2026-01-20T16:00:00Z'), 'Asia/Shanghai')).toMatchObject({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
   });
 
   it('half-hour offsets (Asia/Kolkata, UTC+5:30)', () => {
-    expect(localParts(t('2026-01-20T10:30:00Z'), 'Asia/Kolkata')).toEqual({ date: '2026-01-20', minutes: hm('16:00'), weekday: 'Tue' });
-    expect(localParts(t('2026-01-20T18:29:30Z'), 'Asia/Kolkata')).toEqual({ date: '2026-01-20', minutes: hm('23:59:30'), weekday: 'Tue' });
-    expect(localParts(t('2026-01-20T18:30:00Z'), 'Asia/Kolkata')).toEqual({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
+    expect(localParts(t('2026-01-20T10:30:00Z'), 'Asia/Kolkata')).toMatchObject({ date: '2026-01-20', minutes: hm('16:00'), weekday: 'Tue' });
+    expect(localParts(t('2026-01-20T18:29:30Z'), 'Asia/Kolkata')).toMatchObject({ date: '2026-01-20', minutes: hm('23:59:30'), weekday: 'Tue' });
+    expect(localParts(t('2026-01-20T18:30:00Z'), 'Asia/Kolkata')).toMatchObject({ date: '2026-01-21', minutes: 0, weekday: 'Wed' });
   });
 
   it('Europe/Berlin, end of March: 02:00 CET jumps to 03:00 CEST', () => {
-    expect(localParts(t('2026-03-29T00:59:00Z'), 'Europe/Berlin')).toEqual({ date: '2026-03-29', minutes: hm('01:59'), weekday: 'Sun' });
-    expect(localParts(t('2026-03-29T01:00:00Z'), 'Europe/Berlin')).toEqual({ date: '2026-03-29', minutes: hm('03:00'), weekday: 'Sun' });
+    expect(localParts(t('2026-03-29T00:59:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2026-03-29', minutes: hm('01:59'), weekday: 'Sun' });
+    expect(localParts(t('2026-03-29T01:00:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2026-03-29', minutes: hm('03:00'), weekday: 'Sun' });
     // 16:00 local is 15:00 UTC the day before and 14:00 UTC from the change on.
     expect(localParts(t('2026-03-28T15:00:00Z'), 'Europe/Berlin').minutes).toBe(hm('16:00'));
     expect(localParts(t('2026-03-29T14:00:00Z'), 'Europe/Berlin').minutes).toBe(hm('16:00'));
   });
 
   it('Europe/Berlin, end of October: 02:00-03:00 happens twice', () => {
-    expect(localParts(t('2026-10-25T00:30:00Z'), 'Europe/Berlin')).toEqual({ date: '2026-10-25', minutes: hm('02:30'), weekday: 'Sun' });
-    expect(localParts(t('2026-10-25T01:30:00Z'), 'Europe/Berlin')).toEqual({ date: '2026-10-25', minutes: hm('02:30'), weekday: 'Sun' });
+    expect(localParts(t('2026-10-25T00:30:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2026-10-25', minutes: hm('02:30'), weekday: 'Sun' });
+    expect(localParts(t('2026-10-25T01:30:00Z'), 'Europe/Berlin')).toMatchObject({ date: '2026-10-25', minutes: hm('02:30'), weekday: 'Sun' });
     expect(localParts(t('2026-10-24T14:00:00Z'), 'Europe/Berlin').minutes).toBe(hm('16:00'));
     expect(localParts(t('2026-10-25T15:00:00Z'), 'Europe/Berlin').minutes).toBe(hm('16:00'));
   });
 
   it('America/Chicago, second Sunday of March and first Sunday of November', () => {
-    expect(localParts(t('2026-03-08T07:59:00Z'), 'America/Chicago')).toEqual({ date: '2026-03-08', minutes: hm('01:59'), weekday: 'Sun' });
-    expect(localParts(t('2026-03-08T08:00:00Z'), 'America/Chicago')).toEqual({ date: '2026-03-08', minutes: hm('03:00'), weekday: 'Sun' });
-    expect(localParts(t('2026-11-01T06:30:00Z'), 'America/Chicago')).toEqual({ date: '2026-11-01', minutes: hm('01:30'), weekday: 'Sun' });
-    expect(localParts(t('2026-11-01T07:30:00Z'), 'America/Chicago')).toEqual({ date: '2026-11-01', minutes: hm('01:30'), weekday: 'Sun' });
+    expect(localParts(t('2026-03-08T07:59:00Z'), 'America/Chicago')).toMatchObject({ date: '2026-03-08', minutes: hm('01:59'), weekday: 'Sun' });
+    expect(localParts(t('2026-03-08T08:00:00Z'), 'America/Chicago')).toMatchObject({ date: '2026-03-08', minutes: hm('03:00'), weekday: 'Sun' });
+    expect(localParts(t('2026-11-01T06:30:00Z'), 'America/Chicago')).toMatchObject({ date: '2026-11-01', minutes: hm('01:30'), weekday: 'Sun' });
+    expect(localParts(t('2026-11-01T07:30:00Z'), 'America/Chicago')).toMatchObject({ date: '2026-11-01', minutes: hm('01:30'), weekday: 'Sun' });
     // West of UTC the local date is still yesterday.
-    expect(localParts(t('2026-03-08T05:59:00Z'), 'America/Chicago')).toEqual({ date: '2026-03-07', minutes: hm('23:59'), weekday: 'Sat' });
+    expect(localParts(t('2026-03-08T05:59:00Z'), 'America/Chicago')).toMatchObject({ date: '2026-03-07', minutes: hm('23:59'), weekday: 'Sat' });
   });
 });
 

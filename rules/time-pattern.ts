@@ -3,15 +3,40 @@ import type { Recurrence } from './types.ts';
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+export interface LocalParts {
+  date: string;
+  /** Minutes since local midnight (fractional). */
+  minutes: number;
+  weekday: string;
+  /** The local date as days since 1970-01-01, for date arithmetic. */
+  day: number;
+}
+
+// Episode starts never change, and recurrence asks about the same ones on every raise:
+// Intl formatting is the expensive part, so remember it (bounded).
+const cache = new Map<string, LocalParts>();
+const CACHE_MAX = 100_000;
+
 /** Local calendar parts of an instant in an IANA timezone. */
-export function localParts(ms: number, timezone: string): { date: string; minutes: number; weekday: string } {
+export function localParts(ms: number, timezone: string): LocalParts {
+  const id = `${timezone}|${ms}`;
+  const hit = cache.get(id);
+  if (hit) return hit;
+  if (cache.size >= CACHE_MAX) cache.clear();
+  const parts = formatParts(ms, timezone);
+  cache.set(id, parts);
+  return parts;
+}
+
+function formatParts(ms: number, timezone: string): LocalParts {
   let f = formatters.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });
     formatters.set(timezone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) + Number(p.second) / 60, weekday: p.weekday as string };
+  const day = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day)) / 86_400_000;
+  return { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) + Number(p.second) / 60, weekday: p.weekday as string, day };
 }
 
 const DAY_MIN = 1440;
@@ -57,8 +82,11 @@ export function recurrencePattern(times: number[], timezone: string): Recurrence
   // cluster around midnight (23:58, then 00:02 on the next date but one) is one
   // a day, not two on one date.
   const meanMinute = Math.round(mean) % DAY_MIN;
-  const cycles = times.map((t, i) => localParts(t + signedDiff((parts[i] as { minutes: number }).minutes, meanMinute) * 60_000, timezone));
-  const days = new Set(cycles.map((p) => p.date));
+  const cycles = parts.map((p) => {
+    const shift = Math.floor((p.minutes + signedDiff(p.minutes, meanMinute)) / DAY_MIN); // -1, 0 or +1 day
+    return { day: p.day + shift, weekday: DAYS[(DAYS.indexOf(p.weekday as (typeof DAYS)[number]) + shift + 7) % 7] as string };
+  });
+  const days = new Set(cycles.map((p) => p.day));
   const base = { count: times.length, spreadMinutes: Math.round(spread) };
   if (times.length < 2 || spread > MAX_SPREAD_MINUTES || days.size < times.length) {
     return { ...base, pattern: 'irregular', at: null, day: null, spreadMinutes: times.length < 2 ? null : base.spreadMinutes };

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
+import { filter, firstValueFrom, timeout } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAedes, type AedesBroker } from '../connectors/mqtt/fixtures/brokers.ts';
+import { startPlantServer, type PlantServer } from '../connectors/opcua/fixtures/server.ts';
+import { parseConfig } from '../config/load.ts';
+import { startGateway } from '../gateway/main.ts';
+
+/**
+ * `andon start` end to end with real peers: an OPC UA server with an alarm
+ * condition and an MQTT broker with an MES publishing alarms. Signals become
+ * tickets; acknowledging the ticket acknowledges the OPC UA condition.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'andon-live-sources-'));
+let plc: PlantServer;
+let broker: AedesBroker;
+let gw: Awaited<ReturnType<typeof startGateway>>;
+const OPERATOR = 'operator-token-live-sources';
+
+beforeAll(async () => {
+  plc = await startPlantServer({ pkiDir: join(dir, 'server-pki') });
+  broker = await startAedes();
+  const config = parseConfig(`
+gateway:
+  id: live-sources
+  dataDir: ${join(dir, 'data')}
+  auth: { tokens: [ { name: wang, role: operator, token: ${OPERATOR} } ] }
+sources:
+  - id: packaging-plc
+    type: opcua
+    endpoint: ${plc.endpoint}
+    publishingInterval: 100ms
+    samplingInterval: 100ms
+    tags: [ { tag: packaging/sealer-01/temperature, nodeId: "ns=1;s=Sealer01.Temperature", asset: sealer-01 } ]
+    alarms: [ { notifier: "ns=1;s=Sealer01", asset: sealer-01, area: packaging } ]
+  - id: mes
+    type: mqtt
+    url: ${broker.url}
+    subscriptions:
+      - { topic: "mes/+/alarms", format: json, tag: "packaging/{1}/alarm/{code}", value: "$.active", asset: "{1}" }
+assets:
+  sealer-01: { area: packaging, tags: ["packaging/sealer-01/**"] }
+  labeler-02: { area: packaging, tags: ["packaging/labeler-02/**"] }
+rules:
+  - { id: alarms, when: { tag: "packaging/*/alarm/**", equals: true }, fault: alarm-stop, category: hardware, priority: P1 }
+  - { id: hot, when: { tag: "**/temperature", above: 80, clearBelow: 78 }, fault: overtemp, priority: P2 }
+`);
+  gw = await startGateway(config, { port: 0, logger: pino({ level: 'silent' }) });
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await broker?.close();
+  await plc?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ticketOf = (key: string) =>
+  firstValueFrom(
+    gw.runtime.engine.changes$.pipe(
+      filter((c) => c.ticket.key === key),
+      timeout(15_000),
+    ),
+  );
+
+describe('andon start with OPC UA and MQTT sources', () => {
+  it('is ready once every source was tried, and reports them up', async () => {
+    // start() resolved after each source's first attempt; both peers are up, so both must be up now or soon.
+    for (const c of gw.sources.connectors.values()) await firstValueFrom(c.status$.pipe(filter((st) => st === 'up'), timeout(15_000)));
+    expect((await fetch(`${gw.address}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${gw.address}/metrics`)).text();
+    expect(metrics).toMatch(/andon_source_up\{source="packaging-plc"} 1/);
+    expect(metrics).toMatch(/andon_source_up\{source="mes"} 1/);
+  });
+
+  it('an OPC UA value over the limit opens a ticket', async () => {
+    const opened = ticketOf('sealer-01/overtemp');
+    plc.setTemperature(85);
+    expect((await opened).ticket).toMatchObject({ priority: 'P2', state: 'open', asset: 'sealer-01' });
+  });
+
+  it('an MES alarm over MQTT opens a ticket', async () => {
+    const opened = ticketOf('labeler-02/alarm-stop');
+    const mes = await connectAsync(broker.url);
+    await mes.publishAsync('mes/labeler-02/alarms', JSON.stringify({ code: 'L7', active: true }), { qos: 1 });
+    await mes.endAsync();
+    expect((await opened).ticket).toMatchObject({ priority: 'P1', area: 'packaging', evidence: [expect.objectContaining({ tag: 'packaging/labeler-02/alarm/L7' })] });
+  });
+
+  it('an OPC UA alarm opens a ticket, and acking the ticket acknowledges the condition', async () => {
+    const opened = ticketOf('sealer-01/alarm-stop');
+    plc.raiseAlarm('seal jaw fault', 700);
+    const { ticket } = await opened;
+    expect(ticket.evidence[0]).toMatchObject({ tag: 'packaging/sealer-01/alarm/E21', message: 'seal jaw fault', severity: 700 });
+    expect(plc.alarmAcked()).toBe(false);
+    const acked = new Promise<void>((resolve) => plc.alarm.once('acknowledged', () => resolve()));
+
+    const res = await fetch(`${gw.address}/api/v1/tickets/${ticket.id}/transitions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'ack' }),
+    });
+    expect(res.status).toBe(200);
+    await Promise.race([acked, new Promise((_, reject) => setTimeout(() => reject(new Error('condition not acknowledged within 10 s')), 10_000))]);
+    expect(plc.alarmAcked()).toBe(true);
+  });
+});

@@ -7,6 +7,7 @@ import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createRuntime } from './runtime.ts';
 import { startSources } from './sources.ts';
+import { startActions } from './actions.ts';
 import { TicketStore } from './store/store.ts';
 
 export interface StartOptions {
@@ -43,6 +44,7 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
   log.info({ component: 'http', address }, 'andon listening');
   const sources = await startSources(config, runtime, metrics, log);
   started.sources = sources;
+  const actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -51,9 +53,11 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     runtime,
     app,
     sources,
+    actions,
     stop(): Promise<void> {
       stopping ??= (async () => {
         // Stop taking input first (connectors, then HTTP), then close the store.
+        actions.stop();
         await sources.stop();
         await app.close();
         changes.unsubscribe();

@@ -45,6 +45,8 @@ sources:
 assets:
   sealer-01: { area: packaging, tags: ["packaging/sealer-01/**"] }
   labeler-02: { area: packaging, tags: ["packaging/labeler-02/**"] }
+actions:
+  - { on: { priority: P1, area: packaging }, write: { source: packaging-plc, nodeId: "ns=1;s=Andon.Red", value: true } }
 rules:
   - { id: alarms, when: { tag: "packaging/*/alarm/**", equals: true }, fault: alarm-stop, category: hardware, priority: P1 }
   - { id: hot, when: { tag: "**/temperature", above: 80, clearBelow: 78 }, fault: overtemp, priority: P2 }
@@ -107,5 +109,37 @@ describe('andon start with OPC UA and MQTT sources', () => {
     expect(res.status).toBe(200);
     await Promise.race([acked, new Promise((_, reject) => setTimeout(() => reject(new Error('condition not acknowledged within 10 s')), 10_000))]);
     expect(plc.alarmAcked()).toBe(true);
+  });
+});
+
+describe('actions: the andon light', () => {
+  const red = () => plc.andonRed.readValue().value.value as boolean;
+  const redBecomes = (want: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (red() === want) return resolve();
+      const timer = setTimeout(() => reject(new Error(`andon light did not turn ${want ? 'on' : 'off'} within 10 s`)), 10_000);
+      const onChange = () => {
+        if (red() !== want) return;
+        clearTimeout(timer);
+        plc.andonRed.off('value_changed', onChange);
+        resolve();
+      };
+      plc.andonRed.on('value_changed', onChange);
+    });
+
+  it('is on while a P1 packaging ticket is open and goes off when none is left', async () => {
+    await redBecomes(true);
+    const { items } = (await (await fetch(`${gw.address}/api/v1/tickets?priority=P1`)).json()) as { items: { id: string; state: string }[] };
+    expect(items.length).toBeGreaterThanOrEqual(2);
+    for (const t of items) {
+      const res = await fetch(`${gw.address}/api/v1/tickets/${t.id}/transitions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'resolve', resolution: 'reset', rootCause: 'test' }),
+      });
+      expect(res.status).toBe(200);
+      if (t !== items.at(-1)) expect(red()).toBe(true); // still a matching ticket left
+    }
+    await redBecomes(false);
   });
 });

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import { filter, type Subscription } from 'rxjs';
+import type { Connector } from '../connectors/connector.ts';
+import type { AndonConfig } from '../config/schema.ts';
+import type { Runtime } from './runtime.ts';
+import type { TicketDoc } from './tickets/ticket.ts';
+
+type Action = AndonConfig['actions'][number];
+
+/** Whether a ticket holds the action on: every `on` field equals; without `state`, any open-ish state. */
+export function matches(on: Action['on'], t: TicketDoc): boolean {
+  const state = on.state ? t.state === on.state : ['open', 'acknowledged', 'in_progress', 'waiting'].includes(t.state);
+  return state && (['priority', 'area', 'asset', 'fault'] as const).every((k) => on[k] === undefined || on[k] === t[k]);
+}
+
+/** The value that turns an output off: false, 0 or ''. */
+const offValue = (v: boolean | number | string) => (typeof v === 'boolean' ? false : typeof v === 'number' ? 0 : '');
+
+/**
+ * Actions (design §3): writes to the plant while matching tickets exist — the
+ * andon light goes on with the first matching ticket and off when none is
+ * left. The wanted state is written again whenever the target source comes
+ * back up, so a light missed during an outage or a restart catches up.
+ */
+export function startActions(actions: Action[], runtime: Runtime, live: TicketDoc[], connectors: Map<string, Connector>, log: Logger) {
+  const subs: Subscription[] = [];
+  const state = actions.map((action) => ({ action, holders: new Set(live.filter((t) => matches(action.on, t)).map((t) => t.id)), written: undefined as boolean | undefined }));
+  const apply = (i: number, force = false) => {
+    const s = state[i] as (typeof state)[number];
+    const on = s.holders.size > 0;
+    if (!force && s.written === on) return;
+    const connector = connectors.get(s.action.write.source);
+    if (!connector?.write) {
+      log.warn({ component: 'actions', source: s.action.write.source }, 'action target has no writable connector');
+      return;
+    }
+    const { source: _source, value, ...target } = s.action.write;
+    s.written = on;
+    connector.write({ ...target, value: on ? value : offValue(value) }).catch((err: unknown) => {
+      s.written = undefined; // try again on the next change or when the source is back up
+      log.warn({ component: 'actions', err, source: s.action.write.source, on }, 'action write failed');
+    });
+  };
+  subs.push(
+    runtime.engine.changes$.subscribe(({ ticket }) => {
+      state.forEach((s, i) => {
+        if (matches(s.action.on, ticket)) s.holders.add(ticket.id);
+        else s.holders.delete(ticket.id);
+        apply(i);
+      });
+    }),
+  );
+  state.forEach((s, i) => {
+    const connector = connectors.get(s.action.write.source);
+    if (connector) subs.push(connector.status$.pipe(filter((st) => st === 'up')).subscribe(() => apply(i, true)));
+  });
+  return { stop: () => subs.forEach((s) => s.unsubscribe()), isOn: (i: number) => (state[i]?.holders.size ?? 0) > 0 };
+}

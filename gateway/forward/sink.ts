@@ -1,0 +1,47 @@
+import type { Ticket } from '../tickets/ticket.ts';
+
+/** Where a ticket lives at central, as the sink reports it. */
+export interface CentralRef {
+  id: string;
+  url: string | null;
+  /** The version central now holds. */
+  version: number;
+}
+
+/** A change made at central (assignment, human states) that comes back into the local lifecycle. */
+export interface CentralChange {
+  /** The Andon ticket id. */
+  ticketId: string;
+  /** A lifecycle action (ack, start, resolve, close, assign, ...) with its fields. */
+  action: string;
+  by: string;
+  at: number;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * How a delivery failed, which decides what the forwarder does:
+ * - `retry`: 5xx, timeout, connection error, 429 (with `retryAfterMs`) → back off and try again;
+ * - `conflict`: central already holds a newer version (409) → done, mark synced;
+ * - `poison`: any other 4xx → park the row, count it, alert; never block other tickets.
+ */
+export class ForwardError extends Error {
+  constructor(
+    readonly kind: 'retry' | 'conflict' | 'poison',
+    message: string,
+    readonly retryAfterMs?: number,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ForwardError';
+  }
+}
+
+/** A central ticket system (design §6). One implementation per `forward.type`. */
+export interface Sink {
+  /** Puts the ticket snapshot (idempotent per id and version); throws ForwardError. */
+  put(ticket: Ticket, signal: AbortSignal): Promise<CentralRef>;
+  /** Changes made at central since `cursor` (null: from now on), and the next cursor. */
+  changes?(cursor: string | null, signal: AbortSignal): Promise<{ changes: CentralChange[]; cursor: string }>;
+  close?(): Promise<void>;
+}

@@ -31,6 +31,7 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     store,
     scheduler: asyncScheduler,
     expectedSources: config.sources.map((s) => s.id),
+    onFailure: (cmd, err) => log.error({ component: 'engine', err, command: cmd.type }, 'a timer\'s ticket change could not be committed'),
     onRefused: (cmd, err) => {
       metrics.refused.inc({ code: err.code });
       log.warn({ component: 'engine', code: err.code, command: cmd.type }, err.message);

@@ -17,6 +17,8 @@ export interface RuntimeDeps {
   expectedSources?: string[];
   /** Called when a command from the rules or timers is refused (never for `act`, which throws). */
   onRefused?: (cmd: TicketCommand, err: AndonError) => void;
+  /** Called when a timer's command could not be committed (the store failed); signals throw to their caller instead. */
+  onFailure?: (cmd: TicketCommand, err: unknown) => void;
 }
 
 /**
@@ -30,12 +32,17 @@ export function createRuntime(deps: RuntimeDeps) {
   const engine = new TicketEngine({ store, config, newId: (at) => ulid(at) });
   const signals = new Subject<Signal>();
 
+  // A store failure must reach whoever pushed the signal (HTTP answers 5xx, MQTT does not ack),
+  // and must not kill the pipeline: RxJS would only report an error thrown in a subscriber later.
+  let pushing = false;
+  let failure: { err: unknown } | undefined;
   const apply = (cmd: TicketCommand) => {
     try {
       engine.apply(cmd);
     } catch (err) {
-      if (!isAndonError(err)) throw err;
-      deps.onRefused?.(cmd, err);
+      if (isAndonError(err) && err.code !== 'ANDON_TICKET_CONFLICT') deps.onRefused?.(cmd, err);
+      else if (pushing) failure ??= { err };
+      else deps.onFailure?.(cmd, err);
     }
   };
   const subs: Subscription[] = [
@@ -48,7 +55,19 @@ export function createRuntime(deps: RuntimeDeps) {
   return {
     engine,
     /** Feeds one signal through the rules; its ticket changes are committed when this returns. */
-    push: (s: Signal) => signals.next(s),
+    push: (s: Signal) => {
+      pushing = true;
+      try {
+        signals.next(s);
+      } finally {
+        pushing = false;
+      }
+      if (failure) {
+        const { err } = failure;
+        failure = undefined;
+        throw err;
+      }
+    },
     /** A person's or central's action (ack, resolve, comment...): throws AndonError when refused. */
     act: (cmd: TicketCommand) => engine.apply(cmd),
     stop: () => {

@@ -77,7 +77,12 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
         if (b.severity) s.severity = b.severity;
         if (b.message) s.message = b.message;
         const started = performance.now();
-        runtime.push(s);
+        try {
+          runtime.push(s);
+        } catch (err) {
+          // Not committed: the client must retry (503), nothing was acknowledged.
+          throw new AndonError('ANDON_STORE_UNAVAILABLE', `signal ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
+        }
         metrics.latency.observe((performance.now() - started) / 1000);
         metrics.signals.inc({ source });
       }

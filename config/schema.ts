@@ -148,14 +148,44 @@ const actionSchema = z.strictObject({
   }),
 });
 
-const forwardSchema = z.strictObject({
-  type: z.enum(['http', 'rt']),
-  url: z.url(),
-  token: z.string().optional(),
-  queue: z.string().optional(),
-  timeout: duration().default(10_000),
-  concurrency: z.number().int().min(1).max(64).default(4),
+/** Ticket custom field names the RT sink uses (type rt only; see gateway/forward/rt/README.md). */
+const rtCustomFieldsSchema = z.strictObject({
+  id: z.string().min(1).default('AndonId'),
+  key: z.string().min(1).default('AndonKey'),
+  version: z.string().min(1).default('AndonVersion'),
+  state: z.string().min(1).default('AndonState'),
+  events: z.string().min(1).default('AndonEvents'),
 });
+
+const forwardSchema = z
+  .strictObject({
+    type: z.enum(['http', 'rt']),
+    url: z.url(),
+    token: z.string().optional(),
+    queue: z.string().optional(),
+    timeout: duration().default(10_000),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    // The two below stay optional in the output type (defaults in gateway/forward/index.ts, FORWARD_DEFAULTS)
+    // so ForwardConfig literals written for a sink need not spell them.
+    /** Per-ticket retry backoff (exponential, full jitter): first delay up to `base` (default 1s), never more than `max` (default 5m). */
+    backoff: z.strictObject({ base: duration().optional(), max: duration().optional() }).optional(),
+    /** How often to ask central for changes made there (Sink.changes), default 30s; 0s: never (central may still POST /api/v1/sync). */
+    syncInterval: duration().optional(),
+    /** type rt: names of the ticket custom fields (defaults AndonId, AndonKey, AndonVersion, AndonState, AndonEvents). */
+    customFields: rtCustomFieldsSchema.optional(),
+    /** type rt: RT Priority per Andon priority (default P0 100, P1 75, P2 50, P3 25). */
+    priorities: z.strictObject({ P0: z.number().int(), P1: z.number().int(), P2: z.number().int(), P3: z.number().int() }).partial().optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.type === 'rt') {
+      if (f.token === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', 'forward type rt needs token: an RT auth token of the gateway\'s RT user', ['token']);
+      if (f.queue === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', 'forward type rt needs queue: the RT queue tickets go to', ['queue']);
+    } else {
+      for (const k of ['customFields', 'priorities'] as const) {
+        if (f[k] !== undefined) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `${k} applies to forward type rt only`, [k]);
+      }
+    }
+  });
 
 const configObject = z
   .strictObject({
@@ -228,3 +258,4 @@ export type AndonConfig = z.output<typeof configSchema>;
 export type RuleConfig = AndonConfig['rules'][number];
 export type AssetConfig = AndonConfig['assets'][string];
 export type EscalationConfig = AndonConfig['escalation'][number];
+export type ForwardConfig = NonNullable<AndonConfig['forward']>;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { AndonError, isAndonError } from './errors.ts';
+import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
 
 const HELP = `andon — plant signals in, tickets out
@@ -14,8 +15,14 @@ Usage:
       Runs the gateway live (HTTP API, rules, store). Without --config: config/example.yaml.
   andon check-config <file.yaml>
       Validates a config; prints every problem with its path and code; exit 1 when any.
+  andon outbox [--config <file.yaml>] [--parked] [--limit <n>]
+      What waits to be forwarded to central (counts, oldest age, per ticket), or with --parked what central refused.
+  andon outbox retry <ticket id | --all> [--config <file.yaml>]
+      Un-parks a ticket's versions (or all) so the forwarder sends them again.
   andon help
 `;
+
+const EXAMPLE = fileURLToPath(new URL('../config/example.yaml', import.meta.url));
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
@@ -44,7 +51,7 @@ async function cmdReplay(argv: string[], io: Out): Promise<number> {
 
 async function cmdStart(argv: string[], io: Out): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' } } });
-  const file = values.config ?? fileURLToPath(new URL('../config/example.yaml', import.meta.url));
+  const file = values.config ?? EXAMPLE;
   const config = loadConfig(file);
   const { startGateway } = await import('./main.ts');
   const gw = await startGateway(config, values.port !== undefined ? { port: Number(values.port) } : {});
@@ -83,6 +90,8 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
         return await cmdStart(rest, io);
       case 'check-config':
         return cmdCheckConfig(rest, io);
+      case 'outbox':
+        return await cmdOutbox(rest, io, EXAMPLE);
       case undefined:
       case 'help':
       case '--help':

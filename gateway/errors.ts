@@ -68,6 +68,12 @@ export const ERRORS = {
   ANDON_MQTT_WRITE_INVALID: { status: 400, retryable: false, description: 'An MQTT write needs a topic without wildcards (+, #).' },
   ANDON_MQTT_WRITE_FAILED: { status: 502, retryable: true, description: 'The MQTT broker refused the publish or did not acknowledge it in time; it may still be delivered after a reconnect.' },
   ANDON_MQTT_DELIVERY_FAILED: { status: 503, retryable: true, description: 'Signals of an MQTT message could not be handed to the gateway; the message was left unacknowledged and the broker redelivers it after a reconnect.' },
+
+  ANDON_FORWARD_SINK_UNAVAILABLE: { status: 500, retryable: false, description: 'The sink for forward.type cannot be loaded (for rt: gateway/forward/rt is missing or exports no createRtSink); the gateway does not start.' },
+  ANDON_FORWARD_RETRY: { status: 503, retryable: true, description: 'Central did not take a ticket version now (5xx, 408, 429, timeout, connection error); the forwarder backs off (per ticket, full jitter) and tries again, honouring Retry-After.' },
+  ANDON_FORWARD_POISON: { status: 502, retryable: false, description: 'Central refused a ticket version (4xx other than 408, 409, 429); the ticket\'s outbox rows are parked (andon outbox, andon_outbox_parked) until `andon outbox retry` or POST /api/v1/outbox/:ticketId/retry.' },
+  ANDON_FORWARD_NOT_PARKED: { status: 404, retryable: false, description: 'The ticket has no parked outbox rows to retry.' },
+  ANDON_FORWARD_SYNC_NOT_ALLOWED: { status: 409, retryable: false, description: 'A change from central is not a lifecycle action: central owns assignment and human states, the gateway occurrences, condition and detection fields. The change is kept in sync_log.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

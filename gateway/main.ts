@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { asyncScheduler } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
+import { startForwarding } from './forward/index.ts';
+import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createRuntime } from './runtime.ts';
@@ -38,10 +40,39 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     },
   });
   const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
+  const now = () => asyncScheduler.now();
+  const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });
+  let forwarding: Awaited<ReturnType<typeof startForwarding>> | undefined;
+  try {
+    // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
+    if (config.forward) forwarding = await startForwarding(config.forward, { store, runtime, scheduler: asyncScheduler, metrics, applier, log });
+  } catch (err) {
+    changes.unsubscribe();
+    runtime.stop();
+    await store.close();
+    throw err;
+  }
   // /readyz answers from the start (not ready) while the sources make their first attempt.
   const started: { sources?: Awaited<ReturnType<typeof startSources>> } = {};
-  const app = buildApp({ config, store, runtime, registry, metrics, now: () => asyncScheduler.now(), ready: () => started.sources?.ready() ?? false, logger: false });
-  const address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
+  const app = buildApp({
+    config,
+    store,
+    runtime,
+    registry,
+    metrics,
+    now,
+    ready: () => started.sources?.ready() ?? false,
+    logger: false,
+    applier,
+    ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
+  });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
+  } catch (err) {
+    await forwarding?.stop();
+    throw err;
+  }
   log.info({ component: 'http', address }, 'andon listening');
   const sources = await startSources(config, runtime, metrics, log);
   started.sources = sources;
@@ -55,12 +86,15 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     app,
     sources,
     actions,
+    forwarding,
     stop(): Promise<void> {
       stopping ??= (async () => {
         // Stop taking input first (connectors, then HTTP), then close the store.
         actions.stop();
         await sources.stop();
         await app.close();
+        // Requests to central in flight are aborted; their versions stay in the outbox for the next start.
+        await forwarding?.stop();
         changes.unsubscribe();
         runtime.stop();
         await store.close();

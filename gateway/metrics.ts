@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { asyncScheduler } from 'rxjs';
+import { OUTCOMES } from './forward/forwarder.ts';
+import { SYNC_OUTCOMES } from './forward/sync.ts';
 import type { TicketChange } from './tickets/engine.ts';
 import type { TicketStore } from './store/store.ts';
 
@@ -6,8 +9,9 @@ import type { TicketStore } from './store/store.ts';
  * Andon's metrics (design §8), made in one place on an injected registry.
  * Label values come from config ids and closed sets only.
  */
-export function createMetrics(registry: Registry, store: TicketStore, opts: { defaults?: boolean } = {}) {
+export function createMetrics(registry: Registry, store: TicketStore, opts: { defaults?: boolean; now?: () => number } = {}) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
+  const now = opts.now ?? (() => asyncScheduler.now());
   const m = {
     signals: new Counter({ name: 'andon_signals_total', help: 'Signals accepted, by source', labelNames: ['source'], registers: [registry] }),
     rejected: new Counter({ name: 'andon_signals_rejected_total', help: 'Signals rejected, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
@@ -16,6 +20,13 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
     escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
     sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
+    forwardRequests: new Counter({
+      name: 'andon_forward_requests_total',
+      help: 'Requests to central, by outcome (ok, conflict, retry, poison, aborted)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    syncChanges: new Counter({ name: 'andon_sync_changes_total', help: 'Changes from central, by outcome (applied, duplicate, refused)', labelNames: ['outcome'], registers: [registry] }),
     latency: new Histogram({
       name: 'andon_signal_to_ticket_seconds',
       help: 'From a signal\'s arrival to its ticket change being committed',
@@ -41,6 +52,26 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
       this.set(store.outboxPending());
     },
   });
+  new Gauge({
+    name: 'andon_outbox_oldest_seconds',
+    help: 'Age of the oldest ticket version waiting to be forwarded (0 when none)',
+    registers: [registry],
+    collect() {
+      const at = store.outbox.oldestAt();
+      this.set(at === null ? 0 : Math.max(0, (now() - at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'andon_outbox_parked',
+    help: 'Ticket versions central refused (4xx), parked until retried (andon outbox retry)',
+    registers: [registry],
+    collect() {
+      this.set(store.outbox.parked());
+    },
+  });
+  // Every outcome shows from the start (0), so rate() and alerts see the series before the first event.
+  for (const outcome of OUTCOMES) m.forwardRequests.inc({ outcome }, 0);
+  for (const outcome of SYNC_OUTCOMES) m.syncChanges.inc({ outcome }, 0);
   return {
     ...m,
     /** Counts what a committed ticket change means. */

@@ -24,6 +24,7 @@ export interface CentralChange {
  * - `retry`: 5xx, timeout, connection error, 429 (with `retryAfterMs`) → back off and try again;
  * - `conflict`: central already holds a newer version (409) → done, mark synced;
  * - `poison`: any other 4xx → park the row, count it, alert; never block other tickets.
+ * A conflict may carry central's `ref` (where the newer version lives) for the ticket's link.
  */
 export class ForwardError extends Error {
   constructor(
@@ -31,6 +32,7 @@ export class ForwardError extends Error {
     message: string,
     readonly retryAfterMs?: number,
     readonly status?: number,
+    readonly ref?: CentralRef,
   ) {
     super(message);
     this.name = 'ForwardError';

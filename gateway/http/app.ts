@@ -2,11 +2,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError, isAndonError } from '../errors.ts';
+import { createSyncApplier, type SyncApplier } from '../forward/sync.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
 import { authorizer } from './auth.ts';
+import { outboxRoutes } from './outbox.ts';
 import { signalRoutes } from './signals.ts';
+import { syncRoutes } from './sync.ts';
 import { ticketRoutes } from './tickets.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -20,6 +23,10 @@ export interface AppDeps {
   now: () => number;
   ready: () => boolean;
   logger?: boolean | object;
+  /** Applies changes from central (POST /api/v1/sync); made here from runtime and store when absent. */
+  applier?: SyncApplier;
+  /** The forwarder, when forwarding runs: woken after an un-park. */
+  forwarder?: { wake(): void };
 }
 
 /** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
@@ -48,6 +55,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, auth, now: deps.now });
   app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, auth, now: deps.now });
+  const applier =
+    deps.applier ?? createSyncApplier({ runtime: deps.runtime, store: deps.store, now: deps.now, onResult: (r) => deps.metrics.syncChanges.inc({ outcome: r.outcome }) });
+  app.register(syncRoutes, { prefix: '/api/v1', applier, auth, now: deps.now });
+  app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, auth, now: deps.now, wake: () => deps.forwarder?.wake() });
   return app;
 }
 

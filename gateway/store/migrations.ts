@@ -54,6 +54,36 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.schema.dropTable('tickets');
     },
   },
+  '0002_forward': {
+    async up(knex) {
+      // Rows are picked by due time; a new row is due when written (store.save sets next_attempt_at).
+      await knex('outbox').whereNull('next_attempt_at').update({ next_attempt_at: knex.ref('created_at') });
+      await knex.raw('CREATE INDEX outbox_due ON outbox(parked_at, next_attempt_at, ticket_id)');
+      // Small key/value state of the gateway itself (the sync cursor).
+      await knex.schema.createTable('meta', (t) => {
+        t.string('key').primary();
+        t.text('value').notNullable();
+      });
+      // Changes from central the lifecycle or the conflict policy refused: kept, never lost.
+      await knex.schema.createTable('sync_log', (t) => {
+        t.increments('seq');
+        t.bigInteger('at').notNullable();
+        t.string('ticket_id').notNullable();
+        t.string('action').notNullable();
+        t.string('by').notNullable();
+        t.string('source').notNullable();
+        t.string('code').notNullable();
+        t.text('message').notNullable();
+        t.text('change').notNullable();
+        t.index(['at']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable('sync_log');
+      await knex.schema.dropTable('meta');
+      await knex.raw('DROP INDEX outbox_due');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

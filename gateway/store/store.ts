@@ -4,7 +4,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import { AndonError } from '../errors.ts';
 import { iso, type HistoryEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
+import { $, compile } from './compile.ts';
+import { MetaStore, SyncLog } from './meta.ts';
 import { migrationSource } from './migrations.ts';
+import { Outbox } from './outbox.ts';
 
 type Db = BetterSqlite3.Database;
 type Row = Record<string, unknown>;
@@ -45,6 +48,10 @@ export interface StoreTx {
  */
 export class TicketStore {
   private readonly stmts: ReturnType<TicketStore['prepare']>;
+  /** The outbox: what the forwarder reads, settles and parks (gateway/store/outbox.ts). */
+  readonly outbox: Outbox;
+  readonly meta: MetaStore;
+  readonly syncLog: SyncLog;
 
   private constructor(
     private readonly knex: Knex,
@@ -52,6 +59,9 @@ export class TicketStore {
     readonly file: string,
   ) {
     this.stmts = this.prepare();
+    this.outbox = new Outbox(db);
+    this.meta = new MetaStore(db);
+    this.syncLog = new SyncLog(db);
   }
 
   /** Opens (and migrates) the store. `:memory:` gives a private in-memory store. */
@@ -120,7 +130,12 @@ export class TicketStore {
           .where({ id: $(5), version: $(6) }),
       ),
       insertEvent: c(k('ticket_events').insert({ ticket_id: $(0), version: $(1), at: $(2), action: $(3), by: $(4), data: $(5) })),
-      insertOutbox: c(k('outbox').insert({ ticket_id: $(0), version: $(1), created_at: $(2) })),
+      // A new version is due when written, unless its ticket is backing off (backoff is per ticket): then it
+      // joins the ticket's newest pending row, which always carries the ticket's latest next attempt.
+      insertOutbox: this.db.prepare(
+        `INSERT INTO outbox (ticket_id, version, created_at, next_attempt_at) VALUES (@id, @version, @at, MAX(@at, COALESCE((
+          SELECT next_attempt_at FROM outbox INDEXED BY outbox_ticket_id_version_index WHERE ticket_id = @id AND parked_at IS NULL ORDER BY version DESC LIMIT 1), 0)))`,
+      ),
       liveByKey: c(
         k('tickets')
           .select('doc')
@@ -157,7 +172,6 @@ export class TicketStore {
           .orderBy('e.at'),
       ),
       liveTickets: c(k('tickets').select('doc').whereRaw(LIVE).orderBy('opened_at')),
-      outboxPending: c(k('outbox').count({ n: '*' }).whereNull('parked_at')),
       openCounts: c(
         k('tickets')
           .select('priority', 'area')
@@ -186,7 +200,7 @@ export class TicketStore {
         }
         const { at: _at, action, by, ...data } = event;
         s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null);
-        s.insertOutbox.run(doc.id, doc.version, at);
+        s.insertOutbox.run({ id: doc.id, version: doc.version, at });
       },
     };
     return this.db.transaction(fn).immediate(tx);
@@ -232,8 +246,9 @@ export class TicketStore {
     return this.stmts.raisesSince.all(since) as RaiseRecord[];
   }
 
+  /** Ticket versions waiting to be forwarded (not parked). */
   outboxPending(): number {
-    return ((this.stmts.outboxPending.get() as { n: number } | undefined)?.n ?? 0) as number;
+    return this.outbox.pending();
   }
 
   /** Live, unresolved tickets per priority and area (for the open-tickets gauge). */
@@ -273,27 +288,3 @@ function createMigrationTables(db: Db): void {
 }
 
 const parseDoc = (row: unknown): TicketDoc | undefined => (row ? (JSON.parse((row as Row).doc as string) as TicketDoc) : undefined);
-
-/** A parameter placeholder for `compile`: knex binds it like a value, we swap in the argument. */
-const PARAM = '\u0000andon-param:';
-const $ = (i: number) => `${PARAM}${i}`;
-
-interface Compiled {
-  run(...args: unknown[]): BetterSqlite3.RunResult;
-  get(...args: unknown[]): unknown;
-  all(...args: unknown[]): unknown[];
-}
-
-/** Prepares a knex query once; constants stay bound, `$(i)` placeholders take the i-th argument. */
-function compile(db: Db, b: Knex.QueryBuilder): Compiled {
-  const { sql, bindings } = b.toSQL().toNative();
-  const stmt = db.prepare(sql);
-  const slots = (bindings as unknown[]).map((v) => (typeof v === 'string' && v.startsWith(PARAM) ? Number(v.slice(PARAM.length)) : { v }));
-  const bind = (args: unknown[]) => slots.map((s) => (typeof s === 'number' ? args[s] : s.v));
-  const reader = stmt.reader;
-  return {
-    run: (...args) => stmt.run(...bind(args)),
-    get: (...args) => (reader ? stmt.get(...bind(args)) : undefined),
-    all: (...args) => (reader ? stmt.all(...bind(args)) : []),
-  };
-}

@@ -32,6 +32,9 @@ export const isLifecycleAction = (a: string): a is LifecycleAction => (ACTIONS a
 /** The states an action is allowed from (for error messages and the board's buttons). */
 export const allowedFrom = (action: LifecycleAction) => MOVES[action].from;
 
+/** The state an action leads to (null: the state stays, as for assign). */
+export const targetOf = (action: LifecycleAction) => MOVES[action].to;
+
 const text = (fields: Record<string, unknown>, name: string, action: string): string => {
   const v = fields[name];
   if (v === undefined || v === null || v === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `${action} needs ${name}`, { path: name });

@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { SchedulerLike } from 'rxjs';
+import type { ForwardConfig } from '../../config/schema.ts';
+import { AndonError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime } from '../runtime.ts';
+import type { TicketStore } from '../store/store.ts';
+import { createForwarder } from './forwarder.ts';
+import { createHttpSink } from './http-sink.ts';
+import type { Sink } from './sink.ts';
+import { startSyncPoller, type SyncApplier } from './sync.ts';
+
+/** Defaults of the optional `forward` keys (config/schema.ts keeps them optional for sink literals). */
+export const FORWARD_DEFAULTS = { backoff: { base: 1_000, max: 300_000 }, syncInterval: 30_000 } as const;
+
+export interface SinkDeps {
+  log?: Logger;
+  fetch?: typeof fetch;
+  /** Loads the rt module (tests replace it to see a missing module handled). */
+  loadRt?: () => Promise<unknown>;
+}
+
+type RtModule = { createRtSink?: (config: ForwardConfig, deps: SinkDeps) => Sink };
+
+/**
+ * The sink for `forward.type`. `rt` lives in ./rt/ and is loaded only when
+ * configured, so an http-only gateway never depends on it; a missing or
+ * broken rt module is an ANDON_FORWARD_SINK_UNAVAILABLE error, not a crash.
+ */
+export async function createSink(config: ForwardConfig, deps: SinkDeps = {}): Promise<Sink> {
+  if (config.type === 'http') return createHttpSink(config, deps.fetch ? { fetch: deps.fetch } : {});
+  // A specifier in a variable: the type checker and bundlers do not follow it, so this file never needs ./rt.
+  const rtPath = './rt/index.ts';
+  let mod: RtModule;
+  try {
+    mod = (await (deps.loadRt ?? (() => import(rtPath)))()) as RtModule;
+  } catch (err) {
+    throw new AndonError('ANDON_FORWARD_SINK_UNAVAILABLE', `forward type rt: cannot load gateway/forward/rt (${(err as Error).message})`, { path: 'forward.type', cause: err });
+  }
+  if (typeof mod.createRtSink !== 'function') throw new AndonError('ANDON_FORWARD_SINK_UNAVAILABLE', 'forward type rt: gateway/forward/rt/index.ts exports no createRtSink', { path: 'forward.type' });
+  return mod.createRtSink(config, { ...(deps.log ? { log: deps.log } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+}
+
+export interface ForwardingDeps {
+  store: TicketStore;
+  runtime: Runtime;
+  scheduler: SchedulerLike;
+  metrics: Metrics;
+  applier: SyncApplier;
+  log: Logger;
+  /** Tests and benches may inject a sink; otherwise `createSink(config)`. */
+  sink?: Sink;
+}
+
+/** Store-and-forward plus sync back, as `startGateway` runs them when `forward` is configured. */
+export async function startForwarding(config: ForwardConfig, deps: ForwardingDeps) {
+  const sink = deps.sink ?? (await createSink(config, { log: deps.log }));
+  const forwarder = createForwarder({
+    store: deps.store,
+    sink,
+    changes$: deps.runtime.engine.changes$,
+    scheduler: deps.scheduler,
+    concurrency: config.concurrency,
+    backoff: { ...FORWARD_DEFAULTS.backoff, ...config.backoff },
+    log: deps.log,
+  });
+  const counted = forwarder.deliveries$.subscribe((d) => deps.metrics.forwardRequests.inc({ outcome: d.outcome }));
+  forwarder.start();
+  const poller = startSyncPoller({
+    sink,
+    applier: deps.applier,
+    store: deps.store,
+    scheduler: deps.scheduler,
+    interval: config.syncInterval ?? FORWARD_DEFAULTS.syncInterval,
+    cursorKey: `sync.cursor ${config.type} ${config.url}`,
+    log: deps.log,
+  });
+  deps.log.info({ component: 'forward', type: config.type, url: config.url, concurrency: config.concurrency }, 'forwarding tickets to central');
+  return {
+    forwarder,
+    poller,
+    sink,
+    /** Stops polling and forwarding in bounded time (requests in flight are aborted and go again later). */
+    async stop(): Promise<void> {
+      await poller.stop();
+      await forwarder.stop();
+      counted.unsubscribe();
+      await sink.close?.();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AndonError } from '../errors.ts';
+import type { TicketStore } from '../store/store.ts';
+import type { authorizer } from './auth.ts';
+
+interface Opts {
+  store: TicketStore;
+  auth: ReturnType<typeof authorizer>;
+  now: () => number;
+  /** Tells the forwarder to look at the outbox now (after an un-park). */
+  wake: () => void;
+}
+
+const item = {
+  type: 'object',
+  properties: {
+    ticketId: { type: 'string' },
+    versions: { type: 'integer' },
+    fromVersion: { type: 'integer' },
+    toVersion: { type: 'integer' },
+    attempts: { type: 'integer' },
+    nextAttemptAt: { type: ['string', 'null'] },
+    createdAt: { type: 'string' },
+    parkedAt: { type: ['string', 'null'] },
+    lastError: { type: ['string', 'null'] },
+  },
+} as const;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The outbox for admins: what waits for central, what central refused, and un-parking (role admin). */
+export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, auth, now, wake }) => {
+  app.get<{ Querystring: { parked?: boolean; limit?: number; offset?: number } }>(
+    '/outbox',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { parked: { type: 'boolean', default: false }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              pending: { type: 'object', properties: { versions: { type: 'integer' }, tickets: { type: 'integer' }, oldestSeconds: { type: 'number' } } },
+              parked: { type: 'object', properties: { versions: { type: 'integer' }, tickets: { type: 'integer' } } },
+              items: { type: 'array', items: item },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      auth(req, 'admin');
+      const s = store.outbox.summary();
+      const items = store.outbox.list(req.query).map((t) => ({ ...t, nextAttemptAt: iso(t.nextAttemptAt), createdAt: iso(t.createdAt), parkedAt: iso(t.parkedAt) }));
+      const oldestSeconds = s.pending.oldestAt === null ? 0 : Math.max(0, (now() - s.pending.oldestAt) / 1000);
+      return { pending: { versions: s.pending.versions, tickets: s.pending.tickets, oldestSeconds }, parked: s.parked, items };
+    },
+  );
+
+  app.post<{ Params: { ticketId: string } }>(
+    '/outbox/:ticketId/retry',
+    {
+      schema: {
+        params: { type: 'object', required: ['ticketId'], properties: { ticketId: { type: 'string', maxLength: 64 } } },
+        response: { 200: { type: 'object', properties: { ticketId: { type: 'string' }, unparked: { type: 'integer' } } } },
+      },
+    },
+    async (req) => {
+      auth(req, 'admin');
+      const unparked = store.outbox.retry(req.params.ticketId, now());
+      if (unparked === 0) throw new AndonError('ANDON_FORWARD_NOT_PARKED', `ticket ${req.params.ticketId} has no parked outbox rows`);
+      wake();
+      return { ticketId: req.params.ticketId, unparked };
+    },
+  );
+};

@@ -17,4 +17,13 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'bench/**', 'sim/**', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The alarm board runs in the browser (vanilla ES modules, no build step).
+    files: ['gateway/board/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'localStorage', 'fetch', 'EventSource', 'URLSearchParams', 'Intl', 'Node', 'setTimeout', 'clearTimeout', 'setInterval'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

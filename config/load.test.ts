@@ -48,6 +48,10 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'bad-priority.yaml', path: 'rules[0].priority', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
     { file: 'port-as-string.yaml', path: 'gateway.http.port', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'number' },
     { file: 'env-unset.yaml', path: 'forward.token', code: 'ANDON_CONFIG_ENV', mentions: 'ANDON_TEST_UNSET_VAR' },
+    { file: 'notify-url-not-http.yaml', path: 'notify.duty.url', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'http:// or https://' },
+    { file: 'notify-secret-not-dingtalk.yaml', path: 'notify.duty.secret', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'DingTalk' },
+    { file: 'notify-bad-header-name.yaml', path: 'notify.wall.headers.X Token', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'not an HTTP header name' },
+    { file: 'notify-backoff-base-over-max.yaml', path: 'notify.wall.backoff.base', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'must not exceed' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {
@@ -227,7 +231,17 @@ describe('good configs load', () => {
     expect(config.priorities.raiseFor).toEqual({ criticality: { 'line-stopping': 'P0' } });
     expect(config.routing[1]).toEqual({ match: {}, assign: 'maintenance-general', notify: [] });
     expect(config.escalation.map((e) => e.after)).toEqual(['respondBy', DAY]);
-    expect(config.notify['duty-supervisor']).toEqual({ type: 'webhook', format: 'wecom', url: 'http://127.0.0.1:9000/hook' });
+    expect(config.notify['duty-supervisor']).toEqual({
+      type: 'webhook',
+      format: 'wecom',
+      url: 'http://127.0.0.1:9000/hook',
+      // defaults of the optional channel settings
+      headers: {},
+      timeout: 10_000,
+      concurrency: 1,
+      backoff: { base: 1_000, max: 300_000 },
+      maxAge: 86_400_000,
+    });
     expect(config.shelving.maxDuration).toBe(8 * HOUR);
     expect(config.actions[0]?.write).toEqual({ source: 'packaging-plc', nodeId: 'ns=1;s=Andon.Red', value: true });
     expect(config.forward).toEqual({ type: 'http', url: 'http://127.0.0.1:9100', token: 'central-token', timeout: 10_000, concurrency: 4 });

@@ -16,46 +16,68 @@ const isTimezone = (tz: string) => {
   }
 };
 
+/** An http(s) URL (z.url alone also takes ftp:, file:, ...). */
+const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `${what} must be an http:// or https:// URL` });
+
 const gatewaySchema = z.strictObject({
-  id: id(),
+  id: id().describe('This gateway\'s id (`plant-a-line-1`): in every ticket (`gateway`) and in forwarded tickets.'),
   timezone: z
     .string()
     .default('UTC')
     .superRefine((tz, ctx) => {
       if (!isTimezone(tz)) issue(ctx, 'ANDON_CONFIG_INVALID_TIMEZONE', `"${tz}" is not an IANA timezone such as Asia/Shanghai or Europe/Berlin`);
-    }),
-  dataDir: z.string().default('./data'),
+    })
+    .describe('IANA timezone of the plant (`Asia/Shanghai`): recurrence patterns ("daily around 16:00") are in its local time.'),
+  dataDir: z.string().default('./data').describe('Directory of the ticket store (`andon.sqlite`) and OPC UA certificates; created when missing.'),
+  publicUrl: httpUrl('gateway.publicUrl')
+    .optional()
+    .describe('Where people reach this gateway\'s board (`https://andon.plant-a.example`); notifications link to the ticket there. Unset: no link.'),
   http: z
-    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080), bodyLimit: z.number().int().positive().default(1_048_576) })
-    .default({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 }),
+    .strictObject({
+      host: z.string().default('127.0.0.1').describe('Address the HTTP API, board and /metrics listen on; `0.0.0.0` for all interfaces (containers).'),
+      port: z.number().int().min(0).max(65535).default(8080).describe('TCP port; 0 picks a free one. `andon start --port` overrides it.'),
+      bodyLimit: z.number().int().positive().default(1_048_576).describe('Largest request body in bytes; larger is ANDON_REQUEST_TOO_LARGE (413).'),
+    })
+    .default({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 })
+    .describe('The HTTP server.'),
   auth: z
     .strictObject({
-      anonymousRead: z.boolean().default(true),
-      tokens: z.array(z.strictObject({ name: id(), role: z.enum(['operator', 'ingest', 'admin']), token: z.string().min(16, 'tokens need at least 16 characters') })).default([]),
+      anonymousRead: z.boolean().default(true).describe('Board and GET endpoints without a token.'),
+      tokens: z
+        .array(
+          z.strictObject({
+            name: id().describe('Who holds the token (`control-room`); shown in logs, never the token.'),
+            role: z.enum(['operator', 'ingest', 'admin']).describe('operator: transitions and comments; ingest: POST signals; admin: everything.'),
+            token: z.string().min(16, 'tokens need at least 16 characters').describe('The bearer token; write it as `${ENV}`.'),
+          }),
+        )
+        .default([])
+        .describe('Bearer tokens and their roles.'),
     })
-    .default({ anonymousRead: true, tokens: [] }),
+    .default({ anonymousRead: true, tokens: [] })
+    .describe('Who may do what over HTTP.'),
 });
 
 const assetSchema = z.strictObject({
-  area: z.string().min(1),
-  line: z.string().optional(),
-  criticality: z.string().optional(),
-  tags: z.array(tagPattern()).default([]),
+  area: z.string().min(1).describe('Plant area (`packaging`): routing, flood grouping and the board.'),
+  line: z.string().optional().describe('Production line (`line-1`); routing can match it.'),
+  criticality: z.string().optional().describe('Free label (`line-stopping`); `priorities.raiseFor.criticality` can raise the priority of its tickets.'),
+  tags: z.array(tagPattern()).default([]).describe('Tags that belong to this asset (`packaging/sealer-01/**`), for signals that do not name their asset.'),
 });
 
 /** What a rule watches. Exactly one detector: equals, above, below, unchangedFor or silentFor. */
 const whenSchema = z
   .strictObject({
-    tag: tagPattern().optional(),
-    source: tagPattern().optional(),
-    equals: scalar.optional(),
-    above: z.number().optional(),
-    below: z.number().optional(),
-    for: duration().optional(),
-    clearAbove: z.number().optional(),
-    clearBelow: z.number().optional(),
-    unchangedFor: duration().optional(),
-    silentFor: duration().optional(),
+    tag: tagPattern().optional().describe('Tags the rule watches (`packaging/*/alarm/**`); every detector but silentFor needs it.'),
+    source: tagPattern().optional().describe('Source ids (or a pattern, `*`) the rule watches; silentFor needs it, the others may narrow to it.'),
+    equals: scalar.optional().describe('Detector: the value equals this (`true` also matches 1, `false` 0).'),
+    above: z.number().optional().describe('Detector: a numeric value above this.'),
+    below: z.number().optional().describe('Detector: a numeric value below this.'),
+    for: duration().optional().describe('On-delay for equals/above/below: the condition must hold this long before the rule raises.'),
+    clearAbove: z.number().optional().describe('Deadband of below: the condition clears only above this (not under `below`).'),
+    clearBelow: z.number().optional().describe('Deadband of above: the condition clears only below this (not over `above`).'),
+    unchangedFor: duration().optional().describe('Detector (stuck sensor): the same good value for this long; the first change clears.'),
+    silentFor: duration().optional().describe('Detector (comms lost): no signal at all from a source for this long; the ticket\'s asset is the source id.'),
   })
   .superRefine((w, ctx) => {
     const detectors = (['equals', 'above', 'below', 'unchangedFor', 'silentFor'] as const).filter((k) => w[k] !== undefined);
@@ -82,25 +104,53 @@ const whenSchema = z
   });
 
 const ruleSchema = z.strictObject({
-  id: id(),
-  when: whenSchema,
-  fault: id(),
-  category: z.string().min(1).default('general'),
-  priority: priority,
-  title: z.string().optional(),
-  notify: z.array(z.string()).default([]),
+  id: id().describe('Rule id: in the ticket (`rule`) and in logs.'),
+  when: whenSchema.describe('What the rule watches: exactly one detector (equals, above, below, unchangedFor or silentFor) and its options.'),
+  fault: id().describe('Fault name (`alarm-stop`); the ticket key is `<asset>/<fault>`, so one live ticket per asset and fault.'),
+  category: z.string().min(1).default('general').describe('Category (`hardware`, `power-quality`); routing can match it.'),
+  priority: priority.describe('P0 stops a line, P1 a key function, P2 and P3 less; sets the SLA deadlines (`priorities`).'),
+  title: z.string().optional().describe('Ticket title; `{asset}`, `{fault}`, `{area}`, `{rule}` are filled in. Default `{asset}: {fault}`.'),
+  notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) for this rule\'s tickets, added to the route\'s.'),
 });
 
-const windowSchema = z.strictObject({ count: z.number().int().min(2), within: duration() });
+const windowSchema = z.strictObject({
+  count: z.number().int().min(2).describe('How many (raises, distinct alarm tags, episodes) make it.'),
+  within: duration().describe('The sliding window they must fall in.'),
+});
 const correlationSchema = z.strictObject({
-  chatter: windowSchema.default({ count: 5, within: 60_000 }),
-  flood: windowSchema.extend({ per: z.enum(['area']).default('area') }).default({ count: 10, within: 600_000, per: 'area' }),
-  recurrence: windowSchema.default({ count: 3, within: 14 * 86_400_000 }),
-  causes: z.array(z.strictObject({ effect: id(), cause: id(), within: duration() })).default([]),
-  discoverCauses: z.strictObject({ within: duration(), minSupport: z.number().int().min(2).default(3) }).optional(),
+  chatter: windowSchema
+    .default({ count: 5, within: 60_000 })
+    .describe('`count` raises of one ticket key within `within` flag it `chattering` (ISA-18.2); it stays one ticket. `within` is also the episode gap of recurrence and causes.'),
+  flood: windowSchema
+    .extend({ per: z.enum(['area']).default('area').describe('Floods are counted per area.') })
+    .default({ count: 10, within: 600_000, per: 'area' })
+    .describe('More than `count` distinct alarm tags raised within `within` in one area open one `alarm-flood` ticket (ISA-18.2 / EEMUA 191); its alarms open none of their own.'),
+  recurrence: windowSchema
+    .default({ count: 3, within: 14 * 86_400_000 })
+    .describe('`count` episodes of one key within `within` flag the ticket `recurring`, with the pattern (daily at HH:MM, weekly, irregular).'),
+  causes: z
+    .array(
+      z.strictObject({
+        effect: id().describe('Fault of the effect (a rule\'s fault).'),
+        cause: id().describe('Fault of the cause (a rule\'s fault).'),
+        within: duration().describe('The cause must precede the effect by at most this.'),
+      }),
+    )
+    .default([])
+    .describe('Known cause links: a cause detection within `within` before an effect is named on the effect\'s ticket.'),
+  discoverCauses: z
+    .strictObject({
+      within: duration().describe('How far back before each episode to look.'),
+      minSupport: z.number().int().min(2).default(3).describe('Episodes a candidate must precede (and at least half of them, above its base rate).'),
+    })
+    .optional()
+    .describe('Find causes nobody configured: detections on other assets that precede the episodes of a ticket.'),
 });
 
-const slaSchema = z.strictObject({ respondWithin: duration(), resolveWithin: duration() });
+const slaSchema = z.strictObject({
+  respondWithin: duration().describe('Time from opening to acknowledgement (`respondBy`).'),
+  resolveWithin: duration().describe('Time from opening to resolution (`resolveBy`).'),
+});
 const DEFAULT_SLA = {
   P0: { respondWithin: 900_000, resolveWithin: 4 * 3_600_000 },
   P1: { respondWithin: 1_800_000, resolveWithin: 8 * 3_600_000 },
@@ -108,73 +158,144 @@ const DEFAULT_SLA = {
   P3: { respondWithin: 86_400_000, resolveWithin: 14 * 86_400_000 },
 };
 const prioritiesSchema = z.strictObject({
-  P0: slaSchema.default(DEFAULT_SLA.P0),
-  P1: slaSchema.default(DEFAULT_SLA.P1),
-  P2: slaSchema.default(DEFAULT_SLA.P2),
-  P3: slaSchema.default(DEFAULT_SLA.P3),
-  raiseFor: z.strictObject({ criticality: z.record(z.string(), priority).default({}) }).default({ criticality: {} }),
+  P0: slaSchema.default(DEFAULT_SLA.P0).describe('SLA of P0 tickets (stops a production line).'),
+  P1: slaSchema.default(DEFAULT_SLA.P1).describe('SLA of P1 tickets (key function unavailable).'),
+  P2: slaSchema.default(DEFAULT_SLA.P2).describe('SLA of P2 tickets.'),
+  P3: slaSchema.default(DEFAULT_SLA.P3).describe('SLA of P3 tickets.'),
+  raiseFor: z
+    .strictObject({
+      criticality: z.record(z.string(), priority).default({}).describe('Asset criticality → the lowest priority its tickets get (`line-stopping: P0`); never lowers.'),
+    })
+    .default({ criticality: {} })
+    .describe('Raise priorities by asset.'),
 });
 
 const routeSchema = z.strictObject({
   match: z
-    .strictObject({ area: z.string().optional(), line: z.string().optional(), asset: z.string().optional(), fault: z.string().optional(), category: z.string().optional(), priority: priority.optional() })
-    .default({}),
-  assign: z.string().min(1),
-  notify: z.array(z.string()).default([]),
+    .strictObject({
+      area: z.string().optional().describe('The ticket\'s area equals this.'),
+      line: z.string().optional().describe('The ticket\'s line equals this.'),
+      asset: z.string().optional().describe('The ticket\'s asset equals this.'),
+      fault: z.string().optional().describe('The ticket\'s fault equals this.'),
+      category: z.string().optional().describe('The ticket\'s category equals this.'),
+      priority: priority.optional().describe('The ticket\'s priority equals this.'),
+    })
+    .default({})
+    .describe('Every given field must equal the ticket\'s; `{}` matches every ticket. The first matching route wins.'),
+  assign: z.string().min(1).describe('Group the ticket is assigned to (`assignedGroup`).'),
+  notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) told when a P0/P1 ticket of this route opens.'),
 });
 
 const escalationSchema = z.strictObject({
-  after: z.union([z.enum(['respondBy', 'resolveBy']), duration()]),
-  unless: z.enum(['acknowledged', 'resolved']),
-  level: z.number().int().min(1),
-  notify: z.array(z.string()).default([]),
+  after: z.union([z.enum(['respondBy', 'resolveBy']), duration()]).describe('When: at the ticket\'s respondBy or resolveBy deadline, or this long after it opened.'),
+  unless: z.enum(['acknowledged', 'resolved']).describe('Skipped when the ticket is acknowledged (or further) / resolved by then.'),
+  level: z.number().int().min(1).describe('Escalation level written on the ticket (`escalationLevel`).'),
+  notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) told of the escalation.'),
 });
 
-const notifySchema = z.strictObject({
-  type: z.literal('webhook'),
-  format: z.enum(['json', 'wecom', 'dingtalk', 'slack', 'teams']).default('json'),
-  url: z.url(),
-});
+/** A notification channel (gateway/notify/README.md): a webhook and the message format its receiver expects. */
+const notifySchema = z
+  .strictObject({
+    type: z.literal('webhook').describe('How messages go: an HTTP POST to `url`.'),
+    format: z
+      .enum(['json', 'wecom', 'dingtalk', 'slack', 'teams'])
+      .default('json')
+      .describe('The body the receiver expects: json (ticket + event), wecom / dingtalk robot markdown, slack incoming webhook, teams Adaptive Card.'),
+    url: httpUrl('a notify url').describe('The webhook. Robot keys are in it (WeCom `key=`, DingTalk `access_token=`): write them as `${ENV}`; logs redact them.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .superRefine((h, ctx) => {
+        for (const name of Object.keys(h)) {
+          if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `"${name}" is not an HTTP header name`, [name]);
+        }
+      })
+      .describe('Extra request headers (`Authorization: Bearer ${HOOK_TOKEN}` for a json receiver); values may use `${ENV}` and are never logged.'),
+    secret: z.string().min(1).optional().describe('format dingtalk only: the robot\'s signing secret (加签); every request is signed with it.'),
+    timeout: duration().default(10_000).describe('No answer within this is a retryable failure.'),
+    concurrency: z.number().int().min(1).max(16).default(1).describe('Messages in flight at once; 1 keeps the channel\'s messages strictly in order.'),
+    backoff: z
+      .strictObject({
+        base: duration().default(1_000).describe('First retry delay at most this (full jitter), doubling per attempt.'),
+        max: duration().default(300_000).describe('Retry delay at most this.'),
+      })
+      .default({ base: 1_000, max: 300_000 })
+      .describe('Retry backoff after a retryable failure (5xx, 408, 429, timeout, connection error); Retry-After wins.'),
+    maxAge: duration()
+      .default(86_400_000)
+      .describe('A message not delivered this long after its event (still failing, or the gateway was down) is parked (ANDON_NOTIFY_EXPIRED), not sent; an admin retry gives it this long again.'),
+  })
+  .superRefine((n, ctx) => {
+    if (n.secret !== undefined && n.format !== 'dingtalk') issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `secret signs DingTalk robot requests; format ${n.format} has none`, ['secret']);
+    if (n.backoff.base > n.backoff.max) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'backoff.base must not exceed backoff.max', ['backoff', 'base']);
+  });
 
 const actionSchema = z.strictObject({
-  on: z.strictObject({ priority: priority.optional(), state: z.string().optional(), area: z.string().optional(), asset: z.string().optional(), fault: z.string().optional() }),
-  write: z.strictObject({
-    source: z.string(),
-    nodeId: z.string().optional(),
-    table: z.enum(['holding', 'coil']).optional(),
-    address: z.number().int().min(0).optional(),
-    topic: z.string().optional(),
-    value: scalar,
-  }),
+  on: z
+    .strictObject({
+      priority: priority.optional().describe('The ticket\'s priority equals this.'),
+      state: z.string().optional().describe('The ticket\'s state equals this; by default any live state (open, acknowledged, in_progress, waiting).'),
+      area: z.string().optional().describe('The ticket\'s area equals this.'),
+      asset: z.string().optional().describe('The ticket\'s asset equals this.'),
+      fault: z.string().optional().describe('The ticket\'s fault equals this.'),
+    })
+    .describe('Which tickets hold the output on; every given field must equal the ticket\'s.'),
+  write: z
+    .strictObject({
+      source: z.string().describe('Source that writes (an opcua, modbus or mqtt source id).'),
+      nodeId: z.string().optional().describe('opcua: node id to write.'),
+      table: z.enum(['holding', 'coil']).optional().describe('modbus: coil (FC5) or holding register (FC6).'),
+      address: z.number().int().min(0).optional().describe('modbus: zero-based address.'),
+      topic: z.string().optional().describe('mqtt: topic to publish to (no wildcards).'),
+      value: scalar.describe('Value written while a matching ticket exists; its "off" (false, 0 or empty) when none is left.'),
+    })
+    .describe('The output to write, through the source\'s connector.'),
 });
 
 /** Ticket custom field names the RT sink uses (type rt only; see gateway/forward/rt/README.md). */
 const rtCustomFieldsSchema = z.strictObject({
-  id: z.string().min(1).default('AndonId'),
-  key: z.string().min(1).default('AndonKey'),
-  version: z.string().min(1).default('AndonVersion'),
-  state: z.string().min(1).default('AndonState'),
-  events: z.string().min(1).default('AndonEvents'),
+  id: z.string().min(1).default('AndonId').describe('Custom field holding the Andon ticket id (finds the RT ticket; create-once).'),
+  key: z.string().min(1).default('AndonKey').describe('Custom field holding the ticket key (`<asset>/<fault>`).'),
+  version: z.string().min(1).default('AndonVersion').describe('Custom field holding the newest version sent.'),
+  state: z.string().min(1).default('AndonState').describe('Custom field holding the Andon state.'),
+  events: z.string().min(1).default('AndonEvents').describe('Custom field holding the history events already written as comments.'),
 });
 
 const forwardSchema = z
   .strictObject({
-    type: z.enum(['http', 'rt']),
-    url: z.url(),
-    token: z.string().optional(),
-    queue: z.string().optional(),
-    timeout: duration().default(10_000),
-    concurrency: z.number().int().min(1).max(64).default(4),
+    type: z.enum(['http', 'rt']).describe('http: the central contract of design §6 (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md).'),
+    url: z.url().describe('Base URL of central (`http://central:9100`, or RT\'s base URL).'),
+    token: z.string().optional().describe('Bearer token (http) or RT auth token (rt, required); write it as `${ENV}`.'),
+    queue: z.string().optional().describe('type rt: the RT queue tickets go to (required for rt).'),
+    timeout: duration().default(10_000).describe('A request without an answer by then is retried later.'),
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Tickets in flight at once (one request per ticket at a time, in version order).'),
     // The two below stay optional in the output type (defaults in gateway/forward/index.ts, FORWARD_DEFAULTS)
     // so ForwardConfig literals written for a sink need not spell them.
     /** Per-ticket retry backoff (exponential, full jitter): first delay up to `base` (default 1s), never more than `max` (default 5m). */
-    backoff: z.strictObject({ base: duration().optional(), max: duration().optional() }).optional(),
+    backoff: z
+      .strictObject({
+        base: duration().optional().meta({ defaultText: '1s', description: 'First retry delay is up to this (full jitter), doubling per failure.' }),
+        max: duration().optional().meta({ defaultText: '5m', description: 'Longest retry delay.' }),
+      })
+      .optional()
+      .describe('Per-ticket retry backoff (exponential, full jitter), kept on disk.'),
     /** How often to ask central for changes made there (Sink.changes), default 30s; 0s: never (central may still POST /api/v1/sync). */
-    syncInterval: duration().optional(),
+    syncInterval: duration()
+      .optional()
+      .meta({ defaultText: '30s', description: 'How often to ask central for changes made there; `0s`: never (central may still POST /api/v1/sync).' }),
     /** type rt: names of the ticket custom fields (defaults AndonId, AndonKey, AndonVersion, AndonState, AndonEvents). */
-    customFields: rtCustomFieldsSchema.optional(),
+    customFields: rtCustomFieldsSchema.optional().describe('type rt: names of the ticket custom fields.'),
     /** type rt: RT Priority per Andon priority (default P0 100, P1 75, P2 50, P3 25). */
-    priorities: z.strictObject({ P0: z.number().int(), P1: z.number().int(), P2: z.number().int(), P3: z.number().int() }).partial().optional(),
+    priorities: z
+      .strictObject({
+        P0: z.number().int().meta({ defaultText: '100', description: 'RT Priority of P0 tickets.' }),
+        P1: z.number().int().meta({ defaultText: '75', description: 'RT Priority of P1 tickets.' }),
+        P2: z.number().int().meta({ defaultText: '50', description: 'RT Priority of P2 tickets.' }),
+        P3: z.number().int().meta({ defaultText: '25', description: 'RT Priority of P3 tickets.' }),
+      })
+      .partial()
+      .optional()
+      .describe('type rt: RT Priority per Andon priority.'),
   })
   .superRefine((f, ctx) => {
     if (f.type === 'rt') {
@@ -189,23 +310,28 @@ const forwardSchema = z
 
 const configObject = z
   .strictObject({
-    gateway: gatewaySchema,
-    sources: z.array(sourceSchema).default([]),
-    assets: z.record(z.string(), assetSchema).default({}),
-    rules: z.array(ruleSchema).default([]),
+    gateway: gatewaySchema.describe('This gateway: id, timezone, where it keeps its data, HTTP and tokens.'),
+    sources: z.array(sourceSchema).default([]).describe('Where signals come from: one entry per PLC, broker, device or HTTP feed. The `type` picks the connector and its keys.'),
+    assets: z.record(z.string(), assetSchema).default({}).describe('Machines and other equipment by name (`sealer-01`): their area, line, criticality and tags.'),
+    rules: z.array(ruleSchema).default([]).describe('Detections: what in the signals opens a ticket, with which fault, category and priority.'),
     correlation: correlationSchema.default({
       chatter: { count: 5, within: 60_000 },
       flood: { count: 10, within: 600_000, per: 'area' },
       recurrence: { count: 3, within: 14 * 86_400_000 },
       causes: [],
-    }),
-    priorities: prioritiesSchema.default({ ...DEFAULT_SLA, raiseFor: { criticality: {} } }),
-    routing: z.array(routeSchema).default([]),
-    escalation: z.array(escalationSchema).default([]),
-    notify: z.record(z.string(), notifySchema).default({}),
-    shelving: z.strictObject({ maxDuration: duration().default(8 * 3_600_000) }).default({ maxDuration: 8 * 3_600_000 }),
-    actions: z.array(actionSchema).default([]),
-    forward: forwardSchema.optional(),
+    }).describe('Folding and correlating detections: chatter, alarm floods, recurrence and probable causes.'),
+    priorities: prioritiesSchema
+      .default({ ...DEFAULT_SLA, raiseFor: { criticality: {} } })
+      .describe('SLA per priority (respondBy and resolveBy deadlines of a ticket), and priority raises by asset criticality.'),
+    routing: z.array(routeSchema).default([]).describe('Who gets a ticket: the first route whose `match` fits assigns it (and names channels to notify).'),
+    escalation: z.array(escalationSchema).default([]).describe('Escalation levels for tickets nobody acknowledges or resolves in time.'),
+    notify: z.record(z.string(), notifySchema).default({}).describe('Notification channels by name (`duty-supervisor`), used by rules, routing and escalation.'),
+    shelving: z
+      .strictObject({ maxDuration: duration().default(8 * 3_600_000).describe('Longest a ticket may be shelved (ISA-18.2) at once.') })
+      .default({ maxDuration: 8 * 3_600_000 })
+      .describe('Shelving: a person silences a ticket for a while; it still counts occurrences.'),
+    actions: z.array(actionSchema).default([]).describe('Writes back to the plant (the andon light): on with the first matching ticket, off when none is left.'),
+    forward: forwardSchema.optional().describe('Store-and-forward of every ticket version to a central ticket system; absent: tickets stay local.'),
   });
 
 // `when: () => true`: report broken references even when other fields have problems too,
@@ -259,3 +385,4 @@ export type RuleConfig = AndonConfig['rules'][number];
 export type AssetConfig = AndonConfig['assets'][string];
 export type EscalationConfig = AndonConfig['escalation'][number];
 export type ForwardConfig = NonNullable<AndonConfig['forward']>;
+export type NotifyChannelConfig = AndonConfig['notify'][string];

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { patternProblem } from './pattern.ts';
 
-/** Shared schema pieces: every custom issue carries its ANDON_CONFIG_* code in `params.code`. */
+/**
+ * Shared schema pieces: every custom issue carries its ANDON_CONFIG_* code in `params.code`.
+ * `.meta({ kind })` names a value kind for the generated config reference (scripts/config-doc.ts).
+ */
 export const issue = (ctx: z.RefinementCtx, code: string, message: string, path: (string | number)[] = []) =>
   ctx.addIssue({ code: 'custom', message, path, params: { code } });
 
@@ -15,16 +18,18 @@ export const duration = () =>
       return z.NEVER;
     }
     return ms;
-  });
+  })
+  .meta({ kind: 'duration' });
 
 /** A tag pattern (`packaging/*\/alarm/**`). */
 export const tagPattern = () =>
   z.string().superRefine((text, ctx) => {
     const problem = patternProblem(text);
     if (problem) issue(ctx, 'ANDON_CONFIG_INVALID_PATTERN', `tag pattern "${text}" ${problem}`);
-  });
+  })
+  .meta({ kind: 'tag pattern' });
 
-export const id = () => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'ids use letters, digits, ".", "_" and "-"');
+export const id = () => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'ids use letters, digits, ".", "_" and "-"').meta({ kind: 'id' });
 export const priority = z.enum(['P0', 'P1', 'P2', 'P3']);
 export type Priority = z.infer<typeof priority>;
 export const scalar = z.union([z.number(), z.boolean(), z.string()]);

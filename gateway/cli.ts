@@ -1,48 +1,51 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from './errors.ts';
+import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
-
-const HELP = `andon — plant signals in, tickets out
-
-Usage:
-  andon replay --config <file.yaml> --input <records.jsonl> [--out tickets.json] [--db store.sqlite] [--verbose]
-      Replays records in virtual time and prints the final tickets (JSON array).
-  andon start [--config <file.yaml>] [--port <n>]
-      Runs the gateway live (HTTP API, rules, store). Without --config: config/example.yaml.
-  andon check-config <file.yaml>
-      Validates a config; prints every problem with its path and code; exit 1 when any.
-  andon outbox [--config <file.yaml>] [--parked] [--limit <n>]
-      What waits to be forwarded to central (counts, oldest age, per ticket), or with --parked what central refused.
-  andon outbox retry <ticket id | --all> [--config <file.yaml>]
-      Un-parks a ticket's versions (or all) so the forwarder sends them again.
-  andon help
-`;
 
 const EXAMPLE = fileURLToPath(new URL('../config/example.yaml', import.meta.url));
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
+/** The spec of a command (cli-help.ts); every command of this file has one. */
+const spec = (name: string) => commandSpec(name) as CommandSpec;
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
 async function cmdReplay(argv: string[], io: Out): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, db: { type: 'string' }, verbose: { type: 'boolean' } },
-  });
-  if (!values.config || !values.input) throw new AndonError('ANDON_CLI_USAGE', 'replay needs --config <file.yaml> and --input <records.jsonl>');
-  const config = loadConfig(values.config);
-  const tty = process.stderr.isTTY;
-  const { tickets, summary } = await replay({
-    config,
-    input: values.input,
-    ...(values.db ? { db: values.db } : {}),
-    ...(tty ? { onProgress: (n: number) => process.stderr.write(`\rreplay: ${n} lines…`) } : {}),
-  });
-  if (tty) process.stderr.write('\r');
+  const c = spec('replay');
+  const { values } = parse(c, argv);
+  const [configFile, input, out, db] = [str(values.config), str(values.input), str(values.out), str(values.db)];
+  if (!configFile || !input) throw usageError('replay needs --config <file.yaml> and --input <records.jsonl>', c);
+  const config = loadConfig(configFile);
+  let size: number;
+  try {
+    size = statSync(input).size;
+  } catch (err) {
+    throw new AndonError('ANDON_REPLAY_INPUT', `cannot read --input ${input}: ${(err as Error).message}`);
+  }
+  // A progress line only where a person watches (a terminal) and only when there is time to watch it.
+  const progress =
+    process.stderr.isTTY && size >= LARGE_INPUT_BYTES
+      ? progressLine({ label: 'replay', total: size, write: (s) => process.stderr.write(s), now: () => performance.now(), columns: process.stderr.columns })
+      : undefined;
+  let result: Awaited<ReturnType<typeof replay>>;
+  try {
+    result = await replay({
+      config,
+      input,
+      ...(db ? { db } : {}),
+      ...(progress ? { onProgress: (n: number, bytes: number) => progress.update(n, bytes), progressEvery: 4096 } : {}),
+    });
+  } finally {
+    progress?.done();
+  }
+  const { tickets, summary } = result;
   const json = JSON.stringify(tickets, null, 2);
-  if (values.out) writeFileSync(values.out, json + '\n');
+  if (out) writeFileSync(out, json + '\n');
   else io.out(json);
   if (values.verbose) for (const r of summary.refusals) io.err(`line ${r.line}: ${r.code}: ${r.message}`);
   io.err(formatSummary(summary));
@@ -50,8 +53,14 @@ async function cmdReplay(argv: string[], io: Out): Promise<number> {
 }
 
 async function cmdStart(argv: string[], io: Out): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, port: { type: 'string' } } });
-  const file = values.config ?? EXAMPLE;
+  const c = spec('start');
+  const parsed = parse(c, argv).values;
+  const values = { config: str(parsed.config), port: str(parsed.port), demo: parsed.demo === true };
+  if (values.demo && values.config) throw usageError('start takes --demo or --config <file.yaml>, not both', c);
+  if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535))
+    throw usageError(`--port takes a port number 0..65535, not "${values.port}"`, c);
+  if (!values.config) return cmdDemo(values.port ?? process.env.ANDON_PORT, io);
+  const file = values.config;
   const config = loadConfig(file);
   const { startGateway } = await import('./main.ts');
   const gw = await startGateway(config, values.port !== undefined ? { port: Number(values.port) } : {});
@@ -64,9 +73,38 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
   return 0;
 }
 
+/** `andon start --demo`: the demo plant and the gateway in this process, until SIGINT/SIGTERM. */
+async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
+  const port = portArg === undefined || portArg === '' ? undefined : Number(portArg);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new AndonError('ANDON_CLI_USAGE', `port must be 0..65535, not "${portArg}"`);
+  // A signal during start-up stops the demo as soon as it is up (nothing half-started is left behind).
+  let signalled = false;
+  let stop: (() => void) | undefined;
+  const onSignal = () => {
+    signalled = true;
+    stop?.();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const { startDemo } = await import('../sim/plant/demo.ts');
+  const demo = await startDemo({
+    ...(port !== undefined ? { port } : {}),
+    ...(process.env.ANDON_DEMO_PORTS === 'random' ? { plantPorts: 'random' as const } : {}),
+    out: (line) => io.out(line),
+  });
+  await new Promise<void>((resolve) => {
+    stop = () => void demo.stop().then(resolve);
+    if (signalled) stop();
+  });
+  return 0;
+}
+
 function cmdCheckConfig(argv: string[], io: Out): number {
-  const file = argv.find((a) => !a.startsWith('-'));
-  if (!file) throw new AndonError('ANDON_CLI_USAGE', 'check-config needs a file: andon check-config <file.yaml>');
+  const c = spec('check-config');
+  const { positionals } = parse(c, argv);
+  const [file, ...extra] = positionals;
+  if (!file) throw usageError('check-config needs a file: andon check-config <file.yaml>', c);
+  if (extra.length > 0) throw usageError(`check-config takes one file, not ${positionals.length}`, c);
   try {
     const c = loadConfig(file);
     io.out(`${file}: ok (${c.sources.length} sources, ${Object.keys(c.assets).length} assets, ${c.rules.length} rules)`);
@@ -79,10 +117,20 @@ function cmdCheckConfig(argv: string[], io: Out): number {
   }
 }
 
+const throwUnknown = (name: string): never => {
+  throw unknownCommand(name);
+};
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    const help = commandSpec(command ?? '');
+    // `andon <command> --help` wins over anything else on the line, even a broken option.
+    if (help && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(commandHelp(help));
+      return 0;
+    }
     switch (command) {
       case 'replay':
         return await cmdReplay(rest, io);
@@ -91,15 +139,26 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
       case 'check-config':
         return cmdCheckConfig(rest, io);
       case 'outbox':
+        parse(spec('outbox'), rest); // unknown options get the usage error with a hint
         return await cmdOutbox(rest, io, EXAMPLE);
       case undefined:
-      case 'help':
       case '--help':
       case '-h':
-        io.out(HELP);
+        io.out(mainHelp());
+        return 0;
+      case 'help': {
+        const [topic, ...extra] = rest;
+        if (topic === undefined || topic === 'help') io.out(mainHelp());
+        else if (extra.length > 0) throw usageError('help takes one command: andon help <command>');
+        else io.out(commandHelp(commandSpec(topic) ?? throwUnknown(topic)));
+        return 0;
+      }
+      case '--version':
+      case '-v':
+        io.out(`andon ${version()}`);
         return 0;
       default:
-        throw new AndonError('ANDON_CLI_USAGE', `unknown command "${command}"\n\n${HELP}`);
+        throw unknownCommand(command);
     }
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -34,10 +34,11 @@ export const ERRORS = {
 
   ANDON_STORE_UNAVAILABLE: { status: 503, retryable: true, description: 'The ticket store cannot be opened or written.' },
 
-  ANDON_REPLAY_INPUT: { status: 400, retryable: false, description: 'A replay input line is not a valid record.' },
+  ANDON_REPLAY_INPUT: { status: 400, retryable: false, description: 'The replay input file cannot be read (andon replay exits 1), or a line of it is not a valid record (counted in the summary and skipped).' },
   ANDON_SIGNAL_INVALID: { status: 400, retryable: false, description: 'A signal does not match the Signal schema.' },
   ANDON_REQUEST_INVALID: { status: 400, retryable: false, description: 'The request body, query or parameters do not match the API schema.' },
   ANDON_REQUEST_TOO_LARGE: { status: 413, retryable: false, description: 'The request body is larger than gateway.http.bodyLimit.' },
+  ANDON_REQUEST_MEDIA_TYPE: { status: 415, retryable: false, description: 'The request body is not of a media type the API takes (send Content-Type: application/json).' },
   ANDON_ROUTE_NOT_FOUND: { status: 404, retryable: false, description: 'No such API route.' },
   ANDON_AUTH_REQUIRED: { status: 401, retryable: false, description: 'A bearer token is required.' },
   ANDON_AUTH_FORBIDDEN: { status: 403, retryable: false, description: 'The token\'s role may not do this.' },
@@ -74,6 +75,12 @@ export const ERRORS = {
   ANDON_FORWARD_POISON: { status: 502, retryable: false, description: 'Central refused a ticket version (4xx other than 408, 409, 429); the ticket\'s outbox rows are parked (andon outbox, andon_outbox_parked) until `andon outbox retry` or POST /api/v1/outbox/:ticketId/retry.' },
   ANDON_FORWARD_NOT_PARKED: { status: 404, retryable: false, description: 'The ticket has no parked outbox rows to retry.' },
   ANDON_FORWARD_SYNC_NOT_ALLOWED: { status: 409, retryable: false, description: 'A change from central is not a lifecycle action: central owns assignment and human states, the gateway occurrences, condition and detection fields. The change is kept in sync_log.' },
+
+  ANDON_NOTIFY_RETRY: { status: 503, retryable: true, description: 'A notification receiver did not take a message now (5xx, 408, 429, a robot\'s rate-limit errcode, timeout, connection error); the channel backs off (full jitter, Retry-After honoured) and tries again, in order.' },
+  ANDON_NOTIFY_REFUSED: { status: 502, retryable: false, description: 'A notification receiver refused a message (other 4xx, or a WeCom/DingTalk errcode such as an invalid key); the message is parked (GET /api/v1/notifications?state=parked) until POST /api/v1/notifications/:id/retry.' },
+  ANDON_NOTIFY_EXPIRED: { status: 504, retryable: false, description: 'A notification was not delivered within its channel\'s maxAge of its event (still failing, or the gateway was down that long); it is parked, not sent, until POST /api/v1/notifications/:id/retry.' },
+  ANDON_NOTIFY_UNKNOWN_CHANNEL: { status: 409, retryable: false, description: 'A queued notification names a channel that is no longer under notify: in the config; it is parked (and cannot be retried until the channel is configured again).' },
+  ANDON_NOTIFY_NOT_PARKED: { status: 404, retryable: false, description: 'No parked notification with that id.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
 import { startForwarding } from './forward/index.ts';
 import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
-import { createMetrics } from './metrics.ts';
+import { startNotifications } from './notify/index.ts';
+import { areasOf, createMetrics } from './metrics.ts';
 import { createRuntime } from './runtime.ts';
 import { startSources } from './sources.ts';
 import { startActions } from './actions.ts';
@@ -16,6 +17,8 @@ export interface StartOptions {
   /** Override the config's http port (0 picks a free one). */
   port?: number;
   logger?: Logger;
+  /** Time for rules, escalation, forwarding and notifications (tests pass a VirtualScheduler); default the wall clock. */
+  scheduler?: SchedulerLike;
 }
 
 /**
@@ -27,11 +30,17 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
   const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info' });
   const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'));
   const registry = new Registry();
-  const metrics = createMetrics(registry, store, { defaults: true });
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const metrics = createMetrics(registry, store, {
+    defaults: true,
+    now: () => scheduler.now(),
+    areas: areasOf(config),
+    floodWithin: config.correlation.flood.within,
+  });
   const runtime = createRuntime({
     config,
     store,
-    scheduler: asyncScheduler,
+    scheduler,
     expectedSources: config.sources.map((s) => s.id),
     onFailure: (cmd, err) => log.error({ component: 'engine', err, command: cmd.type }, 'a timer\'s ticket change could not be committed'),
     onRefused: (cmd, err) => {
@@ -40,18 +49,20 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     },
   });
   const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
-  const now = () => asyncScheduler.now();
+  const now = () => scheduler.now();
   const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });
   let forwarding: Awaited<ReturnType<typeof startForwarding>> | undefined;
   try {
     // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
-    if (config.forward) forwarding = await startForwarding(config.forward, { store, runtime, scheduler: asyncScheduler, metrics, applier, log });
+    if (config.forward) forwarding = await startForwarding(config.forward, { store, runtime, scheduler, metrics, applier, log });
   } catch (err) {
     changes.unsubscribe();
     runtime.stop();
     await store.close();
     throw err;
   }
+  // Queued notifications (also those of a previous run) go out from here on; HTTP is not needed for that.
+  const notifying = Object.keys(config.notify).length > 0 ? startNotifications(config, { store, engine: runtime.engine, scheduler, metrics, log }) : undefined;
   // /readyz answers from the start (not ready) while the sources make their first attempt.
   const started: { sources?: Awaited<ReturnType<typeof startSources>> } = {};
   const app = buildApp({
@@ -65,12 +76,19 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     logger: false,
     applier,
     ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
+    ...(notifying ? { notifier: notifying.notifier } : {}),
   });
   let address: string;
   try {
     address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
   } catch (err) {
     await forwarding?.stop();
+    await notifying?.stop();
+    // A port that is taken must not leave the escalation timers and the store holding the process open.
+    await app.close();
+    changes.unsubscribe();
+    runtime.stop();
+    await store.close();
     throw err;
   }
   log.info({ component: 'http', address }, 'andon listening');
@@ -87,14 +105,15 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     sources,
     actions,
     forwarding,
+    notifying,
     stop(): Promise<void> {
       stopping ??= (async () => {
         // Stop taking input first (connectors, then HTTP), then close the store.
         actions.stop();
         await sources.stop();
         await app.close();
-        // Requests to central in flight are aborted; their versions stay in the outbox for the next start.
-        await forwarding?.stop();
+        // Requests to central and messages in flight are aborted (each bounded); their rows stay for the next start.
+        await Promise.all([forwarding?.stop(), notifying?.stop()]);
         changes.unsubscribe();
         runtime.stop();
         await store.close();

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asyncScheduler } from 'rxjs';
+import type { AndonConfig } from '../config/schema.ts';
+import { areaLabeller, createAlarmKpis } from './alarm-kpis.ts';
 import { OUTCOMES } from './forward/forwarder.ts';
 import { SYNC_OUTCOMES } from './forward/sync.ts';
 import type { TicketChange } from './tickets/engine.ts';
@@ -9,9 +11,14 @@ import type { TicketStore } from './store/store.ts';
  * Andon's metrics (design §8), made in one place on an injected registry.
  * Label values come from config ids and closed sets only.
  */
-export function createMetrics(registry: Registry, store: TicketStore, opts: { defaults?: boolean; now?: () => number } = {}) {
+export function createMetrics(
+  registry: Registry,
+  store: TicketStore,
+  opts: { defaults?: boolean; now?: () => number; /** Configured areas (`areasOf(config)`): other areas are labelled "". */ areas?: readonly string[]; /** correlation.flood.within */ floodWithin?: number } = {},
+) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const now = opts.now ?? (() => asyncScheduler.now());
+  const areaLabel = areaLabeller(opts.areas);
   const m = {
     signals: new Counter({ name: 'andon_signals_total', help: 'Signals accepted, by source', labelNames: ['source'], registers: [registry] }),
     rejected: new Counter({ name: 'andon_signals_rejected_total', help: 'Signals rejected, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
@@ -20,6 +27,8 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
     escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
     sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
+    httpErrors: new Counter({ name: 'andon_http_errors_total', help: 'API requests answered with an error, by ANDON_* code', labelNames: ['code'], registers: [registry] }),
+    sseCut: new Counter({ name: 'andon_events_clients_cut_total', help: 'Event stream (SSE) clients cut off for falling too far behind', registers: [registry] }),
     forwardRequests: new Counter({
       name: 'andon_forward_requests_total',
       help: 'Requests to central, by outcome (ok, conflict, retry, poison, aborted)',
@@ -41,7 +50,7 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
     registers: [registry],
     collect() {
       this.reset();
-      for (const r of store.openCounts()) this.set({ priority: r.priority, area: r.area ?? '' }, r.n);
+      for (const r of store.openCounts()) this.inc({ priority: r.priority, area: areaLabel(r.area) }, r.n);
     },
   });
   new Gauge({
@@ -69,18 +78,43 @@ export function createMetrics(registry: Registry, store: TicketStore, opts: { de
       this.set(store.outbox.parked());
     },
   });
+  const notifications = new Counter({
+    name: 'andon_notifications_total',
+    help: 'Notification deliveries, by notify channel (config id) and outcome',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
+  const notificationsPending = new Gauge({
+    name: 'andon_notifications_pending',
+    help: 'Notifications waiting to be delivered (not parked)',
+    registers: [registry],
+    collect() {
+      this.set(store.notifications.pending());
+    },
+  });
+  const kpis = createAlarmKpis(registry, store, { now, ...(opts.areas ? { areas: opts.areas } : {}), ...(opts.floodWithin ? { floodWithin: opts.floodWithin } : {}) });
   // Every outcome shows from the start (0), so rate() and alerts see the series before the first event.
   for (const outcome of OUTCOMES) m.forwardRequests.inc({ outcome }, 0);
   for (const outcome of SYNC_OUTCOMES) m.syncChanges.inc({ outcome }, 0);
+  for (const priority of ['P0', 'P1', 'P2', 'P3']) m.opened.inc({ priority }, 0);
+  for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
   return {
     ...m,
+    /** Fed by the notifier: one per delivery attempt's outcome. */
+    notifications,
+    /** Read from the notification queue at each scrape. */
+    notificationsPending,
     /** Counts what a committed ticket change means. */
     onChange(c: TicketChange): void {
       if (c.event.action === 'opened') m.opened.inc({ priority: c.ticket.priority });
       if (typeof c.event.breach === 'string') m.breaches.inc({ kind: c.event.breach });
       if (c.event.action === 'escalated') m.escalations.inc({ level: String(c.ticket.escalationLevel) });
+      kpis.onChange(c);
     },
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The areas of the configured assets: the only values the `area` label takes (besides ""). */
+export const areasOf = (config: Pick<AndonConfig, 'assets'>): string[] => [...new Set(Object.values(config.assets).map((a) => a.area))].sort();

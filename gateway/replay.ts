@@ -77,8 +77,8 @@ export interface ReplayOptions {
   input: string | AsyncIterable<string> | Iterable<string>;
   /** SQLite file for the store; `:memory:` (default) keeps nothing. */
   db?: string;
-  /** Called every `progressEvery` lines with the count so far. */
-  onProgress?: (lines: number) => void;
+  /** Called every `progressEvery` lines with the lines so far and, for a file input, the bytes read from it. */
+  onProgress?: (lines: number, bytes: number) => void;
   progressEvery?: number;
 }
 
@@ -109,12 +109,13 @@ export async function replay(opts: ReplayOptions): Promise<{ tickets: Ticket[]; 
     summary.refused++;
     if (summary.refusals.length < 100) summary.refusals.push({ line: summary.lines, code, message });
   };
-  const lines = typeof opts.input === 'string' ? createInterface({ input: createReadStream(opts.input), crlfDelay: Infinity }) : opts.input;
+  const file = typeof opts.input === 'string' ? createReadStream(opts.input) : undefined;
+  const lines = file ? createInterface({ input: file, crlfDelay: Infinity }) : (opts.input as Exclude<ReplayOptions['input'], string>);
   const every = opts.progressEvery ?? 100_000;
   try {
     for await (const line of lines) {
       summary.lines++;
-      if (opts.onProgress && summary.lines % every === 0) opts.onProgress(summary.lines);
+      if (opts.onProgress && summary.lines % every === 0) opts.onProgress(summary.lines, file?.bytesRead ?? 0);
       if (line.trim() === '') continue;
       const rec = parseRecord(line);
       if ('reject' in rec) {

@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { AndonConfig } from '../config/schema.ts';
 import { escalations } from '../rules/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
+import { unshelving } from '../rules/shelving.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
 import { isAndonError, type AndonError } from './errors.ts';
 import type { TicketStore } from './store/store.ts';
@@ -45,11 +46,13 @@ export function createRuntime(deps: RuntimeDeps) {
       else deps.onFailure?.(cmd, err);
     }
   };
+  // Timers run from ticket versions: the stored live tickets first (a restart resumes them), then every change.
+  // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
+  const tickets$ = merge(from(store.liveTickets()), engine.changes$.pipe(map((c) => c.ticket)));
   const subs: Subscription[] = [
     signals.pipe(rulePipeline({ config, scheduler, expectedSources: deps.expectedSources ?? [], history: store.raisesSince(scheduler.now() - historyWindow(config)) })).subscribe(apply),
-    merge(from(store.liveTickets()), engine.changes$.pipe(map((c) => c.ticket)))
-      .pipe(escalations(config.escalation, scheduler))
-      .subscribe(apply),
+    tickets$.pipe(unshelving(scheduler)).subscribe(apply),
+    tickets$.pipe(escalations(config.escalation, scheduler)).subscribe(apply),
   ];
 
   return {

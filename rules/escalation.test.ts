@@ -63,6 +63,7 @@ const ticket = (over: Partial<TicketDoc> = {}, openedAt = 0, respondWithin = 30 
   checklist: null,
   mergedInto: null,
   shelvedUntil: null,
+  shelvedReason: null,
   central: null,
   ...over,
 });
@@ -232,6 +233,24 @@ notify:
       ts.run(({ cold, expectObservable }) => {
         expectObservable(cold('t', { t: ticket() }).pipe(escalations([], ts)), '^ 29m !').toBe('');
       });
+    });
+  });
+});
+
+describe('escalations of shelved tickets', () => {
+  it('a shelved ticket has no timers; at unshelve what fell due fires at once', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      // shelved at 10m until 2h (set by the version at 10m), unshelved (a version without shelvedUntil) at 2h
+      const tickets = cold('a 10m b 109m 59998ms c', { a: ticket(), b: ticket({ version: 2, shelvedUntil: iso(2 * HOUR) }), c: ticket({ version: 3 }) });
+      expectObservable(tickets.pipe(escalations([], ts))).toBe('120m e', { e: escalate(2 * HOUR, 0, 'respond', 'acknowledged') });
+    });
+  });
+
+  it('a shelving that already ended does not hold the deadline back', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      expectObservable(cold('a', { a: ticket({ shelvedUntil: iso(-MIN) }) }).pipe(escalations([], ts))).toBe('30m e', { e: escalate(30 * MIN, 0, 'respond', 'acknowledged') });
     });
   });
 });

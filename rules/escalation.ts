@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
-import type { TicketDoc } from '../gateway/tickets/ticket.ts';
+import { isShelved, type TicketDoc } from '../gateway/tickets/ticket.ts';
 import { at } from './match.ts';
 import type { TicketCommand } from './types.ts';
 
@@ -49,6 +49,7 @@ const sameStep = (a: Step, b: Step) =>
  * (`after: respondBy|resolveBy|<duration>` `unless: acknowledged|resolved`),
  * emits an `escalate` command stamped with the deadline. Deadlines come from
  * the stored ticket, so feeding the live tickets after a restart resumes them.
+ * A shelved ticket has no timers; at unshelve the overdue steps fire at once.
  *
  *   ticket  -o(open, respondBy=30m)-------------------
  *   out     -----------------------(30m)E-------------
@@ -59,7 +60,8 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
       const timers = new Map<string, { step: Step; sub: Subscription }>();
       const sub = tickets.subscribe({
         next(t) {
-          const due = steps(t, escalation).filter((s) => pending(t, s));
+          // Shelved: no timer at all; the unshelved version re-arms them and what fell due fires then.
+          const due = isShelved(t, scheduler.now()) ? [] : steps(t, escalation).filter((s) => pending(t, s));
           const first = due[0];
           // Steps sharing the earliest deadline become one command: the highest level, and the breach.
           const next = first && {

@@ -150,6 +150,12 @@ describe('recurrencePattern', () => {
     expect(recurrencePattern(times, 'UTC')).toEqual({ count: 3, pattern: 'weekly', at: '23:59', day: 'Sun', spreadMinutes: 3 });
   });
 
+  it('times with seconds around midnight stay daily (no rounding slip onto the wrong night)', () => {
+    // 23:57:28 + 2.53 min lands on 1439.999... in floating point; the night must still be the next one.
+    const times = ['2026-01-16T23:57:28.255Z', '2026-01-18T00:04:03.731Z', '2026-01-19T00:00:22.456Z', '2026-01-19T23:59:42.716Z', '2026-01-21T00:00:40.000Z'].map(t);
+    expect(recurrencePattern(times, 'UTC')).toMatchObject({ count: 5, pattern: 'daily', at: '00:00' });
+  });
+
   it('00:30 and 23:30 on one date are two nights around midnight, not two on one day', () => {
     // 00:30 and 23:30 on the same date are a night apart (23 h), around midnight.
     const times = ['2026-01-20T00:30:00Z', '2026-01-20T23:30:00Z'].map(t);

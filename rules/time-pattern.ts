@@ -83,7 +83,8 @@ export function recurrencePattern(times: number[], timezone: string): Recurrence
   // a day, not two on one date.
   const meanMinute = Math.round(mean) % DAY_MIN;
   const cycles = parts.map((p) => {
-    const shift = Math.floor((p.minutes + signedDiff(p.minutes, meanMinute)) / DAY_MIN); // -1, 0 or +1 day
+    // p.minutes + signedDiff is meanMinute + k days (k = -1, 0 or +1); round, as floor would slip on 1439.999...
+    const shift = Math.round((p.minutes + signedDiff(p.minutes, meanMinute) - meanMinute) / DAY_MIN);
     return { day: p.day + shift, weekday: DAYS[(DAYS.indexOf(p.weekday as (typeof DAYS)[number]) + shift + 7) % 7] as string };
   });
   const days = new Set(cycles.map((p) => p.day));

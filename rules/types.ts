@@ -79,7 +79,9 @@ export type TicketCommand =
   | { type: 'flood-end'; at: number; key: string }
   | { type: 'escalate'; at: number; id: string; level: number; notify: string[]; breach: 'respond' | 'resolve' | null; unless: 'acknowledged' | 'resolved' }
   | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; fields: Record<string, unknown> }
-  | { type: 'comment'; at: number; id: string; by: string; text: string };
+  | { type: 'comment'; at: number; id: string; by: string; text: string }
+  /** A shelving's end came (rules/shelving.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */
+  | { type: 'unshelve-due'; at: number; id: string; until: string };
 
 export type DetectCommand = Extract<TicketCommand, { type: 'detect' }>;
 

@@ -16,16 +16,16 @@ export const isBitTable = (table: Table): boolean => table === 'coil' || table =
  */
 const registerSchema = z
   .strictObject({
-    tag: z.string().min(1),
-    asset: z.string().optional(),
-    table: z.enum(['holding', 'input', 'coil', 'discrete']),
-    address: z.number().int().min(0).max(65535),
-    type: z.enum(REGISTER_TYPES).optional(),
-    bit: z.number().int().min(0).max(15).optional(),
-    wordOrder: z.enum(['big', 'little']).default('big'),
-    byteOrder: z.enum(['big', 'little']).default('big'),
-    scale: z.number().default(1),
-    offset: z.number().default(0),
+    tag: z.string().min(1).describe('Andon tag of the value (`utilities/feeder-3/voltage`).'),
+    asset: z.string().optional().describe('Asset of the signals; else found through `assets[].tags`.'),
+    table: z.enum(['holding', 'input', 'coil', 'discrete']).describe('holding (FC3), input (FC4), coil (FC1), discrete (FC2).'),
+    address: z.number().int().min(0).max(65535).describe('Zero-based protocol address (holding register "40001" is address 0).'),
+    type: z.enum(REGISTER_TYPES).optional().describe('Register tables: uint16 by default; `bit` reads bit `bit` of one register. Coils and discrete inputs are bits (leave it out).'),
+    bit: z.number().int().min(0).max(15).optional().describe('With type bit on a register table: 0 = least significant bit.'),
+    wordOrder: z.enum(['big', 'little']).default('big').describe('Order of the registers of a 32/64-bit value (little = word-swapped, CDAB).'),
+    byteOrder: z.enum(['big', 'little']).default('big').describe('Order of the two bytes inside each register.'),
+    scale: z.number().default(1).describe('Value = raw × scale + offset (numbers only).'),
+    offset: z.number().default(0).describe('Added after `scale`.'),
   })
   .superRefine((r, ctx) => {
     if (isBitTable(r.table)) {
@@ -44,30 +44,33 @@ const registerSchema = z
 
 export const modbusSourceSchema = z
   .strictObject({
-    id: id(),
-    type: z.literal('modbus'),
+    id: id().describe('Source id: names the source in signals, metrics (`source` label), `silentFor` rules and actions.'),
+    type: z.literal('modbus').describe('Modbus TCP or RTU poller (connectors/modbus/README.md).'),
     /** Modbus TCP: host and port. */
-    host: z.string().min(1).optional(),
-    port: z.number().int().min(1).max(65535).default(502),
+    host: z.string().min(1).optional().describe('Modbus TCP: the device\'s host. Exactly one of `host` and `serial`.'),
+    port: z.number().int().min(1).max(65535).default(502).describe('Modbus TCP port.'),
     /** Modbus RTU: a serial device. Exactly one of host and serial. */
     serial: z
       .strictObject({
-        path: z.string().min(1),
-        baudRate: z.number().int().positive().default(9600),
-        parity: z.enum(['none', 'even', 'odd']).default('none'),
-        dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
-        stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+        path: z.string().min(1).describe('Serial device (`/dev/ttyUSB0`).'),
+        baudRate: z.number().int().positive().default(9600).describe('Line speed.'),
+        parity: z.enum(['none', 'even', 'odd']).default('none').describe('Parity.'),
+        dataBits: z.union([z.literal(7), z.literal(8)]).default(8).describe('Data bits.'),
+        stopBits: z.union([z.literal(1), z.literal(2)]).default(1).describe('Stop bits.'),
       })
-      .optional(),
-    unitId: z.number().int().min(0).max(255).default(1),
-    pollInterval: duration().default(1000),
+      .optional()
+      .describe('Modbus RTU: the serial line. One source per serial port.'),
+    unitId: z.number().int().min(0).max(255).default(1).describe('Slave / unit id.'),
+    pollInterval: duration()
+      .default(1000)
+      .describe('One poll of the whole map starts every interval (fixed rate; every value is emitted on every poll).'),
     /** Per request (and per connect attempt); a request without an answer by then is abandoned. */
-    timeout: duration().default(1000),
+    timeout: duration().default(1000).describe('Per request and per connect attempt; a request without an answer by then is abandoned and the device counts as down.'),
     /** Unused registers a batched read may span to join two mapped ones (coils: 16 × this many bits). */
-    maxGap: z.number().int().min(0).max(124).default(10),
+    maxGap: z.number().int().min(0).max(124).default(10).describe('Unused registers a batched read may span to join two mapped ones (bit tables: 16 × this many bits).'),
     /** Registers per read request; the protocol allows 125, some devices fewer. */
-    maxRegistersPerRead: z.number().int().min(1).max(125).default(125),
-    registers: z.array(registerSchema).default([]),
+    maxRegistersPerRead: z.number().int().min(1).max(125).default(125).describe('Registers per read request; the protocol allows 125, some devices fewer.'),
+    registers: z.array(registerSchema).default([]).describe('The register map: one signal per entry per poll.'),
   })
   .superRefine((s, ctx) => {
     if (s.host === undefined && s.serial === undefined)
@@ -79,7 +82,8 @@ export const modbusSourceSchema = z
       if (seen.has(r.tag)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `tag "${r.tag}" is mapped twice in this source`, ['registers', i, 'tag']);
       seen.add(r.tag);
     });
-  });
+  })
+  .describe('A Modbus device over TCP or RTU, polled at a fixed rate with batched reads and per-device backoff. Details: [connectors/modbus/README.md](../connectors/modbus/README.md).');
 
 export type ModbusSourceConfig = z.output<typeof modbusSourceSchema>;
 export type RegisterConfig = ModbusSourceConfig['registers'][number];

@@ -15,21 +15,24 @@ const MAPPING_KEYS = ['tag', 'value', 'ts', 'quality', 'asset', 'severity', 'mes
 const subscriptionSchema = z
   .strictObject({
     /** MQTT topic filter; `+` and `#` wildcards; `$share/<group>/...` allowed. */
-    topic: z.string().min(1),
-    format: z.enum(['json', 'sparkplug']).default('json'),
-    qos: z.union([z.literal(0), z.literal(1)]).default(1),
+    topic: z.string().min(1).describe('MQTT topic filter; `+` and `#` wildcards; `$share/<group>/...` allowed.'),
+    format: z.enum(['json', 'sparkplug']).default('json').describe('Payload format: JSON mapped by the keys below, or Sparkplug B.'),
+    qos: z
+      .union([z.literal(0), z.literal(1)])
+      .default(1)
+      .describe('1: no loss (acknowledged after the ticket changes are committed); 0: telemetry you can afford to miss.'),
     /** json: the signal's tag; default: the message topic itself. */
-    tag: expr().optional(),
+    tag: expr().optional().describe('json: the signal\'s tag, a template (`packaging/{1}/alarm/{code}`) or JSON path; default: the topic.'),
     /** json: default `$.value` (a bare JSON scalar payload is its own value). */
-    value: expr().optional(),
+    value: expr().optional().describe('json: JSON path of the value; default `$.value` (a bare scalar payload is its own value).'),
     /** json: epoch ms or ISO 8601; default: the time the message arrived. */
-    ts: expr().optional(),
+    ts: expr().optional().describe('json: epoch ms or ISO 8601 time of the reading; default: the time the message arrived.'),
     /** json: good | uncertain | bad, a boolean, or an OPC quality number; default good. */
-    quality: expr().optional(),
-    asset: expr().optional(),
+    quality: expr().optional().describe('json: good | uncertain | bad, a boolean, or an OPC quality number; default good.'),
+    asset: expr().optional().describe('json: the asset (`{1}`); default: found through `assets[].tags`.'),
     /** json: alarm severity 1..1000 (design §2), when the payload has one. */
-    severity: expr().optional(),
-    message: expr().optional(),
+    severity: expr().optional().describe('json: alarm severity 1..1000, when the payload has one.'),
+    message: expr().optional().describe('json: alarm text, when the payload has one.'),
   })
   .superRefine((s, ctx) => {
     const problem = topicFilterProblem(s.topic);
@@ -64,32 +67,42 @@ const subscriptionSchema = z
   });
 
 export const mqttSourceSchema = z.strictObject({
-  id: id(),
-  type: z.literal('mqtt'),
-  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'an MQTT url starts with mqtt://, mqtts://, ws:// or wss://'),
+  id: id().describe('Source id: names the source in signals, metrics (`source` label), `silentFor` rules and actions.'),
+  type: z.literal('mqtt').describe('MQTT client: JSON and Sparkplug B subscriptions (connectors/mqtt/README.md).'),
+  url: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'an MQTT url starts with mqtt://, mqtts://, ws:// or wss://')
+    .describe('Broker URL: `mqtt://`, `mqtts://`, `ws://` or `wss://`.'),
   /** Stable client id of the persistent session; default `andon-<source id>`. Unique per gateway on one broker. */
-  clientId: z.string().optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
+  clientId: z.string().optional().describe('Client id of the persistent session; default `andon-<source id>`. Unique per gateway on one broker.'),
+  username: z.string().optional().describe('Broker user name.'),
+  password: z.string().optional().describe('Broker password; write it as `${ENV}`.'),
   /** PEM files (paths); `rejectUnauthorized: false` only for tests. */
   tls: z
-    .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), rejectUnauthorized: z.boolean().default(true) })
-    .optional(),
+    .strictObject({
+      ca: z.string().optional().describe('CA certificate file (PEM) that signed the broker\'s certificate.'),
+      cert: z.string().optional().describe('Client certificate file (PEM) for mutual TLS.'),
+      key: z.string().optional().describe('Private key file (PEM) of `cert`.'),
+      rejectUnauthorized: z.boolean().default(true).describe('Refuse a broker certificate that does not verify; `false` only for tests.'),
+    })
+    .optional()
+    .describe('TLS files, read when the connector is created (a missing file is ANDON_MQTT_TLS_FILE).'),
   /** Larger messages are refused (counted as `too-large`) and acknowledged. */
   maxMessageBytes: z
     .number()
     .int()
     .min(1)
     .max(256 * 1024 * 1024)
-    .default(256 * 1024),
+    .default(256 * 1024)
+    .describe('Larger messages are refused (counted as `too-large`) and acknowledged.'),
   /** First reconnect delay; doubles after each failed attempt up to `maxReconnectPeriod`. */
-  reconnectPeriod: duration().default(1_000),
-  maxReconnectPeriod: duration().default(30_000),
-  connectTimeout: duration().default(10_000),
+  reconnectPeriod: duration().default(1_000).describe('First reconnect delay; doubles after each failed attempt up to `maxReconnectPeriod`.'),
+  maxReconnectPeriod: duration().default(30_000).describe('Longest reconnect delay.'),
+  connectTimeout: duration().default(10_000).describe('A connect attempt without CONNACK by then fails.'),
   /** MQTT keepalive: a dead broker connection is noticed within 1.5 x this. */
-  keepalive: duration().default(30_000),
-  subscriptions: z.array(subscriptionSchema).min(1),
-});
+  keepalive: duration().default(30_000).describe('MQTT keepalive: a dead broker connection is noticed within 1.5 × this.'),
+  subscriptions: z.array(subscriptionSchema).min(1).describe('What to subscribe to and how to map it; a message is mapped by the first matching subscription.'),
+}).describe('An MQTT broker: MES messages as JSON, and Sparkplug B edge nodes; QoS 1 messages are acknowledged only after their ticket changes are committed. Details: [connectors/mqtt/README.md](../connectors/mqtt/README.md).');
 
 export type MqttSourceConfig = z.output<typeof mqttSourceSchema>;
 export type MqttSubscription = MqttSourceConfig['subscriptions'][number];

@@ -4,6 +4,7 @@ import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
 import type { Ticket } from '../tickets/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
+import { Batch, settledWithin, Wakeup } from './pump.ts';
 import { ForwardError, type Sink } from './sink.ts';
 
 /** What became of one request to central (the `outcome` label of andon_forward_requests_total). */
@@ -72,24 +73,16 @@ export function createForwarder(deps: ForwarderDeps) {
   const hot = new Set<string>();
   let backlog: string[] = [];
   let turn = 0;
-  let settled: { s: Settlement | null; d: Delivery }[] = [];
-  let flushQueued = false;
-  let kickQueued = false;
-  let timer: Subscription | undefined;
-  let timerAt = Infinity;
   let sub: Subscription | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;
   const abort = new AbortController();
-
-  function kick(): void {
-    if (kickQueued) return;
-    kickQueued = true;
-    queueMicrotask(() => {
-      kickQueued = false;
-      pump();
-    });
-  }
+  const wakeup = new Wakeup(scheduler, () => pump());
+  const kick = () => wakeup.soon();
+  const schedule = (at: number, now: number) => wakeup.at(at, now);
+  /** Outcomes that arrive together are written in one transaction (one fsync). */
+  const settled = new Batch<{ s: Settlement | null; d: Delivery }>(flush);
+  const settle = (x: { s: Settlement | null; d: Delivery }) => settled.push(x);
 
   function pump(): void {
     if (!started || stopping) return;
@@ -180,19 +173,7 @@ export function createForwarder(deps: ForwarderDeps) {
     }
   }
 
-  /** Queues an outcome; outcomes that arrive together are written in one transaction (one fsync). */
-  function settle(x: { s: Settlement | null; d: Delivery }): void {
-    settled.push(x);
-    if (flushQueued) return;
-    flushQueued = true;
-    setImmediate(flush);
-  }
-
-  function flush(): void {
-    flushQueued = false;
-    const list = settled;
-    settled = [];
-    if (list.length === 0) return;
+  function flush(list: { s: Settlement | null; d: Delivery }[]): void {
     try {
       store.outbox.settle(list.flatMap((x) => (x.s ? [x.s] : [])));
     } catch (err) {
@@ -215,17 +196,6 @@ export function createForwarder(deps: ForwarderDeps) {
       if (due !== null && due > now) at = due;
     }
     schedule(Math.min(at, now + (deps.idleCheckMs ?? 30_000)), now);
-  }
-
-  function schedule(at: number, now: number): void {
-    if (timer && timerAt <= at) return;
-    timer?.unsubscribe();
-    timerAt = at;
-    timer = scheduler.schedule(() => {
-      timer = undefined;
-      timerAt = Infinity;
-      pump();
-    }, Math.max(0, at - now));
   }
 
   return {
@@ -254,12 +224,10 @@ export function createForwarder(deps: ForwarderDeps) {
     stop(): Promise<void> {
       stopping ??= (async () => {
         sub?.unsubscribe();
-        timer?.unsubscribe();
+        wakeup.cancel();
         abort.abort();
-        let bound: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...busy.values()]), new Promise<void>((r) => (bound = setTimeout(r, deps.stopTimeoutMs ?? 5_000)))]);
-        clearTimeout(bound);
-        flush();
+        await settledWithin([...busy.values()], deps.stopTimeoutMs ?? 5_000);
+        settled.flush();
         deliveries$.complete();
       })();
       return stopping;

@@ -1,6 +1,7 @@
 import type { ForwardConfig } from '../../config/schema.ts';
 import type { Ticket } from '../tickets/ticket.ts';
 import { ForwardError, type CentralChange, type CentralRef, type Sink } from './sink.ts';
+import { timedFetch, Unanswered } from './timed-fetch.ts';
 
 export interface HttpSinkDeps {
   fetch?: typeof fetch;
@@ -41,29 +42,12 @@ export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'ti
   async function request(path: string, init: RequestInit, signal: AbortSignal): Promise<{ res: Response; body: unknown }> {
     let res: Response;
     let text: string;
-    // One controller per request, its timer cleared and its listener removed when done: AbortSignal.any and
-    // AbortSignal.timeout would keep every request's signal alive on the long-lived one for the whole timeout.
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, config.timeout);
     try {
-      res = await doFetch(`${base}${path}`, { ...init, signal: ac.signal });
-      text = await res.text();
+      ({ res, text } = await timedFetch(doFetch, `${base}${path}`, init, config.timeout, signal));
     } catch (err) {
-      // Stopping: let the caller see the abort itself (the forwarder counts it as aborted, not failed).
-      if (signal.aborted) throw err;
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = timedOut ? `no answer within ${config.timeout} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new ForwardError('retry', `central ${init.method ?? 'GET'} ${path}: ${why}`);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      // Stopping: timedFetch rethrows the abort itself (the forwarder counts it as aborted, not failed).
+      if (err instanceof Unanswered) throw new ForwardError('retry', `central ${init.method ?? 'GET'} ${path}: ${err.message}`);
+      throw err;
     }
     let body: unknown = null;
     try {

@@ -11,11 +11,14 @@ const same = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** Checks the bearer token against config; throws ANDON_AUTH_* when the role may not do `need`. */
+/**
+ * Checks the bearer token against config; throws ANDON_AUTH_* when the role may not do `need`.
+ * `queryToken` is for routes a browser opens without headers (EventSource): used when no header is sent.
+ */
 export function authorizer(auth: AndonConfig['gateway']['auth']) {
-  return (req: FastifyRequest, need: Role): { name: string; role: Role } | null => {
+  return (req: FastifyRequest, need: Role, queryToken?: string): { name: string; role: Role } | null => {
     const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header === undefined && queryToken ? queryToken : undefined;
     if (!token) {
       if (need === 'read' && auth.anonymousRead) return null;
       throw new AndonError('ANDON_AUTH_REQUIRED', `this needs a bearer token with role ${need === 'read' ? 'operator, ingest or admin' : need}`);

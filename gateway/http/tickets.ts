@@ -5,6 +5,7 @@ import type { TicketStore } from '../store/store.ts';
 import { ACTIONS } from '../tickets/lifecycle.ts';
 import { STATES } from '../tickets/ticket.ts';
 import type { authorizer } from './auth.ts';
+import { ticketRef } from './schemas.ts';
 
 interface Opts {
   store: TicketStore;
@@ -13,7 +14,7 @@ interface Opts {
   now: () => number;
 }
 
-const ticket = { type: 'object', additionalProperties: true } as const;
+const ticket = ticketRef;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 /** Tickets: list, read, lifecycle transitions and comments (design §7). */
@@ -22,6 +23,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     '/tickets',
     {
       schema: {
+        summary: 'List tickets (oldest first), filtered by state, priority, area, asset',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -34,7 +36,13 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             offset: { type: 'integer', minimum: 0, default: 0 },
           },
         },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: ticket }, total: { type: 'integer' } } } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['items', 'total'],
+            properties: { items: { type: 'array', items: ticket }, total: { type: 'integer', description: 'How many tickets match (items holds at most limit of them).' } },
+          },
+        },
       },
     },
     async (req) => {
@@ -43,7 +51,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     },
   );
 
-  app.get<{ Params: { id: string } }>('/tickets/:id', { schema: { params: idParams, response: { 200: ticket } } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/tickets/:id', { schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } }, async (req) => {
     auth(req, 'read');
     const t = store.get(req.params.id);
     if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${req.params.id}`);
@@ -54,6 +62,10 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     '/tickets/:id/transitions',
     {
       schema: {
+        summary: 'A lifecycle action (ack, start, wait, resume, resolve, close, reopen, assign, shelve, unshelve)',
+        description:
+          'Illegal moves are 409 ANDON_TICKET_ILLEGAL_TRANSITION; missing or invalid fields 422 (`path` names the field). ' +
+          'shelve takes reason and duration or until (at most shelving.maxDuration ahead); the state does not change.',
         params: idParams,
         body: {
           type: 'object',
@@ -61,7 +73,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
           properties: {
             action: { type: 'string', enum: [...ACTIONS] },
             by: { type: 'string', minLength: 1, maxLength: 200 },
-            reason: { type: 'string', maxLength: 200 },
+            reason: { type: 'string', maxLength: 1000, description: 'wait: parts | external-support | coordination; shelve: why (required); reopen: why.' },
             partNumber: { type: 'string', maxLength: 200 },
             eta: { type: 'string', maxLength: 64 },
             resolution: { type: 'string', maxLength: 4000 },
@@ -70,6 +82,8 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             group: { type: 'string', maxLength: 200 },
             note: { type: 'string', maxLength: 4000 },
             checklist: { type: 'object', additionalProperties: { type: 'boolean' } },
+            duration: { type: 'string', maxLength: 32, description: 'shelve: for how long, like 30m or 2h (at most shelving.maxDuration).' },
+            until: { type: 'string', maxLength: 64, description: 'shelve: until when (ISO date-time), instead of duration.' },
           },
           additionalProperties: false,
         },
@@ -88,6 +102,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     '/tickets/:id/comments',
     {
       schema: {
+        summary: 'Add a comment to the ticket history',
         params: idParams,
         body: { type: 'object', required: ['text'], additionalProperties: false, properties: { by: { type: 'string', minLength: 1, maxLength: 200 }, text: { type: 'string', minLength: 1, maxLength: 4000 } } },
         response: { 200: ticket },

@@ -77,6 +77,7 @@ function ticket(over: Partial<TicketDoc> = {}): TicketDoc {
     checklist: null,
     mergedInto: null,
     shelvedUntil: null,
+    shelvedReason: null,
     central: null,
     ...over,
   };

@@ -5,9 +5,13 @@ import knexFactory, { type Knex } from 'knex';
 import { AndonError } from '../errors.ts';
 import { iso, type HistoryEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
 import { $, compile } from './compile.ts';
+import { KpiQueries } from './kpi.ts';
 import { MetaStore, SyncLog } from './meta.ts';
 import { migrationSource } from './migrations.ts';
+import { NotificationQueue, type NotificationDraft } from './notifications.ts';
 import { Outbox } from './outbox.ts';
+import { ChangeFeed } from './changes.ts';
+import { ReportQueries } from './reports.ts';
 
 type Db = BetterSqlite3.Database;
 type Row = Record<string, unknown>;
@@ -35,8 +39,10 @@ export interface RaiseRecord {
 export interface StoreTx {
   liveByKey(key: string): TicketDoc | undefined;
   byId(id: string): TicketDoc | undefined;
-  /** Writes the ticket (new when `doc.version === 1`), its history event and its outbox row. */
-  save(doc: TicketDoc, event: HistoryEvent): void;
+  /** Writes the ticket (new when `doc.version === 1`), its history event and its outbox row; returns the event's seq. */
+  save(doc: TicketDoc, event: HistoryEvent): number;
+  /** Queues notifications the change causes (gateway/notify/triggers.ts), committed with it. */
+  enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
 }
 
@@ -52,6 +58,14 @@ export class TicketStore {
   readonly outbox: Outbox;
   readonly meta: MetaStore;
   readonly syncLog: SyncLog;
+  /** Notifications waiting for their webhook (gateway/store/notifications.ts). */
+  readonly notifications: NotificationQueue;
+  /** Read-only queries the alarm KPIs start from (gateway/store/kpi.ts). */
+  readonly kpi: KpiQueries;
+  /** Read-only reports: top faults, response times (gateway/store/reports.ts). */
+  readonly reports: ReportQueries;
+  /** Ticket changes by history seq, for resuming event streams (gateway/store/changes.ts). */
+  readonly changes: ChangeFeed;
 
   private constructor(
     private readonly knex: Knex,
@@ -62,6 +76,10 @@ export class TicketStore {
     this.outbox = new Outbox(db);
     this.meta = new MetaStore(db);
     this.syncLog = new SyncLog(db);
+    this.notifications = new NotificationQueue(db);
+    this.kpi = new KpiQueries(db);
+    this.reports = new ReportQueries(db);
+    this.changes = new ChangeFeed(db);
   }
 
   /** Opens (and migrates) the store. `:memory:` gives a private in-memory store. */
@@ -188,7 +206,7 @@ export class TicketStore {
     const tx: StoreTx = {
       liveByKey: (key) => parseDoc(s.liveByKey.get(key)),
       byId: (id) => parseDoc(s.byId.get(id)),
-      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => JSON.parse(r.doc as string) as TicketDoc),
+      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => readDoc(r.doc as string)),
       save: (doc, event) => {
         const at = Date.parse(event.at);
         const json = JSON.stringify(doc);
@@ -199,9 +217,11 @@ export class TicketStore {
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${doc.version - 1})`);
         }
         const { at: _at, action, by, ...data } = event;
-        s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null);
+        const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
+        return seq;
       },
+      enqueueNotifications: (drafts) => this.notifications.add(drafts),
     };
     return this.db.transaction(fn).immediate(tx);
   }
@@ -218,7 +238,7 @@ export class TicketStore {
 
   /** Tickets that still take occurrences (for escalation timers after a restart). */
   liveTickets(): TicketDoc[] {
-    return (this.stmts.liveTickets.all() as Row[]).map((r) => JSON.parse(r.doc as string) as TicketDoc);
+    return (this.stmts.liveTickets.all() as Row[]).map((r) => readDoc(r.doc as string));
   }
 
   list(filter: TicketFilter = {}): { items: Ticket[]; total: number } {
@@ -228,7 +248,7 @@ export class TicketStore {
     const total = this.run<{ n: number }>(q.clone().count({ n: '*' }))[0]?.n ?? 0;
     q.select('doc').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
     if (filter.limit !== undefined) q.limit(filter.limit).offset(filter.offset ?? 0);
-    const items = this.run<{ doc: string }>(q).map((r) => this.withHistory(JSON.parse(r.doc) as TicketDoc));
+    const items = this.run<{ doc: string }>(q).map((r) => this.withHistory(readDoc(r.doc)));
     return { items, total };
   }
 
@@ -287,4 +307,6 @@ function createMigrationTables(db: Db): void {
   }).immediate();
 }
 
-const parseDoc = (row: unknown): TicketDoc | undefined => (row ? (JSON.parse((row as Row).doc as string) as TicketDoc) : undefined);
+/** A stored ticket; fields added after it was written get their empty value, so every Ticket JSON field is present. */
+const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
+const parseDoc = (row: unknown): TicketDoc | undefined => (row ? readDoc((row as Row).doc as string) : undefined);

@@ -2,9 +2,10 @@ import { Subject } from 'rxjs';
 import type { AndonConfig } from '../../config/schema.ts';
 import { higherPriority, type DetectFields, type Evidence, type FloodMember, type TicketCommand } from '../../rules/types.ts';
 import { AndonError } from '../errors.ts';
+import { notificationsFor } from '../notify/triggers.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { iso, isLive, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
+import { iso, isLive, isShelved, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {
@@ -12,6 +13,8 @@ export interface TicketChange {
   event: HistoryEvent;
   previous: TicketDoc | null;
   command: TicketCommand;
+  /** The history event's ticket_events.seq: strictly increasing across restarts (the SSE id). */
+  seq: number;
 }
 
 export interface EngineDeps {
@@ -78,8 +81,9 @@ export class TicketEngine {
     const out: TicketChange[] = [];
     const save = (previous: TicketDoc | null, ticket: TicketDoc, event: HistoryEvent) => {
       const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
-      tx.save(doc, event);
-      out.push({ ticket: doc, event, previous, command: cmd });
+      const seq = tx.save(doc, event);
+      tx.enqueueNotifications(notificationsFor(previous, doc, event));
+      out.push({ ticket: doc, event, previous, command: cmd, seq });
       return doc;
     };
     const at = iso(cmd.at);
@@ -140,7 +144,8 @@ export class TicketEngine {
       }
       case 'escalate': {
         const t = tx.byId(cmd.id);
-        if (!t || !isLive(t.state)) break;
+        // nothing escalates while shelved; the timers re-arm at unshelve and fire what fell due
+        if (!t || !isLive(t.state) || isShelved(t, cmd.at)) break;
         const satisfied = cmd.unless === 'acknowledged' ? t.state !== 'open' : t.state === 'resolved';
         if (satisfied) break;
         const breach = cmd.breach && !t.breaches.includes(cmd.breach) ? cmd.breach : null;
@@ -164,8 +169,14 @@ export class TicketEngine {
       case 'transition': {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
-        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields);
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
         save(t, ticket, event);
+        break;
+      }
+      case 'unshelve-due': {
+        const t = tx.byId(cmd.id);
+        if (!t || !isLive(t.state) || t.shelvedUntil !== cmd.until) break;
+        save(t, { ...t, shelvedUntil: null, shelvedReason: null }, { at, action: 'unshelved', by: SYSTEM });
         break;
       }
       case 'comment': {
@@ -235,6 +246,7 @@ export class TicketEngine {
       checklist: null,
       mergedInto: null,
       shelvedUntil: null,
+      shelvedReason: null,
       central: null,
     };
   }

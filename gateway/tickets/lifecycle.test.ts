@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AndonError } from '../errors.ts';
-import { ACTIONS, allowedFrom, transition } from './lifecycle.ts';
+import { ACTIONS, allowedFrom, transition, type LifecycleLimits } from './lifecycle.ts';
 import { STATES, type TicketDoc, type TicketState } from './ticket.ts';
 
 const OPENED = '2026-01-20T07:18:00.000Z';
@@ -52,6 +52,7 @@ function ticketDoc(state: TicketState, overrides: Partial<TicketDoc> = {}): Tick
     checklist: null,
     mergedInto: state === 'merged' ? '01JH7FLOODTICKET000000000' : null,
     shelvedUntil: null,
+    shelvedReason: null,
     central: null,
     ...overrides,
   };
@@ -77,9 +78,9 @@ function refusal(fn: () => unknown): AndonError {
 }
 
 /** Tries `action` on a ticket in `state`; asserts the input is left exactly as it was and returns the error. */
-function refused(ticket: TicketDoc, action: string, fields: Record<string, unknown> = {}, by = 'wang'): AndonError {
+function refused(ticket: TicketDoc, action: string, fields: Record<string, unknown> = {}, by = 'wang', limits?: LifecycleLimits): AndonError {
   const before = structuredClone(ticket);
-  const err = refusal(() => transition(ticket, action, by, AT, fields));
+  const err = refusal(() => transition(ticket, action, by, AT, fields, limits));
   expect(ticket).toEqual(before);
   return err;
 }
@@ -96,6 +97,13 @@ const VALID_FIELDS: Record<(typeof ACTIONS)[number], Record<string, unknown>> = 
   close: { checklist: FULL_CHECKLIST },
   reopen: {},
   assign: { assignee: 'li' },
+  shelve: { reason: 'sensor under repair', duration: '2h' },
+  unshelve: {},
+};
+
+/** Ticket fields an action needs besides its state (unshelve: a ticket that is shelved). */
+const SETUP: Partial<Record<(typeof ACTIONS)[number], Partial<TicketDoc>>> = {
+  unshelve: { shelvedUntil: '2026-01-20T09:00:00.000Z', shelvedReason: 'sensor under repair' },
 };
 
 /**
@@ -112,6 +120,9 @@ const SPEC: Record<(typeof ACTIONS)[number], TicketState[]> = {
   close: ['resolved'],
   reopen: ['resolved'],
   assign: ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved'],
+  // ISA-18.2 shelving: live alarms only, the state stays
+  shelve: ['open', 'acknowledged', 'in_progress', 'waiting'],
+  unshelve: ['open', 'acknowledged', 'in_progress', 'waiting'],
 };
 const TARGET: Record<(typeof ACTIONS)[number], TicketState | 'same'> = {
   ack: 'acknowledged',
@@ -122,10 +133,12 @@ const TARGET: Record<(typeof ACTIONS)[number], TicketState | 'same'> = {
   close: 'closed',
   reopen: 'in_progress',
   assign: 'same',
+  shelve: 'same',
+  unshelve: 'same',
 };
 
 describe('the state machine of design §4', () => {
-  it('knows the eight lifecycle actions and seven states', () => {
+  it('knows the ten lifecycle actions and seven states', () => {
     expect([...ACTIONS].sort()).toEqual(Object.keys(SPEC).sort());
     expect([...STATES].sort()).toEqual(['acknowledged', 'closed', 'in_progress', 'merged', 'open', 'resolved', 'waiting']);
   });
@@ -137,13 +150,13 @@ describe('the state machine of design §4', () => {
   const legal = ACTIONS.flatMap((action) => SPEC[action].map((state) => ({ state, action })));
   const illegal = STATES.flatMap((state) => ACTIONS.filter((action) => !SPEC[action].includes(state)).map((action) => ({ state, action })));
 
-  it('the table has 14 legal and 42 illegal (state, action) pairs', () => {
-    expect(legal).toHaveLength(14);
-    expect(illegal).toHaveLength(42);
+  it('the table has 22 legal and 48 illegal (state, action) pairs', () => {
+    expect(legal).toHaveLength(22);
+    expect(illegal).toHaveLength(48);
   });
 
   it.each(legal)('$action is allowed from $state', ({ state, action }) => {
-    const ticket = deepFreeze(ticketDoc(state));
+    const ticket = deepFreeze(ticketDoc(state, SETUP[action]));
     const { ticket: next, event } = transition(ticket, action, 'wang', AT, VALID_FIELDS[action]);
     expect(next.state).toBe(TARGET[action] === 'same' ? state : TARGET[action]);
     expect(event).toMatchObject({ at: '2026-01-20T07:30:00.000Z', action, by: 'wang' });
@@ -151,7 +164,7 @@ describe('the state machine of design §4', () => {
   });
 
   it.each(illegal)('$action is refused from $state with ANDON_TICKET_ILLEGAL_TRANSITION', ({ state, action }) => {
-    const err = refused(ticketDoc(state), action, VALID_FIELDS[action]);
+    const err = refused(ticketDoc(state, SETUP[action]), action, VALID_FIELDS[action]);
     expect(err.code).toBe('ANDON_TICKET_ILLEGAL_TRANSITION');
     expect(err.status).toBe(409);
     expect(err.path).toBe('action');
@@ -404,6 +417,18 @@ describe('required and invalid fields', () => {
       code: 'ANDON_TICKET_INVALID_FIELD',
       path: 'assignee',
     },
+    { name: 'shelve without reason', state: 'open', action: 'shelve', fields: { duration: '1h' }, code: 'ANDON_TICKET_FIELD_REQUIRED', path: 'reason' },
+    { name: 'shelve without duration or until', state: 'open', action: 'shelve', fields: { reason: 'r' }, code: 'ANDON_TICKET_FIELD_REQUIRED', path: 'duration' },
+    { name: 'shelve with both duration and until', state: 'open', action: 'shelve', fields: { reason: 'r', duration: '1h', until: '2026-01-20T08:00:00.000Z' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'until' },
+    { name: 'shelve with a duration that is no duration', state: 'open', action: 'shelve', fields: { reason: 'r', duration: 'a while' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'duration' },
+    { name: 'shelve with a duration that is a number', state: 'open', action: 'shelve', fields: { reason: 'r', duration: 3600 }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'duration' },
+    { name: 'shelve for 0s', state: 'open', action: 'shelve', fields: { reason: 'r', duration: '0s' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'duration' },
+    { name: 'shelve longer than maxDuration (8h)', state: 'open', action: 'shelve', fields: { reason: 'r', duration: '8.01h' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'duration' },
+    { name: 'shelve for 9h', state: 'acknowledged', action: 'shelve', fields: { reason: 'r', duration: '9h' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'duration' },
+    { name: 'shelve until a past time', state: 'in_progress', action: 'shelve', fields: { reason: 'r', until: '2026-01-20T07:00:00.000Z' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'until' },
+    { name: 'shelve until now', state: 'waiting', action: 'shelve', fields: { reason: 'r', until: '2026-01-20T07:30:00.000Z' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'until' },
+    { name: 'shelve until after maxDuration', state: 'open', action: 'shelve', fields: { reason: 'r', until: '2026-01-20T15:30:00.001Z' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'until' },
+    { name: 'shelve until no date', state: 'open', action: 'shelve', fields: { reason: 'r', until: 'tomorrow' }, code: 'ANDON_TICKET_INVALID_FIELD', path: 'until' },
   ];
 
   it.each(cases)('$name -> $code at $path, ticket unchanged', ({ state, action, fields, code, path }) => {
@@ -416,6 +441,48 @@ describe('required and invalid fields', () => {
   it('the close refusal names the items not confirmed', () => {
     const err = refused(ticketDoc('resolved'), 'close', { checklist: { customerInformed: true, partsRecorded: false } });
     expect(err.message).toMatch(/not confirmed: partsRecorded, knowledgeBaseChecked$/);
+  });
+});
+
+describe('shelving (ISA-18.2)', () => {
+  it('shelve for a duration: state kept, shelvedUntil and shelvedReason set, the event has reason and until', () => {
+    const before = ticketDoc('acknowledged');
+    const { ticket, event } = transition(deepFreeze(before), 'shelve', 'wang', AT, { reason: 'sensor under repair', duration: '2h' });
+    expect(ticket).toEqual({ ...before, shelvedUntil: '2026-01-20T09:30:00.000Z', shelvedReason: 'sensor under repair' });
+    expect(event).toEqual({ at: '2026-01-20T07:30:00.000Z', action: 'shelve', by: 'wang', reason: 'sensor under repair', until: '2026-01-20T09:30:00.000Z' });
+  });
+
+  it('shelve until a time, up to exactly maxDuration (normalised to UTC ISO)', () => {
+    const { ticket } = transition(ticketDoc('open'), 'shelve', 'wang', AT, { reason: 'r', until: '2026-01-20T23:30:00+08:00' });
+    expect(ticket.shelvedUntil).toBe('2026-01-20T15:30:00.000Z');
+  });
+
+  it('maxDuration comes from the limits (config shelving.maxDuration)', () => {
+    expect(refused(ticketDoc('open'), 'shelve', { reason: 'r', duration: '2h' }, 'wang', { maxShelve: 3_600_000 }).message).toContain('shelving.maxDuration (1h)');
+    expect(transition(ticketDoc('open'), 'shelve', 'wang', AT, { reason: 'r', duration: '1h' }, { maxShelve: 3_600_000 }).ticket.shelvedUntil).toBe('2026-01-20T08:30:00.000Z');
+  });
+
+  it('a shelved ticket can be shelved again (a new end, within the limit from now)', () => {
+    const shelved = ticketDoc('open', SETUP.unshelve);
+    const { ticket } = transition(deepFreeze(shelved), 'shelve', 'li', AT, { reason: 'still waiting for the part', duration: '4h' });
+    expect(ticket).toMatchObject({ shelvedUntil: '2026-01-20T11:30:00.000Z', shelvedReason: 'still waiting for the part' });
+  });
+
+  it('unshelve ends it early; a ticket that is not shelved (or no longer) cannot be unshelved', () => {
+    const shelved = ticketDoc('in_progress', SETUP.unshelve);
+    const { ticket, event } = transition(deepFreeze(shelved), 'unshelve', 'wang', AT);
+    expect(ticket).toEqual({ ...shelved, shelvedUntil: null, shelvedReason: null });
+    expect(event).toEqual({ at: '2026-01-20T07:30:00.000Z', action: 'unshelve', by: 'wang' });
+    const never = refused(ticketDoc('open'), 'unshelve');
+    expect(never.code).toBe('ANDON_TICKET_ILLEGAL_TRANSITION');
+    expect(never.message).toBe('cannot unshelve a ticket that is not shelved');
+    const expired = refused(ticketDoc('open', { shelvedUntil: '2026-01-20T07:30:00.000Z', shelvedReason: 'r' }), 'unshelve');
+    expect(expired.code).toBe('ANDON_TICKET_ILLEGAL_TRANSITION');
+  });
+
+  it('resolve ends a shelving with the alarm', () => {
+    const { ticket } = transition(ticketDoc('in_progress', SETUP.unshelve), 'resolve', 'wang', AT, VALID_FIELDS.resolve);
+    expect(ticket).toMatchObject({ state: 'resolved', shelvedUntil: null, shelvedReason: null });
   });
 });
 

@@ -1,5 +1,6 @@
+import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { AndonError } from '../errors.ts';
-import { iso, type HistoryEvent, type TicketDoc, type TicketState } from './ticket.ts';
+import { iso, isShelved, type HistoryEvent, type TicketDoc, type TicketState } from './ticket.ts';
 
 /**
  * The ticket lifecycle (design §4) as a pure function: a ticket and an action
@@ -8,8 +9,11 @@ import { iso, type HistoryEvent, type TicketDoc, type TicketState } from './tick
  *   open ──ack──> acknowledged ──start──> in_progress ──wait──> waiting ──resume──> in_progress
  *     └───────────────┴──────resolve──────────┘──> resolved ──close──> closed
  *                                                    └──reopen──> in_progress
+ *
+ * shelve(reason, duration|until) / unshelve (ISA-18.2) keep the state: a shelved
+ * ticket still counts occurrences but notifies and escalates nothing until then.
  */
-export const ACTIONS = ['ack', 'start', 'wait', 'resume', 'resolve', 'close', 'reopen', 'assign'] as const;
+export const ACTIONS = ['ack', 'start', 'wait', 'resume', 'resolve', 'close', 'reopen', 'assign', 'shelve', 'unshelve'] as const;
 export type LifecycleAction = (typeof ACTIONS)[number];
 
 const MOVES: Record<LifecycleAction, { from: readonly TicketState[]; to: TicketState | null }> = {
@@ -22,7 +26,17 @@ const MOVES: Record<LifecycleAction, { from: readonly TicketState[]; to: TicketS
   reopen: { from: ['resolved'], to: 'in_progress' },
   // assignment changes who, not the state
   assign: { from: ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved'], to: null },
+  // shelving silences a live alarm for a while; the state stays
+  shelve: { from: ['open', 'acknowledged', 'in_progress', 'waiting'], to: null },
+  unshelve: { from: ['open', 'acknowledged', 'in_progress', 'waiting'], to: null },
 };
+
+/** Limits the lifecycle takes from config. */
+export interface LifecycleLimits {
+  /** Longest shelving from now (config shelving.maxDuration), ms. */
+  maxShelve: number;
+}
+const DEFAULT_LIMITS: LifecycleLimits = { maxShelve: 8 * 3_600_000 };
 
 export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
 export const CHECKLIST = ['customerInformed', 'partsRecorded', 'knowledgeBaseChecked'] as const;
@@ -55,8 +69,34 @@ export interface Transition {
   event: HistoryEvent;
 }
 
+/** The end of a shelving asked for by `duration` ("2h") or `until` (ISO), checked against now and the limit. */
+function shelveEnd(fields: Record<string, unknown>, at: number, max: number): number {
+  const has = (k: string) => fields[k] !== undefined && fields[k] !== null;
+  if (has('duration') && has('until')) throw new AndonError('ANDON_TICKET_INVALID_FIELD', 'shelve takes duration or until, not both', { path: 'until' });
+  if (!has('duration') && !has('until')) throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'shelve needs duration (like "2h") or until (an ISO date-time)', { path: 'duration' });
+  const path = has('duration') ? 'duration' : 'until';
+  let end: number;
+  if (path === 'duration') {
+    const ms = typeof fields.duration === 'string' ? parseDuration(fields.duration) : undefined;
+    if (ms === undefined) throw new AndonError('ANDON_TICKET_INVALID_FIELD', `duration must be like 30m, 2h or 1d, got ${JSON.stringify(fields.duration)}`, { path });
+    end = at + ms;
+  } else {
+    end = Date.parse(date(fields, 'until', 'shelve'));
+  }
+  if (end <= at) throw new AndonError('ANDON_TICKET_INVALID_FIELD', `${path} must end in the future`, { path });
+  if (end - at > max) throw new AndonError('ANDON_TICKET_INVALID_FIELD', `${path} is longer than shelving.maxDuration (${formatDuration(max)})`, { path });
+  return end;
+}
+
 /** Applies `action` by `by` at `at` (epoch ms). Throws ANDON_TICKET_* and changes nothing when refused. */
-export function transition(ticket: TicketDoc, action: string, by: string, at: number, fields: Record<string, unknown> = {}): Transition {
+export function transition(
+  ticket: TicketDoc,
+  action: string,
+  by: string,
+  at: number,
+  fields: Record<string, unknown> = {},
+  limits: LifecycleLimits = DEFAULT_LIMITS,
+): Transition {
   if (!isLifecycleAction(action)) {
     throw new AndonError('ANDON_TICKET_UNKNOWN_ACTION', `"${action}" is not a lifecycle action (${ACTIONS.join(', ')})`, { path: 'action' });
   }
@@ -95,6 +135,9 @@ export function transition(ticket: TicketDoc, action: string, by: string, at: nu
       next.rootCause = text(fields, 'rootCause', action);
       next.resolvedAt = when;
       next.wait = null;
+      // a resolved ticket is no longer an alarm to silence: its shelving ends with it
+      next.shelvedUntil = null;
+      next.shelvedReason = null;
       Object.assign(event, { resolution: next.resolution, rootCause: next.rootCause });
       break;
     case 'close': {
@@ -127,6 +170,19 @@ export function transition(ticket: TicketDoc, action: string, by: string, at: nu
       }
       break;
     }
+    case 'shelve': {
+      const reason = text(fields, 'reason', action);
+      const until = iso(shelveEnd(fields, at, limits.maxShelve));
+      next.shelvedUntil = until;
+      next.shelvedReason = reason;
+      Object.assign(event, { reason, until });
+      break;
+    }
+    case 'unshelve':
+      if (!isShelved(ticket, at)) throw new AndonError('ANDON_TICKET_ILLEGAL_TRANSITION', 'cannot unshelve a ticket that is not shelved', { path: 'action' });
+      next.shelvedUntil = null;
+      next.shelvedReason = null;
+      break;
     case 'start':
       break;
   }

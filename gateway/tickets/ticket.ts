@@ -65,7 +65,10 @@ export interface Ticket {
   rootCause: string | null;
   checklist: Record<string, boolean> | null;
   mergedInto: string | null;
+  /** ISA-18.2 shelving: until when nothing is notified or escalated (occurrences still count); null when not shelved. */
   shelvedUntil: string | null;
+  /** Why it was shelved (the shelve action's reason); null when not shelved. */
+  shelvedReason: string | null;
   history: HistoryEvent[];
   central: { id: string; url: string | null; syncedVersion: number } | null;
 }
@@ -74,3 +77,6 @@ export interface Ticket {
 export type TicketDoc = Omit<Ticket, 'history'>;
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Whether the ticket is shelved at `now` (epoch ms): `shelvedUntil` is set and still ahead. */
+export const isShelved = (t: Pick<TicketDoc, 'shelvedUntil'>, now: number): boolean => t.shelvedUntil !== null && Date.parse(t.shelvedUntil) > now;

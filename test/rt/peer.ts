@@ -172,6 +172,7 @@ export function andonTicket(overrides: Partial<Ticket> = {}): Ticket {
     checklist: null,
     mergedInto: null,
     shelvedUntil: null,
+    shelvedReason: null,
     history: [{ at: OPENED, action: 'opened', by: 'andon' }],
     central: null,
     ...overrides,

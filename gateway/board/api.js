@@ -1,0 +1,62 @@
+// The gateway's HTTP API as the board uses it: bearer token from localStorage, errors as { code, message }.
+import { clock } from './dom.js';
+
+const KEY = 'andon.operatorToken';
+
+/** The operator token, kept in this browser only (localStorage). */
+export const token = {
+  get: () => {
+    try {
+      return localStorage.getItem(KEY) ?? '';
+    } catch {
+      return '';
+    }
+  },
+  set: (v) => localStorage.setItem(KEY, v.trim()),
+  clear: () => localStorage.removeItem(KEY),
+};
+
+/** An answer of the API that is not 2xx, or no answer at all (code ANDON_BOARD_OFFLINE). */
+export class ApiError extends Error {
+  constructor(code, message, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** fetch + JSON + the token; throws ApiError with the gateway's { code, message }. */
+export async function api(path, { method = 'GET', body } = {}) {
+  const headers = { accept: 'application/json' };
+  const t = token.get();
+  if (t) headers.authorization = `Bearer ${t}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch (err) {
+    throw new ApiError('ANDON_BOARD_OFFLINE', `the gateway cannot be reached (${err.message})`, 0);
+  }
+  clock.observe(res.headers.get('date'));
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: reported below with the status
+  }
+  if (!res.ok) throw new ApiError(json?.code ?? `HTTP_${res.status}`, json?.message ?? (text.slice(0, 200) || res.statusText), res.status);
+  return json;
+}
+
+/** The live tickets of every board state (each state its own page of up to 1000). */
+export async function loadTickets(states) {
+  const pages = await Promise.all(states.map((s) => api(`/api/v1/tickets?state=${encodeURIComponent(s)}&limit=1000`)));
+  return { items: pages.flatMap((p) => p.items), truncated: pages.some((p) => p.total > p.items.length) };
+}
+
+/** POST a lifecycle action (ack, shelve, unshelve, ...): the ticket after the change. */
+export const transition = (id, body) => api(`/api/v1/tickets/${encodeURIComponent(id)}/transitions`, { method: 'POST', body });
+
+/** POST a comment: the ticket after the change. */
+export const comment = (id, text) => api(`/api/v1/tickets/${encodeURIComponent(id)}/comments`, { method: 'POST', body: { text } });

@@ -1,0 +1,187 @@
+// The live alarm board: initial list, then the event stream; renders in batches, ticks each second.
+import { ApiError, api, loadTickets, token } from './api.js';
+import { createDetail } from './detail.js';
+import { clock, fill, fmtClock, h } from './dom.js';
+import { openLive } from './live.js';
+import { BOARD_STATES, TicketBook, isShelved } from './model.js';
+import { renderCounts, renderFloods, renderRows } from './rows.js';
+
+const $ = (id) => document.getElementById(id);
+const book = new TicketBook();
+const FRESH_MS = 15_000;
+
+let config = { gatewayId: '', timezone: 'UTC', anonymousRead: true, shelvingMaxSeconds: 8 * 3600 };
+let tickers = [];
+let renderTimer = null;
+let loaded = false;
+let reloading = null;
+const touched = new Set(); // ids changed live while a reload was in flight
+const freshUntil = new Map(); // id -> time until which its row is highlighted as new
+let conn = 'connecting';
+let lostSince = null;
+
+/** A message above the list (connection lost, API error, too many tickets). */
+function notice(text, kind = 'warn') {
+  const el = $('notice');
+  el.hidden = !text;
+  el.dataset.kind = kind;
+  fill(el, text ?? '');
+}
+const describe = (err) => (err instanceof ApiError ? `${err.code}: ${err.message}` : String(err?.message ?? err));
+
+function render() {
+  renderTimer = null;
+  const now = clock.now();
+  for (const [id, until] of freshUntil) if (until < now) freshUntil.delete(id);
+  const fresh = new Set(freshUntil.keys());
+  const { active, shelved } = book.view(now);
+  const onOpen = (id) => detail.show(id);
+  tickers = [...renderRows($('rows'), active, now, { onOpen, fresh }), ...renderRows($('shelved-rows'), shelved, now, { onOpen, compact: true })];
+  renderFloods($('floods'), active, { onOpen });
+  renderCounts($('counts'), active, shelved.length);
+  $('empty').hidden = !loaded || active.length > 0;
+  $('shelved-section').hidden = shelved.length === 0;
+  fill($('shelved-count'), `(${shelved.length})`);
+  const unack = active.filter((t) => t.state === 'open').length;
+  document.title = `${unack ? `(${unack}) ` : ''}Andon · ${config.gatewayId}`;
+  detail.update();
+}
+const schedule = () => {
+  renderTimer ??= setTimeout(render, 40);
+};
+
+/** One ticket version, from the stream or an action's answer. */
+function onTicket(t) {
+  if (reloading) touched.add(t.id);
+  const isNew = !book.get(t.id);
+  if (!book.upsert(t)) return;
+  if (isNew && loaded && t.state === 'open') freshUntil.set(t.id, clock.now() + FRESH_MS);
+  schedule();
+}
+
+/** The whole list again (start, `reset`, a stream that could not resume). */
+function reload() {
+  reloading ??= (async () => {
+    touched.clear();
+    try {
+      const { items, truncated } = await loadTickets(BOARD_STATES);
+      book.replace(items, (id) => touched.has(id));
+      loaded = true;
+      if (truncated) notice('More than 1000 tickets in one state: the board shows the oldest 1000 of each.', 'warn');
+      else if (conn === 'live') notice(null);
+    } catch (err) {
+      notice(`Cannot load tickets — ${describe(err)}`, 'error');
+      if (err instanceof ApiError && err.code === 'ANDON_AUTH_REQUIRED') openSignIn();
+    } finally {
+      reloading = null;
+      schedule();
+    }
+  })();
+  return reloading;
+}
+
+function setConn(state) {
+  conn = state;
+  const el = $('conn');
+  el.dataset.state = state;
+  fill(el.querySelector('.conn-text'), state === 'live' ? 'LIVE' : state === 'reconnecting' ? 'RECONNECTING' : 'CONNECTING');
+  if (state === 'live') {
+    lostSince = null;
+    document.body.classList.remove('stale');
+    if ($('notice').dataset.kind === 'conn') notice(null);
+  } else lostSince ??= clock.now();
+}
+
+function tick() {
+  const now = clock.now();
+  fill($('clock'), fmtClock(now));
+  for (const t of tickers) t(now);
+  if (lostSince != null && now - lostSince > 10_000) {
+    document.body.classList.add('stale');
+    notice(`Connection to the gateway lost since ${fmtClock(lostSince)} — the board may be out of date. Reconnecting…`, 'conn');
+  }
+  // A shelf that ran out, or a highlight that ended: the gateway's unshelve event follows, but do not wait for it.
+  const view = [...book.byId.values()];
+  if (view.some((t) => t.shelvedUntil && !isShelved(t, now) && Date.parse(t.shelvedUntil) > now - 1500) || [...freshUntil.values()].some((u) => u < now))
+    schedule();
+}
+
+function setOperatorButton() {
+  const b = $('operator');
+  const signed = Boolean(token.get());
+  b.dataset.signed = String(signed);
+  fill(b, signed ? h('span', {}, '● Operator') : 'Read-only · sign in');
+}
+
+function openSignIn() {
+  const d = $('signin');
+  $('token-input').value = token.get();
+  $('signin-error').hidden = true;
+  $('signout').hidden = !token.get();
+  if (!d.open) d.showModal();
+}
+
+async function saveToken(value) {
+  const err = $('signin-error');
+  if (value) token.set(value);
+  else token.clear();
+  try {
+    if (value) await api('/api/v1/tickets?limit=1'); // an unknown token is refused here
+  } catch (e) {
+    token.clear();
+    err.hidden = false;
+    fill(err, describe(e));
+    setOperatorButton();
+    return;
+  }
+  $('signin').close();
+  setOperatorButton();
+  live?.restart();
+  detail.update(true);
+  reload();
+}
+
+const detail = createDetail($('detail'), {
+  book,
+  now: () => clock.now(),
+  getConfig: () => config,
+  onChanged: onTicket,
+  signIn: () => openSignIn(),
+});
+
+let live = null;
+
+async function start() {
+  setOperatorButton();
+  $('operator').addEventListener('click', openSignIn);
+  $('signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    saveToken($('token-input').value.trim());
+  });
+  $('signout').addEventListener('click', () => saveToken(''));
+  $('signin-cancel').addEventListener('click', () => $('signin').close());
+  setInterval(tick, 1000);
+  tick();
+
+  for (;;) {
+    try {
+      config = await api('/api/v1/board/config');
+      break;
+    } catch (err) {
+      notice(`Gateway not reachable — ${describe(err)}. Retrying…`, 'error');
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+  notice(null);
+  fill($('gateway'), config.gatewayId);
+  if (!config.anonymousRead && !token.get()) {
+    notice('This gateway shows tickets only with a token: enter an operator token.', 'warn');
+    openSignIn();
+  }
+  live = openLive({ url: '/api/v1/events', token: token.get, onTicket, onReset: reload, onState: setConn, onOpen: ({ resumed }) => !resumed && reload() });
+  // The list does not wait for the stream longer than this; nor does it go stale while the stream is down.
+  setTimeout(() => loaded || reload(), 2000);
+  setInterval(() => conn !== 'live' && reload(), 30_000);
+}
+
+start();

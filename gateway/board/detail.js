@@ -1,0 +1,215 @@
+// The ticket detail (click a row): facts, actions, probable causes, evidence, flood members,
+// similar cases and history. Rebuilt on every live update except the actions, which keep typed text.
+import { actionsKey, renderActions } from './actions.js';
+import { fill, fmtFull, fmtTime, h } from './dom.js';
+import { badges, causeLabel, countdown, recurrenceLabel, sla, stateLabel } from './model.js';
+
+const section = (title, ...body) => h('section', { class: 'detail-section' }, h('h3', {}, title), ...body);
+
+const table = (head, rows, cls = '') =>
+  h(
+    'table',
+    { class: `detail-table ${cls}` },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((x) => h('th', {}, x)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) =>
+        h(
+          'tr',
+          { class: r.cls ?? null },
+          r.cells.map((c) => h('td', {}, c)),
+        ),
+      ),
+    ),
+  );
+
+const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)];
+
+/** History event fields other than at/action/by, as "key: value" text. */
+function eventDetail(e) {
+  return Object.entries(e)
+    .filter(([k]) => !['at', 'action', 'by'].includes(k))
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' · ');
+}
+
+function body(t, now) {
+  const s = sla(t, now);
+  const r = t.recurrence;
+  const parts = [
+    h(
+      'dl',
+      { class: 'facts' },
+      fact('Area', [t.area, t.line].filter(Boolean).join(' · ')),
+      fact('Category', t.category),
+      fact('Rule', t.rule),
+      fact('Assigned', [t.assignedGroup, t.assignee].filter(Boolean).join(' / ')),
+      fact('Opened', fmtFull(t.openedAt)),
+      fact('Last seen', `${fmtFull(t.lastSeen)} (×${t.occurrences})`),
+      fact('Respond by', fmtFull(t.respondBy)),
+      fact('Resolve by', fmtFull(t.resolveBy)),
+      fact('SLA now', `${s.kind} ${s.left < 0 ? 'overdue ' : 'in '}${countdown(s.left)}`),
+      fact(
+        'Escalation',
+        t.escalationLevel
+          ? `level ${t.escalationLevel}${t.escalations?.length ? ` (notified ${t.escalations.flatMap((e) => e.notified).join(', ') || 'nobody'})` : ''}`
+          : null,
+      ),
+      fact(
+        'Recurrence',
+        r ? `${recurrenceLabel(r)} — ${r.count} episodes${r.spreadMinutes != null ? `, spread ±${r.spreadMinutes} min` : ''} (gateway time)` : null,
+      ),
+      fact('Shelved', t.shelvedUntil ? `until ${fmtFull(t.shelvedUntil)}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}` : null),
+      fact('Waiting', t.wait ? `${t.wait.reason}${t.wait.partNumber ? ` part ${t.wait.partNumber}` : ''}${t.wait.eta ? ` eta ${t.wait.eta}` : ''}` : null),
+      fact('Central', t.central ? `${t.central.id} (v${t.central.syncedVersion})` : null),
+    ),
+  ];
+  parts.push(
+    section(
+      'Probable causes',
+      (t.causes ?? []).length
+        ? table(
+            ['Cause', 'Asset', 'Support', 'Lead', 'Source'],
+            t.causes.map((c) => ({
+              cells: [c.fault, c.asset ?? '—', `${c.support} of ${c.of}`, `${c.leadSeconds} s before`, c.source],
+              cls: `cause-${c.source}`,
+            })),
+          )
+        : h('p', { class: 'muted' }, 'None found yet.'),
+      (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, `Most likely: ${causeLabel(t.causes[0])}.`),
+    ),
+  );
+  if ((t.members ?? []).length) {
+    const first = t.firstOut;
+    parts.push(
+      section(
+        `Flood members (${t.members.length})`,
+        first && h('p', { class: 'first-out' }, 'First out: ', h('strong', {}, `${first.asset ?? '—'} ${first.fault}`), ` at ${fmtFull(first.at)}`),
+        table(
+          ['Asset', 'Fault', 'At'],
+          t.members.map((m) => ({
+            cells: [m.asset ?? '—', m.fault, fmtFull(m.at)],
+            cls: first && m.at === first.at && m.fault === first.fault && m.asset === first.asset ? 'first' : null,
+          })),
+        ),
+      ),
+    );
+  }
+  parts.push(
+    section(
+      `Evidence (${(t.evidence ?? []).length})`,
+      (t.evidence ?? []).length
+        ? table(
+            ['Time', 'Tag', 'Value', 'Message'],
+            [...t.evidence].reverse().map((e) => ({
+              cells: [fmtFull(e.ts), e.tag, JSON.stringify(e.value), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
+            })),
+          )
+        : h('p', { class: 'muted' }, 'No evidence recorded.'),
+    ),
+  );
+  parts.push(
+    section(
+      'Similar cases',
+      (t.similar ?? []).length
+        ? table(
+            ['Ticket', 'Fault', 'State', 'Resolution', 'Root cause', 'Resolved'],
+            t.similar.map((x) => ({
+              cells: [`${x.asset ?? ''} ${x.id.slice(-8)}`, x.fault, x.state, x.resolution ?? '—', x.rootCause ?? '—', fmtTime(x.resolvedAt)],
+            })),
+          )
+        : h('p', { class: 'muted' }, 'No earlier case of this fault.'),
+    ),
+  );
+  parts.push(
+    section(
+      `History (${(t.history ?? []).length})`,
+      h(
+        'ol',
+        { class: 'history', reversed: true },
+        [...(t.history ?? [])]
+          .reverse()
+          .map((e) =>
+            h(
+              'li',
+              {},
+              h('time', {}, fmtFull(e.at)),
+              h('span', { class: 'h-action' }, e.action),
+              h('span', { class: 'h-by' }, e.by),
+              h('span', { class: 'h-detail' }, eventDetail(e)),
+            ),
+          ),
+      ),
+    ),
+  );
+  return parts;
+}
+
+/** The detail dialog; `show(id)` opens it, `update()` follows live changes of the shown ticket. */
+export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }) {
+  const head = dialog.querySelector('.detail-head');
+  const actions = dialog.querySelector('.detail-actions');
+  const main = dialog.querySelector('.detail-body');
+  let id = null;
+  let key = null;
+  let shown = null; // the ticket object on screen: rebuilt only when a newer version replaces it
+
+  const render = () => {
+    const t = book.get(id);
+    if (!t) return;
+    shown = t;
+    const at = now();
+    dialog.className = `detail prio-${t.priority.toLowerCase()}`;
+    fill(
+      head,
+      h('span', { class: 'prio-chip' }, t.priority),
+      h(
+        'div',
+        { class: 'detail-title' },
+        h('h2', {}, t.asset ?? t.area ?? '—', ' ', h('span', { class: 'fault' }, t.fault)),
+        h(
+          'div',
+          { class: 'badges' },
+          badges(t, at, fmtTime).map((b) => h('span', { class: `badge b-${b.kind}` }, b.text)),
+        ),
+      ),
+      h('span', { class: `pill state-${t.state}`, dataset: { state: t.state } }, stateLabel(t.state)),
+      h('button', { type: 'button', class: 'close', 'aria-label': 'close', onclick: () => dialog.close() }, '×'),
+    );
+    const k = actionsKey(t, at);
+    if (k !== key) {
+      key = k;
+      renderActions(actions, t, { now: at, config: getConfig(), signIn, done: (ticket) => ticket && onChanged(ticket) });
+    }
+    fill(main, body(t, at));
+  };
+
+  dialog.addEventListener('close', () => {
+    id = null;
+    key = null;
+  });
+  return {
+    show(ticketId) {
+      id = ticketId;
+      key = null;
+      render();
+      if (!dialog.open) dialog.showModal();
+    },
+    /** Re-renders when the shown ticket has a new version, or always with `force` (the token changed). */
+    update(force = false) {
+      if (id && (force || book.get(id) !== shown)) render();
+    },
+    get id() {
+      return id;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// DOM building without innerHTML: every string becomes a text node, so ticket text
+// (which comes from plant messages) can never become markup.
+
+/**
+ * h('div', { class: 'row', onclick: fn, dataset: { id } }, 'text', child, [more]) -> Element.
+ * Attributes are set with setAttribute (never `on*` strings): functions become listeners.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v == null || v === false) continue;
+    if (typeof v === 'function' && k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on')) throw new Error(`attribute ${k} must be a function`);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c == null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces an element's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Wall-clock time with the offset of the gateway's clock (from its Date header), in ms. */
+export const clock = {
+  offset: 0,
+  // eslint-disable-next-line no-restricted-properties -- the browser's clock is the board's only clock; corrected by `offset`.
+  now: () => Date.now() + clock.offset,
+  /** Takes the gateway's Date header; corrects only a real skew (the header has 1 s resolution). */
+  observe(dateHeader) {
+    const server = Date.parse(dateHeader ?? '');
+    if (Number.isNaN(server)) return;
+    // eslint-disable-next-line no-restricted-properties -- see above.
+    const skew = server - Date.now();
+    clock.offset = Math.abs(skew) > 2000 ? skew : 0;
+  },
+};
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
+const secFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const dateFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
+/** "16:02" today, "Jan 20, 16:02:10" otherwise (the screen's local time). */
+export function fmtTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return new Date(clock.now()).toDateString() === d.toDateString() ? timeFmt.format(d) : dateFmt.format(d);
+}
+
+/** With seconds ("16:02:10"), and the date when not today: where the order of seconds matters (first-out). */
+export function fmtTimeSec(iso) {
+  const d = new Date(iso ?? '');
+  if (Number.isNaN(d.getTime())) return '—';
+  return new Date(clock.now()).toDateString() === d.toDateString() ? secFmt.format(d) : dateFmt.format(d);
+}
+
+/** Always with the date and seconds (detail view). */
+export function fmtFull(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
+}
+
+export const fmtClock = (ms) => secFmt.format(new Date(ms));

@@ -1,0 +1,76 @@
+// The live feed: GET /api/v1/events (server-sent events), resumed from the last id after any break.
+
+/**
+ * Opens the stream and keeps it open. Reconnects itself (3 s, backing off to
+ * 30 s) with `?lastEventId=` so the gateway replays what was missed; EventSource's
+ * own retry is not used, because it would resend the first URL's query.
+ *
+ *   onTicket(ticket)      a ticket's newest version
+ *   onReset()             the gap is too large: reload the list
+ *   onOpen({ resumed })   connected; resumed=false means nothing to resume from
+ *   onState(state)        'connecting' | 'live' | 'reconnecting'
+ */
+export function openLive({ url, token, onTicket, onReset, onOpen, onState }) {
+  let lastId = null;
+  let es = null;
+  let timer = null;
+  let delay = 3000;
+  let stopped = false;
+
+  const connect = () => {
+    timer = null;
+    const q = new URLSearchParams();
+    const t = token();
+    if (t) q.set('token', t);
+    if (lastId != null) q.set('lastEventId', lastId);
+    const qs = q.toString();
+    const resumed = lastId != null;
+    es = new EventSource(qs ? `${url}?${qs}` : url);
+    es.addEventListener('open', () => {
+      delay = 3000;
+      onState('live');
+      onOpen({ resumed });
+    });
+    es.addEventListener('ticket', (e) => {
+      if (e.lastEventId) lastId = e.lastEventId;
+      let ticket;
+      try {
+        ticket = JSON.parse(e.data);
+      } catch {
+        return; // a torn message: the next one or the resume brings the ticket
+      }
+      onTicket(ticket);
+    });
+    es.addEventListener('reset', (e) => {
+      if (e.lastEventId) lastId = e.lastEventId;
+      onReset();
+    });
+    es.addEventListener('error', () => {
+      if (stopped) return;
+      es.close();
+      onState('reconnecting');
+      const wait = delay * (0.75 + Math.random() / 2);
+      delay = Math.min(delay * 2, 30_000);
+      timer = setTimeout(connect, wait);
+    });
+  };
+
+  onState('connecting');
+  connect();
+  return {
+    /** Reconnects now (after the token changed): resumes from the last id. */
+    restart() {
+      if (stopped) return;
+      es?.close();
+      if (timer) clearTimeout(timer);
+      delay = 3000;
+      onState('connecting');
+      connect();
+    },
+    close() {
+      stopped = true;
+      es?.close();
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,168 @@
+// What the board shows, as pure functions of ticket JSON (design §4) and the time: no DOM here.
+
+export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'];
+/** The states an operator still has to act on (the states shelving allows). */
+export const BOARD_STATES = ['open', 'acknowledged', 'in_progress', 'waiting'];
+
+const STATE_LABELS = {
+  open: 'UNACK',
+  acknowledged: 'ACK',
+  in_progress: 'IN PROGRESS',
+  waiting: 'WAITING',
+  resolved: 'RESOLVED',
+  closed: 'CLOSED',
+  merged: 'MERGED',
+};
+export const stateLabel = (state) => STATE_LABELS[state] ?? String(state).toUpperCase();
+
+const ms = (iso) => (iso ? Date.parse(iso) : NaN);
+
+/** Shelved now (ISA-18.2): until `shelvedUntil`, which the gateway ends by itself. */
+export const isShelved = (t, now) => t.shelvedUntil != null && ms(t.shelvedUntil) > now;
+
+/** On the board at all: a live state the operator acts on. */
+export const onBoard = (t) => BOARD_STATES.includes(t.state);
+
+/**
+ * The SLA clock that matters now: respondBy until someone acknowledges, then
+ * resolveBy. `breached` when the deadline has passed or the gateway recorded
+ * the breach (`breaches`, flag `sla-breached`).
+ */
+export function sla(t, now) {
+  const kind = t.state === 'open' && !t.acknowledgedAt ? 'respond' : 'resolve';
+  const due = ms(kind === 'respond' ? t.respondBy : t.resolveBy);
+  const left = due - now;
+  const breaches = t.breaches ?? [];
+  return { kind, due, left, breached: left < 0 || breaches.includes(kind), missed: breaches.length > 0 || (t.flags ?? []).includes('sla-breached') };
+}
+
+/** Priority first, then the earliest SLA deadline, then the oldest. */
+export function compareTickets(a, b, now) {
+  const p = PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority);
+  if (p !== 0) return p;
+  const d = sla(a, now).due - sla(b, now).due;
+  if (d !== 0 && !Number.isNaN(d)) return d;
+  return ms(a.openedAt) - ms(b.openedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** A countdown that ticks: `4:59` and `1:04:59` under a day, `3d 04h` beyond. */
+export function countdown(msLeft) {
+  const s = Math.floor(Math.abs(msLeft) / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const text = d > 0 ? `${d}d ${pad(h)}h` : h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+  return msLeft < 0 ? `+${text}` : text;
+}
+
+/** An age at a glance: `45s`, `12m`, `3h 05m`, `2d 4h`. */
+export function age(msAgo) {
+  const s = Math.max(0, Math.floor(msAgo / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${pad(m % 60)}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** "daily ~16:00", "weekly Mon ~16:00", "irregular ×5" (times are the gateway's local time). */
+export function recurrenceLabel(r) {
+  if (!r) return '';
+  if (r.pattern === 'daily' && r.at) return `daily ~${r.at}`;
+  if (r.pattern === 'weekly' && r.at) return `weekly ${r.day ?? ''} ~${r.at}`.replace('  ', ' ');
+  return `irregular ×${r.count}`;
+}
+
+/** "feeder-3 voltage-sag 1m before (5/5)" */
+export function causeLabel(c) {
+  const lead = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)}m` : `${c.leadSeconds}s`;
+  return `${c.asset ? `${c.asset} ` : ''}${c.fault} ${lead} before (${c.support}/${c.of})`;
+}
+
+/** The small labels of a row, in reading order; `kind` picks the colour. */
+export function badges(t, now, fmtTime) {
+  const out = [];
+  const flags = t.flags ?? [];
+  if (t.fault === 'alarm-flood' || flags.includes('flood')) out.push({ kind: 'flood', text: `flood · ${(t.members ?? []).length} alarms` });
+  if (flags.includes('recurring') || t.recurrence) {
+    const r = t.recurrence;
+    out.push({
+      kind: 'recurring',
+      text: `↻ ${recurrenceLabel(r) || 'recurring'}`,
+      title: r ? `${r.count} episodes${r.spreadMinutes != null ? `, spread ±${r.spreadMinutes} min` : ''} (gateway time)` : '',
+    });
+  }
+  if (flags.includes('chattering')) out.push({ kind: 'chattering', text: 'chattering' });
+  if (t.escalationLevel > 0) out.push({ kind: 'escalated', text: `ESC ${t.escalationLevel}` });
+  if (sla(t, now).missed) out.push({ kind: 'breached', text: 'SLA missed' });
+  if (isShelved(t, now)) out.push({ kind: 'shelved', text: `shelved until ${fmtTime(t.shelvedUntil)}`, title: t.shelvedReason ?? '' });
+  if (t.condition === 'cleared') out.push({ kind: 'cleared', text: 'cleared' });
+  if (t.wait) out.push({ kind: 'waiting', text: `waiting: ${t.wait.reason}${t.wait.eta ? ` (eta ${t.wait.eta})` : ''}` });
+  const cause = (t.causes ?? [])[0];
+  if (cause) out.push({ kind: 'cause', text: `cause? ${causeLabel(cause)}`, title: `${cause.source} cause` });
+  return out;
+}
+
+/** The newest human-readable detail of a ticket: the latest evidence message, else its tag. */
+export function latestDetail(t) {
+  const ev = t.evidence ?? [];
+  for (let i = ev.length - 1; i >= 0; i--) if (ev[i].message) return ev[i].message;
+  const last = ev[ev.length - 1];
+  return last ? `${last.tag} = ${JSON.stringify(last.value)}` : '';
+}
+
+/**
+ * The tickets the board knows, newest version wins: live updates, the
+ * initial list and a reload after `reset` may arrive in any order.
+ */
+export class TicketBook {
+  constructor() {
+    this.byId = new Map();
+  }
+  /** Keeps `t` when it is newer than what we hold; says whether it changed anything. */
+  upsert(t) {
+    const had = this.byId.get(t.id);
+    if (had && had.version >= t.version) return false;
+    this.byId.set(t.id, t);
+    return true;
+  }
+  /** After a reload: the list is the truth, except versions that arrived live meanwhile. */
+  replace(list, keep = () => false) {
+    const next = new Map(list.map((t) => [t.id, t]));
+    for (const [id, t] of this.byId) {
+      const fresh = next.get(id);
+      if ((fresh && fresh.version < t.version) || (!fresh && keep(id))) next.set(id, t);
+    }
+    this.byId = next;
+  }
+  get(id) {
+    return this.byId.get(id);
+  }
+  /** The tickets on the board, split into the active list and the shelved list, each sorted. */
+  view(now) {
+    const all = [...this.byId.values()].filter(onBoard).sort((a, b) => compareTickets(a, b, now));
+    return { active: all.filter((t) => !isShelved(t, now)), shelved: all.filter((t) => isShelved(t, now)) };
+  }
+}
+
+/** Counts per priority of the active (unshelved) tickets, plus how many are unacknowledged. */
+export function counts(active) {
+  const c = Object.fromEntries(PRIORITIES.map((p) => [p, { total: 0, unack: 0 }]));
+  for (const t of active) {
+    const slot = c[t.priority];
+    if (!slot) continue;
+    slot.total++;
+    if (t.state === 'open') slot.unack++;
+  }
+  return c;
+}
+
+/** One banner per area with an active flood: the flood ticket and its first-out alarm. */
+export function floods(active) {
+  return active
+    .filter((t) => t.fault === 'alarm-flood' && t.condition === 'active')
+    .map((t) => ({ ticket: t, area: t.area ?? 'plant', members: (t.members ?? []).length, firstOut: t.firstOut }));
+}

@@ -1,0 +1,118 @@
+// The board's list: one row per ticket, flood banners, priority counts. Text only through dom.js.
+import { fill, fmtTime, fmtTimeSec, h } from './dom.js';
+import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, sla, stateLabel } from './model.js';
+
+/**
+ * Renders the rows and returns the tickers: what must change each second
+ * (age, SLA countdown, breach colour) without rebuilding the list.
+ */
+export function renderRows(container, tickets, now, { onOpen, compact = false, fresh = new Set() }) {
+  const tickers = [];
+  const rows = tickets.map((t) => {
+    const ageVal = h('span', { class: 'val' });
+    const slaVal = h('span', { class: 'val' });
+    const slaLabel = h('span', { class: 'label' });
+    const slaCell = h('div', { class: 'cell sla' }, slaLabel, slaVal);
+    const tick = (at) => {
+      ageVal.textContent = age(at - Date.parse(t.openedAt));
+      const s = sla(t, at);
+      slaLabel.textContent = s.left < 0 ? `${s.kind} overdue` : `${s.kind} in`;
+      slaVal.textContent = countdown(s.left);
+      slaCell.classList.toggle('breached', s.breached);
+      slaCell.classList.toggle('soon', !s.breached && s.left < 5 * 60_000);
+    };
+    tick(now);
+    tickers.push(tick);
+    const where = [t.area, t.line].filter(Boolean).join(' · ');
+    const row = h(
+      'div',
+      {
+        class: `row prio-${t.priority.toLowerCase()} state-${t.state}${t.state === 'open' ? ' unack' : ''}${compact ? ' compact' : ''}${fresh.has(t.id) ? ' fresh' : ''}`,
+        role: 'row',
+        tabindex: 0,
+        dataset: { id: t.id, state: t.state },
+        onclick: () => onOpen(t.id),
+        onkeydown: (e) => {
+          if (e.key !== 'Enter' && e.key !== ' ') return;
+          e.preventDefault();
+          onOpen(t.id);
+        },
+      },
+      h('div', { class: 'cell prio', role: 'cell' }, t.priority),
+      h(
+        'div',
+        { class: 'cell what', role: 'cell' },
+        h('div', { class: 'line1' }, h('span', { class: 'asset' }, t.asset ?? t.area ?? '—'), h('span', { class: 'fault' }, t.fault)),
+        h('div', { class: 'line2' }, where && h('span', { class: 'where' }, where), h('span', { class: 'msg' }, latestDetail(t))),
+        h(
+          'div',
+          { class: 'badges' },
+          badges(t, now, fmtTime).map((b) => h('span', { class: `badge b-${b.kind}`, title: b.title || null }, b.text)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'cell state', role: 'cell' },
+        h('span', { class: 'pill' }, stateLabel(t.state)),
+        h('span', { class: 'occ', title: 'occurrences' }, `×${t.occurrences}`),
+      ),
+      h('div', { class: 'cell age', role: 'cell' }, h('span', { class: 'label' }, 'age'), ageVal),
+      slaCell,
+    );
+    return row;
+  });
+  fill(container, rows);
+  return tickers;
+}
+
+/** One banner per area in flood, naming the first-out alarm (where to start looking). */
+export function renderFloods(container, active, { onOpen }) {
+  const list = floods(active);
+  container.hidden = list.length === 0;
+  fill(
+    container,
+    list.map((f) =>
+      h(
+        'button',
+        { class: 'flood', type: 'button', dataset: { id: f.ticket.id }, onclick: () => onOpen(f.ticket.id) },
+        h('span', { class: 'flood-title' }, `ALARM FLOOD · ${f.area}`),
+        h('span', { class: 'flood-count' }, `${f.members} alarms since ${fmtTimeSec(f.ticket.firstSeen)}`),
+        f.firstOut &&
+          h(
+            'span',
+            { class: 'flood-first' },
+            'first out: ',
+            h('strong', {}, `${f.firstOut.asset ?? '—'} ${f.firstOut.fault}`),
+            ` at ${fmtTimeSec(f.firstOut.at)}`,
+          ),
+      ),
+    ),
+  );
+}
+
+/** The header's count per priority; a priority with unacknowledged tickets is lit. */
+export function renderCounts(container, active, shelvedCount) {
+  const c = counts(active);
+  fill(
+    container,
+    PRIORITIES.map((p) =>
+      h(
+        'span',
+        {
+          class: `count prio-${p.toLowerCase()}${c[p].total ? '' : ' zero'}${c[p].unack ? ' lit' : ''}`,
+          title: `${c[p].total} ${p} (${c[p].unack} unacknowledged)`,
+          dataset: { priority: p },
+        },
+        h('span', { class: 'count-p' }, p),
+        h('span', { class: 'count-n' }, String(c[p].total)),
+      ),
+    ),
+    shelvedCount > 0 &&
+      h(
+        'span',
+        { class: 'count shelved', title: 'shelved' },
+        h('span', { class: 'count-p' }, 'SHELVED'),
+        h('span', { class: 'count-n' }, String(shelvedCount)),
+      ),
+  );
+}

@@ -1,0 +1,265 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AndonError } from './errors.ts';
+
+/**
+ * The command line's one description: every command's usage, options (with
+ * their defaults), examples and exit codes. `andon --help`, `andon help <cmd>`
+ * and `andon <cmd> --help` print it, and `parse()` reads argv with the same
+ * option list, so the help cannot promise an option the parser refuses.
+ */
+
+/** One option of a command. */
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  /** Placeholder of the value (`<file.yaml>`); a flag without one is a boolean. */
+  arg?: string;
+  /** Default when not given, as a person reads it. */
+  default?: string;
+  description: string;
+}
+
+/** One command: what `andon help <name>` prints. */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string[];
+  description: string;
+  options: OptionSpec[];
+  /** Takes positional arguments (file names, sub-commands). */
+  positionals?: boolean;
+  examples: string[];
+  exitCodes: [code: number, meaning: string][];
+}
+
+const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', description: 'Show this help.' };
+const USAGE_EXIT: [number, string] = [2, 'usage error (ANDON_CLI_USAGE): unknown command or option, missing argument'];
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    summary: 'Run the gateway live; without --config, the demo plant and the gateway (npm start).',
+    usage: ['andon start --config <file.yaml> [--port <n>]', 'andon start [--demo] [--port <n>]'],
+    description:
+      'With --config: the gateway itself (connectors, rules, ticket store, HTTP API and board, metrics, forwarding), until SIGINT or SIGTERM, which stop it cleanly (inputs first, then the store).\n' +
+      'Without --config (this is `npm start`): the demo, a simulated packaging line (OPC UA, Modbus, MQTT, central) and the gateway with config/demo.yaml; it prints the board URL.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Config file (docs/config.md). Check it first with `andon check-config`.' },
+      { name: 'port', arg: '<n>', default: 'gateway.http.port; demo: ANDON_PORT, else 8080 if free', description: 'HTTP port; 0 picks a free one.' },
+      { name: 'demo', description: 'Run the demo plant and the gateway (the default without --config).' },
+      HELP_OPTION,
+    ],
+    examples: ['npm start', 'andon start --config plant.yaml', 'ANDON_LOG_LEVEL=debug andon start --config plant.yaml --port 9080'],
+    exitCodes: [
+      [0, 'stopped by SIGINT or SIGTERM'],
+      [1, 'the config is invalid (every problem is printed), or the gateway cannot start (port in use, store cannot be opened)'],
+      USAGE_EXIT,
+    ],
+  },
+  {
+    name: 'replay',
+    summary: 'Replay recorded signals in virtual time and print the final tickets.',
+    usage: ['andon replay --config <file.yaml> --input <records.jsonl> [--out <file.json>] [--db <file.sqlite>] [--verbose]'],
+    description:
+      "Reads one JSON record per line (a signal, or a person's action such as ack or resolve; design §5) and runs them through the same rules, engine and store as a live gateway, with time taken from the records: on-delays, silence and escalation timers fire as it passes. " +
+      'Prints the final tickets as a JSON array, and a one-line summary on stderr. Lines that are not valid records are counted and skipped. On a terminal, a progress line (percent of the file, lines/s) shows while a large input runs.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Config to replay with (required).' },
+      { name: 'input', arg: '<records.jsonl>', description: 'Records, one JSON object per line (required).' },
+      { name: 'out', arg: '<file.json>', default: 'stdout', description: 'Write the tickets to this file.' },
+      { name: 'db', arg: '<file.sqlite>', default: 'in memory', description: 'Keep the ticket store in this SQLite file.' },
+      { name: 'verbose', description: 'Also print every refused action with its line number.' },
+      HELP_OPTION,
+    ],
+    examples: [
+      'andon replay --config test/scenarios/recurring-cause/config.yaml --input test/scenarios/recurring-cause/signals.jsonl',
+      'andon replay --config plant.yaml --input last-month.jsonl --out tickets.json --db replay.sqlite',
+    ],
+    exitCodes: [
+      [0, 'replayed (rejected lines and refused actions are counted in the summary, not failures)'],
+      [1, 'the config is invalid, or the input cannot be read (ANDON_REPLAY_INPUT)'],
+      USAGE_EXIT,
+    ],
+  },
+  {
+    name: 'check-config',
+    summary: 'Validate a config file: every problem with its path and code.',
+    usage: ['andon check-config <file.yaml>'],
+    description:
+      'Loads the file as `andon start` would (YAML, ${VAR} from the environment, schema, cross-references) and prints every problem as "file: path: code: message", not only the first; or one "ok" line with counts. Codes: docs/errors.md#config.',
+    options: [HELP_OPTION],
+    positionals: true,
+    examples: ['andon check-config plant.yaml', 'ANDON_OPERATOR_TOKEN=... andon check-config config/example.yaml'],
+    exitCodes: [[0, 'the config is valid'], [1, 'the config has problems (all printed on stderr) or cannot be read'], USAGE_EXIT],
+  },
+  {
+    name: 'outbox',
+    summary: 'Show what waits to be forwarded to central, or un-park tickets central refused.',
+    usage: ['andon outbox [--config <file.yaml>] [--parked] [--limit <n>]', 'andon outbox retry <ticket id> | --all [--config <file.yaml>]'],
+    description:
+      "Reads the ticket store of the config's gateway.dataDir (also while the gateway runs). Without a sub-command: pending and parked versions, the age of the oldest, and one line per ticket. " +
+      "`retry` un-parks a ticket's refused versions (or all) so the forwarder sends them again; a running gateway picks them up within 30 s (POST /api/v1/outbox/:id/retry does it at once).",
+    options: [
+      { name: 'config', arg: '<file.yaml>', default: 'config/example.yaml', description: 'Config whose store to read.' },
+      { name: 'parked', description: 'List what central refused, with its answer, instead of what is pending.' },
+      { name: 'limit', arg: '<n>', default: '20', description: 'Tickets to list.' },
+      { name: 'all', description: 'With retry: un-park every parked ticket.' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: [
+      'andon outbox --config plant.yaml',
+      'andon outbox --config plant.yaml --parked',
+      'andon outbox retry 01JH7Q2W5B8N3M4K6P9R0S1T2V --config plant.yaml',
+    ],
+    exitCodes: [
+      [0, 'listed, or un-parked'],
+      [1, 'the config is invalid, the store cannot be opened, or the ticket has nothing parked (ANDON_FORWARD_NOT_PARKED)'],
+      USAGE_EXIT,
+    ],
+  },
+];
+
+const byName = new Map(COMMANDS.map((c) => [c.name, c]));
+export const commandSpec = (name: string): CommandSpec | undefined => byName.get(name);
+
+/** The package version (`andon --version`). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const flag = (o: OptionSpec) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
+
+/** Wraps text to `width` columns, indenting every line. */
+function wrap(text: string, indent: number, width = 100): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(' ')) {
+      if (line && indent + line.length + 1 + word.length > width) {
+        out.push(' '.repeat(indent) + line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(' '.repeat(indent) + line);
+  }
+  return out;
+}
+
+/** `andon --help`. */
+export function mainHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length)) + 3;
+  return [
+    `andon ${version()} — plant signals in, tickets out`,
+    '',
+    'Usage: andon <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}${c.summary}`),
+    `  ${'help'.padEnd(w)}Show the help of a command: andon help <command> (or andon <command> --help).`,
+    '',
+    'Usage of each command:',
+    ...COMMANDS.flatMap((c) => c.usage.map((u) => `  ${u}`)),
+    '',
+    'Options:',
+    '  -h, --help       Show this help.',
+    '  -v, --version    Print the version.',
+    '',
+    'Exit codes: 0 done, 1 failed (the ANDON_* code and message are on stderr), 2 usage error.',
+    'Docs: README.md, docs/config.md (config keys), docs/errors.md (error codes).',
+  ].join('\n');
+}
+
+/** `andon help <command>` and `andon <command> --help`. */
+export function commandHelp(c: CommandSpec): string {
+  const w = Math.max(...c.options.map((o) => flag(o).length)) + 3;
+  return [
+    `andon ${c.name} — ${c.summary}`,
+    '',
+    'Usage:',
+    ...c.usage.map((u) => `  ${u}`),
+    '',
+    ...wrap(c.description, 0),
+    '',
+    'Options:',
+    ...c.options.flatMap((o) =>
+      wrap(`${o.description}${o.default ? ` Default: ${o.default}.` : ''}`, w + 2).map((l, i) => (i === 0 ? `  ${flag(o).padEnd(w)}${l.trimStart()}` : l)),
+    ),
+    '',
+    'Examples:',
+    ...c.examples.map((e) => `  ${e}`),
+    '',
+    'Exit codes:',
+    ...c.exitCodes.map(([code, meaning]) => `  ${code}  ${meaning}`),
+  ].join('\n');
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+/** The closest candidate when it is close enough to be a typo. */
+export function suggest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/** A usage error (exit 2) with a hint: a suggestion when the word looks like a typo, and where the help is. */
+export function usageError(message: string, command?: CommandSpec): AndonError {
+  const hint = command
+    ? `Usage:\n${command.usage.map((u) => `  ${u}`).join('\n')}\nRun \`andon ${command.name} --help\` for its options.`
+    : `Commands: ${COMMANDS.map((c) => c.name).join(', ')}, help.\nRun \`andon --help\` for usage.`;
+  return new AndonError('ANDON_CLI_USAGE', `${message}\n${hint}`);
+}
+
+/** An unknown command, with a suggestion. */
+export function unknownCommand(name: string): AndonError {
+  const near = suggest(name, [...COMMANDS.map((c) => c.name), 'help']);
+  return usageError(`unknown command "${name}"${near ? `; did you mean "${near}"?` : ''}`);
+}
+
+type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+/**
+ * Parses a command's argv with the options of its spec. Unknown options,
+ * missing values and stray arguments become ANDON_CLI_USAGE with a hint.
+ */
+export function parse(c: CommandSpec, argv: string[]): Parsed {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const o of c.options) options[o.name] = { type: o.arg ? 'string' : 'boolean', ...(o.short ? { short: o.short } : {}) };
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: c.positionals === true, strict: true }) as Parsed;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    const msg = (err as Error).message;
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
+    if (unknown) {
+      const near = suggest(
+        unknown.replace(/^-+/, ''),
+        c.options.map((o) => o.name),
+      );
+      throw usageError(`unknown option ${unknown} for ${c.name}${near ? `; did you mean --${near}?` : ''}`, c);
+    }
+    const missing = /Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(msg)?.[1];
+    if (missing) throw usageError(`${missing} needs a value`, c);
+    const positional = /Unexpected argument '([^']+)'/.exec(msg)?.[1];
+    if (positional) throw usageError(`${c.name} takes no argument "${positional}"`, c);
+    throw usageError(msg.split('\n')[0] ?? msg, c);
+  }
+}

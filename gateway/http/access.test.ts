@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS, type Access } from './docs.ts';
+import { bearer, testApp, TOKENS } from './fixture.ts';
+
+type Caller = 'anonymous' | 'bad token' | 'operator' | 'ingest' | 'admin';
+const CALLERS: Caller[] = ['anonymous', 'bad token', 'operator', 'ingest', 'admin'];
+
+/** A request that the route takes when allowed, and the status it then answers. */
+interface Sample {
+  url: (ticketId: string) => string;
+  body?: unknown;
+  ok: number;
+}
+const SAMPLES: Record<string, Sample> = {
+  'GET /healthz': { url: () => '/healthz', ok: 200 },
+  'GET /readyz': { url: () => '/readyz', ok: 200 },
+  'GET /metrics': { url: () => '/metrics', ok: 200 },
+  'GET /api/v1/board/config': { url: () => '/api/v1/board/config', ok: 200 },
+  'GET /api/v1/tickets': { url: () => '/api/v1/tickets?state=open', ok: 200 },
+  'GET /api/v1/tickets/:id': { url: (id) => `/api/v1/tickets/${id}`, ok: 200 },
+  'POST /api/v1/tickets/:id/transitions': { url: (id) => `/api/v1/tickets/${id}/transitions`, body: { action: 'assign', assignee: 'li' }, ok: 200 },
+  'POST /api/v1/tickets/:id/comments': { url: (id) => `/api/v1/tickets/${id}/comments`, body: { text: 'seal jaw cleaned' }, ok: 200 },
+  'GET /api/v1/events': { url: () => '/api/v1/events', ok: 200 },
+  'GET /api/v1/reports/top-faults': { url: () => '/api/v1/reports/top-faults', ok: 200 },
+  'GET /api/v1/reports/response': { url: () => '/api/v1/reports/response', ok: 200 },
+  'POST /api/v1/signals': { url: () => '/api/v1/signals', body: { tag: 'packaging/sealer-01/alarm', value: true }, ok: 202 },
+  'POST /api/v1/alertmanager': { url: () => '/api/v1/alertmanager', body: { version: '4', status: 'firing', alerts: [] }, ok: 200 },
+  'POST /api/v1/sync': { url: () => '/api/v1/sync', body: [], ok: 200 },
+  'GET /api/v1/outbox': { url: () => '/api/v1/outbox', ok: 200 },
+  // allowed, and then "nothing parked": the role check passed
+  'POST /api/v1/outbox/:ticketId/retry': { url: (id) => `/api/v1/outbox/${id}/retry`, ok: 404 },
+  'GET /api/v1/notifications': { url: () => '/api/v1/notifications', ok: 200 },
+  'POST /api/v1/notifications/:id/retry': { url: () => '/api/v1/notifications/1/retry', ok: 404 },
+};
+
+/** Who gets through, from design §7: read is any token (or none with anonymousRead), admin may do everything. */
+function expected(access: Access, caller: Caller, anonymousRead: boolean): 'ok' | 401 | 403 {
+  if (access === 'public') return 'ok';
+  if (caller === 'bad token') return 401;
+  if (caller === 'anonymous') return access === 'read' && anonymousRead ? 'ok' : 401;
+  if (access === 'read' || caller === 'admin' || caller === access) return 'ok';
+  return 403;
+}
+
+const headersOf = (caller: Caller): Record<string, string> =>
+  caller === 'anonymous' ? {} : caller === 'bad token' ? bearer('not-a-token-0123456789') : bearer(TOKENS[caller]);
+
+describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymousRead) => {
+  let t: Awaited<ReturnType<typeof testApp>>;
+  let base: string;
+  let ticketId: string;
+
+  beforeAll(async () => {
+    t = await testApp({ anonymousRead });
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    t.signal('packaging/sealer-01/alarm', true);
+    ticketId = t.store.list().items[0]!.id;
+  });
+  afterAll(() => t.close());
+
+  it('every route of the table has a sample request here', () => {
+    expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(ACCESS).sort());
+  });
+
+  const cases = Object.entries(ACCESS).flatMap(([route, { access }]) =>
+    CALLERS.map((caller) => ({ route, access, caller, want: expected(access, caller, anonymousRead) })),
+  );
+
+  it.each(cases)('$route as $caller: $want', async ({ route, caller, want }) => {
+    const sample = SAMPLES[route]!;
+    const method = route.split(' ')[0]!;
+    const abort = new AbortController();
+    const headers: Record<string, string> = headersOf(caller);
+    if (sample.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${sample.url(ticketId)}`, {
+      method,
+      headers,
+      signal: abort.signal,
+      ...(sample.body === undefined ? {} : { body: JSON.stringify(sample.body) }),
+    });
+    const isStream = res.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
+    const body = isStream ? null : await res.text();
+    abort.abort();
+    if (want === 'ok') {
+      expect(res.status, body ?? '').toBe(sample.ok);
+    } else {
+      expect(res.status).toBe(want);
+      expect(JSON.parse(body!)).toMatchObject({ code: want === 401 ? 'ANDON_AUTH_REQUIRED' : 'ANDON_AUTH_FORBIDDEN', message: expect.any(String) });
+    }
+  });
+
+  it('the events stream also takes the token as ?token=', async () => {
+    const abort = new AbortController();
+    const ok = await fetch(`${base}/api/v1/events?token=${TOKENS.ingest}`, { signal: abort.signal });
+    abort.abort();
+    expect(ok.status).toBe(200);
+    const bad = await fetch(`${base}/api/v1/events?token=not-a-token-0123456789`);
+    expect(bad.status).toBe(401);
+  });
+});

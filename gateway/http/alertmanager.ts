@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AndonConfig } from '../../config/schema.ts';
+import type { Signal } from '../../rules/types.ts';
+import { AndonError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Runtime } from '../runtime.ts';
+import type { authorizer } from './auth.ts';
+
+interface Opts {
+  config: AndonConfig;
+  runtime: Runtime;
+  metrics: Metrics;
+  auth: ReturnType<typeof authorizer>;
+  now: () => number;
+}
+
+/** One alert of an Alertmanager webhook (payload version 4). */
+export interface AmAlert {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+  fingerprint?: string;
+}
+
+const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
+const labelSet = { type: 'object', maxProperties: 64, additionalProperties: text(4096) } as const;
+// Alertmanager's own payload: the fields Andon reads are checked; others (and future ones) are let through.
+const payloadSchema = {
+  type: 'object',
+  required: ['version', 'status', 'alerts'],
+  additionalProperties: true,
+  properties: {
+    version: { type: 'string', enum: ['4'] },
+    status: { type: 'string', enum: ['firing', 'resolved'] },
+    receiver: text(512),
+    groupKey: text(8192),
+    truncatedAlerts: { type: 'integer', minimum: 0 },
+    alerts: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['status', 'labels'],
+        additionalProperties: true,
+        properties: {
+          status: { type: 'string', enum: ['firing', 'resolved'] },
+          labels: labelSet,
+          annotations: labelSet,
+          startsAt: text(64),
+          endsAt: text(64),
+          generatorURL: text(4096),
+          fingerprint: { type: 'string', pattern: '^[0-9a-fA-F]{1,64}$' },
+        },
+      },
+    },
+  },
+} as const;
+
+const SEVERITY: Record<string, number> = { critical: 900, page: 900, error: 800, high: 800, warning: 600, medium: 500, low: 300, info: 200, none: 100 };
+const REJECT_REASONS: Record<string, string> = {
+  ANDON_SIGNAL_INVALID: 'schema',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'media-type',
+  ANDON_AUTH_REQUIRED: 'auth',
+  ANDON_AUTH_FORBIDDEN: 'auth',
+};
+
+/** A tag segment from a label value: letters, digits and `_.:-` only (never `/` or a pattern's `*`). */
+const segment = (v: string | undefined) => (v ?? '').replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 100) || 'unnamed';
+
+/** The alert's identity: Alertmanager's fingerprint, else a hash of its label set (same labels, same alert). */
+function fingerprint(a: AmAlert): string {
+  if (a.fingerprint) return a.fingerprint.toLowerCase();
+  const labels = Object.keys(a.labels)
+    .sort()
+    .map((k) => [k, a.labels[k]]);
+  return createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16);
+}
+
+/**
+ * One Alertmanager alert as an Andon signal: tag `alertmanager/<alertname>/<fingerprint>`
+ * (each alert instance keeps its own condition; by the UNS convention the
+ * alertname is the asset, so one ticket per alertname), value true while
+ * firing and false once resolved. Only config ids cross over from labels: the
+ * `asset` label when it names a configured asset; `severity` maps to a number.
+ */
+export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['assets'], now: number): Signal {
+  const firing = a.status === 'firing';
+  const when = Date.parse((firing ? a.startsAt : a.endsAt) ?? '');
+  // Alertmanager sends 0001-01-01 for "not ended"; a time far off is the sender's clock, not the alert's.
+  const ts = Number.isFinite(when) && when > 0 && Math.abs(when - now) < 366 * 86_400_000 ? when : now;
+  const s: Signal = { source, tag: `alertmanager/${segment(a.labels.alertname)}/${fingerprint(a)}`, value: firing, quality: 'good', ts };
+  const asset = a.labels.asset;
+  if (asset !== undefined && Object.hasOwn(assets, asset)) s.asset = asset;
+  const severity = SEVERITY[(a.labels.severity ?? '').toLowerCase()];
+  if (severity) s.severity = severity;
+  const message = a.annotations?.summary ?? a.annotations?.description ?? a.labels.alertname;
+  if (message) s.message = message.slice(0, 1000);
+  return s;
+}
+
+/**
+ * `POST /api/v1/alertmanager`: an Alertmanager webhook receiver (payload
+ * version 4), role ingest. Each alert becomes a signal (see `alertToSignal`),
+ * so ordinary rules and actions turn it into a ticket and a stack light.
+ * Answers 200 only after the ticket changes are committed; on a store failure
+ * 503, and Alertmanager sends the group again.
+ */
+export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
+  const http = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
+  const source = http.includes('alertmanager') ? 'alertmanager' : (http[0] ?? 'alertmanager');
+  app.addHook('onError', async (_req, _reply, err) => {
+    metrics.rejected.inc({ source, reason: REJECT_REASONS[(err as { code?: string }).code ?? ''] ?? 'other' });
+  });
+  app.post<{ Body: { alerts: AmAlert[] } }>(
+    '/alertmanager',
+    { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' } } } } } },
+    async (req) => {
+      auth(req, 'ingest');
+      if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
+      const at = now();
+      for (const alert of req.body.alerts) {
+        const s = alertToSignal(alert, source, config.assets, at);
+        const started = performance.now();
+        try {
+          runtime.push(s);
+        } catch (err) {
+          throw new AndonError('ANDON_STORE_UNAVAILABLE', `alert ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
+        }
+        metrics.latency.observe((performance.now() - started) / 1000);
+        metrics.signals.inc({ source });
+      }
+      return { accepted: req.body.alerts.length };
+    },
+  );
+};

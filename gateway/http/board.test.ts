@@ -1,0 +1,84 @@
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.ts';
+import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { createMetrics } from '../metrics.ts';
+import { createRuntime } from '../runtime.ts';
+import { TicketStore } from '../store/store.ts';
+import { buildApp } from './app.ts';
+
+const config = (anonymousRead: boolean) =>
+  parseConfig(`
+gateway:
+  id: board-gw
+  timezone: Asia/Shanghai
+  auth: { anonymousRead: ${anonymousRead}, tokens: [ { name: wang, role: operator, token: operator-token-0123456789 } ] }
+shelving: { maxDuration: 4h }
+`);
+
+describe('board routes', () => {
+  let store: TicketStore;
+  let app: ReturnType<typeof buildApp>;
+  const open = async (anonymousRead = true) => {
+    const c = config(anonymousRead);
+    store = await TicketStore.open(':memory:');
+    const registry = new Registry();
+    const scheduler = new VirtualScheduler(Date.parse('2026-03-01T08:00:00Z'));
+    const runtime = createRuntime({ config: c, store, scheduler });
+    app = buildApp({ config: c, store, runtime, registry, metrics: createMetrics(registry, store), now: () => scheduler.now(), ready: () => true });
+    return app;
+  };
+  afterEach(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('GET / serves the board page with a policy that allows only its own scripts and this gateway', async () => {
+    const res = await (await open()).inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toContain('<script type="module" src="/board/board.js">');
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    // No external resources: the plant network has no internet.
+    expect(res.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('serves the board files under /board/ and nothing outside its folder', async () => {
+    await open();
+    for (const [file, type] of [
+      ['board.js', /javascript/],
+      ['board.css', /text\/css/],
+      ['rows.css', /text\/css/],
+      ['detail.css', /text\/css/],
+      ['model.js', /javascript/],
+      ['favicon.svg', /svg/],
+    ] as const) {
+      const res = await app.inject({ method: 'GET', url: `/board/${file}` });
+      expect(res.statusCode, file).toBe(200);
+      expect(res.headers['content-type']).toMatch(type);
+      expect(res.body).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // no CDN
+    }
+    for (const url of ['/board/../http/board.ts', '/board/%2e%2e/http/board.ts', '/board/..%2fhttp/board.ts', '/board/', '/board/nope.js']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect([403, 404], url).toContain(res.statusCode);
+      expect(res.json().code, url).toMatch(/^ANDON_/);
+      expect(res.body).not.toContain('FastifyPluginAsync');
+    }
+  });
+
+  it('GET /api/v1/board/config tells the board the shelving limit, the gateway and whether it may read without a token', async () => {
+    for (const anonymousRead of [true, false]) {
+      await open(anonymousRead);
+      const res = await app.inject({ method: 'GET', url: '/api/v1/board/config' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ gatewayId: 'board-gw', timezone: 'Asia/Shanghai', anonymousRead, shelvingMaxSeconds: 14_400 });
+      if (!anonymousRead) expect((await app.inject({ method: 'GET', url: '/api/v1/tickets' })).statusCode).toBe(401);
+      await app.close();
+      await store.close();
+    }
+    await open(); // for afterEach
+  });
+});

@@ -1,0 +1,78 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AndonConfig } from '../../config/schema.ts';
+
+interface Opts {
+  config: AndonConfig;
+}
+
+/** The board's files (vanilla ES modules and CSS, no build step). */
+export const BOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'board');
+
+/**
+ * The page may load only its own files and talk only to this gateway: ticket
+ * text comes from plant messages, so even an escaping mistake cannot run a
+ * script or reach another host (the plant network has no internet anyway).
+ */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const boardConfig = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['gatewayId', 'timezone', 'anonymousRead', 'shelvingMaxSeconds'],
+  properties: {
+    gatewayId: { type: 'string' },
+    timezone: { type: 'string' },
+    anonymousRead: { type: 'boolean' },
+    shelvingMaxSeconds: { type: 'integer' },
+  },
+} as const;
+
+/**
+ * The live alarm board: GET / (the page), GET /board/* (its files) and
+ * GET /api/v1/board/config (what the page needs to know before it has a
+ * token: whether it may read anonymously, the shelving limit, the gateway's
+ * id and timezone). Nothing here is secret, so none of it needs a token.
+ */
+export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config }) => {
+  await app.register(fastifyStatic, {
+    root: BOARD_DIR,
+    prefix: '/board/',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    cacheControl: false,
+    // A gateway upgrade must reach the wall screen without a hard reload: revalidate every time (ETag).
+    setHeaders: (res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.setHeader('x-content-type-options', 'nosniff');
+    },
+  });
+
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .header('content-security-policy', CSP)
+      .header('x-frame-options', 'DENY')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-cache')
+      .sendFile('index.html'),
+  );
+
+  app.get('/api/v1/board/config', { schema: { response: { 200: boardConfig } } }, async () => ({
+    gatewayId: config.gateway.id,
+    timezone: config.gateway.timezone,
+    anonymousRead: config.gateway.auth.anonymousRead,
+    shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
+  }));
+};

@@ -1,0 +1,127 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Observable } from 'rxjs';
+import { AndonError } from '../errors.ts';
+import type { TicketStore } from '../store/store.ts';
+import type { TicketChange } from '../tickets/engine.ts';
+import type { authorizer } from './auth.ts';
+import { SseClient } from './sse-client.ts';
+
+/** Tuning of GET /api/v1/events; the defaults are the contract's. */
+export interface EventStreamOptions {
+  /** `: ping` comment interval (15 s). */
+  pingMs?: number;
+  /** Bytes a client may have waiting (queued or unsent) before it is cut off (1 MiB). */
+  maxBufferBytes?: number;
+  /** Most tickets a resume replays; more changed since Last-Event-ID is one `reset` (5,000). */
+  maxBacklog?: number;
+}
+
+interface Opts extends EventStreamOptions {
+  store: TicketStore;
+  changes$: Observable<TicketChange>;
+  auth: ReturnType<typeof authorizer>;
+  /** Called when a client is cut off for being too slow (a metric). */
+  onSlowClient?: () => void;
+}
+
+const RETRY = 'retry: 3000\n';
+const ticketMessage = (seq: number, ticket: object) => `id: ${seq}\nevent: ticket\ndata: ${JSON.stringify(ticket)}\n\n`;
+
+/**
+ * `GET /api/v1/events`: server-sent events, one `ticket` message per committed
+ * change (id = the change's ticket_events.seq, data = the ticket after it).
+ * `Last-Event-ID` (or `?lastEventId=`) first replays each ticket changed since
+ * then once, as it is now, then goes live with no gap and no duplicate; more
+ * than `maxBacklog` tickets is one `reset`. Role read; `?token=` for EventSource.
+ */
+export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
+  const { store, auth } = opts;
+  const pingMs = opts.pingMs ?? 15_000;
+  const maxBufferBytes = opts.maxBufferBytes ?? 1_048_576;
+  const maxBacklog = opts.maxBacklog ?? 5_000;
+  const clients = new Set<SseClient>();
+
+  // The ticket as of a change: the doc after it and the history up to it (one event per version).
+  const changes = opts.changes$.subscribe((c) => {
+    if (clients.size === 0) return;
+    const text = ticketMessage(c.seq, { ...c.ticket, history: store.history(c.ticket.id).slice(0, c.ticket.version) });
+    for (const client of clients) client.live({ seq: c.seq, ticketId: c.ticket.id, text });
+  });
+  const ping = setInterval(() => {
+    for (const client of clients) client.write(': ping\n\n');
+  }, pingMs);
+  ping.unref();
+
+  app.addHook('preClose', async () => {
+    clearInterval(ping);
+    changes.unsubscribe();
+    for (const client of clients) client.end();
+    clients.clear();
+  });
+
+  app.get<{ Querystring: { token?: string; lastEventId?: string }; Headers: { 'last-event-id'?: string } }>(
+    '/events',
+    {
+      schema: {
+        summary: 'Ticket changes, live (server-sent events)',
+        description:
+          'text/event-stream. `retry: 3000`, then per committed ticket change `id: <seq>`, `event: ticket`, `data: <Ticket JSON>`. ' +
+          'Resume with the `Last-Event-ID` header or `?lastEventId=`: each ticket changed since then once (as it is now), then live. ' +
+          `More than ${maxBacklog} changed tickets: one \`event: reset\` (data {}): reload GET /api/v1/tickets. \`: ping\` every ${pingMs / 1000} s. ` +
+          'EventSource cannot send headers: `?token=` takes the bearer token.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            token: { type: 'string', maxLength: 512, description: 'Bearer token (for EventSource, which cannot send headers).' },
+            lastEventId: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Resume after this event id.' },
+          },
+        },
+        headers: { type: 'object', properties: { 'last-event-id': { type: 'string', pattern: '^[0-9]{1,15}$' } } },
+        response: {
+          200: { description: 'The event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+    async (req, reply) => {
+      auth(req, 'read', req.query.token);
+      const resume = req.headers['last-event-id'] ?? req.query.lastEventId;
+      const after = resume === undefined ? null : Number(resume);
+      if (after !== null && !Number.isSafeInteger(after)) throw new AndonError('ANDON_REQUEST_INVALID', 'Last-Event-ID must be an event id (an integer)');
+
+      // From here to `clients.add` nothing awaits: no change can commit in between, so the
+      // backlog (committed up to now) and the live feed (from now on) meet without a gap.
+      const backlog = after === null ? [] : store.changes.since(after, maxBacklog);
+      const last = store.changes.last();
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const tooMany = backlog.length > maxBacklog;
+      const client = new SseClient(res, maxBufferBytes, after === null || tooMany ? last : after, (reason) => {
+        clients.delete(client);
+        if (reason !== 'slow') return;
+        req.log.warn({ component: 'events', remote: req.ip }, 'event stream client too slow: cut off (it resumes with Last-Event-ID)');
+        opts.onSlowClient?.();
+      });
+      clients.add(client);
+      // Without a resume point the client gets the current id, so even a plain EventSource resumes right.
+      if (after === null) client.write(`${RETRY}id: ${last}\n\n`);
+      else if (tooMany) client.write(`${RETRY}\nid: ${last}\nevent: reset\ndata: {}\n\n`);
+      else {
+        client.write(`${RETRY}\n`);
+        await client.replay(
+          backlog.map((b) => ({ seq: b.seq, ticketId: b.id })),
+          (id, seq) => {
+            const t = store.get(id);
+            return t ? ticketMessage(seq, t) : null;
+          },
+        );
+      }
+    },
+  );
+};

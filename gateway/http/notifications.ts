@@ -1,0 +1,98 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AndonError } from '../errors.ts';
+import type { QueuedNotification } from '../store/notifications.ts';
+import type { TicketStore } from '../store/store.ts';
+import type { authorizer } from './auth.ts';
+
+interface Opts {
+  store: TicketStore;
+  auth: ReturnType<typeof authorizer>;
+  now: () => number;
+  /** Configured channel ids: a row of another channel cannot be retried. */
+  channels: readonly string[];
+  /** Tells the notifier to look at the queue now (after a retry). */
+  wake: () => void;
+}
+
+const time = { type: ['string', 'null'] } as const;
+const item = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    channel: { type: 'string' },
+    kind: { type: 'string' },
+    ticketId: { type: 'string' },
+    version: { type: 'integer' },
+    createdAt: { type: 'string' },
+    retriedAt: time,
+    attempts: { type: 'integer' },
+    nextAttemptAt: time,
+    parkedAt: time,
+    code: { type: ['string', 'null'] },
+    lastError: { type: ['string', 'null'] },
+  },
+} as const;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const view = (n: QueuedNotification) => ({
+  id: n.id,
+  channel: n.channel,
+  kind: n.kind,
+  ticketId: n.ticketId,
+  version: n.version,
+  createdAt: iso(n.createdAt),
+  retriedAt: iso(n.retriedAt),
+  attempts: n.attempts,
+  nextAttemptAt: n.parkedAt === null ? iso(n.nextAttemptAt) : null,
+  parkedAt: iso(n.parkedAt),
+  code: n.code,
+  lastError: n.lastError,
+});
+
+/** The notification queue for admins: what waits, what receivers refused (parked, with the reason), and retrying (role admin). */
+export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store, auth, now, channels, wake }) => {
+  app.get<{ Querystring: { state: 'pending' | 'parked'; channel?: string; limit: number; offset: number } }>(
+    '/notifications',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            state: { type: 'string', enum: ['pending', 'parked'], default: 'pending' },
+            channel: { type: 'string', maxLength: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: item }, total: { type: 'integer' } } } },
+      },
+    },
+    async (req) => {
+      auth(req, 'admin');
+      const { state, channel, limit, offset } = req.query;
+      const { items, total } = store.notifications.list({ parked: state === 'parked', limit, offset, ...(channel === undefined ? {} : { channel }) });
+      return { items: items.map(view), total };
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/notifications/:id/retry',
+    {
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
+        response: { 200: item },
+      },
+    },
+    async (req) => {
+      auth(req, 'admin');
+      const { id } = req.params;
+      const row = store.notifications.get(id);
+      if (!row || row.parkedAt === null) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
+      if (!channels.includes(row.channel)) throw new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`);
+      if (!store.notifications.retry(id, now())) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
+      wake();
+      return view(store.notifications.get(id) as QueuedNotification);
+    },
+  );
+};

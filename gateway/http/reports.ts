@@ -1,0 +1,138 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { AndonError } from '../errors.ts';
+import type { TicketStore } from '../store/store.ts';
+import type { authorizer } from './auth.ts';
+
+interface Opts {
+  store: TicketStore;
+  auth: ReturnType<typeof authorizer>;
+  now: () => number;
+}
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const period = {
+  from: { type: 'string', maxLength: 64, description: 'Start (ISO date-time, included). Default: 30 days before `to`.' },
+  to: { type: 'string', maxLength: 64, description: 'End (ISO date-time, excluded). Default: now.' },
+} as const;
+
+const stats = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count', 'meanSeconds', 'medianSeconds', 'p90Seconds'],
+  properties: {
+    count: { type: 'integer' },
+    meanSeconds: { type: ['number', 'null'] },
+    medianSeconds: { type: ['number', 'null'] },
+    p90Seconds: { type: ['number', 'null'], description: 'Nearest rank.' },
+  },
+} as const;
+
+const periodOut = { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } as const;
+
+/** Parses and checks the period [from, to); ANDON_REQUEST_INVALID when it is not one. */
+function parsePeriod(q: { from?: string; to?: string }, now: number): { from: number; to: number } {
+  const at = (name: 'from' | 'to', fallback: number) => {
+    const v = q[name];
+    if (v === undefined) return fallback;
+    const ms = Date.parse(v);
+    if (Number.isNaN(ms)) throw new AndonError('ANDON_REQUEST_INVALID', `${name} must be an ISO date-time, got "${v}"`, { path: name });
+    return ms;
+  };
+  const to = at('to', now);
+  const from = at('from', to - 30 * DAY);
+  if (from >= to) throw new AndonError('ANDON_REQUEST_INVALID', 'from must be before to', { path: 'from' });
+  return { from, to };
+}
+
+/**
+ * Reports over a period (role read): the faults raised most (the monthly TOP 5)
+ * and the response times per priority (MTTA, MTTR). The SQL is the store's
+ * (gateway/store/reports.ts).
+ */
+export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, auth, now }) => {
+  app.get<{ Querystring: { from?: string; to?: string; limit: number } }>(
+    '/reports/top-faults',
+    {
+      schema: {
+        summary: 'The faults raised most in a period, by asset and fault',
+        description: 'Per asset and fault: tickets raised and raises (openings and occurrences) in [from, to), most raises first.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...period, limit: { type: 'integer', minimum: 1, maximum: 100, default: 5 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from', 'to', 'items'],
+            properties: {
+              ...periodOut,
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['asset', 'area', 'fault', 'tickets', 'occurrences', 'lastAt'],
+                  properties: {
+                    asset: { type: ['string', 'null'] },
+                    area: { type: ['string', 'null'] },
+                    fault: { type: 'string' },
+                    tickets: { type: 'integer' },
+                    occurrences: { type: 'integer' },
+                    lastAt: { type: 'string', format: 'date-time', description: 'The newest raise in the period.' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      auth(req, 'read');
+      const { from, to } = parsePeriod(req.query, now());
+      const items = store.reports.topFaults(from, to, req.query.limit).map((r) => ({ ...r, lastAt: iso(r.lastAt) }));
+      return { from: iso(from), to: iso(to), items };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    '/reports/response',
+    {
+      schema: {
+        summary: 'Response times per priority: MTTA and MTTR',
+        description:
+          'Tickets opened in [from, to), per priority: MTTA from opening to the first ack, MTTR from opening to the first resolve, ' +
+          'over the tickets acknowledged (resolved) so far; count, mean, median and p90 in seconds.',
+        querystring: { type: 'object', additionalProperties: false, properties: period },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from', 'to', 'byPriority'],
+            properties: {
+              ...periodOut,
+              byPriority: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['priority', 'opened', 'mtta', 'mttr'],
+                  properties: { priority: { type: 'string', enum: ['P0', 'P1', 'P2', 'P3'] }, opened: { type: 'integer' }, mtta: stats, mttr: stats },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      auth(req, 'read');
+      const { from, to } = parsePeriod(req.query, now());
+      return { from: iso(from), to: iso(to), byPriority: store.reports.response(from, to) };
+    },
+  );
+};

@@ -1,0 +1,176 @@
+import { STATES } from '../tickets/ticket.ts';
+
+/**
+ * JSON schemas shared by the routes (added once with `app.addSchema`, used as
+ * `{ $ref: 'Ticket#' }`) and published as OpenAPI components at /docs.
+ * Responses are serialised from these (fast-json-stringify drops what a schema
+ * does not name), so the Ticket schema names every field of design §4;
+ * schemas.test.ts checks it against tickets the engine makes.
+ */
+
+const str = { type: 'string' } as const;
+const text = (description: string) => ({ type: 'string', description }) as const;
+const time = (description: string) => ({ type: 'string', format: 'date-time', description }) as const;
+const maybe = <T extends { type: string }>(s: T) => ({ ...s, type: [s.type, 'null'] }) as const;
+const strings = { type: 'array', items: str } as const;
+const state = { type: 'string', enum: [...STATES] } as const;
+
+const member = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['asset', 'fault', 'at'],
+  properties: { asset: maybe(str), fault: str, at: time('When this alarm joined the flood.') },
+} as const;
+
+const ticketProperties = {
+  id: text('ULID.'),
+  version: { type: 'integer', minimum: 1, description: 'Grows by one with every change (one history event per version).' },
+  key: text('asset/fault: at most one live ticket per key.'),
+  gateway: str,
+  asset: maybe(str),
+  area: maybe(str),
+  line: maybe(str),
+  fault: str,
+  category: str,
+  priority: { type: 'string', enum: ['P0', 'P1', 'P2', 'P3'] },
+  rule: str,
+  title: str,
+  state,
+  condition: { type: 'string', enum: ['active', 'cleared'] },
+  openedAt: time('When the ticket opened.'),
+  updatedAt: time('When the newest version was made.'),
+  respondBy: time('SLA: acknowledge by then.'),
+  resolveBy: time('SLA: resolve by then.'),
+  acknowledgedAt: maybe(time('When it was acknowledged.')),
+  resolvedAt: maybe(time('When it was resolved.')),
+  closedAt: maybe(time('When it was closed.')),
+  firstSeen: time('First detection.'),
+  lastSeen: time('Newest detection.'),
+  occurrences: { type: 'integer', minimum: 1 },
+  flags: { ...strings, description: 'recurring, chattering, flood, sla-breached.' },
+  recurrence: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    required: ['count', 'pattern', 'at', 'day', 'spreadMinutes'],
+    properties: {
+      count: { type: 'integer' },
+      pattern: { type: 'string', enum: ['daily', 'weekly', 'irregular'] },
+      at: maybe(text('Local time (gateway timezone), HH:MM.')),
+      day: maybe(text('Mon..Sun for weekly.')),
+      spreadMinutes: { type: ['number', 'null'] },
+    },
+  },
+  causes: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fault', 'asset', 'support', 'of', 'leadSeconds', 'source'],
+      properties: {
+        fault: str,
+        asset: maybe(str),
+        support: { type: 'integer' },
+        of: { type: 'integer' },
+        leadSeconds: { type: 'number' },
+        source: { type: 'string', enum: ['configured', 'discovered'] },
+      },
+    },
+  },
+  members: { type: 'array', items: member },
+  firstOut: { ...member, type: ['object', 'null'] },
+  assignedGroup: maybe(str),
+  assignee: maybe(str),
+  notify: { ...strings, description: 'Notification channels of the ticket (from routing).' },
+  escalationLevel: { type: 'integer', minimum: 0 },
+  escalations: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['level', 'at', 'notified'],
+      properties: { level: { type: 'integer' }, at: time('When.'), notified: strings },
+    },
+  },
+  breaches: { type: 'array', items: { type: 'string', enum: ['respond', 'resolve'] } },
+  evidence: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tag', 'value', 'ts'],
+      properties: {
+        tag: str,
+        value: { description: 'The signal value (number, boolean, text or null).' },
+        ts: time('Signal time.'),
+        message: str,
+        severity: { type: 'integer' },
+      },
+    },
+  },
+  similar: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'asset', 'fault', 'state', 'resolution', 'rootCause', 'resolvedAt'],
+      properties: {
+        id: str,
+        asset: maybe(str),
+        fault: str,
+        state,
+        resolution: maybe(str),
+        rootCause: maybe(str),
+        resolvedAt: maybe(time('When it was resolved.')),
+      },
+    },
+  },
+  wait: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    required: ['reason', 'partNumber', 'eta'],
+    properties: { reason: { type: 'string', enum: ['parts', 'external-support', 'coordination'] }, partNumber: maybe(str), eta: maybe(time('Expected.')) },
+  },
+  resolution: maybe(str),
+  rootCause: maybe(str),
+  checklist: { type: ['object', 'null'], additionalProperties: { type: 'boolean' } },
+  mergedInto: maybe(text('The flood ticket this one was merged into.')),
+  shelvedUntil: maybe(time('ISA-18.2 shelving: no notification or escalation until then; occurrences still count.')),
+  shelvedReason: maybe(text('Why it is shelved.')),
+  history: {
+    type: 'array',
+    description: 'Every change: at, action, by and what the action recorded.',
+    items: { type: 'object', additionalProperties: true, required: ['at', 'action', 'by'], properties: { at: time('When.'), action: str, by: str } },
+  },
+  central: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    required: ['id', 'url', 'syncedVersion'],
+    properties: { id: str, url: maybe(str), syncedVersion: { type: 'integer' } },
+  },
+} as const;
+
+/** The ticket JSON of design §4 (every field present; `null`/`[]` when empty). */
+export const TICKET_SCHEMA = {
+  $id: 'Ticket',
+  type: 'object',
+  description: 'A ticket (design §4): every field is present, null or [] when empty.',
+  additionalProperties: false,
+  required: Object.keys(ticketProperties),
+  properties: ticketProperties,
+} as const;
+
+/** `{ code, message }` of every refused request; `path` names the offending field when there is one. */
+export const ERROR_SCHEMA = {
+  $id: 'Error',
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string', pattern: '^ANDON_[A-Z_]+$', description: 'Stable code from the error catalogue (gateway/errors.ts).' },
+    message: text('What went wrong, for people.'),
+    path: text('The field at fault, when there is one.'),
+  },
+} as const;
+
+export const ticketRef = { $ref: 'Ticket#' } as const;
+export const errorRef = { $ref: 'Error#' } as const;

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from './metrics.ts';
+import { TicketStore } from './store/store.ts';
+
+/**
+ * The metric contract: design §8 and the issue-6 additions (name → label names).
+ * Dashboards and alert rules are checked against a live gateway in test/dashboards.
+ */
+const CONTRACT: Record<string, string[]> = {
+  // design §8
+  andon_signals_total: ['source'],
+  andon_signals_rejected_total: ['source', 'reason'],
+  andon_source_up: ['source'],
+  andon_tickets_open: ['priority', 'area'],
+  andon_tickets_opened_total: ['priority'],
+  andon_sla_breaches_total: ['kind'],
+  andon_escalations_total: ['level'],
+  andon_outbox_pending: [],
+  andon_outbox_oldest_seconds: [],
+  andon_outbox_parked: [],
+  andon_forward_requests_total: ['outcome'],
+  andon_signal_to_ticket_seconds: [],
+  // ISA-18.2 / EEMUA 191 KPIs and notifications (issue 6)
+  andon_alarm_rate_10m: ['area'],
+  andon_flood_active: ['area'],
+  andon_chattering_tickets: [],
+  andon_stale_tickets: [],
+  andon_ack_latency_seconds: ['priority'],
+  andon_shelved_tickets: [],
+  andon_notifications_total: ['channel', 'outcome'],
+  andon_notifications_pending: [],
+};
+
+const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));
+
+describe('metric names', () => {
+  let store: TicketStore;
+  const registry = new Registry();
+  beforeAll(async () => {
+    store = await TicketStore.open(':memory:');
+    createMetrics(registry, store, { defaults: true, areas: ['packaging'] });
+  });
+  afterAll(() => store.close());
+
+  it('exports every metric of the contract with its labels', () => {
+    for (const [name, labels] of Object.entries(CONTRACT)) {
+      const m = registry.getSingleMetric(name) as unknown as { labelNames: string[] } | undefined;
+      expect(m, name).toBeDefined();
+      expect(
+        [...(m?.labelNames ?? [])].filter((l) => l !== 'le'),
+        name,
+      ).toEqual(labels);
+    }
+  });
+
+  it('exports the default process metrics (memory, CPU)', () => {
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds'])
+      expect(registry.getSingleMetric(name), name).toBeDefined();
+  });
+
+  // design.md lives next to the repository (../shared); where it is, the contract above must cover its §8.
+  it.runIf(existsSync(DESIGN))('covers every metric named in design §8', () => {
+    const text = readFileSync(DESIGN, 'utf8');
+    const section = text.slice(text.indexOf('## 8. Metrics')).split(/\n## /)[0] as string;
+    const named = [...section.matchAll(/`(andon_[a-z0-9_]+)(?:\{([^}]*)\})?`/g)];
+    expect(named.length).toBeGreaterThanOrEqual(12);
+    for (const [, name, labels] of named) expect(CONTRACT[name as string], name).toEqual(labels ? labels.split(',') : []);
+  });
+});

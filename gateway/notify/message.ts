@@ -1,0 +1,97 @@
+import type { NotificationKind } from '../store/notifications.ts';
+import type { HistoryEvent, Ticket } from '../tickets/ticket.ts';
+
+/** Everything a format needs for one message: the notification, the ticket as it is now, and where the board is. */
+export interface NotificationMessage {
+  /** The queue row id: the same on every attempt (receivers can dedupe by it). */
+  id: number;
+  channel: string;
+  kind: NotificationKind;
+  /** The history event that caused the notification. */
+  event: HistoryEvent;
+  /** The ticket now (design §4), with its history. */
+  ticket: Ticket;
+  /** `gateway.publicUrl`, or null: then messages carry no link. */
+  publicUrl: string | null;
+  /** `gateway.timezone`: times in messages are local to the plant. */
+  timezone: string;
+}
+
+/** The human content every format renders: a headline, the ticket's title, an optional detail, facts and a link. */
+export interface Summary {
+  /** "[P1] New ticket: sealer-01: alarm-stop" */
+  headline: string;
+  priority: Ticket['priority'];
+  /** The ticket's title. */
+  title: string;
+  /** The newest evidence's message (e.g. an OPC UA alarm text), when there is one. */
+  detail: string | null;
+  /** Label and value, in display order (priority, asset, fault, area, state, SLA deadline, escalation level, ...). */
+  facts: [string, string][];
+  /** The ticket on the board, when `gateway.publicUrl` is set. */
+  link: string | null;
+}
+
+/** One line of at most `max` characters: plant text (titles, alarm messages) must not break a message's layout. */
+export const oneLine = (s: string, max = 200): string => {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** `2026-01-20 16:31 GMT+8`: a time as people at the plant read it. */
+export function localTime(iso: string, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'shortOffset',
+  }).formatToParts(new Date(iso));
+  const p = (type: Intl.DateTimeFormatPartTypes) => parts.find((x) => x.type === type)?.value ?? '';
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${p('timeZoneName')}`;
+}
+
+/** The ticket's page on the board (the board reads `?ticket=<id>`). */
+export const boardLink = (publicUrl: string, ticketId: string): string => `${publicUrl.replace(/\/+$/, '')}/?ticket=${encodeURIComponent(ticketId)}`;
+
+const what = (m: NotificationMessage): string => {
+  if (m.kind === 'opened') return 'New ticket';
+  if (m.kind === 'raised') return `Priority raised to ${m.ticket.priority}`;
+  return `Escalated to level ${typeof m.event.level === 'number' ? m.event.level : m.ticket.escalationLevel}`;
+};
+
+/** The SLA deadline that matters now: respond-by until someone acknowledges, then resolve-by. */
+function deadline(t: Ticket, timezone: string): [string, string] {
+  const respond = t.state === 'open';
+  const kind = respond ? 'respond' : 'resolve';
+  const at = localTime(respond ? t.respondBy : t.resolveBy, timezone);
+  return [respond ? 'Respond by' : 'Resolve by', t.breaches.includes(kind) ? `${at} (missed)` : at];
+}
+
+/** The content of a notification, independent of the receiver's format. */
+export function summarize(m: NotificationMessage): Summary {
+  const t = m.ticket;
+  const detail = [...t.evidence].reverse().find((e) => typeof e.message === 'string' && e.message.trim() !== '')?.message;
+  const facts: [string, string][] = [
+    ['Priority', t.priority],
+    ['Asset', t.asset ?? '-'],
+    ['Fault', t.fault],
+    ['Area', t.area ?? '-'],
+    ['State', t.state.replace('_', ' ')],
+    deadline(t, m.timezone),
+    ['Escalation level', String(t.escalationLevel)],
+    ['Assigned to', t.assignee ?? t.assignedGroup ?? '-'],
+    ['Occurrences', String(t.occurrences)],
+  ];
+  return {
+    headline: oneLine(`[${t.priority}] ${what(m)}: ${t.title}`),
+    priority: t.priority,
+    title: oneLine(t.title),
+    detail: detail === undefined ? null : oneLine(detail, 500),
+    facts: facts.map(([k, v]) => [k, oneLine(v, 120)]),
+    link: m.publicUrl ? boardLink(m.publicUrl, t.id) : null,
+  };
+}

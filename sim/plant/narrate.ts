@@ -1,0 +1,37 @@
+import type { TicketChange } from '../../gateway/tickets/engine.ts';
+import type { TicketDoc } from '../../gateway/tickets/ticket.ts';
+
+/** What the board would say about a ticket, in one line: recurrence and the top cause. */
+export function ticketFacts(t: TicketDoc): string {
+  const parts = [`${t.priority} ${t.key}`, `${t.state}`, `${t.occurrences}×`];
+  if (t.recurrence)
+    parts.push(
+      t.recurrence.pattern === 'irregular'
+        ? 'recurring'
+        : `recurring ${t.recurrence.pattern} ~${t.recurrence.at}${t.recurrence.day ? ` ${t.recurrence.day}` : ''}`,
+    );
+  const c = t.causes[0];
+  if (c) parts.push(`probable cause ${c.asset ?? '?'} ${c.fault} (${c.support}/${c.of}, ${c.leadSeconds} s before, ${c.source})`);
+  if (t.escalationLevel > 0) parts.push(`escalation level ${t.escalationLevel}`);
+  return parts.join(' · ');
+}
+
+const SAID: Record<string, string> = {
+  opened: 'opened',
+  occurrence: 'new occurrence',
+  cleared: 'signal back to normal',
+  escalated: 'escalated',
+  ack: 'acknowledged',
+  resolve: 'resolved',
+  close: 'closed',
+  reopen: 'reopened',
+  merged: 'merged',
+};
+
+/** The demo's console line for a ticket change, or null for changes not worth a line (sync bookkeeping, comments). */
+export function narrate(c: TicketChange): string | null {
+  const what = SAID[c.event.action];
+  if (!what) return null;
+  const by = c.event.by && c.event.by !== 'andon' ? ` by ${c.event.by}` : '';
+  return `${what}${by}: ${ticketFacts(c.ticket)}`;
+}

@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../config/load.ts';
+import { peer } from '../peers.ts';
+import { argv, contextCopies, dockerignore, parseDockerfile, runtimeGraph, type Stage } from './dockerfile.ts';
+
+/**
+ * The image and the compose example, checked without a Docker engine: what
+ * they reference exists, and what must agree (ports, hosts, tokens, paths) does.
+ */
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const read = (rel: string) => readFileSync(join(root, rel), 'utf8');
+const stages = parseDockerfile(read('Dockerfile'));
+const final = stages.at(-1) as Stage;
+const ops = (op: string) => final.instructions.filter((i) => i.op === op);
+const ignored = dockerignore(read('.dockerignore'));
+const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const dockerConfig = loadConfig(join(root, 'config/docker.yaml'), {});
+const port = dockerConfig.gateway.http.port;
+
+type Service = {
+  build?: string;
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: string[];
+  networks?: Record<string, { aliases?: string[] }>;
+};
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const services = compose.services;
+/** Container path → repo file, for the bind mounts of a service. */
+const mounts = (name: string) =>
+  new Map(
+    (services[name]?.volumes ?? [])
+      .map((v) => v.split(':'))
+      .filter(([host]) => host?.startsWith('.'))
+      .map(([host, target]) => [target as string, posix.normalize(host as string)]),
+  );
+/** `${VAR:-default}` as compose reads it with VAR unset. */
+const composeValue = (v: string) => v.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+
+describe('Dockerfile', () => {
+  it('builds on Node 22 LTS (bookworm slim) in every stage, with the toolchain only where the native build runs', () => {
+    const names = stages.map((s) => s.name);
+    for (const s of stages)
+      expect(names.includes(s.from) ? 'an earlier stage' : s.from, `FROM ${s.from}`).toMatch(/^(node:22-bookworm-slim|an earlier stage)$/);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages[0] as Stage;
+    expect(build.instructions.some((i) => i.op === 'RUN' && /apt-get install .*python3.* make .*g\+\+/.test(i.args))).toBe(true);
+    expect(final.instructions.some((i) => i.op === 'RUN' && /apt-get install/.test(i.args))).toBe(false);
+    expect(final.instructions.some((i) => i.op === 'COPY' && argv(i).flags.from === build.name && argv(i).words[0] === '/app/node_modules')).toBe(true);
+  });
+
+  it('installs production dependencies only, and tsx (which runs the .ts sources) is one of them', () => {
+    expect(stages.flatMap((s) => s.instructions).some((i) => i.op === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    expect(pkg.dependencies.tsx).toBeDefined();
+    expect(read('bin/andon.js')).toMatch(/from 'tsx\/esm\/api'/);
+  });
+
+  it('copies only paths that exist and that .dockerignore lets into the build context', () => {
+    const sources = stages.flatMap(contextCopies);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const s of sources) {
+      expect(existsSync(join(root, s)), `COPY ${s}: no such path in the repo`).toBe(true);
+      expect(ignored(s), `COPY ${s}: excluded by .dockerignore`).toBe(false);
+    }
+  });
+
+  it('has in the image every file the gateway imports at run time, and every package it imports is a production dependency', () => {
+    const { files, packages, missing } = runtimeGraph(root, 'bin/andon.js');
+    expect(missing).toEqual([]);
+    expect(files.size).toBeGreaterThan(50);
+    const copied = contextCopies(final);
+    const notInImage = [...files].filter((f) => ignored(f) || !copied.some((c) => f === c || f.startsWith(`${c}/`)));
+    expect(notInImage, 'add them to COPY / .dockerignore').toEqual([]);
+    const devOnly = [...packages].filter(([p]) => pkg.dependencies[p] === undefined).map(([p, by]) => `${p} (imported by ${by})`);
+    expect(devOnly, 'npm ci --omit=dev would leave these out').toEqual([]);
+  });
+
+  it('keeps tests and local data out of the build context', () => {
+    for (const p of [
+      'test/peers.ts',
+      'gateway/cli.test.ts',
+      'config/fixtures/good/design-example.yaml',
+      'data/andon.sqlite',
+      'node_modules/zod/package.json',
+      '.git/HEAD',
+      'docs/config.md',
+    ]) {
+      expect(ignored(p), p).toBe(true);
+    }
+  });
+
+  it('runs as a user that is not root, with /data as a volume it owns', () => {
+    const user = ops('USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+    expect(
+      ops('VOLUME')
+        .map((i) => argv(i).words)
+        .flat(),
+    ).toContain('/data');
+    expect(ops('RUN').some((i) => /mkdir -p \/data/.test(i.args) && new RegExp(`chown ${user}(:\\w+)? /data`).test(i.args))).toBe(true);
+    expect(dockerConfig.gateway.dataDir).toBe('/data');
+  });
+
+  it('exposes the port of config/docker.yaml, listening on every interface', () => {
+    expect(ops('EXPOSE').map((i) => i.args)).toEqual([String(port)]);
+    expect(dockerConfig.gateway.http.host).toBe('0.0.0.0');
+  });
+
+  it('checks health on /healthz with node (the slim image has no curl), at that port', () => {
+    const hc = ops('HEALTHCHECK');
+    expect(hc).toHaveLength(1);
+    const cmd = (hc[0] as { args: string }).args.replace(/^(--[\w-]+=\S+\s+)*CMD\s+/, '');
+    const words = JSON.parse(cmd) as string[];
+    expect(words.slice(0, 2)).toEqual(['node', '-e']);
+    expect(words[2]).toContain(`fetch('http://127.0.0.1:${port}/healthz')`);
+    expect(words[2]).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/);
+  });
+
+  it('starts the gateway with config/docker.yaml through bin/andon.js (exec form, so SIGTERM reaches node)', () => {
+    const entry = JSON.parse((ops('ENTRYPOINT')[0] as { args: string }).args) as string[];
+    const cmd = JSON.parse((ops('CMD')[0] as { args: string }).args) as string[];
+    expect(entry).toEqual(['node', 'bin/andon.js']);
+    expect(cmd).toEqual(['start', '--config', 'config/docker.yaml']);
+    expect(contextCopies(final)).toContain('config');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('has the gateway and its neighbours', () => {
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'andon', 'grafana', 'mosquitto', 'prometheus']);
+  });
+
+  it('builds andon from this repo and runs it with an existing config', () => {
+    const andon = services.andon as Service;
+    expect(existsSync(join(root, andon.build ?? '', 'Dockerfile'))).toBe(true);
+    const command = andon.command ?? [];
+    const config = command[command.indexOf('--config') + 1] as string;
+    expect(statSync(join(root, config)).isFile()).toBe(true);
+    expect(andon.ports).toEqual([`${port}:${port}`]);
+    expect(andon.volumes).toContain('andon-data:/data');
+  });
+
+  it('every bind-mounted host path exists, and every named volume is declared', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const v of s.volumes ?? []) {
+        const [host] = v.split(':') as [string];
+        if (host.startsWith('.') || host.startsWith('/')) expect(existsSync(join(root, host)), `${name}: ${host}`).toBe(true);
+        else expect(compose.volumes, `${name}: volume ${host} is not declared`).toHaveProperty(host);
+      }
+      for (const d of s.depends_on ?? []) expect(services, `${name} depends on ${d}`).toHaveProperty(d);
+    }
+  });
+
+  it('gives the gateway config what it reads from the environment', () => {
+    const env = Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v)]));
+    const config = loadConfig(join(root, 'config/docker.yaml'), env);
+    expect(config.gateway.id).toBe('plant-a-line-1');
+    expect(config.sources.find((s) => s.id === 'mes')).toMatchObject({ type: 'mqtt', url: 'mqtt://mosquitto:1883' });
+    expect(services.mosquitto?.ports).toContain('1883:1883');
+  });
+
+  it('mosquitto loads deploy/mosquitto.conf, which keeps every queued message (max_queued_messages 0)', () => {
+    const conf = mounts('mosquitto').get('/mosquitto/config/mosquitto.conf') as string;
+    expect(read(conf)).toMatch(/^max_queued_messages 0$/m);
+    expect(read(conf)).toMatch(/^persistence_location \/mosquitto\/data\/$/m);
+    expect(services.mosquitto?.volumes).toContain('mosquitto-data:/mosquitto/data');
+  });
+
+  it('prometheus scrapes andon as job "andon", loads the alert rules and sends to alertmanager', () => {
+    const m = mounts('prometheus');
+    const configFile = (services.prometheus?.command ?? []).find((c) => c.startsWith('--config.file='))?.split('=')[1] as string;
+    const prom = parse(read(m.get(configFile) as string)) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+    };
+    for (const r of prom.rule_files) expect(m.get(r), `rule file ${r} is not mounted`).toBe('dashboards/prometheus/alerts.yml');
+    expect(prom.scrape_configs.find((s) => s.job_name === 'andon')?.static_configs[0]?.targets).toEqual([`andon:${port}`]);
+    expect(read('dashboards/prometheus/alerts.yml')).toContain('up{job="andon"}');
+    const am = prom.alerting.alertmanagers[0]?.static_configs[0]?.targets[0] as string;
+    expect(services.alertmanager?.ports).toContain(`${am.split(':')[1]}:${am.split(':')[1]}`);
+    expect(services).toHaveProperty(am.split(':')[0] as string);
+  });
+
+  it.skipIf(!peer('promtool', ['promtool', '--version'], 'apt-get install prometheus'))('promtool accepts the prometheus config and its rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'andon-prom-'));
+    try {
+      const m = mounts('prometheus');
+      const local = read('deploy/prometheus.yml').replace(
+        /^( {2}- )(\/etc\/prometheus\/\S+)/gm,
+        (_, dash: string, p: string) => `${dash}${join(root, m.get(p) as string)}`,
+      );
+      writeFileSync(join(dir, 'prometheus.yml'), local);
+      const r = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/SUCCESS: \d+ rules found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('alertmanager loads dashboards/alertmanager/alertmanager.yml and reaches andon with a token the gateway knows', () => {
+    const m = mounts('alertmanager');
+    const configFile = (services.alertmanager?.command ?? []).find((c) => c.startsWith('--config.file='))?.split('=')[1] as string;
+    expect(m.get(configFile)).toBe('dashboards/alertmanager/alertmanager.yml');
+    const am = parse(read('dashboards/alertmanager/alertmanager.yml')) as {
+      receivers: { name: string; webhook_configs?: { url: string; http_config?: { authorization?: { credentials_file?: string } } }[] }[];
+    };
+    for (const hook of am.receivers.flatMap((r) => r.webhook_configs ?? [])) {
+      const url = new URL(hook.url);
+      expect(services.andon?.networks?.default?.aliases ?? ['andon']).toContain(url.hostname);
+      expect(Number(url.port)).toBe(port);
+      const file = hook.http_config?.authorization?.credentials_file;
+      if (file === undefined) continue;
+      const token = read(m.get(file) as string).trim();
+      expect(services.andon?.environment?.ANDON_ALERTMANAGER_TOKEN).toBe(token);
+      const env = Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v)]));
+      expect(loadConfig(join(root, 'config/docker.yaml'), env).gateway.auth.tokens.find((t) => t.token === token)?.role).toBe('ingest');
+    }
+  });
+
+  it('grafana is provisioned with the Prometheus of the compose and the Andon dashboard', () => {
+    const m = mounts('grafana');
+    const dsFile = [...m].find(([target]) => target.startsWith('/etc/grafana/provisioning/datasources/'))?.[1] as string;
+    const ds = parse(read(dsFile)) as { datasources: { type: string; url: string; isDefault?: boolean }[] };
+    expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
+    expect(services.prometheus?.ports).toContain('9090:9090');
+    const provFile = [...m].find(([target]) => target.startsWith('/etc/grafana/provisioning/dashboards/'))?.[1] as string;
+    const prov = parse(read(provFile)) as { providers: { options: { path: string } }[] };
+    const dashboardDir = prov.providers[0]?.options.path as string;
+    const dashboards = [...m].filter(([target]) => dirname(target) === dashboardDir).map(([, host]) => host);
+    expect(dashboards).toEqual(['dashboards/grafana/andon.json']);
+    const board = JSON.parse(read('dashboards/grafana/andon.json')) as { templating: { list: { type: string; query: string }[] } };
+    expect(board.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus')).toBe(true);
+  });
+});

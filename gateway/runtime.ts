@@ -8,6 +8,7 @@ import type { Signal, TicketCommand } from '../rules/types.ts';
 import { isAndonError, type AndonError } from './errors.ts';
 import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
+import type { TicketDoc } from './tickets/ticket.ts';
 
 export interface RuntimeDeps {
   config: AndonConfig;
@@ -50,7 +51,17 @@ export function createRuntime(deps: RuntimeDeps) {
   // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
   const tickets$ = merge(from(store.liveTickets()), engine.changes$.pipe(map((c) => c.ticket)));
   const subs: Subscription[] = [
-    signals.pipe(rulePipeline({ config, scheduler, expectedSources: deps.expectedSources ?? [], history: store.raisesSince(scheduler.now() - historyWindow(config)) })).subscribe(apply),
+    signals
+      .pipe(
+        rulePipeline({
+          config,
+          scheduler,
+          expectedSources: deps.expectedSources ?? [],
+          history: store.raisesSince(scheduler.now() - historyWindow(config)),
+          activeFloods: activeFloods(store.liveTickets()),
+        }),
+      )
+      .subscribe(apply),
     tickets$.pipe(unshelving(scheduler)).subscribe(apply),
     tickets$.pipe(escalations(config.escalation, scheduler)).subscribe(apply),
   ];
@@ -79,6 +90,12 @@ export function createRuntime(deps: RuntimeDeps) {
     },
   };
 }
+
+/** Live flood tickets whose condition is still active: the flood stage picks them up after a restart. */
+const activeFloods = (live: TicketDoc[]) =>
+  live
+    .filter((t) => t.fault === 'alarm-flood' && t.condition === 'active' && t.area !== null && t.members.length > 0)
+    .map((t) => ({ key: t.key, area: t.area as string, priority: t.priority, lastAt: Date.parse(t.lastSeen) }));
 
 /** How far back the rules need raise history: the recurrence window plus the longest cause window. */
 const historyWindow = (c: AndonConfig) =>

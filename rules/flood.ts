@@ -9,6 +9,12 @@ export interface FloodOptions {
   within: number;
   /** Routing for the flood ticket (assign, notify), from the same table as every ticket. */
   routeOf: (f: { area: string; line: string | null; fault: string; category: string; priority: Priority }) => { assignedGroup: string | null; notify: string[] };
+  /**
+   * Floods still active when the gateway stopped (live flood tickets with an active condition):
+   * they go on after a restart, and end like any flood once their area stays calm for `within`
+   * after the last raise (`lastAt`).
+   */
+  active?: { key: string; area: string; priority: Priority; lastAt: number }[];
 }
 
 interface Raise {
@@ -65,6 +71,15 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
         }
         watch(a);
       };
+      // Floods from before a restart: no raises in the window yet, so the area is calm unless new ones come.
+      for (const f of opts.active ?? []) {
+        const a: Area = { window: [], flood: { key: f.key, priority: f.priority }, timer: null };
+        areas.set(f.area, a);
+        a.timer = at(scheduler, Math.max(scheduler.now(), f.lastAt + opts.within), () => {
+          a.timer = null;
+          endIfCalm(a, scheduler.now());
+        });
+      }
       const sub = commands.subscribe({
         next(cmd) {
           if (cmd.type !== 'detect' || cmd.area === null || cmd.asset === null) {

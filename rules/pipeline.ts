@@ -6,7 +6,7 @@ import { causes } from './causes.ts';
 import { classifier, classify, route } from './classify.ts';
 import { conditions } from './condition.ts';
 import type { RuleHit } from './hit.ts';
-import { flood } from './flood.ts';
+import { flood, type FloodOptions } from './flood.ts';
 import { goodQuality } from './quality.ts';
 import { recurrence } from './recurrence.ts';
 import { silence } from './silence.ts';
@@ -21,6 +21,8 @@ export interface PipelineContext {
   expectedSources?: string[];
   /** Raises from the store's history (oldest first), so recurrence and causes survive restarts. */
   history?: { key: string; asset: string | null; fault: string; at: number }[];
+  /** Floods still active at the last stop (from the store's live flood tickets). */
+  activeFloods?: FloodOptions['active'];
 }
 
 /**
@@ -50,6 +52,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
         {
           count: floodCfg.count,
           within: floodCfg.within,
+          active: ctx.activeFloods ?? [],
           routeOf: (f) => {
             const r = route(config.routing, { ...f, asset: null });
             return { assignedGroup: r?.assign ?? null, notify: r?.notify ?? [] };

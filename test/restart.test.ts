@@ -123,4 +123,45 @@ describe('restart in the middle', () => {
     expect(t?.recurrence).toMatchObject({ pattern: 'daily', at: '16:00', count: 3 });
     expect(t?.causes[0]).toMatchObject({ fault: 'voltage-dip', asset: 'feeder-7', support: 3, of: 3, leadSeconds: 120, source: 'discovered' });
   });
+  it('a flood that is on when the gateway stops goes on after the restart and ends once its area is calm', async () => {
+    const config = parseConfig(`
+gateway: { id: restart-flood }
+assets:
+  press-04: { area: stamping, tags: ["stamping/press-04/**"] }
+rules:
+  - { id: alarms, when: { tag: "stamping/*/alarm/**", equals: true }, fault: jam, priority: P2 }
+correlation:
+  flood: { count: 3, within: 10m, per: area }
+`);
+    const lifeOf = async (start: number, fn: (rt: ReturnType<typeof createRuntime>, clock: VirtualScheduler) => void) => {
+      const store = await TicketStore.open(file);
+      const clock = new VirtualScheduler(start);
+      const rt = createRuntime({ config, store, scheduler: clock });
+      try {
+        fn(rt, clock);
+      } finally {
+        rt.stop();
+        await store.close();
+      }
+    };
+    await lifeOf(T0, (rt, clock) => {
+      for (let i = 0; i < 5; i++) push(rt, clock, T0 + i * 1000, `stamping/press-04/alarm/A${i}`, true);
+    });
+    expect((await only('stamping/alarm-flood'))?.condition).toBe('active');
+
+    // Back after 2 minutes: one more alarm joins the flood, then the area stays calm.
+    await lifeOf(T0 + 2 * MIN, (rt, clock) => {
+      push(rt, clock, T0 + 2 * MIN, 'stamping/press-04/alarm/B1', true);
+      clock.advanceTo(T0 + 2 * MIN + 9 * MIN);
+    });
+    const during = await only('stamping/alarm-flood');
+    expect(during?.condition).toBe('active');
+    expect(during?.members.map((m) => m.at)).toHaveLength(6);
+    expect(await only('press-04/jam')).toBeFalsy(); // the member alarm opened nothing of its own
+
+    await lifeOf(T0 + 11 * MIN, (_rt, clock) => clock.advanceTo(T0 + 13 * MIN));
+    const after = await only('stamping/alarm-flood');
+    expect(after?.condition).toBe('cleared');
+    expect(after?.history.at(-1)).toMatchObject({ action: 'cleared', by: 'andon' });
+  });
 });

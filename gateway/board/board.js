@@ -182,6 +182,19 @@ async function start() {
   // The list does not wait for the stream longer than this; nor does it go stale while the stream is down.
   setTimeout(() => loaded || reload(), 2000);
   setInterval(() => conn !== 'live' && reload(), 30_000);
+  openLinked();
+}
+
+/** `/?ticket=<id>` (the link in notifications) opens that ticket's detail. */
+async function openLinked() {
+  const id = new URLSearchParams(window.location.search).get('ticket');
+  if (!id) return;
+  try {
+    onTicket(await api(`/api/v1/tickets/${encodeURIComponent(id)}`));
+    detail.show(id);
+  } catch (err) {
+    notice(`Ticket ${id}: ${describe(err)}`, 'error');
+  }
 }
 
 start();

@@ -12,6 +12,8 @@ export const fullJitter = (attempt: number, base: number, max: number, random: (
  */
 export class CentralHealth {
   private holdUntil = 0;
+  /** The part of the hold central asked for (429 / Retry-After): a manual retry does not cut it short. */
+  private askedUntil = 0;
   private streak = 0;
   private probes = 0;
   open = false;
@@ -32,6 +34,11 @@ export class CentralHealth {
     return now < this.holdUntil ? this.holdUntil : 0;
   }
 
+  /** A person asked to try now (an un-park): the open circuit probes at once, unless central itself asked to wait. */
+  probeNow(now: number): void {
+    if (this.open) this.holdUntil = Math.max(this.askedUntil, Math.min(this.holdUntil, now));
+  }
+
   /** Central answered (ok, conflict, poison): it is up. */
   answered(): void {
     this.streak = 0;
@@ -45,7 +52,8 @@ export class CentralHealth {
   /** A retryable failure; `retryAfterMs` (429, 503 with Retry-After) holds every request. */
   failed(now: number, retryAfterMs: number | undefined): void {
     if (retryAfterMs !== undefined) {
-      this.holdUntil = Math.max(this.holdUntil, now + retryAfterMs);
+      this.askedUntil = Math.max(this.askedUntil, now + retryAfterMs);
+      this.holdUntil = Math.max(this.holdUntil, this.askedUntil);
       return;
     }
     this.streak++;

@@ -211,8 +211,9 @@ export function createForwarder(deps: ForwarderDeps) {
       });
       kick();
     },
-    /** Looks at the outbox now (after `andon outbox retry` or an un-park through the API). */
+    /** Looks at the outbox now (after `andon outbox retry` or an un-park through the API); an open circuit probes at once. */
     wake(): void {
+      health.probeNow(scheduler.now());
       kick();
     },
     /** Requests in flight (or settling) right now. */

@@ -185,6 +185,16 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
     await page.close();
   }, 60_000);
 
+  it('a link from a notification (/?ticket=<id>) opens that ticket\'s detail', async () => {
+    await post({ tag: 'lab/press-7/alarm/E9', value: true, message: 'deep link target' });
+    const ticket = gw.store.list({ asset: 'press-7' }).items[0];
+    expect(ticket).toBeDefined();
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${gw.address}/?ticket=${ticket?.id}`);
+    await page.locator('#detail[open] .detail-title h2', { hasText: 'press-7' }).waitFor(WAIT);
+    await page.close();
+  }, 60_000);
+
   it('after the gateway restarts, the board reconnects and resumes from its last event id without a reload', async () => {
     const page = await openBoard(1366, 768);
     const streams: string[] = [];

@@ -24,7 +24,7 @@ describe('forwarding across SIGKILL', () => {
     tmp.remove();
   });
 
-  it(`central ends with every committed ticket at its newest version and no duplicate effect, over ${KILLS} kills under load`, { timeout: 150_000 }, async () => {
+  it(`central ends with every committed ticket at its newest version and no duplicate effect, over ${KILLS} kills under load`, { timeout: 300_000 }, async () => {
     const r = await runKills({ kills: KILLS, dir: tmp.dir, central });
     console.info(`forward kill test: ${describeKills(r)}`);
     expect(r.kills).toBe(KILLS);

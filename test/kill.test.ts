@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TicketStore } from '../gateway/store/store.ts';
+import { exited, startAndon as start } from './spawn-andon.ts';
 
 /**
  * No loss between a source and the store: a gateway killed with SIGKILL right
  * after it answered has already stored what it answered for.
  */
-const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'andon-kill-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'ingest-token-for-kill-test';
@@ -31,28 +30,6 @@ rules:
   return file;
 }
 
-/** Starts `andon start` and resolves with its base URL once it listens. */
-function start(configFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/andon.js', 'start', '--config', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ANDON_LOG_LEVEL: 'warn' } });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`andon did not start in 20 s: ${err}`)), 20_000);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-      const m = /running at (http:\/\/[\d.]+:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] as string });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`andon exited with ${code}: ${err}`));
-    });
-  });
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 describe('SIGKILL right after an answer', () => {
   it('every answered signal has its ticket on disk, over several kills', async () => {

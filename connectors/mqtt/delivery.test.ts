@@ -103,6 +103,32 @@ describe('no loss', () => {
     expect(got.map((s) => s.value)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('a burst is taken at most 500 messages per event-loop turn, so timers and HTTP keep their turns', async () => {
+    const config = { url: broker.url, clientId: 'andon-burst', subscriptions: [{ topic: 'burst/#' }] };
+    const first = harness(config);
+    await first.connector.start();
+    await first.status('up');
+    await first.stop();
+    // Queued while the connector is away, the broker hands the whole backlog over at once on reconnect.
+    await Promise.all(Array.from({ length: 3_000 }, (_, i) => pub.publishAsync(`burst/${i % 10}`, JSON.stringify({ value: i }), { qos: 1 })));
+
+    const second = track(harness(config, { subscribe: false }));
+    let inTurn = 0;
+    let most = 0;
+    let n = 0;
+    const all = new Subject<void>();
+    second.connector.signals$.subscribe(() => {
+      if (inTurn++ === 0) setImmediate(() => (inTurn = 0));
+      most = Math.max(most, inTurn);
+      if (++n === 3_000) all.next();
+    });
+    const done = firstValueFrom(all.pipe(timeout(20_000)));
+    await second.connector.start();
+    await done;
+    expect(most).toBeGreaterThan(50); // the burst did come in large reads
+    expect(most).toBeLessThanOrEqual(500);
+  });
+
   it('a message whose processing throws is not acknowledged: the broker redelivers it, in order', async () => {
     const h = track(harness({ url: broker.url, clientId: 'andon-throw', subscriptions: [{ topic: 'throw/#' }] }, { subscribe: false }));
     // The first subscriber's pipeline fails on the poison signal (a store that cannot commit).

@@ -16,6 +16,14 @@ export { mqttSourceSchema, type MqttSourceConfig } from './config.ts';
 const STOP_TIMEOUT_MS = 2_000;
 const WRITE_TIMEOUT_MS = 10_000;
 const ERROR_LOG_EVERY_MS = 60_000;
+/**
+ * Messages handled in one event-loop turn before the next is taken in a later
+ * turn. mqtt.js works through a whole socket read (up to 32 × 64 KiB) before
+ * Node reads again, and takes no next packet before `done`: deferring `done`
+ * now and then keeps HTTP, /metrics and the rules' timers answering during a
+ * burst (bench/ingest, 200k messages: event-loop lag max 1.0–1.4 s without it, 0.24–0.32 s with 500 per turn, same msg/s).
+ */
+const MESSAGES_PER_TURN = 500;
 
 /**
  * An MQTT source (JSON and Sparkplug B subscriptions), see README.md.
@@ -116,9 +124,22 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
     log.warn({ err, code: (err as { code?: unknown }).code, url: config.url }, message);
   };
 
+  // Messages handled in this event-loop turn; reset by a setImmediate once the turn ends.
+  let inTurn = 0;
+  const turnEnded = () => {
+    inTurn = 0;
+  };
+  /** Acknowledges (lets mqtt.js take the next packet) now, or in a later turn once this one has handled enough. */
+  const pace = (done: () => void): void => {
+    if (inTurn++ === 0) setImmediate(turnEnded);
+    if (inTurn < MESSAGES_PER_TURN) return done();
+    setImmediate(done);
+  };
+
   function createClient(): MqttClient {
     const c = connect(config.url, options);
-    c.handleMessage = (packet, done) => {
+    c.handleMessage = (packet, callback) => {
+      const done = (err?: Error): void => (err ? void callback(err) : pace(() => void callback()));
       if (refusing || stopping) return done(new Error('not taken: the connection is being dropped'));
       let ok: boolean;
       try {

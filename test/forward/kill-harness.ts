@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TicketStore } from '../../gateway/store/store.ts';
 import type { Central } from '../../sim/central/server.ts';
+import { exited, startAndon as start } from '../spawn-andon.ts';
 import { seeded } from './kit.ts';
 
 /**
@@ -12,7 +12,6 @@ import { seeded } from './kit.ts';
  * again, while it forwards to the reference central. Then a last life drains
  * the outbox and stops politely, and the store is compared with central.
  */
-const root = join(import.meta.dirname, '..', '..');
 const INGEST = 'ingest-token-for-forward-kill';
 const ADMIN = 'admin-token-for-forward-kill';
 
@@ -33,28 +32,6 @@ forward: { type: http, url: "${centralUrl}", concurrency: 4, timeout: 2s, backof
   );
   return file;
 }
-
-function start(configFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/andon.js', 'start', '--config', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ANDON_LOG_LEVEL: 'error' } });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`andon did not start in 20 s: ${err}`)), 20_000);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      err += chunk;
-      const m = /running at (http:\/\/[\d.]+:\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] as string });
-      }
-    });
-    child.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(`andon exited with ${code ?? sig}: ${err}`));
-    });
-  });
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 /** Posts alarms (raise or clear, 80 assets) one after the other until the gateway stops answering. */
 async function load(url: string, stats: { answered: number }, random: () => number): Promise<void> {

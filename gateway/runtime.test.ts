@@ -18,13 +18,22 @@ describe('runtime', () => {
   const dir = mkdtempSync(join(tmpdir(), 'andon-runtime-'));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a store failure reaches whoever pushed the signal, and the pipeline keeps working', async () => {
-    const file = join(dir, 'andon.sqlite');
-    const store = await TicketStore.open(file);
+  const failing = (file: string, asset: string) => {
     // Another connection makes the disk "fail" for one asset's ticket.
     const db = new Database(file);
-    db.exec("CREATE TRIGGER fail_press BEFORE INSERT ON tickets WHEN NEW.asset = 'press-9' BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
+    db.exec(`CREATE TRIGGER fail_insert BEFORE INSERT ON tickets WHEN NEW.asset = '${asset}' BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END`);
     db.close();
+    return () => {
+      const d = new Database(file);
+      d.exec('DROP TRIGGER fail_insert');
+      d.close();
+    };
+  };
+
+  it('a store failure reaches whoever pushed the signal; nothing new is committed before the held change', async () => {
+    const file = join(dir, 'andon.sqlite');
+    const store = await TicketStore.open(file);
+    const heal = failing(file, 'press-9');
     const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
     const failures: unknown[] = [];
     const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err) });
@@ -32,9 +41,57 @@ describe('runtime', () => {
     try {
       expect(() => push('press-9')).toThrow(/simulated/);
       expect(store.list().total).toBe(0);
+      expect(rt.held()).toBe(1);
+      // While the held change cannot be committed, later signals are refused too (their sender retries).
+      expect(() => push('press-1')).toThrow(/simulated/);
+      expect(store.list().total).toBe(0);
+      heal();
+      // The sender's retry of press-1 commits the held press-9 raise first, then its own.
       push('press-1');
-      expect(store.list().items.map((t) => t.key)).toEqual(['press-1/alarm-stop']);
+      expect(store.list().items.map((t) => t.key).sort()).toEqual(['press-1/alarm-stop', 'press-9/alarm-stop']);
+      expect(rt.held()).toBe(0);
       expect(failures).toEqual([]);
+    } finally {
+      rt.stop();
+      await store.close();
+    }
+  });
+
+  it('a raise the store refused is not lost when its redelivery finds the rule already active', async () => {
+    const file = join(dir, 'andon.sqlite');
+    const store = await TicketStore.open(file);
+    const heal = failing(file, 'press-9');
+    const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
+    const rt = createRuntime({ config, store, scheduler: clock });
+    const push = () => rt.push({ source: 'plc', tag: 'press/press-9/alarm/E1', value: true, quality: 'good', ts: clock.now() });
+    try {
+      expect(() => push()).toThrow(/simulated/);
+      heal();
+      push(); // the broker redelivers the unacknowledged message
+      const t = store.liveByKey('press-9/alarm-stop');
+      expect(t?.occurrences).toBe(1);
+      expect(t?.history.map((h) => h.action)).toEqual(['opened']);
+    } finally {
+      rt.stop();
+      await store.close();
+    }
+  });
+
+  it('held changes are committed by a retry timer when no signal comes', async () => {
+    const file = join(dir, 'andon.sqlite');
+    const store = await TicketStore.open(file);
+    const heal = failing(file, 'press-9');
+    const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
+    const failures: unknown[] = [];
+    const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err) });
+    try {
+      expect(() => rt.push({ source: 'plc', tag: 'press/press-9/alarm/E1', value: true, quality: 'good', ts: clock.now() })).toThrow(/simulated/);
+      clock.advanceTo(clock.now() + 1_000); // the first retry fails too (and is reported)
+      expect(failures).toHaveLength(1);
+      heal();
+      clock.advanceTo(clock.now() + 2_000);
+      expect(rt.held()).toBe(0);
+      expect(store.liveByKey('press-9/alarm-stop')?.state).toBe('open');
     } finally {
       rt.stop();
       await store.close();

@@ -5,7 +5,7 @@ import { escalations } from '../rules/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
 import { unshelving } from '../rules/shelving.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
-import { isAndonError, type AndonError } from './errors.ts';
+import { AndonError, isAndonError } from './errors.ts';
 import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
 import type { TicketDoc } from './tickets/ticket.ts';
@@ -36,16 +36,70 @@ export function createRuntime(deps: RuntimeDeps) {
 
   // A store failure must reach whoever pushed the signal (HTTP answers 5xx, MQTT does not ack),
   // and must not kill the pipeline: RxJS would only report an error thrown in a subscriber later.
+  // The rules have moved on by then (a raise is "active" in their state, so the redelivered signal
+  // raises nothing), so the commands the store could not take are held, in order, and committed
+  // before anything else: by the next push (which fails while they cannot be), or by a retry timer.
   let pushing = false;
   let failure: { err: unknown } | undefined;
+  const held: TicketCommand[] = [];
+  let retry: Subscription | undefined;
+  let retryDelay = RETRY_MIN_MS;
+  const isRefusal = (err: unknown): err is AndonError => isAndonError(err) && err.code !== 'ANDON_TICKET_CONFLICT';
+  /** Commits the held commands in order; false (with the error noted) when the store still fails. */
+  const flush = (): boolean => {
+    while (held.length > 0) {
+      const cmd = held[0] as TicketCommand;
+      try {
+        engine.apply(cmd);
+      } catch (err) {
+        if (!isRefusal(err)) {
+          if (pushing) failure ??= { err };
+          else deps.onFailure?.(cmd, err);
+          scheduleRetry();
+          return false;
+        }
+        deps.onRefused?.(cmd, err);
+      }
+      held.shift();
+    }
+    retryDelay = RETRY_MIN_MS;
+    return true;
+  };
+  const scheduleRetry = () => {
+    if (retry && !retry.closed) return;
+    retry = scheduler.schedule(() => {
+      retry = undefined;
+      retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
+      flush();
+    }, retryDelay);
+  };
   const apply = (cmd: TicketCommand) => {
+    if (held.length > 0) {
+      held.push(cmd);
+      flush();
+      return;
+    }
     try {
       engine.apply(cmd);
     } catch (err) {
-      if (isAndonError(err) && err.code !== 'ANDON_TICKET_CONFLICT') deps.onRefused?.(cmd, err);
-      else if (pushing) failure ??= { err };
+      if (isRefusal(err)) return deps.onRefused?.(cmd, err);
+      held.push(cmd);
+      if (pushing) failure ??= { err };
       else deps.onFailure?.(cmd, err);
+      scheduleRetry();
     }
+  };
+  /** Throws the store's error while held commands cannot be committed: nothing new goes in before them. */
+  const flushOrThrow = () => {
+    pushing = true;
+    try {
+      if (flush()) return;
+    } finally {
+      pushing = false;
+    }
+    const err = failure?.err ?? new AndonError('ANDON_STORE_UNAVAILABLE', 'earlier ticket changes are not committed yet');
+    failure = undefined;
+    throw err;
   };
   // Timers run from ticket versions: the stored live tickets first (a restart resumes them), then every change.
   // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
@@ -70,6 +124,7 @@ export function createRuntime(deps: RuntimeDeps) {
     engine,
     /** Feeds one signal through the rules; its ticket changes are committed when this returns. */
     push: (s: Signal) => {
+      flushOrThrow();
       pushing = true;
       try {
         signals.next(s);
@@ -83,13 +138,23 @@ export function createRuntime(deps: RuntimeDeps) {
       }
     },
     /** A person's or central's action (ack, resolve, comment...): throws AndonError when refused. */
-    act: (cmd: TicketCommand) => engine.apply(cmd),
+    act: (cmd: TicketCommand) => {
+      flushOrThrow();
+      return engine.apply(cmd);
+    },
+    /** Ticket changes the rules or timers made that the store has not taken yet (committed by a retry). */
+    held: (): number => held.length,
     stop: () => {
+      retry?.unsubscribe();
       for (const s of subs) s.unsubscribe();
       signals.complete();
     },
   };
 }
+
+/** Retry of held commands: from 1 s, doubling, up to 30 s. */
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /** Live flood tickets whose condition is still active: the flood stage picks them up after a restart. */
 const activeFloods = (live: TicketDoc[]) =>

@@ -6,6 +6,7 @@ import { AndonError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { authorizer } from './auth.ts';
+import { REJECT_REASONS } from './signals.ts';
 
 interface Opts {
   config: AndonConfig;
@@ -60,15 +61,6 @@ const payloadSchema = {
 } as const;
 
 const SEVERITY: Record<string, number> = { critical: 900, page: 900, error: 800, high: 800, warning: 600, medium: 500, low: 300, info: 200, none: 100 };
-const REJECT_REASONS: Record<string, string> = {
-  ANDON_SIGNAL_INVALID: 'schema',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'json',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'too-large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'media-type',
-  ANDON_AUTH_REQUIRED: 'auth',
-  ANDON_AUTH_FORBIDDEN: 'auth',
-};
 
 /** A tag segment from a label value: letters, digits and `_.:-` only (never `/` or a pattern's `*`). */
 const segment = (v: string | undefined) => (v ?? '').replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 100) || 'unnamed';

@@ -30,7 +30,8 @@ const signalSchema = {
   },
 } as const;
 
-const REJECT_REASONS: Record<string, string> = {
+/** Why an ingest request was refused, as the `reason` label of andon_signals_rejected_total (a closed set). */
+export const REJECT_REASONS: Record<string, string> = {
   ANDON_SIGNAL_INVALID: 'schema',
   FST_ERR_CTP_INVALID_JSON_BODY: 'json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'json',

@@ -48,6 +48,7 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
       log.warn({ component: 'engine', code: err.code, command: cmd.type }, err.message);
     },
   });
+  metrics.watchHeld(() => runtime.held());
   const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
   const now = () => scheduler.now();
   const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });

@@ -32,6 +32,7 @@ const CONTRACT: Record<string, string[]> = {
   andon_shelved_tickets: [],
   andon_notifications_total: ['channel', 'outcome'],
   andon_notifications_pending: [],
+  andon_changes_held: [],
 };
 
 const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));

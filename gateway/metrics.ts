@@ -92,6 +92,15 @@ export function createMetrics(
       this.set(store.notifications.pending());
     },
   });
+  let heldOf: () => number = () => 0;
+  new Gauge({
+    name: 'andon_changes_held',
+    help: 'Ticket changes the rules made that the store could not commit yet (retried; signals are refused meanwhile)',
+    registers: [registry],
+    collect() {
+      this.set(heldOf());
+    },
+  });
   const kpis = createAlarmKpis(registry, store, { now, ...(opts.areas ? { areas: opts.areas } : {}), ...(opts.floodWithin ? { floodWithin: opts.floodWithin } : {}) });
   // Every outcome shows from the start (0), so rate() and alerts see the series before the first event.
   for (const outcome of OUTCOMES) m.forwardRequests.inc({ outcome }, 0);
@@ -100,6 +109,10 @@ export function createMetrics(
   for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
   return {
     ...m,
+    /** Where andon_changes_held reads from (the runtime, made after the metrics). */
+    watchHeld(f: () => number): void {
+      heldOf = f;
+    },
     /** Fed by the notifier: one per delivery attempt's outcome. */
     notifications,
     /** Read from the notification queue at each scrape. */

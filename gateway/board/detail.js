@@ -2,7 +2,7 @@
 // similar cases and history. Rebuilt on every live update except the actions, which keep typed text.
 import { actionsKey, renderActions } from './actions.js';
 import { fill, fmtFull, fmtTime, h } from './dom.js';
-import { badges, causeLabel, countdown, recurrenceLabel, sla, stateLabel } from './model.js';
+import { badges, causeLabel, countdown, fmtValue, recurrenceLabel, sla, stateLabel } from './model.js';
 
 const section = (title, ...body) => h('section', { class: 'detail-section' }, h('h3', {}, title), ...body);
 
@@ -111,7 +111,7 @@ function body(t, now) {
         ? table(
             ['Time', 'Tag', 'Value', 'Message'],
             [...t.evidence].reverse().map((e) => ({
-              cells: [fmtFull(e.ts), e.tag, JSON.stringify(e.value), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
+              cells: [fmtFull(e.ts), e.tag, fmtValue(e.value), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
             })),
           )
         : h('p', { class: 'muted' }, 'No evidence recorded.'),

@@ -242,7 +242,7 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
     }
   }, 60_000);
 
-  it('sorts by priority then the SLA deadline that applies now, and formats countdowns and recurrence patterns', async () => {
+  it('sorts by priority then the SLA deadline that applies now, and formats countdowns, recurrence patterns and readings', async () => {
     const page = await openBoard(800, 600);
     // A string, not a function: vitest would rewrite a function's import() for Node.
     const out = (await page.evaluate(`(async () => {
@@ -265,12 +265,14 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
           m.recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon' }),
           m.recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null }),
         ],
+        values: [m.fmtValue(221.39999389648438), m.fmtValue(207), m.fmtValue(true), m.fmtValue('E21'), m.fmtValue(0.000123456789)],
       };
-    })()`)) as { order: string[]; stale: boolean; countdowns: string[]; labels: string[] };
+    })()`)) as { order: string[]; stale: boolean; countdowns: string[]; labels: string[]; values: string[] };
     expect(out.order).toEqual(['c', 'b', 'd', 'a']);
     expect(out.stale).toBe(false);
     expect(out.countdowns).toEqual(['+1:05', '1:02:03', '3d 04h']);
     expect(out.labels).toEqual(['daily ~16:00', 'weekly Mon ~06:30', 'irregular ×3']);
+    expect(out.values).toEqual(['221.4', '207', 'true', '"E21"', '0.0001234568']);
     await page.close();
   }, 30_000);
 });

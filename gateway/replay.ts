@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 import { ACTIONS } from './tickets/lifecycle.ts';
 import type { Ticket } from './tickets/ticket.ts';
+import { seeded } from './seeded.ts';
 
 /** A replay input line (design §5): a signal, or a person's action on a ticket. */
 export type ReplayRecord =
@@ -80,18 +81,6 @@ export interface ReplayOptions {
   /** Called every `progressEvery` lines with the lines so far and, for a file input, the bytes read from it. */
   onProgress?: (lines: number, bytes: number) => void;
   progressEvery?: number;
-}
-
-/** A seeded PRNG (mulberry32) so ticket ids are the same in every replay of the same input. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -5,6 +5,8 @@
  * of `{"value": x, "ts": ...}` readings on `plant/<area>/<asset>/<measure>`.
  */
 import { plant, type Asset } from '../replay/plant.ts';
+import { seeded as mulberry32 } from '../../gateway/seeded.ts';
+export { mulberry32 };
 
 /** One analog measure: normal value, noise, and the rule that watches it (no on-delay). */
 export interface Measure {
@@ -41,18 +43,6 @@ export interface Tag {
 export function tags(): { assets: Asset[]; tags: Tag[] } {
   const { assets } = plant();
   return { assets, tags: assets.flatMap((asset) => MEASURES.map((measure) => ({ tag: `${asset.area}/${asset.name}/${measure.name}`, asset, measure }))) };
-}
-
-/** Seeded PRNG (mulberry32), as bench/replay uses. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

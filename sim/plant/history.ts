@@ -1,5 +1,6 @@
 import { localParts } from '../../rules/time-pattern.ts';
 import { NOMINAL_VOLTS, SAG, SEALER_ALARM } from './story.ts';
+import { seeded } from '../../gateway/seeded.ts';
 
 /** A replay record (design §5): what the plant's sources said, as `andon replay` reads it. */
 export interface HistoryRecord {
@@ -24,18 +25,6 @@ export interface HistoryOptions {
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-
-/** A seeded PRNG (mulberry32), so the same options give the same history. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The instant `days` local days before `t` at the same local time of day (a DST change in between moves the UTC offset, not the wall time). */
 export function sameLocalTimeBefore(t: number, days: number, timezone: string): number {

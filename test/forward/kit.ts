@@ -10,6 +10,8 @@ import type { Sink } from '../../gateway/forward/sink.ts';
 import { createRuntime } from '../../gateway/runtime.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { seeded } from '../../gateway/seeded.ts';
+export { seeded };
 
 export const T0 = Date.parse('2026-03-02T06:00:00Z');
 
@@ -23,18 +25,6 @@ rules:
 export function tempDir(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), `andon-${prefix}-`));
   return { dir, file: join(dir, 'andon.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** A seeded random source (mulberry32), so fault dice and jitter repeat run to run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Gw {

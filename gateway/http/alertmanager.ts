@@ -6,7 +6,7 @@ import { AndonError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { authorizer } from './auth.ts';
-import { REJECT_REASONS } from './signals.ts';
+import { countRejects, ingest } from './signals.ts';
 
 interface Opts {
   config: AndonConfig;
@@ -106,9 +106,7 @@ export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['a
 export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
   const http = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
   const source = http.includes('alertmanager') ? 'alertmanager' : (http[0] ?? 'alertmanager');
-  app.addHook('onError', async (_req, _reply, err) => {
-    metrics.rejected.inc({ source, reason: REJECT_REASONS[(err as { code?: string }).code ?? ''] ?? 'other' });
-  });
+  countRejects(app, metrics, source);
   app.post<{ Body: { alerts: AmAlert[] } }>(
     '/alertmanager',
     { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' } } } } } },
@@ -116,17 +114,7 @@ export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config
       auth(req, 'ingest');
       if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
       const at = now();
-      for (const alert of req.body.alerts) {
-        const s = alertToSignal(alert, source, config.assets, at);
-        const started = performance.now();
-        try {
-          runtime.push(s);
-        } catch (err) {
-          throw new AndonError('ANDON_STORE_UNAVAILABLE', `alert ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
-        }
-        metrics.latency.observe((performance.now() - started) / 1000);
-        metrics.signals.inc({ source });
-      }
+      for (const alert of req.body.alerts) ingest(runtime, metrics, alertToSignal(alert, source, config.assets, at));
       return { accepted: req.body.alerts.length };
     },
   );

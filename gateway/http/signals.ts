@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import type { Signal } from '../../rules/types.ts';
 import { AndonError } from '../errors.ts';
@@ -41,6 +41,25 @@ export const REJECT_REASONS: Record<string, string> = {
   ANDON_AUTH_FORBIDDEN: 'auth',
 };
 
+/** Counts every refused ingest request of the plugin `app` under `source`, whatever refused it (parser, schema, auth). */
+export function countRejects(app: FastifyInstance, metrics: Metrics, source: string): void {
+  app.addHook('onError', async (_req, _reply, err) => {
+    metrics.rejected.inc({ source, reason: REJECT_REASONS[(err as { code?: string }).code ?? ''] ?? 'other' });
+  });
+}
+
+/** Pushes one signal and counts it; its ticket changes are committed when this returns, else ANDON_STORE_UNAVAILABLE (the client retries). */
+export function ingest(runtime: Runtime, metrics: Metrics, s: Signal): void {
+  const started = performance.now();
+  try {
+    runtime.push(s);
+  } catch (err) {
+    throw new AndonError('ANDON_STORE_UNAVAILABLE', `signal ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
+  }
+  metrics.latency.observe((performance.now() - started) / 1000);
+  metrics.signals.inc({ source: s.source });
+}
+
 type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string };
 
 /**
@@ -49,11 +68,7 @@ type Body = { source?: string; tag: string; value: Signal['value']; quality?: Si
  */
 export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
   const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
-  // Every refused ingest request is counted, whatever refused it (parser, schema, auth).
-  app.addHook('onError', async (_req, _reply, err) => {
-    const code = (err as { code?: string }).code ?? '';
-    metrics.rejected.inc({ source: httpSources[0] ?? 'http', reason: REJECT_REASONS[code] ?? 'other' });
-  });
+  countRejects(app, metrics, httpSources[0] ?? 'http');
   app.post<{ Body: Body | Body[] }>(
     '/signals',
     {
@@ -77,15 +92,7 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
         if (b.asset) s.asset = b.asset;
         if (b.severity) s.severity = b.severity;
         if (b.message) s.message = b.message;
-        const started = performance.now();
-        try {
-          runtime.push(s);
-        } catch (err) {
-          // Not committed: the client must retry (503), nothing was acknowledged.
-          throw new AndonError('ANDON_STORE_UNAVAILABLE', `signal ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
-        }
-        metrics.latency.observe((performance.now() - started) / 1000);
-        metrics.signals.inc({ source });
+        ingest(runtime, metrics, s);
       }
       return reply.status(202).send({ accepted: list.length });
     },

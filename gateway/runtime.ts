@@ -103,7 +103,8 @@ export function createRuntime(deps: RuntimeDeps) {
   };
   // Timers run from ticket versions: the stored live tickets first (a restart resumes them), then every change.
   // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
-  const tickets$ = merge(from(store.liveTickets()), engine.changes$.pipe(map((c) => c.ticket)));
+  const live = store.liveTickets();
+  const tickets$ = merge(from(live), engine.changes$.pipe(map((c) => c.ticket)));
   const subs: Subscription[] = [
     signals
       .pipe(
@@ -112,7 +113,7 @@ export function createRuntime(deps: RuntimeDeps) {
           scheduler,
           expectedSources: deps.expectedSources ?? [],
           history: store.raisesSince(scheduler.now() - historyWindow(config)),
-          activeFloods: activeFloods(store.liveTickets()),
+          activeFloods: activeFloods(live),
         }),
       )
       .subscribe(apply),

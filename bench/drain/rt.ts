@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { createRuntime } from '../../gateway/runtime.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { operator, startRt, stopRt } from '../../test/rt/peer.ts';
+import { exited as hasExited, startAndon } from '../../test/spawn-andon.ts';
 
 /**
  * bench/drain, Request Tracker part: `--tickets` tickets (1,000 by default) ×
@@ -30,7 +30,6 @@ const { values: args } = parseArgs({
 const TICKETS = Number(args.tickets);
 const VERSIONS = Number(args.versions);
 const CONCURRENCY = Number(args.concurrency);
-const root = join(import.meta.dirname, '..', '..');
 const ADMIN = 'admin-token-for-the-rt-drain-bench';
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -64,23 +63,10 @@ const runId = Date.now().toString(36);
   await store.close();
 }
 
-function startAndon(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/andon.js', 'start', '--config', configFile], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ANDON_LOG_LEVEL: 'error' } });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-      err += c;
-      const m = /running at (http:\/\/[\d.]+:\d+)/.exec(err);
-      if (m) resolve({ child, url: m[1] as string });
-    });
-    child.once('exit', (code, sig) => reject(new Error(`andon exited with ${code ?? sig}: ${err}`)));
-  });
-}
-
 let failed = false;
 try {
   const t0 = performance.now();
-  const { child, url } = await startAndon();
+  const { child, url } = await startAndon(configFile);
   let pending = Infinity;
   while (pending > 0) {
     await new Promise((r) => setTimeout(r, 250));
@@ -89,9 +75,8 @@ try {
     if ((performance.now() - t0) / 1000 > 900) throw new Error(`still ${pending} versions pending after 900 s`);
   }
   const drain = (performance.now() - t0) / 1000;
-  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await exited;
+  await hasExited(child);
 
   // What RT holds: one ticket per Andon ticket of this run, none twice.
   const op = operator(env);

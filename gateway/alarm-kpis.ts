@@ -25,7 +25,6 @@ interface Tracked {
   /** When the condition last became active; null while cleared. */
   activeSince: number | null;
   shelvedUntil: number | null;
-  lastSeen: number;
 }
 
 /** Raises of one area over the last 10 minutes, in 1-second buckets (bounded however fast alarms come). */
@@ -60,11 +59,8 @@ const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
  * changes (`onChange`), so a scrape costs one pass over the live tickets in
  * memory, never a walk of the ticket table. Time comes from `now`.
  */
-export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { now: () => number; areas?: readonly string[]; floodWithin?: number }) {
+export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { now: () => number; areas?: readonly string[] }) {
   const { now } = opts;
-  // A flood ends at the latest one flood window after its last alarm; past that its ticket's condition
-  // is only active because the rules lost their window (a restart mid-flood), not because it floods.
-  const floodWithin = opts.floodWithin ?? RATE_WINDOW_MS;
   const area = areaLabeller(opts.areas);
   // Every configured area (and "") shows from the start, so alerts and panels see 0, not "no data".
   const areas = [...new Set([...(opts.areas ?? []), ''])].sort();
@@ -83,7 +79,6 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
       chattering: r.chattering,
       activeSince: r.activeSince,
       shelvedUntil: ms(r.shelvedUntil),
-      lastSeen: Date.parse(r.lastSeen),
     });
   }
   for (const r of store.kpi.raisesSince(now() - RATE_WINDOW_MS)) rateOf(area(r.area)).add(r.at);
@@ -113,10 +108,9 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
     labelNames: ['area'],
     registers: [registry],
     collect() {
-      const at = now();
       this.reset();
       const on = new Set<string>();
-      for (const t of live.values()) if (t.flood && t.activeSince !== null && at - t.lastSeen < floodWithin) on.add(t.area);
+      for (const t of live.values()) if (t.flood && t.activeSince !== null) on.add(t.area);
       for (const a of new Set([...areas, ...on])) this.set({ area: a }, on.has(a) ? 1 : 0);
     },
   });
@@ -178,7 +172,6 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
       chattering: t.flags.includes('chattering'),
       activeSince,
       shelvedUntil: ms(t.shelvedUntil),
-      lastSeen: Date.parse(t.lastSeen),
     });
   }
 }

@@ -35,7 +35,6 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     defaults: true,
     now: () => scheduler.now(),
     areas: areasOf(config),
-    floodWithin: config.correlation.flood.within,
   });
   const runtime = createRuntime({
     config,

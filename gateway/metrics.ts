@@ -14,7 +14,7 @@ import type { TicketStore } from './store/store.ts';
 export function createMetrics(
   registry: Registry,
   store: TicketStore,
-  opts: { defaults?: boolean; now?: () => number; /** Configured areas (`areasOf(config)`): other areas are labelled "". */ areas?: readonly string[]; /** correlation.flood.within */ floodWithin?: number } = {},
+  opts: { defaults?: boolean; now?: () => number; /** Configured areas (`areasOf(config)`): other areas are labelled "". */ areas?: readonly string[] } = {},
 ) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const now = opts.now ?? (() => asyncScheduler.now());
@@ -101,7 +101,7 @@ export function createMetrics(
       this.set(heldOf());
     },
   });
-  const kpis = createAlarmKpis(registry, store, { now, ...(opts.areas ? { areas: opts.areas } : {}), ...(opts.floodWithin ? { floodWithin: opts.floodWithin } : {}) });
+  const kpis = createAlarmKpis(registry, store, { now, ...(opts.areas ? { areas: opts.areas } : {}) });
   // Every outcome shows from the start (0), so rate() and alerts see the series before the first event.
   for (const outcome of OUTCOMES) m.forwardRequests.inc({ outcome }, 0);
   for (const outcome of SYNC_OUTCOMES) m.syncChanges.inc({ outcome }, 0);

@@ -11,7 +11,6 @@ export interface LiveKpiRow {
   condition: 'active' | 'cleared';
   chattering: boolean;
   shelvedUntil: string | null;
-  lastSeen: string;
   /** When the condition last became active (the first raise after the last clear); null while cleared. */
   activeSince: number | null;
 }
@@ -30,7 +29,6 @@ export class KpiQueries {
         SELECT t.id, t.area, t.fault, t.priority,
                json_extract(t.doc, '$.condition') AS condition,
                json_extract(t.doc, '$.shelvedUntil') AS shelvedUntil,
-               json_extract(t.doc, '$.lastSeen') AS lastSeen,
                EXISTS (SELECT 1 FROM json_each(t.doc, '$.flags') WHERE value = 'chattering') AS chattering,
                (SELECT MIN(e.at) FROM ticket_events e
                  WHERE e.ticket_id = t.id AND e.action IN ('opened', 'occurrence')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { event, T0, ticketDoc } from '../../test/notify/fixture.ts';
+import { event, T0, ticketDoc } from '../../test/ticket-fixture.ts';
 import { notificationsFor } from './triggers.ts';
 
 const opened = event('opened', T0);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/forward/kit.ts';
-import { event, T0, ticketDoc } from '../../test/notify/fixture.ts';
+import { event, T0, ticketDoc } from '../../test/ticket-fixture.ts';
 import { TicketStore } from './store.ts';
 
 describe('notification queue in the store', () => {

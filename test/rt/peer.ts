@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { transition } from '../../gateway/tickets/lifecycle.ts';
 import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import { ticketDoc, ticketOf } from '../ticket-fixture.ts';
 
 /** The RT test peer: scripts, env file, a REST helper acting as a person in RT, and Andon tickets. */
 
@@ -125,58 +126,22 @@ export function operator(env: RtEnv) {
 let seq = 0;
 const OPENED = '2026-01-20T07:18:00.000Z';
 
-/** A fresh Andon ticket (design §4) with an id no earlier run used. */
+/** A fresh Andon ticket (design §4) with an id no earlier run used: the shared fixture, as a P2 with no channels. */
 export function andonTicket(overrides: Partial<Ticket> = {}): Ticket {
   const id = `01RT${process.pid.toString(36).toUpperCase()}${(seq++).toString(36).toUpperCase()}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
-  return {
+  const doc = ticketDoc({
     id,
-    version: 1,
-    key: 'sealer-01/alarm-stop',
-    gateway: 'plant-a-line-1',
-    asset: 'sealer-01',
-    area: 'packaging',
-    line: 'line-1',
-    fault: 'alarm-stop',
-    category: 'hardware',
     priority: 'P2',
-    rule: 'sealer-alarm',
-    title: 'sealer-01: alarm-stop',
-    state: 'open',
-    condition: 'active',
     openedAt: OPENED,
     updatedAt: OPENED,
     respondBy: '2026-01-20T11:18:00.000Z',
     resolveBy: '2026-01-23T07:18:00.000Z',
-    acknowledgedAt: null,
-    resolvedAt: null,
-    closedAt: null,
     firstSeen: OPENED,
     lastSeen: OPENED,
-    occurrences: 1,
-    flags: [],
-    recurrence: null,
-    causes: [],
-    members: [],
-    firstOut: null,
-    assignedGroup: 'maintenance-packaging',
-    assignee: null,
     notify: [],
-    escalationLevel: 0,
-    escalations: [],
-    breaches: [],
     evidence: [{ tag: 'packaging/sealer-01/alarm/E21', value: true, ts: OPENED, message: 'seal jaw fault' }],
-    similar: [],
-    wait: null,
-    resolution: null,
-    rootCause: null,
-    checklist: null,
-    mergedInto: null,
-    shelvedUntil: null,
-    shelvedReason: null,
-    history: [{ at: OPENED, action: 'opened', by: 'andon' }],
-    central: null,
-    ...overrides,
-  };
+  });
+  return { ...ticketOf(doc), ...overrides };
 }
 
 /** The next version after a lifecycle action, as the store would write it. */

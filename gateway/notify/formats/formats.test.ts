@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { event, T0, ticketDoc, ticketOf } from '../../../test/notify/fixture.ts';
+import { event, T0, ticketDoc, ticketOf } from '../../../test/ticket-fixture.ts';
 import type { NotificationMessage } from '../message.ts';
 import { dingtalkMessage } from './dingtalk.ts';
 import { FORMATS } from './index.ts';

@@ -30,7 +30,8 @@ describe('runtime', () => {
     };
   };
 
-  it('a store failure reaches whoever pushed the signal; nothing new is committed before the held change', async () => {
+  /** A runtime on a store file whose inserts fail for press-9's ticket until `heal()`; closed after `fn`. */
+  async function withFailingStore(fn: (g: { store: TicketStore; rt: ReturnType<typeof createRuntime>; clock: VirtualScheduler; failures: unknown[]; heal: () => void; push: (asset: string) => void }) => void) {
     const file = join(dir, 'andon.sqlite');
     const store = await TicketStore.open(file);
     const heal = failing(file, 'press-9');
@@ -39,6 +40,15 @@ describe('runtime', () => {
     const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err) });
     const push = (asset: string) => rt.push({ source: 'plc', tag: `press/${asset}/alarm/E1`, value: true, quality: 'good', ts: clock.now() });
     try {
+      fn({ store, rt, clock, failures, heal, push });
+    } finally {
+      rt.stop();
+      await store.close();
+    }
+  }
+
+  it('a store failure reaches whoever pushed the signal; nothing new is committed before the held change', () =>
+    withFailingStore(({ store, rt, failures, heal, push }) => {
       expect(() => push('press-9')).toThrow(/simulated/);
       expect(store.list().total).toBe(0);
       expect(rt.held()).toBe(1);
@@ -51,50 +61,26 @@ describe('runtime', () => {
       expect(store.list().items.map((t) => t.key).sort()).toEqual(['press-1/alarm-stop', 'press-9/alarm-stop']);
       expect(rt.held()).toBe(0);
       expect(failures).toEqual([]);
-    } finally {
-      rt.stop();
-      await store.close();
-    }
-  });
+    }));
 
-  it('a raise the store refused is not lost when its redelivery finds the rule already active', async () => {
-    const file = join(dir, 'andon.sqlite');
-    const store = await TicketStore.open(file);
-    const heal = failing(file, 'press-9');
-    const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
-    const rt = createRuntime({ config, store, scheduler: clock });
-    const push = () => rt.push({ source: 'plc', tag: 'press/press-9/alarm/E1', value: true, quality: 'good', ts: clock.now() });
-    try {
-      expect(() => push()).toThrow(/simulated/);
+  it('a raise the store refused is not lost when its redelivery finds the rule already active', () =>
+    withFailingStore(({ store, heal, push }) => {
+      expect(() => push('press-9')).toThrow(/simulated/);
       heal();
-      push(); // the broker redelivers the unacknowledged message
+      push('press-9'); // the broker redelivers the unacknowledged message
       const t = store.liveByKey('press-9/alarm-stop');
       expect(t?.occurrences).toBe(1);
       expect(t?.history.map((h) => h.action)).toEqual(['opened']);
-    } finally {
-      rt.stop();
-      await store.close();
-    }
-  });
+    }));
 
-  it('held changes are committed by a retry timer when no signal comes', async () => {
-    const file = join(dir, 'andon.sqlite');
-    const store = await TicketStore.open(file);
-    const heal = failing(file, 'press-9');
-    const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
-    const failures: unknown[] = [];
-    const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err) });
-    try {
-      expect(() => rt.push({ source: 'plc', tag: 'press/press-9/alarm/E1', value: true, quality: 'good', ts: clock.now() })).toThrow(/simulated/);
+  it('held changes are committed by a retry timer when no signal comes', () =>
+    withFailingStore(({ store, rt, clock, failures, heal, push }) => {
+      expect(() => push('press-9')).toThrow(/simulated/);
       clock.advanceTo(clock.now() + 1_000); // the first retry fails too (and is reported)
       expect(failures).toHaveLength(1);
       heal();
       clock.advanceTo(clock.now() + 2_000);
       expect(rt.held()).toBe(0);
       expect(store.liveByKey('press-9/alarm-stop')?.state).toBe('open');
-    } finally {
-      rt.stop();
-      await store.close();
-    }
-  });
+    }));
 });

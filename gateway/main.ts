@@ -8,7 +8,7 @@ import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
 import { startNotifications } from './notify/index.ts';
 import { areasOf, createMetrics } from './metrics.ts';
-import { createRuntime } from './runtime.ts';
+import { createRuntime, describeCommand } from './runtime.ts';
 import { startSources } from './sources.ts';
 import { startActions } from './actions.ts';
 import { TicketStore } from './store/store.ts';
@@ -42,6 +42,10 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     scheduler,
     expectedSources: config.sources.map((s) => s.id),
     onFailure: (cmd, err) => log.error({ component: 'engine', err, command: cmd.type }, 'a timer\'s ticket change could not be committed'),
+    onDropped: (cmd, err, code) => {
+      metrics.commandsFailed.inc({ code });
+      log.error({ component: 'engine', err, code, command: describeCommand(cmd) }, 'a ticket command failed and was dropped');
+    },
     onRefused: (cmd, err) => {
       metrics.refused.inc({ code: err.code });
       log.warn({ component: 'engine', code: err.code, command: cmd.type }, err.message);
@@ -72,7 +76,8 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     registry,
     metrics,
     now,
-    ready: () => started.sources?.ready() ?? false,
+    // Not ready while ticket changes are held (the store is failing): signals are refused meanwhile.
+    ready: () => runtime.held() === 0 && (started.sources?.ready() ?? false),
     logger: false,
     applier,
     ...(forwarding ? { forwarder: forwarding.forwarder } : {}),

@@ -27,6 +27,18 @@ export function createMetrics(
     escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
     sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
+    commandsFailed: new Counter({
+      name: 'andon_commands_failed_total',
+      help: 'Ticket commands dropped because applying them failed for a reason other than the store (a bug), by error code (ANDON_INTERNAL)',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    timeReplaced: new Counter({
+      name: 'andon_signal_time_replaced_total',
+      help: 'Signals from protocol sources whose timestamp was invalid (not a date, before 2000, ahead of gateway.maxClockSkew) and got the arrival time, by source',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     httpErrors: new Counter({ name: 'andon_http_errors_total', help: 'API requests answered with an error, by ANDON_* code', labelNames: ['code'], registers: [registry] }),
     sseCut: new Counter({ name: 'andon_events_clients_cut_total', help: 'Event stream (SSE) clients cut off for falling too far behind', registers: [registry] }),
     forwardRequests: new Counter({
@@ -107,6 +119,7 @@ export function createMetrics(
   for (const outcome of SYNC_OUTCOMES) m.syncChanges.inc({ outcome }, 0);
   for (const priority of ['P0', 'P1', 'P2', 'P3']) m.opened.inc({ priority }, 0);
   for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
+  m.commandsFailed.inc({ code: 'ANDON_INTERNAL' }, 0);
   return {
     ...m,
     /** Where andon_changes_held reads from (the runtime, made after the metrics). */

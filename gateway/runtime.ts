@@ -21,6 +21,30 @@ export interface RuntimeDeps {
   onRefused?: (cmd: TicketCommand, err: AndonError) => void;
   /** Called when a timer's command could not be committed (the store failed); signals throw to their caller instead. */
   onFailure?: (cmd: TicketCommand, err: unknown) => void;
+  /**
+   * Called when a command failed for a reason other than the store (a bug, a bad date): it is dropped,
+   * not held, so the signals behind it go through. `code` is from a closed set (ANDON_INTERNAL).
+   */
+  onDropped?: (cmd: TicketCommand, err: unknown, code: DroppedCode) => void;
+}
+
+/** The `code` label of andon_commands_failed_total. */
+export type DroppedCode = 'ANDON_INTERNAL';
+
+/** SQLite result codes (primary) that mean the database could not take the write now: worth holding the change for. */
+const STORE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_NOMEM', 'SQLITE_PROTOCOL', 'SQLITE_INTERRUPT']);
+
+/**
+ * Whether `err` means the store could not commit (the change may go in later), as opposed to a refusal
+ * (AndonError) or a bug (anything else). The store throws better-sqlite3's SqliteError as it comes, with
+ * extended codes (SQLITE_IOERR_WRITE); a trigger's RAISE (SQLITE_CONSTRAINT_TRIGGER) is the database's
+ * own refusal too: Andon's schema has no triggers, so one is an operator's guard (or a test's fault).
+ */
+export function isStoreFailure(err: unknown): boolean {
+  if (isAndonError(err)) return err.code === 'ANDON_STORE_UNAVAILABLE' || err.code === 'ANDON_TICKET_CONFLICT';
+  if (!(err instanceof Error) || err.name !== 'SqliteError') return false;
+  const code = String((err as { code?: unknown }).code ?? '');
+  return STORE_CODES.has(code.split('_').slice(0, 2).join('_')) || code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
 
 /**
@@ -39,12 +63,18 @@ export function createRuntime(deps: RuntimeDeps) {
   // The rules have moved on by then (a raise is "active" in their state, so the redelivered signal
   // raises nothing), so the commands the store could not take are held, in order, and committed
   // before anything else: by the next push (which fails while they cannot be), or by a retry timer.
+  // Only the store's failures are held: a command that fails otherwise (a bug) would fail the same way
+  // forever and block everything behind it, so it is dropped and reported (onDropped).
   let pushing = false;
   let failure: { err: unknown } | undefined;
   const held: TicketCommand[] = [];
   let retry: Subscription | undefined;
   let retryDelay = RETRY_MIN_MS;
-  const isRefusal = (err: unknown): err is AndonError => isAndonError(err) && err.code !== 'ANDON_TICKET_CONFLICT';
+  /** Not a store failure: a refusal is reported (onRefused), anything else dropped (onDropped). Either way the command is done. */
+  const settle = (cmd: TicketCommand, err: unknown) => {
+    if (isAndonError(err)) deps.onRefused?.(cmd, err);
+    else deps.onDropped?.(cmd, err, 'ANDON_INTERNAL');
+  };
   /** Commits the held commands in order; false (with the error noted) when the store still fails. */
   const flush = (): boolean => {
     while (held.length > 0) {
@@ -52,13 +82,13 @@ export function createRuntime(deps: RuntimeDeps) {
       try {
         engine.apply(cmd);
       } catch (err) {
-        if (!isRefusal(err)) {
+        if (isStoreFailure(err)) {
           if (pushing) failure ??= { err };
           else deps.onFailure?.(cmd, err);
           scheduleRetry();
           return false;
         }
-        deps.onRefused?.(cmd, err);
+        settle(cmd, err);
       }
       held.shift();
     }
@@ -82,7 +112,7 @@ export function createRuntime(deps: RuntimeDeps) {
     try {
       engine.apply(cmd);
     } catch (err) {
-      if (isRefusal(err)) return deps.onRefused?.(cmd, err);
+      if (!isStoreFailure(err)) return settle(cmd, err);
       held.push(cmd);
       if (pushing) failure ??= { err };
       else deps.onFailure?.(cmd, err);
@@ -168,3 +198,10 @@ const historyWindow = (c: AndonConfig) =>
   c.correlation.recurrence.within + Math.max(0, c.correlation.discoverCauses?.within ?? 0, ...c.correlation.causes.map((x) => x.within));
 
 export type Runtime = ReturnType<typeof createRuntime>;
+
+/** What a log line says about a command: its type, target and the signal behind it (tag, source time), never its value. */
+export function describeCommand(cmd: TicketCommand): Record<string, unknown> {
+  const target = 'key' in cmd && cmd.key !== undefined ? { key: cmd.key } : 'id' in cmd && cmd.id !== undefined ? { id: cmd.id } : {};
+  const signal = 'evidence' in cmd ? { tag: cmd.evidence.tag, ts: cmd.evidence.ts } : {};
+  return { type: cmd.type, at: cmd.at, ...target, ...signal };
+}

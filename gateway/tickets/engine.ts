@@ -29,7 +29,9 @@ const MAX_EVIDENCE = 20;
 const MAX_MEMBERS = 500;
 const MAX_SIMILAR = 5;
 
-const toEvidence = (e: Evidence) => ({ tag: e.tag, value: e.value, ts: iso(e.ts), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}) });
+// The source's time is checked where it enters (gateway/signal-time.ts); should a bad one slip through, the
+// evidence takes the command's time rather than throw a RangeError and fail the whole change.
+const toEvidence = (e: Evidence, at: number) => ({ tag: e.tag, value: e.value, ts: iso(Number.isFinite(e.ts) && Math.abs(e.ts) <= 8.64e15 ? e.ts : at), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}) });
 const toMember = (m: FloodMember): Member => ({ asset: m.asset, fault: m.fault, at: iso(m.at) });
 const union = (a: string[], b: string[]) => (b.every((f) => a.includes(f)) ? a : [...a, ...b.filter((f) => !a.includes(f))]);
 
@@ -90,7 +92,7 @@ export class TicketEngine {
     switch (cmd.type) {
       case 'detect': {
         const live = tx.liveByKey(cmd.key);
-        const evidence = toEvidence(cmd.evidence);
+        const evidence = toEvidence(cmd.evidence, cmd.at);
         if (!live) {
           const doc = this.newTicket(tx, cmd, cmd.at, cmd.evidence);
           doc.flags = [...cmd.flags];
@@ -105,7 +107,7 @@ export class TicketEngine {
       case 'clear': {
         const live = tx.liveByKey(cmd.key);
         if (live && live.condition === 'active') {
-          save(live, { ...live, condition: 'cleared', evidence: [...live.evidence, toEvidence(cmd.evidence)].slice(-MAX_EVIDENCE) }, { at, action: 'cleared', by: SYSTEM, tag: cmd.evidence.tag, value: cmd.evidence.value });
+          save(live, { ...live, condition: 'cleared', evidence: [...live.evidence, toEvidence(cmd.evidence, cmd.at)].slice(-MAX_EVIDENCE) }, { at, action: 'cleared', by: SYSTEM, tag: cmd.evidence.tag, value: cmd.evidence.value });
         }
         break;
       }
@@ -118,7 +120,7 @@ export class TicketEngine {
           Object.assign(doc, { flags: ['flood'], members: members.slice(0, MAX_MEMBERS), firstOut: toMember(cmd.firstOut), occurrences: members.length });
           flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut });
         } else {
-          const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence), cmd.priority, ['flood'], null);
+          const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
           Object.assign(doc, { members: [...live.members, ...members].slice(0, MAX_MEMBERS), occurrences: live.occurrences + members.length });
           flood = save(live, doc, { at, action: 'occurrence', by: SYSTEM, members: members.length });
         }
@@ -132,7 +134,7 @@ export class TicketEngine {
       case 'flood-member': {
         const live = tx.liveByKey(cmd.key);
         if (!live) break;
-        const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence), cmd.priority, ['flood'], null);
+        const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
         if (live.members.length < MAX_MEMBERS) doc.members = [...live.members, toMember(cmd.member)];
         save(live, doc, { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member) });
         break;
@@ -238,7 +240,7 @@ export class TicketEngine {
       escalationLevel: 0,
       escalations: [],
       breaches: [],
-      evidence: [toEvidence(evidence)],
+      evidence: [toEvidence(evidence, at)],
       similar,
       wait: null,
       resolution: null,

@@ -3,7 +3,9 @@ import { createInterface } from 'node:readline';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
+import { asyncScheduler } from 'rxjs';
 import { isAndonError } from './errors.ts';
+import { readTime, timeProblem } from './signal-time.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 import { ACTIONS } from './tickets/lifecycle.ts';
@@ -22,8 +24,11 @@ const MAX_LINE = 1_048_576;
 const MAX_TAG = 512;
 const KNOWN_ACTIONS = new Set<string>([...ACTIONS, 'comment']);
 
-/** Parses one line; returns the record, or the reason it is rejected. Never throws. */
-export function parseRecord(line: string): ReplayRecord | { reject: RejectReason } {
+/**
+ * Parses one line; returns the record, or the reason it is rejected. Never throws. A `t` that is not a
+ * good time (gateway/signal-time.ts: not a date, before 2000, more than `maxSkew` after `now`) is `time`.
+ */
+export function parseRecord(line: string, now = Infinity, maxSkew = 0): ReplayRecord | { reject: RejectReason } {
   if (line.length > MAX_LINE) return { reject: 'too-long' };
   let o: unknown;
   try {
@@ -33,8 +38,8 @@ export function parseRecord(line: string): ReplayRecord | { reject: RejectReason
   }
   if (o === null || typeof o !== 'object' || Array.isArray(o)) return { reject: 'shape' };
   const r = o as Record<string, unknown>;
-  const t = typeof r.t === 'string' ? Date.parse(r.t) : typeof r.t === 'number' ? r.t : NaN;
-  if (!Number.isFinite(t)) return { reject: 'time' };
+  const t = readTime(r.t) ?? NaN;
+  if (timeProblem(t, now, maxSkew)) return { reject: 'time' };
   if (r.action !== undefined) {
     if (typeof r.action !== 'string' || !KNOWN_ACTIONS.has(r.action)) return { reject: 'action' };
     const { t: _t, action, key, id, by, text, ...fields } = r;
@@ -81,6 +86,8 @@ export interface ReplayOptions {
   /** Called every `progressEvery` lines with the lines so far and, for a file input, the bytes read from it. */
   onProgress?: (lines: number, bytes: number) => void;
   progressEvery?: number;
+  /** The wall clock (epoch ms), for refusing records dated in the future; tests inject it. */
+  now?: () => number;
 }
 
 /**
@@ -101,12 +108,14 @@ export async function replay(opts: ReplayOptions): Promise<{ tickets: Ticket[]; 
   const file = typeof opts.input === 'string' ? createReadStream(opts.input) : undefined;
   const lines = file ? createInterface({ input: file, crlfDelay: Infinity }) : (opts.input as Exclude<ReplayOptions['input'], string>);
   const every = opts.progressEvery ?? 100_000;
+  // A record dated after the replay runs (beyond gateway.maxClockSkew) is refused: it would jump the virtual clock.
+  const wallClock = (opts.now ?? (() => asyncScheduler.now()))();
   try {
     for await (const line of lines) {
       summary.lines++;
       if (opts.onProgress && summary.lines % every === 0) opts.onProgress(summary.lines, file?.bytesRead ?? 0);
       if (line.trim() === '') continue;
-      const rec = parseRecord(line);
+      const rec = parseRecord(line, wallClock, opts.config.gateway.maxClockSkew);
       if ('reject' in rec) {
         summary.rejected++;
         summary.rejectedBy[rec.reject] = (summary.rejectedBy[rec.reject] ?? 0) + 1;
@@ -121,6 +130,8 @@ export async function replay(opts: ReplayOptions): Promise<{ tickets: Ticket[]; 
           random: seeded(0x616e646f),
           expectedSources: opts.config.sources.map((s) => s.id),
           onRefused: (_cmd, err) => refuse(err.code, err.message),
+          // A command that fails for another reason (a bug) is dropped by the runtime: the run goes on.
+          onDropped: (_cmd, err, code) => refuse(code, (err as Error).message ?? String(err)),
         });
       }
       scheduler.advanceTo(rec.t);

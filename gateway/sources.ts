@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import { filter, tap, type Subscription } from 'rxjs';
+import { asyncScheduler, filter, tap, type Subscription } from 'rxjs';
 import type { Connector, ConnectorStatus } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Metrics } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
+import { timeGuard } from './signal-time.ts';
 import type { TicketChange } from './tickets/engine.ts';
 
 const STOP_TIMEOUT_MS = 5_000;
@@ -19,6 +20,13 @@ export async function startSources(config: AndonConfig, runtime: Runtime, metric
   const subs: Subscription[] = [];
   const tried = new Set<string>();
   const status = new Map<string, ConnectorStatus>();
+  // Protocol sources cannot be answered: a signal with a bad ts (gateway/signal-time.ts) takes the arrival time.
+  const checkTime = timeGuard({
+    maxSkew: config.gateway.maxClockSkew,
+    now: () => asyncScheduler.now(),
+    onReplaced: (source) => metrics.timeReplaced.inc({ source }),
+    log: log.child({ component: 'signal-time' }),
+  });
   for (const source of config.sources) {
     if (source.type === 'http') {
       tried.add(source.id);
@@ -40,7 +48,7 @@ export async function startSources(config: AndonConfig, runtime: Runtime, metric
       connector.signals$
         .pipe(
           tap((s) => {
-            runtime.push(s);
+            runtime.push(checkTime(s));
             metrics.signals.inc({ source: source.id });
           }),
         )

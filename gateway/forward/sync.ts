@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { isAndonError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
+import { describeTimeProblem, timeProblem } from '../signal-time.ts';
 import type { TicketStore } from '../store/store.ts';
 import { isLifecycleAction, targetOf } from '../tickets/lifecycle.ts';
 import type { CentralChange, Sink } from './sink.ts';
@@ -64,8 +65,14 @@ export function createSyncApplier(deps: SyncDeps) {
     }
     // When it happened at central, but never later than now here: central's clock may run ahead, and a
     // change dated in the future would date its ticket version (and its outbox row) in the future too.
+    // A change whose `at` is not a time (NaN, not a date, before 2000) is refused on its own: applied, it could not be
+    // stored. One ahead of the gateway clock, however far, is taken as now: a central clock that runs fast must not
+    // lose people's actions.
     const now = deps.now();
-    const at = typeof c.at === 'number' && Number.isFinite(c.at) ? Math.min(c.at, now) : now;
+    const raw = (c as { at?: unknown }).at;
+    const problem = raw === undefined ? undefined : typeof raw === 'number' ? timeProblem(raw, now, Infinity) : 'unparseable';
+    if (problem) return refuse('ANDON_FORWARD_SYNC_INVALID_TIME', describeTimeProblem('at', raw, problem, 0), extra);
+    const at = typeof raw === 'number' ? Math.min(raw, now) : now;
     try {
       deps.runtime.act({ type: 'transition', at, id: base.ticketId, action: base.action, by: `${String(c.by)} (central)`, fields });
       return { ...base, outcome: 'applied', ...extra };

@@ -110,13 +110,13 @@ describe('POST /api/v1/alertmanager', () => {
   it('gives an alert without a fingerprint a stable identity from its labels', () => {
     const a: AmAlert = { status: 'firing', labels: { alertname: 'X', b: '2', a: '1' } };
     const b: AmAlert = { status: 'firing', labels: { a: '1', alertname: 'X', b: '2' } };
-    const tag = (x: AmAlert) => alertToSignal(x, 'mes-http', {}, T0).tag;
+    const tag = (x: AmAlert) => alertToSignal(x, 'mes-http', {}, T0)!.tag;
     expect(tag(a)).toMatch(/^alertmanager\/X\/[0-9a-f]{16}$/);
     expect(tag(a)).toBe(tag(b));
     expect(tag({ ...a, labels: { ...a.labels, b: '3' } })).not.toBe(tag(a));
     // "not ended" (0001-01-01) or a far-off clock falls back to the gateway's time
-    expect(alertToSignal({ ...a, status: 'resolved', endsAt: '0001-01-01T00:00:00Z' }, 'mes-http', {}, T0).ts).toBe(T0);
-    expect(alertToSignal({ ...a, startsAt: '2026-03-01T07:59:00Z' }, 'mes-http', {}, T0).ts).toBe(T0 - 60_000);
+    expect(alertToSignal({ ...a, status: 'resolved', endsAt: '0001-01-01T00:00:00Z' }, 'mes-http', {}, T0)!.ts).toBe(T0);
+    expect(alertToSignal({ ...a, startsAt: '2026-03-01T07:59:00Z' }, 'mes-http', {}, T0)!.ts).toBe(T0 - 60_000);
   });
 
   it('refuses what is not an Alertmanager v4 payload, with a code, and counts it', async () => {

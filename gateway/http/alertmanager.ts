@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import type { Signal } from '../../rules/types.ts';
 import { AndonError } from '../errors.ts';
+import { readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { authorizer } from './auth.ts';
@@ -81,11 +82,17 @@ function fingerprint(a: AmAlert): string {
  * firing and false once resolved. Only config ids cross over from labels: the
  * `asset` label when it names a configured asset; `severity` maps to a number.
  */
-export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['assets'], now: number): Signal {
+export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['assets'], now: number, maxSkew = Infinity, onReplaced?: () => void): Signal | undefined {
   const firing = a.status === 'firing';
-  const when = Date.parse((firing ? a.startsAt : a.endsAt) ?? '');
-  // Alertmanager sends 0001-01-01 for "not ended"; a time far off is the sender's clock, not the alert's.
-  const ts = Number.isFinite(when) && when > 0 && Math.abs(when - now) < 366 * 86_400_000 ? when : now;
+  // startsAt of a firing alert, endsAt of a resolved one (for a firing alert endsAt is 0001-01-01 or a guess, never read).
+  // Absent: now. Not a good time (gateway/signal-time.ts): a firing alert is refused (undefined); a resolved one takes
+  // now (onReplaced), because refusing it would leave its ticket's condition active for good.
+  let ts = readTime(firing ? a.startsAt : a.endsAt) ?? now;
+  if (timeProblem(ts, now, maxSkew)) {
+    if (firing) return undefined;
+    onReplaced?.();
+    ts = now;
+  }
   const s: Signal = { source, tag: `alertmanager/${segment(a.labels.alertname)}/${fingerprint(a)}`, value: firing, quality: 'good', ts };
   const asset = a.labels.asset;
   if (asset !== undefined && Object.hasOwn(assets, asset)) s.asset = asset;
@@ -109,13 +116,24 @@ export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config
   countRejects(app, metrics, source);
   app.post<{ Body: { alerts: AmAlert[] } }>(
     '/alertmanager',
-    { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' } } } } } },
+    { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, rejected: { type: 'integer' } } } } } },
     async (req) => {
       auth(req, 'ingest');
       if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
       const at = now();
-      for (const alert of req.body.alerts) ingest(runtime, metrics, alertToSignal(alert, source, config.assets, at));
-      return { accepted: req.body.alerts.length };
+      // An alert with a bad time is refused on its own (counted, reason time); Alertmanager does not resend
+      // a payload answered 4xx, so refusing the whole group would lose its good alerts too.
+      let rejected = 0;
+      for (const alert of req.body.alerts) {
+        const s = alertToSignal(alert, source, config.assets, at, config.gateway.maxClockSkew, () => metrics.timeReplaced.inc({ source }));
+        if (s) ingest(runtime, metrics, s);
+        else {
+          rejected++;
+          metrics.rejected.inc({ source, reason: 'time' });
+          req.log.warn({ code: 'ANDON_SIGNAL_INVALID', alertname: alert.labels.alertname }, 'firing alert refused: its startsAt is not a good time (not a date, before 2000 or ahead of gateway.maxClockSkew)');
+        }
+      }
+      return { accepted: req.body.alerts.length - rejected, rejected };
     },
   );
 };

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import type { Signal } from '../../rules/types.ts';
 import { AndonError } from '../errors.ts';
+import { describeTimeProblem, readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { authorizer } from './auth.ts';
@@ -44,7 +45,10 @@ export const REJECT_REASONS: Record<string, string> = {
 /** Counts every refused ingest request of the plugin `app` under `source`, whatever refused it (parser, schema, auth). */
 export function countRejects(app: FastifyInstance, metrics: Metrics, source: string): void {
   app.addHook('onError', async (_req, _reply, err) => {
-    metrics.rejected.inc({ source, reason: REJECT_REASONS[(err as { code?: string }).code ?? ''] ?? 'other' });
+    const e = err as { code?: string; path?: string };
+    // A signal refused for its timestamp (path `ts` or `[i].ts`) is counted as `time`, not `schema`.
+    const reason = e.code === 'ANDON_SIGNAL_INVALID' && /(^|\.)ts$/.test(e.path ?? '') ? 'time' : REJECT_REASONS[e.code ?? ''];
+    metrics.rejected.inc({ source, reason: reason ?? 'other' });
   });
 }
 
@@ -85,10 +89,16 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
       }
       const list = Array.isArray(req.body) ? req.body : [req.body];
       const at = now();
-      for (const b of list) {
+      // Every timestamp is checked before any signal goes in: a 400 means none of the request was taken.
+      const times = list.map((b, i) => {
+        const ts = readTime(b.ts) ?? at;
+        const problem = timeProblem(ts, at, config.gateway.maxClockSkew);
+        if (problem) throw new AndonError('ANDON_SIGNAL_INVALID', describeTimeProblem('ts', b.ts, problem, config.gateway.maxClockSkew), { path: Array.isArray(req.body) ? `[${i}].ts` : 'ts' });
+        return ts;
+      });
+      for (const [i, b] of list.entries()) {
         const source = b.source && httpSources.includes(b.source) ? b.source : (httpSources[0] ?? 'http');
-        const ts = typeof b.ts === 'number' ? b.ts : typeof b.ts === 'string' && !Number.isNaN(Date.parse(b.ts)) ? Date.parse(b.ts) : at;
-        const s: Signal = { source, tag: b.tag, value: b.value, quality: b.quality ?? 'good', ts };
+        const s: Signal = { source, tag: b.tag, value: b.value, quality: b.quality ?? 'good', ts: times[i] as number };
         if (b.asset) s.asset = b.asset;
         if (b.severity) s.severity = b.severity;
         if (b.message) s.message = b.message;

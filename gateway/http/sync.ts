@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AndonError } from '../errors.ts';
+import { readTime } from '../signal-time.ts';
 import type { CentralChange } from '../forward/sink.ts';
 import type { SyncApplier } from '../forward/sync.ts';
 import type { authorizer } from './auth.ts';
@@ -59,8 +60,8 @@ export const syncRoutes: FastifyPluginAsync<Opts> = async (app, { applier, auth,
     async (req) => {
       auth(req, 'admin');
       const changes: CentralChange[] = req.body.map((c) => {
-        const at = typeof c.at === 'number' ? c.at : typeof c.at === 'string' ? Date.parse(c.at) : now();
-        if (Number.isNaN(at)) throw new AndonError('ANDON_REQUEST_INVALID', `at "${String(c.at)}" of the change to ${c.ticketId} is not a date-time`);
+        // A bad `at` is refused by the applier for that change alone (ANDON_FORWARD_SYNC_INVALID_TIME), not for the batch.
+        const at = readTime(c.at) ?? now();
         return { ticketId: c.ticketId, action: c.action, by: c.by, at, fields: c.fields ?? {} };
       });
       let results;

@@ -149,10 +149,11 @@ describe('environment references', () => {
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
 
-  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, anonymous read, no tokens', () => {
+  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, anonymous read, no tokens, 5m clock skew', () => {
     expect(config.gateway).toEqual({
       id: 'plant-x',
       timezone: 'UTC',
+      maxClockSkew: 300_000,
       dataDir: './data',
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 },
       auth: { anonymousRead: true, tokens: [] },

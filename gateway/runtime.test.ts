@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
-import { createRuntime } from './runtime.ts';
+import { createRuntime, isStoreFailure } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 
 const config = parseConfig(`
@@ -72,6 +72,47 @@ describe('runtime', () => {
       expect(t?.occurrences).toBe(1);
       expect(t?.history.map((h) => h.action)).toEqual(['opened']);
     }));
+
+  it('a command that fails for a reason other than the store is dropped and counted; the next signal goes through', async () => {
+    const store = await TicketStore.open(join(dir, 'andon.sqlite'));
+    let failNext = true;
+    // A bug, not a store failure (no real store can be made to throw a TypeError): press-9's transaction throws.
+    const transaction = store.transaction.bind(store);
+    store.transaction = ((fn: Parameters<typeof transaction>[0]) =>
+      transaction((tx) => {
+        if (tx.liveByKey('press-9/alarm-stop') === undefined && failNext) {
+          failNext = false;
+          throw new TypeError('a bug');
+        }
+        return fn(tx);
+      })) as typeof store.transaction;
+    const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
+    const dropped: [string, unknown, string][] = [];
+    const rt = createRuntime({ config, store, scheduler: clock, onDropped: (cmd, err, code) => dropped.push([cmd.type, err, code]) });
+    try {
+      rt.push({ source: 'plc', tag: 'press/press-9/alarm/E1', value: true, quality: 'good', ts: clock.now() });
+      expect(dropped).toEqual([['detect', new TypeError('a bug'), 'ANDON_INTERNAL']]);
+      expect(rt.held()).toBe(0);
+      rt.push({ source: 'plc', tag: 'press/press-1/alarm/E1', value: true, quality: 'good', ts: clock.now() });
+      expect(store.liveByKey('press-1/alarm-stop')?.state).toBe('open');
+    } finally {
+      rt.stop();
+      await store.close();
+    }
+  });
+
+  it('a signal time no Date can hold does not stop the engine: the evidence takes the command time', () =>
+    withFailingStore(({ store, rt, clock }) => {
+      rt.push({ source: 'plc', tag: 'press/press-2/alarm/E1', value: true, quality: 'good', ts: 1e300 });
+      expect(store.liveByKey('press-2/alarm-stop')?.evidence[0]?.ts).toBe(new Date(clock.now()).toISOString());
+      expect(rt.held()).toBe(0);
+    }));
+
+  it('classifies store failures: SQLite busy, I/O, full, read-only and corrupt are held; a bug or a constraint is not', () => {
+    const sqlite = (code: string) => Object.assign(new Error(code), { name: 'SqliteError', code });
+    for (const code of ['SQLITE_BUSY', 'SQLITE_IOERR_WRITE', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_CONSTRAINT_TRIGGER']) expect(isStoreFailure(sqlite(code)), code).toBe(true);
+    for (const err of [sqlite('SQLITE_CONSTRAINT_UNIQUE'), new RangeError('Invalid time value'), new TypeError('x'), 'text']) expect(isStoreFailure(err)).toBe(false);
+  });
 
   it('held changes are committed by a retry timer when no signal comes', () =>
     withFailingStore(({ store, rt, clock, failures, heal, push }) => {

@@ -74,7 +74,7 @@ describe('POST /api/v1/alertmanager', () => {
   it('a firing alert opens a ticket that an action would light; its resolution clears the condition, the ticket stays for a person', async () => {
     const res = await post(payload('firing', [{}]));
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ accepted: 1 });
+    expect(res.json()).toEqual({ accepted: 1, rejected: 0 });
     const t = store.liveByKey('AndonSourceDown/monitoring-alert')!;
     expect(t).toMatchObject({ state: 'open', condition: 'active', priority: 'P1', asset: 'AndonSourceDown', fault: 'monitoring-alert' });
     expect(t.evidence[0]).toMatchObject({
@@ -117,6 +117,24 @@ describe('POST /api/v1/alertmanager', () => {
     // "not ended" (0001-01-01) or a far-off clock falls back to the gateway's time
     expect(alertToSignal({ ...a, status: 'resolved', endsAt: '0001-01-01T00:00:00Z' }, 'mes-http', {}, T0)!.ts).toBe(T0);
     expect(alertToSignal({ ...a, startsAt: '2026-03-01T07:59:00Z' }, 'mes-http', {}, T0)!.ts).toBe(T0 - 60_000);
+  });
+
+  it('refuses a firing alert dated before 2000 or ahead of the clock on its own, and counts it; the good alert opens its ticket', async () => {
+    const res = await post(
+      payload('firing', [
+        { labels: { alertname: 'Old' }, startsAt: '1999-01-01T00:00:00Z', fingerprint: 'a1' },
+        { labels: { alertname: 'Ahead' }, startsAt: '2026-03-01T09:00:00Z', fingerprint: 'a2' },
+        { labels: { alertname: 'Good' }, startsAt: '2026-03-01T07:59:00Z', fingerprint: 'a3' },
+      ]),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ accepted: 1, rejected: 2 });
+    expect(store.list().items.map((t) => t.key)).toEqual(['Good/monitoring-alert']);
+    expect(await registry.metrics()).toMatch(/andon_signals_rejected_total\{source="mes-http",reason="time"} 2/);
+    // A resolved alert with a bad endsAt is not refused (its ticket's condition would stay active): it takes now, counted.
+    await post(payload('resolved', [{ labels: { alertname: 'Good' }, endsAt: '1999-01-01T00:00:00Z', fingerprint: 'a3' }]));
+    expect(store.liveByKey('Good/monitoring-alert')?.condition).toBe('cleared');
+    expect(await registry.metrics()).toMatch(/andon_signal_time_replaced_total\{source="mes-http"} 1/);
   });
 
   it('refuses what is not an Alertmanager v4 payload, with a code, and counts it', async () => {

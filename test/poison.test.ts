@@ -7,6 +7,7 @@ import { filter, firstValueFrom, timeout } from 'rxjs';
 import { get } from 'sparkplug-payload';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedes, type AedesBroker } from '../connectors/mqtt/fixtures/brokers.ts';
+import { startPlantServer, type PlantServer } from '../connectors/opcua/fixtures/server.ts';
 import { parseConfig } from '../config/load.ts';
 import { startGateway } from '../gateway/main.ts';
 
@@ -23,11 +24,13 @@ const INGEST = 'ingest-token-poison-test';
 const OPERATOR = 'operator-token-poison-test';
 const spb = get('spBv1.0')!;
 let broker: AedesBroker;
+let plc: PlantServer;
 let gw: Awaited<ReturnType<typeof startGateway>>;
 let client: MqttClient;
 
 beforeAll(async () => {
   broker = await startAedes();
+  plc = await startPlantServer({ pkiDir: join(dir, 'server-pki') });
   const config = parseConfig(`
 gateway:
   id: poison
@@ -41,7 +44,14 @@ sources:
     subscriptions:
       - { topic: "mes/+/alarms", format: json, tag: "line/{1}/alarm/{code}", value: "$.active", ts: "$.ts", asset: "{1}", qos: 1 }
       - { topic: "spBv1.0/plant-a/#", format: sparkplug, qos: 1 }
+  - id: plc
+    type: opcua
+    endpoint: ${plc.endpoint}
+    publishingInterval: 100ms
+    samplingInterval: 100ms
+    tags: [ { tag: packaging/sealer-01/temperature, nodeId: "ns=1;s=Sealer01.Temperature", asset: sealer-01 } ]
 rules:
+  - { id: hot, when: { tag: "**/temperature", above: 80, clearBelow: 78 }, fault: overtemp, priority: P2 }
   - { id: alarms, when: { tag: "**/alarm/**", equals: true }, fault: alarm-stop, priority: P1 }
 `);
   gw = await startGateway(config, { port: 0, logger: pino({ level: 'silent' }) });
@@ -52,6 +62,7 @@ afterAll(async () => {
   await client?.endAsync();
   await gw?.stop();
   await broker?.close();
+  await plc?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -113,5 +124,19 @@ describe('a bad timestamp does not poison the pipeline', () => {
     expect(Date.parse((await first).ticket.evidence[0]!.ts)).toBeLessThan(year3000);
     expect((await second).ticket.state).toBe('open');
     expect(await metric(/andon_signal_time_replaced_total\{source="mes"} (\d+)/)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('OPC UA: a value whose sourceTimestamp is 1990 takes the arrival time; over 80 it opens its ticket, back under 78 it clears', async () => {
+    const c = gw.sources.connectors.get('plc')!;
+    await firstValueFrom(c.status$.pipe(filter((st) => st === 'up'), timeout(15_000)));
+    const opened = ticketOf('sealer-01/overtemp');
+    const before = Date.now();
+    plc.setTemperature(95, undefined, new Date('1990-01-01T00:00:00Z'));
+    const { ticket } = await opened;
+    expect(Date.parse(ticket.evidence[0]!.ts)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(await metric(/andon_signal_time_replaced_total\{source="plc"} (\d+)/)).toBeGreaterThanOrEqual(1);
+    const cleared = firstValueFrom(gw.runtime.engine.changes$.pipe(filter((x) => x.ticket.key === 'sealer-01/overtemp' && x.event.action === 'cleared'), timeout(15_000)));
+    plc.setTemperature(70);
+    expect((await cleared).ticket.condition).toBe('cleared');
   });
 });

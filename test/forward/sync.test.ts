@@ -83,6 +83,30 @@ describe('sync back from central', () => {
     await api.close();
   });
 
+  it('POST /api/v1/sync refuses a change whose at is not a time on its own; the next change applies and nothing is held', async () => {
+    g.alarm('s1', true);
+    const id = g.ticket('s1').id;
+    const { app: api, registry } = app();
+    const res = await api.inject({
+      method: 'POST',
+      url: '/api/v1/sync',
+      headers: ADMIN,
+      payload: [
+        { ticketId: id, action: 'ack', by: 'li', at: 'yesterday' },
+        { ticketId: id, action: 'ack', by: 'li', at: -1e300 },
+        { ticketId: id, action: 'ack', by: 'li', at: '1999-12-31T23:00:00Z' },
+        { ticketId: id, action: 'ack', by: 'li', at: '2026-03-02T05:59:00Z' },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ applied: 1, refused: 3 });
+    expect(g.store.syncLog.list().map((e) => e.code)).toEqual(Array(3).fill('ANDON_FORWARD_SYNC_INVALID_TIME'));
+    expect(g.ticket('s1').state).toBe('acknowledged');
+    expect(g.runtime.held()).toBe(0);
+    expect(await registry.getSingleMetricAsString('andon_sync_changes_total')).toContain('andon_sync_changes_total{outcome="refused"} 3');
+    await api.close();
+  });
+
   it('POST /api/v1/sync needs role admin and a valid body', async () => {
     const { app: api } = app();
     expect((await api.inject({ method: 'POST', url: '/api/v1/sync', headers: OPERATOR, payload: [] })).json().code).toBe('ANDON_AUTH_FORBIDDEN');

@@ -26,6 +26,8 @@ describe('redact: URLs and error texts carry no secrets', () => {
     ['answered 404: Cannot POST /cgi-bin/webhook/send?key=K1&debug=1', 'answered 404: Cannot POST /cgi-bin/webhook/send?key=***&debug=1'],
     ['robot answered errcode 300001: token is not exist, url https://oapi.dingtalk.com/robot/send?access_token=T1 (check it)', 'robot answered errcode 300001: token is not exist, url https://oapi.dingtalk.com/robot/send?access_token=*** (check it)'],
     ['central answered 401: Bearer abcdef0123456789 is not known', 'central answered 401: Bearer *** is not known'],
+    // a request line as Fastify logs it (req.url): EventSource sends its token in the query
+    ['/api/v1/events?token=abcdef0123456789&lastEventId=42', '/api/v1/events?token=***&lastEventId=42'],
   ])('in text: %s', (text, redacted) => {
     expect(redact(text)).toBe(redacted);
   });
@@ -60,6 +62,7 @@ describe('LOG_REDACT: pino logs carry no secrets', () => {
     const err = new TypeError('Request cannot be constructed from a URL that includes credentials: http://andon:s3cret@central/');
     log.child({ component: 'mqtt', url: 'mqtt://andon:s3cret@broker:1883' }).warn({ err, notify: { url: 'https://h/send?key=K1' } }, 'failed at https://h/send?key=K1');
     log.warn({ err: 'string error from http://andon:s3cret@central/?token=T1' }, 'plain');
+    log.info({ req: { method: 'GET', url: '/api/v1/events?token=T1' } }, 'incoming request');
     const text = JSON.stringify(lines);
     expect(text).not.toMatch(/s3cret|K1|T1/);
     expect(lines[0]).toMatchObject({ url: 'mqtt://broker:1883', notify: { url: 'https://h/send?key=***' }, msg: 'failed at https://h/send?key=***', err: { type: 'TypeError' } });

@@ -56,11 +56,11 @@ function redactValue(value: unknown, depth = 0): unknown {
 
 /**
  * pino's `redact` option for every Andon logger: the fields that carry URLs
- * (`url` of a channel, a source or central) or error texts (`err`, the message)
+ * (`url` of a channel, a source or central) or error texts (`err`, `error`, `why`, the message)
  * go through `redact`, also when a child logger or a connector logs them.
  * Applied after pino's serializers, so an `err` is already a plain object.
  */
 export const LOG_REDACT = {
-  paths: ['url', '*.url', 'err', 'error', 'msg'],
+  paths: ['url', '*.url', 'err', 'error', 'why', 'msg'],
   censor: (value: unknown) => redactValue(value),
 };

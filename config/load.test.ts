@@ -52,6 +52,10 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'notify-secret-not-dingtalk.yaml', path: 'notify.duty.secret', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'DingTalk' },
     { file: 'notify-bad-header-name.yaml', path: 'notify.wall.headers.X Token', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'not an HTTP header name' },
     { file: 'notify-backoff-base-over-max.yaml', path: 'notify.wall.backoff.base', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'must not exceed' },
+    { file: 'token-short.yaml', path: 'gateway.auth.tokens[0].token', code: 'ANDON_CONFIG_WEAK_TOKEN', mentions: '16 characters' },
+    { file: 'token-placeholder-public.yaml', path: 'gateway.auth.tokens[0].token', code: 'ANDON_CONFIG_WEAK_TOKEN', mentions: 'placeholder' },
+    { file: 'forward-url-credentials.yaml', path: 'forward.url', code: 'ANDON_CONFIG_SECRET_IN_URL', mentions: 'forward.token' },
+    { file: 'notify-url-credentials.yaml', path: 'notify.wall.url', code: 'ANDON_CONFIG_SECRET_IN_URL', mentions: 'headers' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {
@@ -130,6 +134,17 @@ describe('environment references', () => {
     expect(config.forward).toMatchObject({ url: 'http://127.0.0.1:9100', token: 'local-dev-token' });
   });
 
+  it('a variable that is set but empty is refused, also where ${VAR:-default} has a default', () => {
+    expect(problemsOf('env-unset.yaml', { ANDON_TEST_UNSET_VAR: '' })).toEqual([{ path: 'forward.token', code: 'ANDON_CONFIG_ENV', message: expect.stringContaining('set but empty') }]);
+    const problems = refusal(() => loadConfig(fixture('good/env-default.yaml'), { ANDON_TEST_CENTRAL_TOKEN: '' }));
+    expect(problems).toEqual([{ path: 'forward.token', code: 'ANDON_CONFIG_ENV', message: expect.stringContaining('ANDON_TEST_CENTRAL_TOKEN') }]);
+  });
+
+  it('an empty token variable never falls back to the example\'s change-me token', () => {
+    const problems = refusal(() => loadConfig(fileURLToPath(new URL('./example.yaml', import.meta.url)), { ANDON_OPERATOR_TOKEN: '' }));
+    expect(problems).toEqual([{ path: 'gateway.auth.tokens[1].token', code: 'ANDON_CONFIG_ENV', message: expect.stringContaining('ANDON_OPERATOR_TOKEN') }]);
+  });
+
   it('${VAR:-default} takes the variable when it is set', () => {
     const config = loadConfig(fixture('good/env-default.yaml'), {
       ANDON_TEST_GATEWAY_ID: 'plant-b',
@@ -149,14 +164,14 @@ describe('environment references', () => {
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
 
-  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, anonymous read, no tokens, 5m clock skew', () => {
+  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew', () => {
     expect(config.gateway).toEqual({
       id: 'plant-x',
       timezone: 'UTC',
       maxClockSkew: 300_000,
       dataDir: './data',
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 },
-      auth: { anonymousRead: true, tokens: [] },
+      auth: { anonymousRead: false, tokens: [] },
     });
   });
 
@@ -208,6 +223,56 @@ describe('defaults', () => {
   it('rule defaults: category general, no notify', () => {
     const c = parseConfig('gateway: { id: plant-x }\nrules:\n  - { id: a, when: { tag: "x/*", equals: true }, fault: f, priority: P2 }\n', {});
     expect(c.rules[0]).toMatchObject({ category: 'general', notify: [] });
+  });
+});
+
+describe('tokens and secrets', () => {
+  const withToken = (host: string, token: string) =>
+    `gateway:\n  id: plant-x\n  http: { host: "${host}" }\n  auth: { tokens: [ { name: control-room, role: operator, token: "${token}" } ] }\n`;
+
+  it.each(['127.0.0.1', '::1', 'localhost'])('a placeholder token is fine on the loopback address %s (the demo)', (host) => {
+    expect(parseConfig(withToken(host, 'demo-operator-token'), {}).gateway.auth.tokens[0]?.token).toBe('demo-operator-token');
+  });
+
+  it.each([
+    ['0.0.0.0', 'change-me-operator-token'],
+    ['0.0.0.0', 'demo-operator-token'],
+    ['192.168.10.5', 'CHANGEME-operator-token'],
+    ['::', 'change-me-0123456789'],
+  ])('on %s the placeholder %s is refused', (host, token) => {
+    expect(refusal(() => parseConfig(withToken(host, token), {}))).toEqual([
+      { path: 'gateway.auth.tokens[0].token', code: 'ANDON_CONFIG_WEAK_TOKEN', message: expect.stringContaining('placeholder') },
+    ]);
+  });
+
+  it('an empty or short token is refused wherever the gateway listens', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      for (const token of ['', 'short-token']) {
+        expect(refusal(() => parseConfig(withToken(host, token), {}))).toEqual([{ path: 'gateway.auth.tokens[0].token', code: 'ANDON_CONFIG_WEAK_TOKEN', message: expect.any(String) }]);
+      }
+    }
+    expect(parseConfig(withToken('0.0.0.0', 'f3a9c1d27b6e4a05'), {}).gateway.auth.tokens).toHaveLength(1);
+  });
+
+  it('robot keys in a notify URL\'s query stay allowed (the robots know no other way)', () => {
+    const c = parseConfig(
+      'gateway: { id: plant-x }\nnotify:\n  a: { type: webhook, format: wecom, url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-1" }\n  b: { type: webhook, format: dingtalk, url: "https://oapi.dingtalk.com/robot/send?access_token=t-1" }\n',
+      {},
+    );
+    expect(Object.keys(c.notify)).toEqual(['a', 'b']);
+  });
+
+  it('a user name without a password is a credential too', () => {
+    expect(refusal(() => parseConfig('gateway: { id: plant-x }\nforward: { type: http, url: "https://andon@central.example" }\n', {}))).toEqual([
+      { path: 'forward.url', code: 'ANDON_CONFIG_SECRET_IN_URL', message: expect.any(String) },
+    ]);
+  });
+
+  it('the shipped configs do not turn on anonymous read, except the demo on 127.0.0.1', () => {
+    const shipped = (name: string) => loadConfig(fileURLToPath(new URL(`./${name}`, import.meta.url)), { ANDON_INGEST_TOKEN: 'ingest-0123456789abcdef', ANDON_OPERATOR_TOKEN: 'operator-0123456789abcdef', ANDON_ALERTMANAGER_TOKEN: 'alertmanager-0123456789' });
+    expect(shipped('example.yaml').gateway.auth.anonymousRead).toBe(false);
+    expect(shipped('docker.yaml').gateway.auth.anonymousRead).toBe(false);
+    expect(shipped('demo.yaml').gateway).toMatchObject({ http: { host: '127.0.0.1' }, auth: { anonymousRead: true } });
   });
 });
 

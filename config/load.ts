@@ -27,14 +27,19 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces `${VAR}` and `${VAR:-default}` in every string value (never in keys or structure). */
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string value (never in keys or structure).
+ * The default is for a variable that is not set at all; one that is set but empty is a mistake
+ * (`ANDON_OPERATOR_TOKEN=` in a compose file), never a silent fall back to the default.
+ */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], problems: ConfigProblem[]): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
-      if (fallback !== undefined) return fallback;
-      problems.push({ path: formatPath(path), code: 'ANDON_CONFIG_ENV', message: `environment variable ${name} is not set (write \${${name}:-default} for a default)` });
+      if (v === undefined && fallback !== undefined) return fallback;
+      const message = v === undefined ? `environment variable ${name} is not set (write \${${name}:-default} for a default)` : `environment variable ${name} is set but empty; give it a value or unset it`;
+      problems.push({ path: formatPath(path), code: 'ANDON_CONFIG_ENV', message });
       return '';
     });
   }
@@ -69,7 +74,9 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const problems: ConfigProblem[] = [];
   const data = interpolate(raw, env, [], problems);
   const result = configSchema.safeParse(data, { reportInput: true });
-  if (!result.success) problems.push(...toProblems(result.error));
+  // A value whose variable is missing is reported once, as ANDON_CONFIG_ENV, not judged again as empty.
+  const unfilled = new Set(problems.map((p) => p.path));
+  if (!result.success) problems.push(...toProblems(result.error).filter((p) => !unfilled.has(p.path)));
   if (problems.length > 0) return { problems };
   return { config: result.data as AndonConfig, problems };
 }

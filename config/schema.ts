@@ -19,6 +19,34 @@ const isTimezone = (tz: string) => {
 /** An http(s) URL (z.url alone also takes ftp:, file:, ...). */
 const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `${what} must be an http:// or https:// URL` });
 
+/**
+ * A URL that sends somewhere (forward, notify) without user:password@ in it: that
+ * would be logged and shown wherever the URL is. `instead` says where the credential goes.
+ */
+const noCredentials = (url: string, ctx: z.RefinementCtx, instead: string) => {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return; // the URL check itself reports it
+  }
+  if (u.username !== '' || u.password !== '') issue(ctx, 'ANDON_CONFIG_SECRET_IN_URL', `credentials (user:password@) do not belong in the URL; use ${instead} instead`);
+};
+
+/** Tokens copied from an example or the demo: fine on this machine only. */
+const PLACEHOLDER_TOKEN = /^(change-?me|demo-)/i;
+const isLoopback = (host: string) => /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
+
+/** Placeholder tokens are refused where other machines can reach the port (`andon start --port` changes only the port). */
+function refuseWeakTokens(g: { http: { host: string }; auth: { tokens: { name: string; token: string }[] } }, ctx: z.RefinementCtx): void {
+  if (isLoopback(g.http.host)) return;
+  g.auth.tokens.forEach((t, i) => {
+    if (PLACEHOLDER_TOKEN.test(t.token)) {
+      issue(ctx, 'ANDON_CONFIG_WEAK_TOKEN', `token "${t.name}" is a placeholder and http.host ${g.http.host} is reachable from other machines; set a real one (openssl rand -hex 24)`, ['auth', 'tokens', i, 'token']);
+    }
+  });
+}
+
 const gatewaySchema = z.strictObject({
   id: id().describe('This gateway\'s id (`plant-a-line-1`): in every ticket (`gateway`) and in forwarded tickets.'),
   timezone: z
@@ -47,19 +75,27 @@ const gatewaySchema = z.strictObject({
     .describe('The HTTP server.'),
   auth: z
     .strictObject({
-      anonymousRead: z.boolean().default(true).describe('Board and GET endpoints without a token.'),
+      anonymousRead: z
+        .boolean()
+        .default(false)
+        .describe('Board and GET endpoints without a token: tickets with their evidence, assignees, comments and history for anyone who reaches the port. Off unless you turn it on.'),
       tokens: z
         .array(
           z.strictObject({
             name: id().describe('Who holds the token (`control-room`); shown in logs, never the token.'),
             role: z.enum(['operator', 'ingest', 'admin']).describe('operator: transitions and comments; ingest: POST signals; admin: everything.'),
-            token: z.string().min(16, 'tokens need at least 16 characters').describe('The bearer token; write it as `${ENV}`.'),
+            token: z
+              .string()
+              .superRefine((t, ctx) => {
+                if (t.length < 16) issue(ctx, 'ANDON_CONFIG_WEAK_TOKEN', `a token needs at least 16 characters (this one has ${t.length}); make one with: openssl rand -hex 24`);
+              })
+              .describe('The bearer token, at least 16 characters; write it as `${ENV}`. A placeholder (`change-me-*`, `demo-*`) is refused unless `http.host` is a loopback address.'),
           }),
         )
         .default([])
         .describe('Bearer tokens and their roles.'),
     })
-    .default({ anonymousRead: true, tokens: [] })
+    .default({ anonymousRead: false, tokens: [] })
     .describe('Who may do what over HTTP.'),
 });
 
@@ -206,7 +242,9 @@ const notifySchema = z
       .enum(['json', 'wecom', 'dingtalk', 'slack', 'teams'])
       .default('json')
       .describe('The body the receiver expects: json (ticket + event), wecom / dingtalk robot markdown, slack incoming webhook, teams Adaptive Card.'),
-    url: httpUrl('a notify url').describe('The webhook. Robot keys are in it (WeCom `key=`, DingTalk `access_token=`): write them as `${ENV}`; logs redact them.'),
+    url: httpUrl('a notify url')
+      .superRefine((url, ctx) => noCredentials(url, ctx, 'headers (`Authorization: Bearer ${HOOK_TOKEN}`)'))
+      .describe('The webhook. Robot keys go in its query (WeCom `key=`, DingTalk `access_token=`): write them as `${ENV}`; logs, stored errors and the API show them as `***`. No user:password@ in it (use `headers`).'),
     headers: z
       .record(z.string(), z.string())
       .default({})
@@ -269,7 +307,10 @@ const rtCustomFieldsSchema = z.strictObject({
 const forwardSchema = z
   .strictObject({
     type: z.enum(['http', 'rt']).describe('http: the central contract of design §6 (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md).'),
-    url: z.url().describe('Base URL of central (`http://central:9100`, or RT\'s base URL).'),
+    url: z
+      .url()
+      .superRefine((url, ctx) => noCredentials(url, ctx, 'forward.token'))
+      .describe('Base URL of central (`http://central:9100`, or RT\'s base URL); no user:password@ in it (use `token`).'),
     token: z.string().optional().describe('Bearer token (http) or RT auth token (rt, required); write it as `${ENV}`.'),
     queue: z.string().optional().describe('type rt: the RT queue tickets go to (required for rt).'),
     timeout: duration().default(10_000).describe('A request without an answer by then is retried later.'),
@@ -315,7 +356,7 @@ const forwardSchema = z
 
 const configObject = z
   .strictObject({
-    gateway: gatewaySchema.describe('This gateway: id, timezone, where it keeps its data, HTTP and tokens.'),
+    gateway: gatewaySchema.superRefine(refuseWeakTokens).describe('This gateway: id, timezone, where it keeps its data, HTTP and tokens.'),
     sources: z.array(sourceSchema).default([]).describe('Where signals come from: one entry per PLC, broker, device or HTTP feed. The `type` picks the connector and its keys.'),
     assets: z.record(z.string(), assetSchema).default({}).describe('Machines and other equipment by name (`sealer-01`): their area, line, criticality and tags.'),
     rules: z.array(ruleSchema).default([]).describe('Detections: what in the signals opens a ticket, with which fault, category and priority.'),

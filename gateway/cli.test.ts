@@ -50,11 +50,9 @@ describe('andon check-config', () => {
     expect(ok.stdout.trim()).toBe(`${file}: ok (4 sources, 2 assets, 5 rules)`);
     expect(ok.stderr).toBe('');
 
-    const unset = andon(['check-config', file], { ANDON_OPERATOR_TOKEN: '', CENTRAL_TOKEN: '' });
-    expect(unset.status).toBe(1);
-    expect(unset.lines).toContain(
-      `${file}: forward.token: ANDON_CONFIG_ENV: environment variable CENTRAL_TOKEN is not set (write \${CENTRAL_TOKEN:-default} for a default)`,
-    );
+    const empty = andon(['check-config', file], { ANDON_OPERATOR_TOKEN: '', CENTRAL_TOKEN: '' });
+    expect(empty.status).toBe(1);
+    expect(empty.lines).toContain(`${file}: forward.token: ANDON_CONFIG_ENV: environment variable CENTRAL_TOKEN is set but empty; give it a value or unset it`);
   });
 
   it('exits 0 for a scenario config', () => {
@@ -161,6 +159,23 @@ describe('andon help', () => {
     const r = await run(['help', 'replya']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^ANDON_CLI_USAGE: unknown command "replya"; did you mean "replay"\?/);
+  });
+});
+
+describe('andon refuses a placeholder token on a public address', () => {
+  const file = 'config/fixtures/bad/token-placeholder-public.yaml';
+  const problem = `gateway.auth.tokens[0].token: ANDON_CONFIG_WEAK_TOKEN: token "control-room" is a placeholder`;
+
+  it('check-config', async () => {
+    const r = await run(['check-config', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}: ${problem}`);
+  });
+
+  it('start, also with --port (which changes only the port)', async () => {
+    const r = await run(['start', '--config', file, '--port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(problem);
   });
 });
 

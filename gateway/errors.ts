@@ -14,7 +14,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   ANDON_CONFIG_FILE: { status: 400, retryable: false, description: 'The config file cannot be read.' },
   ANDON_CONFIG_YAML: { status: 400, retryable: false, description: 'The config file is not valid YAML.' },
-  ANDON_CONFIG_ENV: { status: 400, retryable: false, description: 'A ${VAR} in the config names an unset environment variable and has no default.' },
+  ANDON_CONFIG_ENV: { status: 400, retryable: false, description: 'A ${VAR} in the config names an environment variable that is unset (and the reference has no default) or set but empty (a default does not apply then).' },
   ANDON_CONFIG_UNKNOWN_KEY: { status: 400, retryable: false, description: 'A key the schema does not know (often a typo).' },
   ANDON_CONFIG_MISSING: { status: 400, retryable: false, description: 'A required key is missing.' },
   ANDON_CONFIG_INVALID_VALUE: { status: 400, retryable: false, description: 'A value has the wrong type or is out of range.' },
@@ -24,6 +24,8 @@ export const ERRORS = {
   ANDON_CONFIG_UNKNOWN_REFERENCE: { status: 400, retryable: false, description: 'A reference (notify channel, source, fault) names nothing defined.' },
   ANDON_CONFIG_DUPLICATE_ID: { status: 400, retryable: false, description: 'Two entries share one id.' },
   ANDON_CONFIG_INVALID_RULE: { status: 400, retryable: false, description: 'A rule condition is contradictory or incomplete.' },
+  ANDON_CONFIG_WEAK_TOKEN: { status: 400, retryable: false, description: 'A bearer token is shorter than 16 characters, or is a placeholder (change-me-*, demo-*) while gateway.http.host is not a loopback address. Set a real one, e.g. from openssl rand -hex 24.' },
+  ANDON_CONFIG_SECRET_IN_URL: { status: 400, retryable: false, description: 'A forward or notify URL carries user:password@. Put the credential in forward.token or in the channel\'s headers; robot keys in the query (key=, access_token=) stay allowed and are shown as ***.' },
 
   ANDON_TICKET_NOT_FOUND: { status: 404, retryable: false, description: 'No ticket with that id (or no live ticket with that key).' },
   ANDON_TICKET_ILLEGAL_TRANSITION: { status: 409, retryable: false, description: 'The action is not allowed in the ticket\'s current state.' },

@@ -8,6 +8,7 @@ import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
 import { startNotifications } from './notify/index.ts';
 import { areasOf, createMetrics } from './metrics.ts';
+import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
 import { startSources } from './sources.ts';
 import { startActions } from './actions.ts';
@@ -27,7 +28,7 @@ export interface StartOptions {
  * and closes everything in bounded time.
  */
 export async function startGateway(config: AndonConfig, opts: StartOptions = {}) {
-  const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info' });
+  const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info', redact: LOG_REDACT });
   const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'));
   const registry = new Registry();
   const scheduler = opts.scheduler ?? asyncScheduler;

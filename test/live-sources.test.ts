@@ -129,7 +129,7 @@ describe('actions: the andon light', () => {
 
   it('is on while a P1 packaging ticket is open and goes off when none is left', async () => {
     await redBecomes(true);
-    const { items } = (await (await fetch(`${gw.address}/api/v1/tickets?priority=P1`)).json()) as { items: { id: string; state: string }[] };
+    const { items } = (await (await fetch(`${gw.address}/api/v1/tickets?priority=P1`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { items: { id: string; state: string }[] };
     expect(items.length).toBeGreaterThanOrEqual(2);
     for (const t of items) {
       const res = await fetch(`${gw.address}/api/v1/tickets/${t.id}/transitions`, {

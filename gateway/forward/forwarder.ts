@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
+import { errorText } from '../redact.ts';
 import type { Ticket } from '../tickets/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
 import { Batch, settledWithin, Wakeup } from './pump.ts';
@@ -147,7 +148,8 @@ export function createForwarder(deps: ForwarderDeps) {
       settle({ s: { kind: 'delivered', ticketId, version, central: { id: ref.id, url: ref.url, syncedVersion: version } }, d: { ticketId, version, outcome: 'ok' } });
     } catch (err) {
       const now = scheduler.now();
-      const error = err instanceof Error ? err.message : String(err);
+      // Stored as lastError, logged and shown by the API: central or undici may have put the URL in it.
+      const error = errorText(err);
       if (abort.signal.aborted) {
         settle({ s: null, d: { ticketId, version, outcome: 'aborted', error } });
       } else if (err instanceof ForwardError && err.kind === 'conflict') {

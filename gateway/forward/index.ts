@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { ForwardConfig } from '../../config/schema.ts';
 import { AndonError } from '../errors.ts';
+import { redact } from '../redact.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
@@ -75,7 +76,7 @@ export async function startForwarding(config: ForwardConfig, deps: ForwardingDep
     cursorKey: `sync.cursor ${config.type} ${config.url}`,
     log: deps.log,
   });
-  deps.log.info({ component: 'forward', type: config.type, url: config.url, concurrency: config.concurrency }, 'forwarding tickets to central');
+  deps.log.info({ component: 'forward', type: config.type, url: redact(config.url), concurrency: config.concurrency }, 'forwarding tickets to central');
   return {
     forwarder,
     poller,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { isAndonError } from '../errors.ts';
+import { errorText } from '../redact.ts';
 import type { Runtime } from '../runtime.ts';
 import { describeTimeProblem, timeProblem } from '../signal-time.ts';
 import type { TicketStore } from '../store/store.ts';
@@ -149,7 +150,7 @@ export function startSyncPoller(deps: PollerDeps) {
           return { changes: n };
         },
         (error: unknown) => {
-          if (!stopped) log?.warn({ err: (error as Error).message, code: 'ANDON_FORWARD_RETRY' }, 'cannot read changes from central; trying again later');
+          if (!stopped) log?.warn({ err: errorText(error), code: 'ANDON_FORWARD_RETRY' }, 'cannot read changes from central; trying again later');
           return { error };
         },
       )

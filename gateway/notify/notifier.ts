@@ -6,9 +6,9 @@ import { Batch, settledWithin, Wakeup } from '../forward/pump.ts';
 import type { NotificationKind, NotificationSettlement, QueuedNotification } from '../store/notifications.ts';
 import type { TicketStore } from '../store/store.ts';
 import type { TicketChange } from '../tickets/engine.ts';
+import { errorText, redact } from '../redact.ts';
 import { isShelved, type Ticket } from '../tickets/ticket.ts';
 import { FORMATS } from './formats/index.ts';
-import { redactUrl } from './redact.ts';
 import { notificationsFor } from './triggers.ts';
 import { createWebhook, NotifyError, type Webhook } from './webhook.ts';
 
@@ -156,7 +156,8 @@ export function createNotifier(deps: NotifierDeps) {
       settle(line, { kind: 'done', id: row.id }, { ...d, outcome: 'sent' });
     } catch (err) {
       const now = scheduler.now();
-      const error = err instanceof Error ? err.message : String(err);
+      // A receiver may echo the URL (and its key) in its answer; undici's errors carry it too.
+      const error = errorText(err);
       if (abort.signal.aborted) {
         settle(line, null, { ...d, outcome: 'aborted', error });
       } else if (err instanceof NotifyError && err.kind === 'refused') {
@@ -202,7 +203,7 @@ export function createNotifier(deps: NotifierDeps) {
       started = true;
       const parked = store.notifications.parkUnknownChannels([...lines.keys()], scheduler.now());
       if (parked > 0) log?.warn({ code: 'ANDON_NOTIFY_UNKNOWN_CHANNEL', n: parked }, 'queued notifications for channels no longer configured are parked');
-      for (const line of lines.values()) log?.info({ channel: line.channel, format: line.config.format, url: redactUrl(line.config.url) }, 'notification channel');
+      for (const line of lines.values()) log?.info({ channel: line.channel, format: line.config.format, url: redact(line.config.url) }, 'notification channel');
       sub = deps.changes$.subscribe((c) => {
         if (notificationsFor(c.previous, c.ticket, c.event).length > 0) kick();
       });

@@ -70,7 +70,8 @@ function classify(status: number, msg: string, retryAfter: number | undefined): 
 /**
  * Posts messages to one channel's webhook (POST, JSON, the channel's headers
  * and timeout). Resolves on a 2xx that the receiver means as success; throws
- * NotifyError otherwise. Error messages never contain the URL (it holds keys).
+ * NotifyError otherwise. Its message may quote the receiver (or undici, which names the
+ * URL and its key): the notifier redacts it (gateway/redact.ts) before it is stored or logged.
  */
 export function createWebhook(config: NotifyChannelConfig, deps: WebhookDeps) {
   const doFetch = deps.fetch ?? fetch;

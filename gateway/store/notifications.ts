@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { redact } from '../redact.ts';
 import type { HistoryEvent, TicketState } from '../tickets/ticket.ts';
 
 type Db = BetterSqlite3.Database;
@@ -50,7 +51,12 @@ export type NotificationSettlement =
 const COLUMNS = `id, channel, kind, ticket_id AS ticketId, version, state, event, created_at AS createdAt, retried_at AS retriedAt, attempts,
   next_attempt_at AS nextAttemptAt, parked_at AS parkedAt, code, last_error AS lastError`;
 
-const toQueued = (r: Record<string, unknown>): QueuedNotification => ({ ...(r as unknown as QueuedNotification), event: JSON.parse(r.event as string) as HistoryEvent });
+// The notifier stores errors redacted; rows written by an older version may still show a URL's secrets.
+const toQueued = (r: Record<string, unknown>): QueuedNotification => ({
+  ...(r as unknown as QueuedNotification),
+  event: JSON.parse(r.event as string) as HistoryEvent,
+  lastError: typeof r.lastError === 'string' ? redact(r.lastError) : null,
+});
 
 /**
  * The notification queue (table `notifications`): rows are added by

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { redact } from '../redact.ts';
 
 type Db = BetterSqlite3.Database;
 
@@ -156,7 +157,9 @@ export class Outbox {
         MAX(next_attempt_at) AS nextAttemptAt, MIN(created_at) AS createdAt, MAX(parked_at) AS parkedAt,
         (SELECT last_error FROM outbox e WHERE e.ticket_id = o.ticket_id AND e.last_error IS NOT NULL ORDER BY e.seq DESC LIMIT 1) AS lastError
       FROM outbox o WHERE parked_at IS ${opts.parked ? 'NOT NULL' : 'NULL'} GROUP BY ticket_id ORDER BY MIN(seq) LIMIT @limit OFFSET @offset`;
-    return this.db.prepare(sql).all({ limit: opts.limit ?? 100, offset: opts.offset ?? 0 }) as OutboxTicket[];
+    const rows = this.db.prepare(sql).all({ limit: opts.limit ?? 100, offset: opts.offset ?? 0 }) as OutboxTicket[];
+    // The forwarder stores errors redacted; rows written by an older version may still show a URL's secrets.
+    return rows.map((r) => (r.lastError === null ? r : { ...r, lastError: redact(r.lastError) }));
   }
 
   /**

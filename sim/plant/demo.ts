@@ -6,6 +6,7 @@ import { setErrorLogger, setWarningLogger } from 'node-opcua';
 import { pino, type Logger } from 'pino';
 import { AndonError } from '../../gateway/errors.ts';
 import { startGateway } from '../../gateway/main.ts';
+import { LOG_REDACT } from '../../gateway/redact.ts';
 import { replay } from '../../gateway/replay.ts';
 import { demoConfig } from './demo-config.ts';
 import { history } from './history.ts';
@@ -49,6 +50,7 @@ export async function startDemo(opts: DemoOptions = {}) {
       {
         name: 'andon',
         level: opts.env?.ANDON_LOG_LEVEL ?? process.env.ANDON_LOG_LEVEL ?? 'warn',
+        redact: LOG_REDACT,
         hooks: {
           logMethod(args, method) {
             if ((args[0] as { code?: unknown } | undefined)?.code === 'ANDON_NOTIFY_EXPIRED') expired++;

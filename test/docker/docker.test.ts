@@ -5,7 +5,7 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../../config/load.ts';
+import { ConfigError, loadConfig } from '../../config/load.ts';
 import { peer } from '../peers.ts';
 import { argv, contextCopies, dockerignore, parseDockerfile, runtimeGraph, type Stage } from './dockerfile.ts';
 
@@ -21,7 +21,9 @@ const final = stages.at(-1) as Stage;
 const ops = (op: string) => final.instructions.filter((i) => i.op === op);
 const ignored = dockerignore(read('.dockerignore'));
 const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const dockerConfig = loadConfig(join(root, 'config/docker.yaml'), {});
+/** What an operator exports before `docker compose up` (compose refuses to start without them). */
+const TOKENS = { ANDON_INGEST_TOKEN: 'ingest-4f1c9a27d0b3e8a1', ANDON_OPERATOR_TOKEN: 'operator-7c2e91b4a6d05f3e', ANDON_ALERTMANAGER_TOKEN: 'alertmanager-93d1e07a5b2c' };
+const dockerConfig = loadConfig(join(root, 'config/docker.yaml'), TOKENS);
 const port = dockerConfig.gateway.http.port;
 
 type Service = {
@@ -31,10 +33,15 @@ type Service = {
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
+  secrets?: { source: string; target: string }[];
   depends_on?: string[];
   networks?: Record<string, { aliases?: string[] }>;
 };
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+  secrets?: Record<string, { environment?: string; file?: string }>;
+};
 const services = compose.services;
 /** Container path → repo file, for the bind mounts of a service. */
 const mounts = (name: string) =>
@@ -44,8 +51,20 @@ const mounts = (name: string) =>
       .filter(([host]) => host?.startsWith('.'))
       .map(([host, target]) => [target as string, posix.normalize(host as string)]),
   );
-/** `${VAR:-default}` as compose reads it with VAR unset. */
-const composeValue = (v: string) => v.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+/** A value as compose interpolates it from `host` (the operator's environment); undefined where compose refuses (`${VAR:?message}`). */
+const composeValue = (v: string, host: NodeJS.ProcessEnv): string | undefined => {
+  let refused = false;
+  const out = v.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op: string | undefined, arg: string) => {
+    const value = host[name];
+    if (value !== undefined && value !== '') return value;
+    if (op === '?') refused = true;
+    return op === '-' ? arg : '';
+  });
+  return refused ? undefined : out;
+};
+/** The gateway's environment in the compose, given the operator's. */
+const andonEnv = (host: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v, host)]));
 
 describe('Dockerfile', () => {
   it('builds on Node 22 LTS (bookworm slim) in every stage, with the toolchain only where the native build runs', () => {
@@ -163,8 +182,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the gateway config what it reads from the environment', () => {
-    const env = Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v)]));
-    const config = loadConfig(join(root, 'config/docker.yaml'), env);
+    const config = loadConfig(join(root, 'config/docker.yaml'), andonEnv(TOKENS));
     expect(config.gateway.id).toBe('plant-a-line-1');
     expect(config.sources.find((s) => s.id === 'mes')).toMatchObject({ type: 'mqtt', url: 'mqtt://mosquitto:1883' });
     expect(services.mosquitto?.ports).toContain('1883:1883');
@@ -223,11 +241,37 @@ describe('docker-compose.yml', () => {
       expect(Number(url.port)).toBe(port);
       const file = hook.http_config?.authorization?.credentials_file;
       if (file === undefined) continue;
-      const token = read(m.get(file) as string).trim();
-      expect(services.andon?.environment?.ANDON_ALERTMANAGER_TOKEN).toBe(token);
-      const env = Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v)]));
-      expect(loadConfig(join(root, 'config/docker.yaml'), env).gateway.auth.tokens.find((t) => t.token === token)?.role).toBe('ingest');
+      // The file is a compose secret made from the operator's environment, the same variable the gateway reads.
+      const secret = services.alertmanager?.secrets?.find((x) => x.target === file);
+      expect(secret, `${file} is not a secret of the alertmanager service`).toBeDefined();
+      const variable = compose.secrets?.[secret?.source as string]?.environment as string;
+      expect(variable).toBe('ANDON_ALERTMANAGER_TOKEN');
+      const token = TOKENS[variable as keyof typeof TOKENS];
+      expect(andonEnv(TOKENS)[variable]).toBe(token);
+      expect(loadConfig(join(root, 'config/docker.yaml'), andonEnv(TOKENS)).gateway.auth.tokens.find((t) => t.token === token)?.role).toBe('ingest');
     }
+  });
+
+  it('needs real tokens: compose refuses to start without them, the gateway refuses placeholders and anonymous reads are off', () => {
+    for (const [name, value] of Object.entries(services.andon?.environment ?? {}).filter(([k]) => k.endsWith('_TOKEN'))) {
+      expect(value, name).toMatch(new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`));
+      expect(composeValue(value, {}), name).toBeUndefined();
+      expect(composeValue(value, { [name]: '' }), name).toBeUndefined();
+    }
+    expect(read('docker-compose.yml')).not.toMatch(/change-me/);
+    expect(read('config/docker.yaml')).not.toMatch(/change-me|demo-/);
+    const refused = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(join(root, 'config/docker.yaml'), env);
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.path} ${p.code}`);
+      }
+      return [];
+    };
+    const placeholders = { ANDON_INGEST_TOKEN: 'change-me-ingest-token', ANDON_OPERATOR_TOKEN: 'demo-operator-token', ANDON_ALERTMANAGER_TOKEN: 'change-me-alertmanager-token' };
+    expect(refused(placeholders)).toEqual([0, 1, 2].map((i) => `gateway.auth.tokens[${i}].token ANDON_CONFIG_WEAK_TOKEN`));
+    expect(refused({})).toEqual([0, 1, 2].map((i) => `gateway.auth.tokens[${i}].token ANDON_CONFIG_ENV`));
+    expect(dockerConfig.gateway.auth.anonymousRead).toBe(false);
   });
 
   it('grafana is provisioned with the Prometheus of the compose and the Andon dashboard', () => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -55,7 +55,67 @@ export function preflight(file: string, log?: Logger): void {
     });
   }
   // After a clean stop the last connection copies the -wal into the database and deletes it.
-  if (bytes > 0) log?.warn({ component: 'store', file: wal, bytes }, 'a -wal file is present: the last run did not stop cleanly (or another process has the store open); SQLite recovers its committed changes now');
+  if (bytes === 0) return;
+  log?.warn({ component: 'store', file: wal, bytes }, 'a -wal file is present: the last run did not stop cleanly (or another process has the store open); SQLite recovers its committed changes now');
+  const damage = inspectWal(readFileSync(wal));
+  if (!damage) return;
+  // SQLite recovers the sound part and overwrites the rest: keep the file as it was, for whoever investigates.
+  const kept = `${wal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  copyFileSync(wal, kept);
+  log?.error(
+    { component: 'store', code: 'ANDON_STORE_CORRUPT', file: wal, kept, ...damage },
+    `the -wal is damaged: ${damage.lostCommits} committed transaction(s) after frame ${damage.badFrame} cannot be verified and are lost (SQLite keeps what precedes). A copy is at ${kept}; restore a backup if those changes matter`,
+  );
+}
+
+/**
+ * What SQLite's WAL recovery will drop that it should not: it replays frames
+ * while their checksums chain correctly and ignores everything from the first
+ * bad one, silently. A torn last transaction of a crash is expected (it was
+ * never acknowledged); a commit *after* a bad frame was acknowledged and is
+ * lost. Returns undefined when nothing committed is lost.
+ * Format: https://www.sqlite.org/fileformat2.html#the_write_ahead_log
+ */
+export function inspectWal(buf: Buffer): { badFrame: number; frames: number; lostCommits: number } | undefined {
+  const HEADER = 32;
+  const FRAME_HEADER = 24;
+  if (buf.length < HEADER) return undefined;
+  const magic = buf.readUInt32BE(0);
+  const pageSize = buf.readUInt32BE(8);
+  const validHeader = (magic === 0x377f0682 || magic === 0x377f0683) && pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0;
+  const frameSize = FRAME_HEADER + pageSize;
+  const frames = validHeader ? Math.floor((buf.length - HEADER) / frameSize) : 0;
+  if (!validHeader) return buf.length > HEADER ? { badFrame: 0, frames, lostCommits: 1 } : undefined;
+  const word = magic === 0x377f0682 ? (o: number) => buf.readUInt32LE(o) : (o: number) => buf.readUInt32BE(o);
+  const sum = (s: [number, number], from: number, to: number): [number, number] => {
+    let [s0, s1] = s;
+    for (let o = from; o < to; o += 8) {
+      s0 = (s0 + word(o) + s1) >>> 0;
+      s1 = (s1 + word(o + 4) + s0) >>> 0;
+    }
+    return [s0, s1];
+  };
+  let s = sum([0, 0], 0, 24);
+  if (s[0] !== buf.readUInt32BE(24) || s[1] !== buf.readUInt32BE(28)) return { badFrame: 0, frames, lostCommits: frames > 0 ? 1 : 0 };
+  const salt = [buf.readUInt32BE(16), buf.readUInt32BE(20)];
+  const ours = (o: number) => buf.readUInt32BE(o + 8) === salt[0] && buf.readUInt32BE(o + 12) === salt[1];
+  for (let i = 0; i < frames; i++) {
+    const o = HEADER + i * frameSize;
+    // A frame of an older WAL generation (another salt) ends this one: what follows is not ours.
+    if (!ours(o)) return undefined;
+    s = sum(sum(s, o, o + 8), o + FRAME_HEADER, o + frameSize);
+    if (s[0] === buf.readUInt32BE(o + 16) && s[1] === buf.readUInt32BE(o + 20)) continue;
+    let lostCommits = 0;
+    for (let j = i; j < frames; j++) {
+      const f = HEADER + j * frameSize;
+      if (!ours(f)) break;
+      if (buf.readUInt32BE(f + 4) !== 0) lostCommits++;
+    }
+    // One commit from here on: only the last transaction was torn (a crash mid-commit, never acknowledged).
+    // More: with synchronous=FULL each was synced before it was acknowledged, and SQLite drops them all.
+    return lostCommits <= 1 ? undefined : { badFrame: i, frames, lostCommits };
+  }
+  return undefined;
 }
 
 /** SQLite's answer to a file that is not a database or is damaged. */

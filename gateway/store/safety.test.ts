@@ -93,6 +93,28 @@ describe('the -wal file', () => {
     const reopened = await open(crashed, log);
     expect(reopened.get('CRASH')?.id).toBe('CRASH');
     expect(lines.find((l) => String(l.msg).includes('did not stop cleanly'))).toMatchObject({ level: 40, file: `${crashed}-wal` });
+    expect(lines.filter((l) => l.code === 'ANDON_STORE_CORRUPT')).toEqual([]);
+  });
+
+  it('damaged after an unclean stop: says how many committed transactions SQLite drops, and keeps a copy of the -wal', async () => {
+    const writer = await open();
+    for (let i = 0; i < 20; i++) save(writer, ticketDoc({ id: `W${i}`, key: `k/${i}` }));
+    const crashed = join(dir, 'crashed.sqlite');
+    copyFileSync(file, crashed);
+    copyFileSync(`${file}-wal`, `${crashed}-wal`);
+    // A bad sector a third of the way in: every commit after it fails its checksum chain.
+    const size = statSync(`${crashed}-wal`).size;
+    const fd = openSync(`${crashed}-wal`, 'r+');
+    writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, Math.floor(size / 3));
+    closeSync(fd);
+    const { log, lines } = logger();
+    const reopened = await open(crashed, log);
+    const line = lines.find((l) => l.code === 'ANDON_STORE_CORRUPT');
+    expect(line).toMatchObject({ level: 50, file: `${crashed}-wal`, lostCommits: expect.any(Number) });
+    expect(line?.lostCommits).toBeGreaterThan(1);
+    expect(existsSync(String(line?.kept))).toBe(true);
+    // What the log says is lost is what is missing.
+    expect(20 - reopened.list().total).toBe(line?.lostCommits);
   });
 
   it('a clean close checkpoints and removes the -wal, so the next open logs nothing about it', async () => {

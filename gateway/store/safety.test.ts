@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ticketDoc, T0 } from '../../test/ticket-fixture.ts';
 import type { TicketDoc } from '../tickets/ticket.ts';
+import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { PRUNE_BATCH, startRetention } from './retention.ts';
 import { TicketStore } from './store.ts';
 
 /**
@@ -169,5 +171,32 @@ describe('retention', () => {
     const check = new Database(file, { readonly: true });
     expect(check.prepare("SELECT count(*) AS n FROM notifications WHERE ticket_id LIKE 'OLD%'").get()).toEqual({ n: 0 });
     check.close();
+  });
+
+  it('store.retention runs at start, in batches of 500 between which others get the store, and again every hour', async () => {
+    const store = await open();
+    const db = new Database(file);
+    const closed = (from: number, count: number, at: number) => {
+      for (let i = from; i < from + count; i++) save(store, closedTicket(`C${String(i).padStart(5, '0')}`, at));
+    };
+    closed(0, PRUNE_BATCH + 20, T0 - 40 * DAY);
+    db.prepare('DELETE FROM outbox').run();
+    const scheduler = new VirtualScheduler(T0);
+    const { log, lines } = logger();
+    const pruned: number[] = [];
+    const retention = startRetention(store, 30 * DAY, scheduler, log, (n) => pruned.push(n));
+    scheduler.advanceTo(T0);
+    expect(pruned).toEqual([PRUNE_BATCH, 20]);
+    expect(store.list().total).toBe(0);
+    expect(lines.find((l) => l.pruned === PRUNE_BATCH + 20)).toMatchObject({ level: 30, component: 'store' });
+    // Closed 29.5 days before T0: due half a day later, pruned at the first hourly run after that.
+    closed(PRUNE_BATCH + 20, 3, T0 - 29.5 * DAY);
+    db.prepare('DELETE FROM outbox').run();
+    db.close();
+    scheduler.advanceTo(T0 + 12 * 3_600_000 - 1);
+    expect(store.list().total).toBe(3);
+    scheduler.advanceTo(T0 + 13 * 3_600_000);
+    expect(store.list().total).toBe(0);
+    retention.stop();
   });
 });

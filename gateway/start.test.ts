@@ -86,6 +86,17 @@ actions:
   });
 });
 
+describe('store.retention', () => {
+  it('is a duration of at least 1h', () => {
+    const ok = andon(['check-config', configFile('store: { retention: 90d }\n')]);
+    expect(ok.status, ok.stderr).toBe(0);
+    const file = configFile('store: { retention: 10m }\n');
+    const r = andon(['check-config', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}: store.retention: ANDON_CONFIG_INVALID_VALUE: retention must be at least 1h`);
+  });
+});
+
 describe('andon start unwinds a failed start', () => {
   it('a missing TLS file: exit 1 with the code and no stack, and no port is left listening', async () => {
     const port = await freePort();

@@ -74,8 +74,8 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });
   // Before listening: a connector config that cannot work (a TLS file, a node id) stops the start.
   const connectors = await createConnectors(config, { log, reject: (source, reason) => metrics.rejected.inc({ source, reason }) });
-  const wired = wireSources(config, connectors, runtime, metrics, log);
-  undo.push(() => wired.stop());
+  const sources = wireSources(config, connectors, runtime, metrics, log);
+  undo.push(() => sources.stop());
   // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
   const forwarding = config.forward ? await startForwarding(config.forward, { store, runtime, scheduler, metrics, applier, log }) : undefined;
   if (forwarding) undo.push(() => forwarding.stop());
@@ -102,8 +102,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   undo.push(() => app.close());
   const address = await listen(app, config.gateway.http.host, opts.port ?? config.gateway.http.port);
   log.info({ component: 'http', address }, 'andon listening');
-  await wired.start();
-  const sources = wired;
+  await sources.start();
   started.sources = sources;
   const actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
 

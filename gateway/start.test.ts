@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,8 @@ const dir = mkdtempSync(join(tmpdir(), 'andon-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the real binary; a start that does not exit within 20 s fails the test (spawnSync's timeout). */
-function andon(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/andon.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ANDON_LOG_LEVEL: 'silent' }, timeout: 20_000 });
+function andon(args: string[], as: { uid?: number; gid?: number } = {}) {
+  const r = spawnSync(process.execPath, ['bin/andon.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ANDON_LOG_LEVEL: 'silent' }, timeout: 20_000, ...as });
   if (r.error) throw r.error;
   return { status: r.status, stderr: r.stderr };
 }
@@ -127,6 +127,21 @@ describe('andon start unwinds a failed start', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^ANDON_STORE_UNAVAILABLE: cannot create the data directory .*a-file\/data/m);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('a -shm it cannot write: ANDON_STORE_UNAVAILABLE naming it, at start (not a silent exit, nor a SIGBUS later)', () => {
+    const dataDir = join(dir, 'read-only-shm');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'andon.sqlite-shm'), '');
+    chmodSync(join(dataDir, 'andon.sqlite-shm'), 0o444);
+    // root writes anything: run the gateway as nobody then, owning its directory but not the -shm.
+    const nobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (nobody.uid !== undefined) chownSync(dataDir, nobody.uid, nobody.gid);
+    const file = configFile('', 0, dataDir);
+    chmodSync(dir, 0o755); // mkdtemp makes it 0700: nobody must read the config
+    const r = andon(['start', '--config', file], nobody);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ANDON_STORE_UNAVAILABLE: the store's shared-memory index .*read-only-shm\/andon\.sqlite-shm is not writable/m);
   });
 
   it('a damaged store: ANDON_STORE_CORRUPT naming the file', () => {

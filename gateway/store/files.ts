@@ -159,6 +159,8 @@ export function walGuard(db: BetterSqlite3.Database, file: string, log?: Logger)
     },
     /** Looks (a stat); on the first miss checkpoints what the deleted -wal holds. */
     check(): boolean {
+      // Once lost, each check also checkpoints what was written outside a ticket transaction (outbox settlements).
+      if (lost) db.pragma('wal_checkpoint(PASSIVE)');
       if (lost || ours === undefined || inode() === ours) return lost;
       lost = true;
       db.pragma('wal_checkpoint(PASSIVE)');

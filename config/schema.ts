@@ -295,6 +295,16 @@ const actionSchema = z.strictObject({
     .describe('The output to write, through the source\'s connector.'),
 });
 
+const HOUR = 3_600_000;
+const storeSchema = z.strictObject({
+  retention: duration()
+    .refine((ms) => ms >= HOUR, { params: { code: 'ANDON_CONFIG_INVALID_VALUE' }, message: 'retention must be at least 1h' })
+    .optional()
+    .describe(
+      'Delete closed tickets unchanged for this long (`90d`), with their history, outbox and notification rows: at start and hourly, 500 tickets per transaction. A ticket with a version still waiting for central is kept. Unset: kept for ever.',
+    ),
+});
+
 /** Ticket custom field names the RT sink uses (type rt only; see gateway/forward/rt/README.md). */
 const rtCustomFieldsSchema = z.strictObject({
   id: z.string().min(1).default('AndonId').describe('Custom field holding the Andon ticket id (finds the RT ticket; create-once).'),
@@ -377,6 +387,7 @@ const configObject = z
       .default({ maxDuration: 8 * 3_600_000 })
       .describe('Shelving: a person silences a ticket for a while; it still counts occurrences.'),
     actions: z.array(actionSchema).default([]).describe('Writes back to the plant (the andon light): on with the first matching ticket, off when none is left.'),
+    store: storeSchema.default({}).describe('The ticket store (`<dataDir>/andon.sqlite`): how long closed tickets are kept.'),
     forward: forwardSchema.optional().describe('Store-and-forward of every ticket version to a central ticket system; absent: tickets stay local.'),
   });
 
@@ -411,12 +422,13 @@ function checkReferences(value: unknown, ctx: z.RefinementCtx): void {
   channels('rules');
   channels('routing');
   channels('escalation');
-  const sources = new Set(list(cfg.sources).map((x) => x.id));
+  const sources = new Map(list(cfg.sources).map((x) => [x.id, x.type]));
   list(cfg.actions).forEach((a, i) => {
     const target = record(a.write).source;
-    if (typeof target === 'string' && !sources.has(target)) {
+    if (typeof target !== 'string') return;
+    if (!sources.has(target)) {
       issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `action writes to source "${target}", which is not defined under sources:`, ['actions', i, 'write', 'source']);
-    }
+    } else checkWrite(ctx, record(a.write), sources.get(target), ['actions', i, 'write']);
   });
   const faults = new Set([...list(cfg.rules).map((r) => r.fault), 'alarm-flood']);
   list(record(cfg.correlation).causes).forEach((c, i) => {
@@ -424,6 +436,31 @@ function checkReferences(value: unknown, ctx: z.RefinementCtx): void {
       if (typeof c[k] === 'string' && !faults.has(c[k])) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `correlation cause ${k} "${c[k]}" is no rule's fault`, ['correlation', 'causes', i, k]);
     }
   });
+}
+
+/** The keys a write needs per source type: what the connector's write() refuses at run time, refused here instead. */
+const WRITE_KEYS: Record<string, { needs: string[]; other: string[] }> = {
+  modbus: { needs: ['table', 'address'], other: ['nodeId', 'topic'] },
+  opcua: { needs: ['nodeId'], other: ['table', 'address', 'topic'] },
+  mqtt: { needs: ['topic'], other: ['nodeId', 'table', 'address'] },
+};
+
+/** An action's write fits its target source: a type that can write, with the keys that type needs. */
+function checkWrite(ctx: z.RefinementCtx, write: Loose, type: unknown, path: (string | number)[]): void {
+  const keys = typeof type === 'string' ? WRITE_KEYS[type] : undefined;
+  if (!keys) {
+    issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `source "${String(write.source)}" is of type ${String(type)}, which cannot write; an action writes to an opcua, modbus or mqtt source`, [...path, 'source']);
+    return;
+  }
+  for (const k of keys.needs) if (write[k] === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', `a write to ${String(type)} source "${String(write.source)}" needs ${k}`, [...path, k]);
+  for (const k of keys.other) if (write[k] !== undefined) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `${k} does not apply to a write to ${String(type)} source "${String(write.source)}"`, [...path, k]);
+  const { table, value, topic } = write;
+  if (type === 'modbus' && table === 'coil' && typeof value !== 'boolean' && value !== 0 && value !== 1)
+    issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a coil takes true or false, not ${JSON.stringify(value)}`, [...path, 'value']);
+  if (type === 'modbus' && table === 'holding' && !(typeof value === 'number' && Number.isInteger(value) && value >= -32768 && value <= 65535))
+    issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a holding register takes an integer -32768..65535, not ${JSON.stringify(value)}`, [...path, 'value']);
+  if (type === 'modbus' && typeof write.address === 'number' && write.address > 65535) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a modbus address is 0..65535`, [...path, 'address']);
+  if (type === 'mqtt' && typeof topic === 'string' && /[+#]/.test(topic)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `an MQTT write topic has no wildcards (+, #): "${topic}"`, [...path, 'topic']);
 }
 
 export type AndonConfig = z.output<typeof configSchema>;

@@ -49,4 +49,12 @@ export interface Connector {
   acknowledge?(asset: string, conditionName: string, comment: string): Promise<void>;
 }
 
+/**
+ * Creates a source's connector without connecting: it reads and checks what it
+ * needs from the config (files, node ids) and throws an AndonError (with a
+ * `path` relative to the source entry, such as `tls.ca`) for what cannot work.
+ * It opens no socket and starts no timer until `start()`: `andon check-config`
+ * creates every connector and stops it again, and `andon start` creates them
+ * all before it listens.
+ */
 export type ConnectorFactory<C> = (config: C, deps: ConnectorDeps) => Connector;

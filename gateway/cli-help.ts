@@ -53,7 +53,10 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['npm start', 'andon start --config plant.yaml', 'ANDON_LOG_LEVEL=debug andon start --config plant.yaml --port 9080'],
     exitCodes: [
       [0, 'stopped by SIGINT or SIGTERM'],
-      [1, 'the config is invalid (every problem is printed), or the gateway cannot start (port in use, store cannot be opened)'],
+      [
+        1,
+        'the config is invalid (every problem is printed), or the gateway cannot start: a connector refuses its config (a TLS file), the port is in use (ANDON_HTTP_LISTEN), the store cannot be opened (ANDON_STORE_UNAVAILABLE) or is damaged (ANDON_STORE_CORRUPT). What had started is stopped again; "CODE: message" is on stderr',
+      ],
       USAGE_EXIT,
     ],
   },
@@ -87,11 +90,31 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'Validate a config file: every problem with its path and code.',
     usage: ['andon check-config <file.yaml>'],
     description:
-      'Loads the file as `andon start` would (YAML, ${VAR} from the environment, schema, cross-references) and prints every problem as "file: path: code: message", not only the first; or one "ok" line with counts. Codes: docs/errors.md#config.',
+      'Loads the file as `andon start` would (YAML, ${VAR} from the environment, schema, cross-references, action targets) and creates every source\'s connector without connecting (TLS and certificate files are read, node ids parsed), then prints every problem as "file: path: code: message", not only the first; or one "ok" line with counts. Codes: docs/errors.md#config.',
     options: [HELP_OPTION],
     positionals: true,
     examples: ['andon check-config plant.yaml', 'ANDON_OPERATOR_TOKEN=... andon check-config config/example.yaml'],
     exitCodes: [[0, 'the config is valid'], [1, 'the config has problems (all printed on stderr) or cannot be read'], USAGE_EXIT],
+  },
+  {
+    name: 'backup',
+    summary: 'Copy the ticket store to a file, consistently, also while the gateway runs.',
+    usage: ['andon backup <file.sqlite> --config <file.yaml>', 'andon backup <file.sqlite> --db <andon.sqlite>'],
+    description:
+      "Copies the ticket store of the config's gateway.dataDir (or the file given with --db) to a new file with SQLite's online backup API: one consistent snapshot as of one commit, while a running gateway goes on writing. " +
+      'The copy is checked (quick_check) before it gets its name, and it is one self-contained file (no -wal). Never overwrites. To restore: stop the gateway, move andon.sqlite, andon.sqlite-wal and andon.sqlite-shm aside, copy the backup to <dataDir>/andon.sqlite, start.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Config whose store (gateway.dataDir/andon.sqlite) to copy.' },
+      { name: 'db', arg: '<andon.sqlite>', description: 'The store file to copy, instead of --config.' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: ['andon backup /backup/andon-$(date +%F).sqlite --config plant.yaml', 'andon backup copy.sqlite --db data/andon.sqlite'],
+    exitCodes: [
+      [0, 'copied; one line with the ticket count and size on stderr'],
+      [1, 'the store cannot be opened (ANDON_STORE_UNAVAILABLE), the file exists or the copy failed (ANDON_STORE_BACKUP_FAILED); nothing is left at the target'],
+      USAGE_EXIT,
+    ],
   },
   {
     name: 'outbox',

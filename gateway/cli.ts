@@ -1,6 +1,9 @@
 import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from './errors.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
@@ -99,22 +102,48 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
   return 0;
 }
 
-function cmdCheckConfig(argv: string[], io: Out): number {
+async function cmdCheckConfig(argv: string[], io: Out): Promise<number> {
   const c = spec('check-config');
   const { positionals } = parse(c, argv);
   const [file, ...extra] = positionals;
   if (!file) throw usageError('check-config needs a file: andon check-config <file.yaml>', c);
   if (extra.length > 0) throw usageError(`check-config takes one file, not ${positionals.length}`, c);
+  let problems: { path?: string | undefined; code: string; message: string }[];
+  let config: AndonConfig | undefined;
   try {
-    const c = loadConfig(file);
-    io.out(`${file}: ok (${c.sources.length} sources, ${Object.keys(c.assets).length} assets, ${c.rules.length} rules)`);
-    return 0;
+    config = loadConfig(file);
+    // What a start does before connecting: every source's connector is created (TLS and certificate files, node ids).
+    // node-opcua prints a Node.js version warning on stdout when loaded; here stdout is the verdict alone.
+    if (config.sources.some((s) => s.type === 'opcua')) (await import('node-opcua')).setWarningLogger(() => undefined);
+    const { checkConnectors } = await import('./sources.ts');
+    problems = await checkConnectors(config, pino({ level: 'silent' }));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${file}: ${p.path || '(root)'}: ${p.code}: ${p.message}`);
-    io.err(`${file}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`);
-    return 1;
+    problems = err.problems;
   }
+  if (config && problems.length === 0) {
+    io.out(`${file}: ok (${config.sources.length} sources, ${Object.keys(config.assets).length} assets, ${config.rules.length} rules)`);
+    return 0;
+  }
+  for (const p of problems) io.err(`${file}: ${p.path || '(root)'}: ${p.code}: ${p.message}`);
+  io.err(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  return 1;
+}
+
+/** `andon backup <file>`: a consistent copy of the ticket store of --config (its gateway.dataDir) or --db, also while it runs. */
+async function cmdBackup(argv: string[], io: Out): Promise<number> {
+  const c = spec('backup');
+  const { values, positionals } = parse(c, argv);
+  const [target, ...extra] = positionals;
+  const [configFile, db] = [str(values.config), str(values.db)];
+  if (!target) throw usageError('backup needs the file to write: andon backup <file.sqlite> --config <file.yaml>', c);
+  if (extra.length > 0) throw usageError(`backup takes one file, not ${positionals.length}`, c);
+  if (!configFile === !db) throw usageError('backup needs --config <file.yaml> or --db <file.sqlite> (one of them) to find the store', c);
+  const source = db ?? join(loadConfig(configFile as string).gateway.dataDir, 'andon.sqlite');
+  const { backupStore } = await import('./store/backup.ts');
+  const r = await backupStore(source, target);
+  io.err(`andon: backed up ${r.source} to ${r.target} (${r.tickets} tickets, ${r.bytes} bytes)`);
+  return 0;
 }
 
 const throwUnknown = (name: string): never => {
@@ -137,7 +166,9 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
       case 'start':
         return await cmdStart(rest, io);
       case 'check-config':
-        return cmdCheckConfig(rest, io);
+        return await cmdCheckConfig(rest, io);
+      case 'backup':
+        return await cmdBackup(rest, io);
       case 'outbox':
         parse(spec('outbox'), rest); // unknown options get the usage error with a hint
         return await cmdOutbox(rest, io, EXAMPLE);

@@ -34,7 +34,9 @@ export const ERRORS = {
   ANDON_TICKET_UNKNOWN_ACTION: { status: 400, retryable: false, description: 'The action is not a lifecycle action.' },
   ANDON_TICKET_CONFLICT: { status: 409, retryable: true, description: 'Another writer changed the ticket at the same time; retry.' },
 
-  ANDON_STORE_UNAVAILABLE: { status: 503, retryable: true, description: 'The ticket store cannot be opened or written.' },
+  ANDON_STORE_UNAVAILABLE: { status: 503, retryable: true, description: 'The ticket store cannot be opened or written: its directory cannot be created or written, a file of it (andon.sqlite, -wal, -shm) is not writable, the disk is full or read-only. The message names the path; fix the permissions or the mount and start again. While running, changes are held in memory (andon_changes_held) and retried.' },
+  ANDON_STORE_CORRUPT: { status: 503, retryable: false, description: 'The ticket store file failed its integrity check (PRAGMA quick_check) or is not a SQLite database; the gateway does not start on it. Stop the gateway, move andon.sqlite and its -wal and -shm aside, and restore a backup (`andon backup`) into gateway.dataDir, or start with an empty store.' },
+  ANDON_STORE_BACKUP_FAILED: { status: 500, retryable: true, description: '`andon backup` could not copy the ticket store (the source cannot be opened, the target cannot be written, or the copy failed its integrity check); nothing is left at the target.' },
 
   ANDON_REPLAY_INPUT: { status: 400, retryable: false, description: 'The replay input file cannot be read (andon replay exits 1), or a line of it is not a valid record (counted in the summary and skipped).' },
   ANDON_SIGNAL_INVALID: { status: 400, retryable: false, description: 'A signal does not match the Signal schema.' },
@@ -46,6 +48,7 @@ export const ERRORS = {
   ANDON_AUTH_FORBIDDEN: { status: 403, retryable: false, description: 'The token\'s role may not do this.' },
   ANDON_INTERNAL: { status: 500, retryable: true, description: 'An unexpected error; the log has the details.' },
   ANDON_CLI_USAGE: { status: 400, retryable: false, description: 'The command line is incomplete or wrong.' },
+  ANDON_HTTP_LISTEN: { status: 500, retryable: true, description: 'The HTTP server cannot listen on gateway.http.host and port (in use, not permitted, no such address); the gateway does not start and stops what it had started.' },
 
   ANDON_OPCUA_CONNECT_FAILED: { status: 503, retryable: true, description: 'The OPC UA server cannot be reached (refused, unknown host, timeout); the connector retries with backoff.' },
   ANDON_OPCUA_ENDPOINT_INVALID: { status: 502, retryable: false, description: 'The OPC UA server offers no endpoint for the configured URL, security mode and policy.' },

@@ -10,7 +10,9 @@ import { startNotifications } from './notify/index.ts';
 import { areasOf, createMetrics } from './metrics.ts';
 import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
-import { startSources } from './sources.ts';
+import { AndonError } from './errors.ts';
+import { createConnectors, wireSources } from './sources.ts';
+import { startRetention } from './store/retention.ts';
 import { startActions } from './actions.ts';
 import { TicketStore } from './store/store.ts';
 
@@ -24,12 +26,29 @@ export interface StartOptions {
 
 /**
  * Live mode: the same runtime as replay on the wall clock, the HTTP API, and
- * (in later versions) the connectors. Returns a handle whose `stop()` drains
- * and closes everything in bounded time.
+ * the connectors. Returns a handle whose `stop()` drains and closes everything
+ * in bounded time. A step that fails stops what had started and throws: no
+ * port, timer or connection is left behind.
  */
 export async function startGateway(config: AndonConfig, opts: StartOptions = {}) {
   const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info', redact: LOG_REDACT });
-  const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'));
+  const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'), { log });
+  // What has started so far; a later step that fails stops it all again, last first, and the start throws.
+  const undo: (() => unknown)[] = [() => store.close()];
+  try {
+    return await startOnStore(config, opts, log, store, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((e: unknown) => log.warn({ component: 'main', err: e }, 'stopping after a failed start failed'));
+    }
+    throw err;
+  }
+}
+
+/** The start after the store is open; pushes on `undo` how to stop each thing it starts. */
+async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger, store: TicketStore, undo: (() => unknown)[]) {
   const registry = new Registry();
   const scheduler = opts.scheduler ?? asyncScheduler;
   const metrics = createMetrics(registry, store, {
@@ -52,24 +71,26 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
       log.warn({ component: 'engine', code: err.code, command: cmd.type }, err.message);
     },
   });
+  undo.push(() => runtime.stop());
   metrics.watchHeld(() => runtime.held());
   const changes = runtime.engine.changes$.subscribe((c) => metrics.onChange(c));
+  undo.push(() => changes.unsubscribe());
   const now = () => scheduler.now();
   const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });
-  let forwarding: Awaited<ReturnType<typeof startForwarding>> | undefined;
-  try {
-    // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
-    if (config.forward) forwarding = await startForwarding(config.forward, { store, runtime, scheduler, metrics, applier, log });
-  } catch (err) {
-    changes.unsubscribe();
-    runtime.stop();
-    await store.close();
-    throw err;
-  }
+  // Before listening: a connector config that cannot work (a TLS file, a node id) stops the start.
+  const connectors = await createConnectors(config, { log, reject: (source, reason) => metrics.rejected.inc({ source, reason }) });
+  const sources = wireSources(config, connectors, runtime, metrics, log);
+  undo.push(() => sources.stop());
+  // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
+  const forwarding = config.forward ? await startForwarding(config.forward, { store, runtime, scheduler, metrics, applier, log }) : undefined;
+  if (forwarding) undo.push(() => forwarding.stop());
   // Queued notifications (also those of a previous run) go out from here on; HTTP is not needed for that.
   const notifying = Object.keys(config.notify).length > 0 ? startNotifications(config, { store, engine: runtime.engine, scheduler, metrics, log }) : undefined;
+  if (notifying) undo.push(() => notifying.stop());
+  const retention = config.store.retention ? startRetention(store, config.store.retention, scheduler, log) : undefined;
+  if (retention) undo.push(() => retention.stop());
   // /readyz answers from the start (not ready) while the sources make their first attempt.
-  const started: { sources?: Awaited<ReturnType<typeof startSources>> } = {};
+  const started: { sources?: ReturnType<typeof wireSources> } = {};
   const app = buildApp({
     config,
     store,
@@ -84,21 +105,10 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
     ...(notifying ? { notifier: notifying.notifier } : {}),
   });
-  let address: string;
-  try {
-    address = await app.listen({ host: config.gateway.http.host, port: opts.port ?? config.gateway.http.port });
-  } catch (err) {
-    await forwarding?.stop();
-    await notifying?.stop();
-    // A port that is taken must not leave the escalation timers and the store holding the process open.
-    await app.close();
-    changes.unsubscribe();
-    runtime.stop();
-    await store.close();
-    throw err;
-  }
+  undo.push(() => app.close());
+  const address = await listen(app, config.gateway.http.host, opts.port ?? config.gateway.http.port);
   log.info({ component: 'http', address }, 'andon listening');
-  const sources = await startSources(config, runtime, metrics, log);
+  await sources.start();
   started.sources = sources;
   const actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
 
@@ -121,6 +131,7 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
         // Requests to central and messages in flight are aborted (each bounded); their rows stay for the next start.
         await Promise.all([forwarding?.stop(), notifying?.stop()]);
         changes.unsubscribe();
+        retention?.stop();
         runtime.stop();
         await store.close();
         log.info({ component: 'main' }, 'andon stopped');
@@ -128,4 +139,17 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
       return stopping;
     },
   };
+}
+
+/** app.listen, with a port that cannot be had (in use, not permitted) as ANDON_HTTP_LISTEN. */
+async function listen(app: ReturnType<typeof buildApp>, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new AndonError('ANDON_HTTP_LISTEN', `cannot listen on ${host}:${port}: ${(err as Error).message}${code && !(err as Error).message.includes(code) ? ` (${code})` : ''}`, {
+      path: 'gateway.http.port',
+      cause: err,
+    });
+  }
 }

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { asyncScheduler, filter, tap, type Subscription } from 'rxjs';
-import type { Connector, ConnectorStatus } from '../connectors/connector.ts';
+import type { Connector, ConnectorStatus, RejectReason } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { AndonConfig } from '../config/schema.ts';
+import { AndonError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
 import { timeGuard } from './signal-time.ts';
@@ -10,13 +11,67 @@ import type { TicketChange } from './tickets/engine.ts';
 
 const STOP_TIMEOUT_MS = 5_000;
 
+/** A connector's stop(), bounded: a peer that hangs cannot hold a shutdown. */
+const stopWithin = (c: Connector, log: Logger) =>
+  Promise.race([c.stop(), new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref())]).catch((err) => log.warn({ err, id: c.id }, 'connector stop failed'));
+
 /**
- * Starts a connector per configured source and feeds its signals into the
- * runtime. `ready()` is true once every source has been tried once (its first
- * status after `connecting`, up or down).
+ * Creates the connector of every configured source without connecting: config,
+ * TLS and certificate files, node ids are checked here (the Connector
+ * contract: config errors are thrown before connecting). A failure stops the
+ * connectors already created and is thrown with the source's config path
+ * (`sources[2].tls.ca`). `andon check-config` and `andon start` both run it.
  */
-export async function startSources(config: AndonConfig, runtime: Runtime, metrics: Metrics, log: Logger) {
+export async function createConnectors(config: AndonConfig, deps: { log: Logger; reject?: (source: string, reason: RejectReason) => void }): Promise<Map<string, Connector>> {
   const connectors = new Map<string, Connector>();
+  for (const [i, source] of config.sources.entries()) {
+    let connector: Connector | undefined;
+    try {
+      connector = await createConnector(source, {
+        log: deps.log.child({ component: 'connector', id: source.id }),
+        reject: (reason) => deps.reject?.(source.id, reason),
+        dataDir: config.gateway.dataDir,
+      });
+    } catch (err) {
+      await Promise.all([...connectors.values()].map((c) => stopWithin(c, deps.log)));
+      throw atSource(err, i);
+    }
+    if (connector) connectors.set(source.id, connector);
+  }
+  return connectors;
+}
+
+/**
+ * `andon check-config`: creates every source's connector as a start would,
+ * connects none, stops them all again, and returns every refusal (with its path).
+ */
+export async function checkConnectors(config: AndonConfig, log: Logger): Promise<AndonError[]> {
+  const problems: AndonError[] = [];
+  for (const [i, source] of config.sources.entries()) {
+    try {
+      const connector = await createConnector(source, { log, reject: () => undefined, dataDir: config.gateway.dataDir });
+      await connector?.stop();
+    } catch (err) {
+      const e = atSource(err, i);
+      problems.push(e instanceof AndonError ? e : new AndonError('ANDON_CONFIG_INVALID_VALUE', `source ${source.id}: ${(e as Error).message}`, { path: `sources[${i}]`, cause: e }));
+    }
+  }
+  return problems;
+}
+
+/** The error of source `i`'s connector with its path from the config root. */
+function atSource(err: unknown, i: number): unknown {
+  if (!(err instanceof AndonError)) return err;
+  const path = `sources[${i}]${err.path ? `.${err.path}` : ''}`;
+  return new AndonError(err.code, err.message, { path, cause: err.cause ?? err });
+}
+
+/**
+ * Wires the connectors of `config.sources` (made by createConnectors) into the
+ * runtime; `start()` connects them. `ready()` is true once every source has
+ * been tried once (its first status after `connecting`, up or down).
+ */
+export function wireSources(config: AndonConfig, connectors: Map<string, Connector>, runtime: Runtime, metrics: Metrics, log: Logger) {
   const subs: Subscription[] = [];
   const tried = new Set<string>();
   const status = new Map<string, ConnectorStatus>();
@@ -33,14 +88,9 @@ export async function startSources(config: AndonConfig, runtime: Runtime, metric
       metrics.sourceUp.set({ source: source.id }, 1);
       continue;
     }
-    const clog = log.child({ component: 'connector', id: source.id });
-    const connector = await createConnector(source, {
-      log: clog,
-      reject: (reason) => metrics.rejected.inc({ source: source.id, reason }),
-      dataDir: config.gateway.dataDir,
-    });
+    const connector = connectors.get(source.id);
     if (!connector) continue;
-    connectors.set(source.id, connector);
+    const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
     subs.push(
       // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
@@ -74,17 +124,16 @@ export async function startSources(config: AndonConfig, runtime: Runtime, metric
       }
     }),
   );
-  await Promise.all([...connectors.values()].map((c) => c.start()));
   return {
     connectors,
     status,
     ready: () => config.sources.every((s) => tried.has(s.id)),
+    /** Connects every connector; resolves once each has made its first attempt. */
+    async start(): Promise<void> {
+      await Promise.all([...connectors.values()].map((c) => c.start()));
+    },
     async stop(): Promise<void> {
-      await Promise.all(
-        [...connectors.values()].map((c) =>
-          Promise.race([c.stop(), new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref())]).catch((err) => log.warn({ err, id: c.id }, 'connector stop failed')),
-        ),
-      );
+      await Promise.all([...connectors.values()].map((c) => stopWithin(c, log)));
       for (const s of subs) s.unsubscribe();
     },
   };

@@ -22,7 +22,7 @@ const FAMILIES: Record<string, [title: string, about: string]> = {
   NOTIFY: ['Notifications', 'Webhook notifications (`notify:`).'],
 };
 /** One-code words that read better together. */
-const API_WORDS = new Set(['REPLAY', 'SIGNAL', 'REQUEST', 'ROUTE', 'AUTH', 'INTERNAL', 'CLI']);
+const API_WORDS = new Set(['REPLAY', 'SIGNAL', 'REQUEST', 'ROUTE', 'AUTH', 'INTERNAL', 'CLI', 'HTTP']);
 
 const familyOf = (code: string): string => {
   const word = code.split('_')[1] ?? '';

@@ -131,6 +131,15 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_opened_at');
     },
   },
+  '0005_retention': {
+    async up(knex) {
+      // store.retention finds closed tickets by their last change (gateway/store/retention.ts).
+      await knex.raw('CREATE INDEX tickets_state_updated_at ON tickets(state, updated_at)');
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX tickets_state_updated_at');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

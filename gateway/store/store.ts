@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from 'pino';
 import { AndonError } from '../errors.ts';
 import { iso, type HistoryEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
 import { $, compile } from './compile.ts';
+import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
 import { MetaStore, SyncLog } from './meta.ts';
 import { migrationSource } from './migrations.ts';
@@ -12,8 +12,11 @@ import { NotificationQueue, type NotificationDraft } from './notifications.ts';
 import { Outbox } from './outbox.ts';
 import { ChangeFeed } from './changes.ts';
 import { ReportQueries } from './reports.ts';
+import { Retention } from './retention.ts';
 
 type Db = BetterSqlite3.Database;
+/** How often the store looks whether its -wal is still there (a stat). */
+const WAL_CHECK_MS = 10_000;
 type Row = Record<string, unknown>;
 
 export interface TicketFilter {
@@ -66,11 +69,16 @@ export class TicketStore {
   readonly reports: ReportQueries;
   /** Ticket changes by history seq, for resuming event streams (gateway/store/changes.ts). */
   readonly changes: ChangeFeed;
+  /** Pruning of old closed tickets (`store.retention`, gateway/store/retention.ts). */
+  readonly retention: Retention;
+  private readonly wal: ReturnType<typeof walGuard> | undefined;
+  private readonly walTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly knex: Knex,
     private readonly db: Db,
     readonly file: string,
+    log: Logger | undefined,
   ) {
     this.stmts = this.prepare();
     this.outbox = new Outbox(db);
@@ -80,15 +88,26 @@ export class TicketStore {
     this.kpi = new KpiQueries(db);
     this.reports = new ReportQueries(db);
     this.changes = new ChangeFeed(db);
+    this.retention = new Retention(db);
+    if (file !== ':memory:') {
+      this.wal = walGuard(db, file, log);
+      this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();
+    }
   }
 
-  /** Opens (and migrates) the store. `:memory:` gives a private in-memory store. */
-  static async open(file: string): Promise<TicketStore> {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  /**
+   * Opens (and migrates) the store. `:memory:` gives a private in-memory store.
+   * Refuses a directory or file it cannot write (ANDON_STORE_UNAVAILABLE) and a
+   * file that fails PRAGMA quick_check (ANDON_STORE_CORRUPT), naming the path.
+   */
+  static async open(file: string, opts: { log?: Logger } = {}): Promise<TicketStore> {
+    if (file !== ':memory:') preflight(file, opts.log);
     const knex = knexFactory({
       client: 'better-sqlite3',
       connection: { filename: file },
       useNullAsDefault: true,
+      // knex would print a failed open to the console; the error is thrown (with a code) below.
+      log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
       pool: {
         min: 1,
         max: 1,
@@ -108,14 +127,22 @@ export class TicketStore {
     });
     try {
       const conn = (await knex.client.acquireConnection()) as Db;
-      createMigrationTables(conn);
-      await knex.client.releaseConnection(conn);
+      try {
+        // Before any write: migrating a damaged file can only make it worse.
+        const problems = file === ':memory:' ? [] : quickCheck(conn);
+        if (problems.length > 0) throw corrupt(file, `quick_check: ${problems.join('; ')}`);
+        createMigrationTables(conn);
+      } finally {
+        await knex.client.releaseConnection(conn);
+      }
       await knex.migrate.latest({ migrationSource });
       // Keep the pool's only connection: every statement from now on runs on it, synchronously.
       const db = (await knex.client.acquireConnection()) as Db;
-      return new TicketStore(knex, db, file);
+      return new TicketStore(knex, db, file, opts.log);
     } catch (err) {
       await knex.destroy().catch(() => undefined);
+      if (err instanceof AndonError) throw err;
+      if (isCorruption(err)) throw corrupt(file, (err as Error).message, err);
       throw new AndonError('ANDON_STORE_UNAVAILABLE', `cannot open the ticket store at ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -223,7 +250,9 @@ export class TicketStore {
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
     };
-    return this.db.transaction(fn).immediate(tx);
+    const result = this.db.transaction(fn).immediate(tx);
+    this.wal?.afterCommit();
+    return result;
   }
 
   get(id: string): Ticket | undefined {
@@ -276,8 +305,20 @@ export class TicketStore {
     return this.stmts.openCounts.all() as { priority: string; area: string | null; n: number }[];
   }
 
+  /** Whether the -wal was deleted under the running store (checked every 10 s; see files.ts walGuard). */
+  checkFiles(): { walLost: boolean } {
+    return { walLost: this.wal?.check() ?? false };
+  }
+
   async close(): Promise<void> {
     if (!this.db.open) return;
+    clearInterval(this.walTimer);
+    // Copy the -wal into andon.sqlite now; SQLite deletes it when the last connection closes.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // busy (another process reads) or failing: SQLite checkpoints at the next open
+    }
     await this.knex.client.releaseConnection(this.db);
     await this.knex.destroy();
   }

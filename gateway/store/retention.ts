@@ -1,0 +1,71 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { SchedulerLike, Subscription } from 'rxjs';
+
+/** Tickets deleted per transaction: short enough that ingest never waits long for the write lock. */
+export const PRUNE_BATCH = 500;
+const EVERY_MS = 3_600_000;
+
+/**
+ * Deletes closed tickets that have not changed since `before`, with their
+ * history events, outbox rows and notification rows, in one transaction per
+ * batch. A ticket with an outbox row still waiting for central (not parked) is
+ * kept: retention never drops what central has not seen.
+ */
+export class Retention {
+  private readonly prune$: BetterSqlite3.Transaction<(before: number, limit: number) => number>;
+
+  constructor(db: BetterSqlite3.Database) {
+    const pick = db.prepare(
+      `SELECT id FROM tickets INDEXED BY tickets_state_updated_at WHERE state = 'closed' AND updated_at < ?
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = tickets.id AND o.parked_at IS NULL) LIMIT ?`,
+    );
+    const ids = 'SELECT value FROM json_each(?)';
+    const remove = ['notifications', 'outbox', 'ticket_events'].map((t) => db.prepare(`DELETE FROM ${t} WHERE ticket_id IN (${ids})`));
+    const removeTickets = db.prepare(`DELETE FROM tickets WHERE id IN (${ids})`);
+    this.prune$ = db.transaction((before: number, limit: number) => {
+      const list = JSON.stringify((pick.all(before, limit) as { id: string }[]).map((r) => r.id));
+      for (const stmt of remove) stmt.run(list);
+      return removeTickets.run(list).changes;
+    });
+  }
+
+  /** Deletes at most `limit` prunable tickets (one transaction); returns how many. */
+  prune(before: number, limit = PRUNE_BATCH): number {
+    return this.prune$.immediate(before, limit);
+  }
+}
+
+/**
+ * `store.retention`: prunes at start and hourly, a batch per scheduler turn so
+ * signals and requests get the store between batches.
+ */
+export function startRetention(store: { retention: Retention }, retentionMs: number, scheduler: SchedulerLike, log: Logger, onPruned?: (n: number) => void) {
+  const subs = new Set<Subscription>();
+  const later = (delay: number, work: () => void) => {
+    const sub = scheduler.schedule(() => {
+      subs.delete(sub);
+      work();
+    }, delay);
+    subs.add(sub);
+  };
+  const run = (before: number, total: number) => {
+    let n = 0;
+    try {
+      n = store.retention.prune(before);
+    } catch (err) {
+      log.warn({ component: 'store', err }, 'retention: pruning failed; trying again in an hour');
+    }
+    if (n > 0) onPruned?.(n);
+    if (n === PRUNE_BATCH) return later(0, () => run(before, total + n));
+    if (total + n > 0) log.info({ component: 'store', pruned: total + n, before: new Date(before).toISOString() }, 'retention: closed tickets pruned');
+    later(EVERY_MS, () => run(scheduler.now() - retentionMs, 0));
+  };
+  later(0, () => run(scheduler.now() - retentionMs, 0));
+  return {
+    stop(): void {
+      for (const s of subs) s.unsubscribe();
+      subs.clear();
+    },
+  };
+}

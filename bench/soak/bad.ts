@@ -48,8 +48,18 @@ export function catalogue(o: { analogTag: string; analogValue: number; poison: b
     () => ({ channel: 'mqtt', kind: 'huge', expect: 'refuse', body: JSON.stringify({ tag: t, value: o.analogValue, pad: 'x'.repeat(HUGE_MQTT) }) }),
     // HTTP bodies are schema-checked (additionalProperties: false); MQTT mappings read only what they map.
     () => ({ channel: 'http', kind: 'unknown-field', expect: 'refuse', body: JSON.stringify({ tag: t, value: o.analogValue, colour: 'green' }) }),
-    () => ({ channel: 'mqtt', kind: 'unknown-field', expect: 'accept', body: JSON.stringify({ tag: t, value: o.analogValue, colour: 'green', extra: { a: [1] } }) }),
-    () => ({ channel: 'http', kind: 'too-many-items', expect: 'refuse', body: JSON.stringify(Array.from({ length: 10_001 }, () => ({ tag: t, value: o.analogValue }))) }),
+    () => ({
+      channel: 'mqtt',
+      kind: 'unknown-field',
+      expect: 'accept',
+      body: JSON.stringify({ tag: t, value: o.analogValue, colour: 'green', extra: { a: [1] } }),
+    }),
+    () => ({
+      channel: 'http',
+      kind: 'too-many-items',
+      expect: 'refuse',
+      body: JSON.stringify(Array.from({ length: 10_001 }, () => ({ tag: t, value: o.analogValue }))),
+    }),
   ];
   if (o.poison) {
     for (const p of POISON_TS) {
@@ -57,7 +67,13 @@ export function catalogue(o: { analogTag: string; analogValue: number; poison: b
         list.push(() => {
           const tag = o.poisonTag(channel);
           const msg = channel === 'http' ? 'message' : 'msg';
-          return { channel, kind: `poison-${p.kind}`, expect: 'either', poisonTag: tag, body: JSON.stringify({ tag, value: true, ts: p.ts, [msg]: 'soak-poison' }) };
+          return {
+            channel,
+            kind: `poison-${p.kind}`,
+            expect: 'either',
+            poisonTag: tag,
+            body: JSON.stringify({ tag, value: true, ts: p.ts, [msg]: 'soak-poison' }),
+          };
         });
       }
     }

@@ -105,7 +105,15 @@ export function startBoard(url: string, n: number, onData: (data: string, at: nu
   return clients;
 }
 
-export function boardSummary(clients: BoardClient[]): { connected: number; events: [number, number]; mib: number; cuts: number; outOfOrder: number; resets: number; failedConnects: number } {
+export function boardSummary(clients: BoardClient[]): {
+  connected: number;
+  events: [number, number];
+  mib: number;
+  cuts: number;
+  outOfOrder: number;
+  resets: number;
+  failedConnects: number;
+} {
   const ev = clients.map((c) => c.events);
   const sum = (f: (c: BoardClient) => number) => clients.reduce((s, c) => s + f(c), 0);
   return {

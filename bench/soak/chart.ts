@@ -30,7 +30,10 @@ export function chartSvg(title: string, series: Series[], minutes: number, outag
   const H = M.top + series.length * (PANEL + M.gap) - M.gap + M.bottom;
   const pw = W - M.left - M.right;
   const x = (m: number) => M.left + (m / Math.max(minutes, 1e-9)) * pw;
-  const parts: string[] = [`<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${M.left}" y="28" font-size="18" font-weight="bold">${esc(title)}</text>`];
+  const parts: string[] = [
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${M.left}" y="28" font-size="18" font-weight="bold">${esc(title)}</text>`,
+  ];
   const xStep = niceMax(minutes / 10);
   series.forEach((s, i) => {
     const top = M.top + i * (PANEL + M.gap);
@@ -48,7 +51,9 @@ export function chartSvg(title: string, series: Series[], minutes: number, outag
       parts.push(`<text x="${x(m)}" y="${top + PANEL + 18}" font-size="12" text-anchor="middle">${+m.toFixed(1)}</text>`);
     }
     parts.push(`<rect x="${M.left}" y="${top}" width="${pw}" height="${PANEL}" fill="none" stroke="#333"/>`);
-    parts.push(`<text x="${M.left + 6}" y="${top - 8}" font-size="14">${esc(`${s.title} (${s.unit})`)}${outage && i === 0 ? ' — shaded: central down' : ''}</text>`);
+    parts.push(
+      `<text x="${M.left + 6}" y="${top - 8}" font-size="14">${esc(`${s.title} (${s.unit})`)}${outage && i === 0 ? ' — shaded: central down' : ''}</text>`,
+    );
     let d = '';
     let pen = false;
     for (const [m, v] of s.points) {

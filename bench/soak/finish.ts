@@ -48,7 +48,10 @@ export async function finish(o: {
     await new Promise((r) => setTimeout(r, 1000));
   }
   if (o.gatewayExit()) return { lines, problems: [`the gateway ${o.gatewayExit()}: no end checks`] };
-  if (!last || last.pending.versions > 0) problems.push(`outbox not drained after ${fmt(o.drainTimeoutMs / 1000)} s: ${last ? `${last.pending.versions} versions pending` : 'GET /api/v1/outbox unanswered'}`);
+  if (!last || last.pending.versions > 0)
+    problems.push(
+      `outbox not drained after ${fmt(o.drainTimeoutMs / 1000)} s: ${last ? `${last.pending.versions} versions pending` : 'GET /api/v1/outbox unanswered'}`,
+    );
   else lines.push(`outbox drained ${fmt((performance.now() - t0) / 1000, 1)} s after the load ended; ${parkedOf(last)} parked`);
   if (last && parkedOf(last) > 0) problems.push(`${parkedOf(last)} outbox versions parked (central refused them)`);
 
@@ -58,7 +61,9 @@ export async function finish(o: {
     const rejected = [...series(text, 'andon_signals_rejected_total')].map(([l, n]) => `${l} ${n}`);
     lines.push(`gateway refused (andon_signals_rejected_total): ${rejected.length ? rejected.join(', ') : 'none'}`);
     const forward = [...series(text, 'andon_forward_requests_total')].map(([l, n]) => `${l} ${n}`);
-    lines.push(`forward requests: ${forward.join(', ')}; SSE clients cut: ${series(text, 'andon_events_clients_cut_total').get('') ?? text.match(/^andon_events_clients_cut_total (\S+)/m)?.[1] ?? '?'}`);
+    lines.push(
+      `forward requests: ${forward.join(', ')}; SSE clients cut: ${series(text, 'andon_events_clients_cut_total').get('') ?? text.match(/^andon_events_clients_cut_total (\S+)/m)?.[1] ?? '?'}`,
+    );
     const errors = [...series(text, 'andon_http_errors_total')].map(([l, n]) => `${l} ${n}`);
     lines.push(`HTTP errors by code: ${errors.length ? errors.join(', ') : 'none'}`);
   } else problems.push('/metrics unanswered at the end');
@@ -80,7 +85,8 @@ export async function finish(o: {
       `PUTs ${fmt(st.puts)} (effective ${fmt(st.effective)}, replays ${st.replays}, conflicts ${st.conflicts})`,
   );
   if (c.missing.length + c.behind.length > 0) problems.push(`central lacks ${c.missing.length} tickets and is behind on ${c.behind.length} (lost)`);
-  if (c.duplicates + c.regressions + c.outOfOrder > 0) problems.push(`central saw duplicates ${c.duplicates}, regressions ${c.regressions}, out of order ${c.outOfOrder}`);
+  if (c.duplicates + c.regressions + c.outOfOrder > 0)
+    problems.push(`central saw duplicates ${c.duplicates}, regressions ${c.regressions}, out of order ${c.outOfOrder}`);
   if (c.maxInFlightPerTicket > 1) problems.push(`central had ${c.maxInFlightPerTicket} PUTs of one ticket in flight at once`);
 
   // The board clients.

@@ -171,7 +171,8 @@ async function sendBad(b: BadInput): Promise<void> {
   if (b.channel === 'http') {
     const status = await post(b.body);
     emit({ t: 'b', ch: 'http', kind: b.kind, expect: b.expect, status });
-    if (b.poisonTag) emit({ t: 'b', ch: 'http', kind: 'poison-clear', expect: 'accept', status: await post(JSON.stringify({ tag: b.poisonTag, value: false })) });
+    if (b.poisonTag)
+      emit({ t: 'b', ch: 'http', kind: 'poison-clear', expect: 'accept', status: await post(JSON.stringify({ tag: b.poisonTag, value: false })) });
     return;
   }
   const topic = `plant/soak/bad`;

@@ -81,7 +81,9 @@ export function soakConfig(p: SoakPlant, o: { dataDir: string; port: number; mqt
     '      - { topic: "plant/#", tag: "$.tag", value: "$.value", ts: "$.ts", message: "$.msg" }',
     '  - { id: mes-http, type: http }',
     'assets:',
-    ...p.assets.map((a) => `  ${a.name}: { area: ${a.area}, line: ${a.line}, ${a.lineStopping ? 'criticality: line-stopping, ' : ''}tags: ["${a.area}/${a.name}/**"] }`),
+    ...p.assets.map(
+      (a) => `  ${a.name}: { area: ${a.area}, line: ${a.line}, ${a.lineStopping ? 'criticality: line-stopping, ' : ''}tags: ["${a.area}/${a.name}/**"] }`,
+    ),
     'rules:',
   ];
   for (const m of MEASURES) {
@@ -89,10 +91,15 @@ export function soakConfig(p: SoakPlant, o: { dataDir: string; port: number; mqt
       out.push(`  - { id: ${m.rule}, when: { tag: "**/${m.name}", equals: true }, fault: ${m.fault}, category: ${m.category}, priority: ${m.priority} }`);
       continue;
     }
-    for (const [dir, l] of [['above', m.high], ['below', m.low]] as const) {
+    for (const [dir, l] of [
+      ['above', m.high],
+      ['below', m.low],
+    ] as const) {
       if (!l) continue;
       const clear = dir === 'above' ? `clearBelow: ${l.clear}` : `clearAbove: ${l.clear}`;
-      out.push(`  - { id: ${l.rule}, when: { tag: "**/${m.name}", ${dir}: ${l.trip}, for: ${l.forMs / 1000}s, ${clear} }, fault: ${l.fault}, category: ${l.category}, priority: ${l.priority} }`);
+      out.push(
+        `  - { id: ${l.rule}, when: { tag: "**/${m.name}", ${dir}: ${l.trip}, for: ${l.forMs / 1000}s, ${clear} }, fault: ${l.fault}, category: ${l.category}, priority: ${l.priority} }`,
+      );
     }
   }
   out.push(

@@ -12,6 +12,8 @@ export interface Sample {
   lagP99Ms: number;
   outbox: number;
   cpuPct: number;
+  /** andon_signals_total, all sources: accepted signals so far. */
+  signals: number;
 }
 
 /** One scrape of the gateway's /metrics; undefined when it does not answer within 5 s. */
@@ -28,6 +30,7 @@ export function sampleOf(text: string, min: number, cpuPct: number): Sample {
     lagP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     outbox: metric(text, 'andon_outbox_pending'),
     cpuPct,
+    signals: metric(text, 'andon_signals_total'),
   };
 }
 
@@ -58,6 +61,8 @@ export interface MinuteView {
   latencies: number[];
   alarms: number;
   telemetry: number;
+  /** Signals the gateway accepted per second over the minute. */
+  accepted: number;
   bad: number;
   /** Raises sent but not yet seen on the board: how many, and the oldest one's age. */
   unseen: number;
@@ -77,7 +82,7 @@ export function minuteLine(v: MinuteView): string {
     `cpu ${fmt(max((s) => s.cpuPct))} %`,
     `lag p99 ${ms(max((s) => s.lagP99Ms))}`,
     `signal→ticket p50 ${ms(pct(v.latencies, 0.5))} p99 ${ms(pct(v.latencies, 0.99))} (n ${v.latencies.length})`,
-    `sent: ${fmt(v.telemetry)} telemetry, ${fmt(v.alarms)} alarms, ${v.bad} bad`,
+    `sent: ${fmt(v.telemetry)} telemetry, ${fmt(v.alarms)} alarms, ${v.bad} bad; gateway took ${fmt(v.accepted)}/s`,
     `unseen ${v.unseen}${v.unseen ? ` (oldest ${ms(v.oldestUnseenMs)})` : ''}`,
     v.goodRefused ? `GOOD SIGNALS REFUSED ${v.goodRefused}` : '',
     `outbox ${fmt(last?.outbox ?? NaN)}`,

@@ -21,7 +21,10 @@ interface GatewayTicket {
 export async function gatewayTickets(url: string, token: string): Promise<GatewayTicket[]> {
   const out: GatewayTicket[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const res = await fetch(`${url}/api/v1/tickets?limit=1000&offset=${offset}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${url}/api/v1/tickets?limit=1000&offset=${offset}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(60_000),
+    });
     if (!res.ok) throw new Error(`GET /api/v1/tickets: HTTP ${res.status}`);
     const page = (await res.json()) as { items: GatewayTicket[]; total: number };
     out.push(...page.items);
@@ -94,7 +97,9 @@ export function checkCentral(tickets: GatewayTicket[], central: Central, outOfOr
   return {
     atCentral: held.size,
     missing: tickets.filter((t) => !held.has(t.id)).map((t) => t.id),
-    behind: tickets.filter((t) => (held.get(t.id)?.version ?? Infinity) < t.version).map((t) => `${t.id} (gateway v${t.version}, central v${held.get(t.id)?.version})`),
+    behind: tickets
+      .filter((t) => (held.get(t.id)?.version ?? Infinity) < t.version)
+      .map((t) => `${t.id} (gateway v${t.version}, central v${held.get(t.id)?.version})`),
     unknown: [...held.keys()].filter((id) => !ids.has(id)).length,
     duplicates: stats.duplicates,
     regressions: stats.regressions,

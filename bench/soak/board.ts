@@ -27,12 +27,13 @@ export class BoardClient {
 
   constructor(
     private readonly url: string,
+    private readonly token: string,
     private readonly onData?: (data: string, at: number) => void,
   ) {}
 
   start(): void {
     if (this.stopped) return;
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.token}` };
     if (this.lastId !== null) headers['last-event-id'] = String(this.lastId);
     this.req = get(this.url, { headers }, (res) => this.read(res));
     this.req.on('error', () => this.retry(false));
@@ -99,8 +100,8 @@ export class BoardClient {
 }
 
 /** `n` clients on `url`; the first is the probe. */
-export function startBoard(url: string, n: number, onData: (data: string, at: number) => void): BoardClient[] {
-  const clients = Array.from({ length: n }, (_, i) => new BoardClient(url, i === 0 ? onData : undefined));
+export function startBoard(url: string, token: string, n: number, onData: (data: string, at: number) => void): BoardClient[] {
+  const clients = Array.from({ length: n }, (_, i) => new BoardClient(url, token, i === 0 ? onData : undefined));
   for (const c of clients) c.start();
   return clients;
 }

@@ -56,7 +56,7 @@ const pending = new Map<number, Raise>();
 const latencies: { seenMin: number; ms: number; ch: string }[] = [];
 const t0 = epoch();
 const minutes = () => (epoch() - t0) / 60_000;
-const board = startBoard(`${andon.url}/api/v1/events?token=${TOKENS.operator}`, o.clients, (data, at) => {
+const board = startBoard(`${andon.url}/api/v1/events`, TOKENS.operator, o.clients, (data, at) => {
   for (const m of data.matchAll(/soak#(\d+)/g)) {
     const n = Number(m[1]);
     const r = pending.get(n);

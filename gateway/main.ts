@@ -73,7 +73,7 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
     metrics,
     now,
     ready: () => started.sources?.ready() ?? false,
-    logger: false,
+    logger: log,
     applier,
     ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
     ...(notifying ? { notifier: notifying.notifier } : {}),

@@ -46,6 +46,9 @@ const gatewaySchema = z.strictObject({
           'Largest body of POST /api/v1/signals in bytes (ANDON_REQUEST_TOO_LARGE above): each signal is pushed through the rules before the answer, so batches stay small. 512 KiB holds 10,000 signals of 50 bytes or about 4,000 with source and ts; send larger batches in parts.',
         ),
       requestTimeout: duration()
+        .superRefine((ms, ctx) => {
+          if (ms < 10 || ms > 300_000) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'gateway.http.requestTimeout must be between 10ms and 5m (0 would switch it off)');
+        })
         .default(30_000)
         .describe('A request (headers and body) must arrive within this of its first byte, else the connection is closed (checked every 5 s or half of it, whichever is less).'),
       keepAliveTimeout: duration()

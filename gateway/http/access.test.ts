@@ -104,3 +104,18 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
     expect((await fetch(`${base}/api/v1/outbox?key=${await key(TOKENS.admin)}`)).status).toBe(401);
   });
 });
+
+describe('the access table is what is enforced', () => {
+  it('a route that ACCESS does not name stops the app from being built (no route is open by mistake)', async () => {
+    const t = await testApp();
+    try {
+      const add = async () => {
+        t.app.post('/api/v1/unlisted', async () => ({ done: true }));
+        await t.app.ready();
+      };
+      await expect(add()).rejects.toThrow(/POST \/api\/v1\/unlisted has no entry in ACCESS/);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+});

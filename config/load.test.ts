@@ -47,6 +47,7 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'bad-timezone.yaml', path: 'gateway.timezone', code: 'ANDON_CONFIG_INVALID_TIMEZONE', mentions: 'Asia/Shangai' },
     { file: 'bad-priority.yaml', path: 'rules[0].priority', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
     { file: 'port-as-string.yaml', path: 'gateway.http.port', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'number' },
+    { file: 'http-request-timeout-off.yaml', path: 'gateway.http.requestTimeout', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'between 10ms and 5m' },
     { file: 'env-unset.yaml', path: 'forward.token', code: 'ANDON_CONFIG_ENV', mentions: 'ANDON_TEST_UNSET_VAR' },
     { file: 'notify-url-not-http.yaml', path: 'notify.duty.url', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'http:// or https://' },
     { file: 'notify-secret-not-dingtalk.yaml', path: 'notify.duty.secret', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'DingTalk' },
@@ -170,7 +171,7 @@ describe('defaults', () => {
       timezone: 'UTC',
       maxClockSkew: 300_000,
       dataDir: './data',
-      http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 },
+      http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 },
       auth: { anonymousRead: false, tokens: [] },
     });
   });
@@ -213,7 +214,7 @@ describe('defaults', () => {
       'gateway: { id: plant-x, http: { port: 9090 } }\ncorrelation: { chatter: { count: 3, within: 30s } }\npriorities: { P1: { respondWithin: 10m, resolveWithin: 1h } }\n',
       {},
     );
-    expect(partial.gateway.http).toEqual({ host: '127.0.0.1', port: 9090, bodyLimit: 1_048_576 });
+    expect(partial.gateway.http).toEqual({ host: '127.0.0.1', port: 9090, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 });
     expect(partial.correlation.chatter).toEqual({ count: 3, within: 30_000 });
     expect(partial.correlation.flood).toEqual({ count: 10, within: 600_000, per: 'area' });
     expect(partial.priorities.P1).toEqual({ respondWithin: 600_000, resolveWithin: HOUR });

@@ -70,8 +70,31 @@ const gatewaySchema = z.strictObject({
       host: z.string().default('127.0.0.1').describe('Address the HTTP API, board and /metrics listen on; `0.0.0.0` for all interfaces (containers).'),
       port: z.number().int().min(0).max(65535).default(8080).describe('TCP port; 0 picks a free one. `andon start --port` overrides it.'),
       bodyLimit: z.number().int().positive().default(1_048_576).describe('Largest request body in bytes; larger is ANDON_REQUEST_TOO_LARGE (413).'),
+      signalBodyLimit: z
+        .number()
+        .int()
+        .positive()
+        .default(524_288)
+        .describe(
+          'Largest body of POST /api/v1/signals in bytes (ANDON_REQUEST_TOO_LARGE above): each signal is pushed through the rules before the answer, so batches stay small. 512 KiB holds 10,000 signals of 50 bytes or about 4,000 with source and ts; send larger batches in parts.',
+        ),
+      requestTimeout: duration()
+        .superRefine((ms, ctx) => {
+          if (ms < 10 || ms > 300_000) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'gateway.http.requestTimeout must be between 10ms and 5m (0 would switch it off)');
+        })
+        .default(30_000)
+        .describe('A request (headers and body) must arrive within this of its first byte, else the connection is closed (checked every 5 s or half of it, whichever is less).'),
+      keepAliveTimeout: duration()
+        .default(5_000)
+        .describe('An idle keep-alive connection is closed after this. Behind a reverse proxy that keeps upstream connections open, set it longer than the proxy\'s idle timeout.'),
+      maxConnections: z
+        .number()
+        .int()
+        .positive()
+        .default(256)
+        .describe('Most open connections (event streams included); more are closed as they arrive. Bounds sockets and memory held by slow clients.'),
     })
-    .default({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 })
+    .default({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 })
     .describe('The HTTP server.'),
   auth: z
     .strictObject({

@@ -41,7 +41,7 @@ export const ERRORS = {
   ANDON_REPLAY_INPUT: { status: 400, retryable: false, description: 'The replay input file cannot be read (andon replay exits 1), or a line of it is not a valid record (counted in the summary and skipped).' },
   ANDON_SIGNAL_INVALID: { status: 400, retryable: false, description: 'A signal does not match the Signal schema.' },
   ANDON_REQUEST_INVALID: { status: 400, retryable: false, description: 'The request body, query or parameters do not match the API schema.' },
-  ANDON_REQUEST_TOO_LARGE: { status: 413, retryable: false, description: 'The request body is larger than gateway.http.bodyLimit.' },
+  ANDON_REQUEST_TOO_LARGE: { status: 413, retryable: false, description: 'The request body is larger than gateway.http.bodyLimit (gateway.http.signalBodyLimit for POST /api/v1/signals): send less, or signals in smaller batches.' },
   ANDON_REQUEST_MEDIA_TYPE: { status: 415, retryable: false, description: 'The request body is not of a media type the API takes (send Content-Type: application/json).' },
   ANDON_ROUTE_NOT_FOUND: { status: 404, retryable: false, description: 'No such API route.' },
   ANDON_AUTH_REQUIRED: { status: 401, retryable: false, description: 'A bearer token is required.' },

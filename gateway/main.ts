@@ -100,7 +100,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     now,
     // Not ready while ticket changes are held (the store is failing): signals are refused meanwhile.
     ready: () => runtime.held() === 0 && (started.sources?.ready() ?? false),
-    logger: false,
+    logger: log,
     applier,
     ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
     ...(notifying ? { notifier: notifying.notifier } : {}),

@@ -78,8 +78,9 @@ export type TicketCommand =
   | { type: 'flood-member'; at: number; key: string; member: FloodMember; priority: Priority; evidence: Evidence }
   | { type: 'flood-end'; at: number; key: string }
   | { type: 'escalate'; at: number; id: string; level: number; notify: string[]; breach: 'respond' | 'resolve' | null; unless: 'acknowledged' | 'resolved' }
-  | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; fields: Record<string, unknown> }
-  | { type: 'comment'; at: number; id: string; by: string; text: string }
+  /** A person's action: `by` is who they say they are, `actor` the name of the token that authenticated it (when one did). */
+  | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; actor?: string; fields: Record<string, unknown> }
+  | { type: 'comment'; at: number; id: string; by: string; actor?: string; text: string }
   /** A shelving's end came (rules/shelving.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */
   | { type: 'unshelve-due'; at: number; id: string; until: string };
 

@@ -58,5 +58,8 @@ export async function loadTickets(states) {
 /** POST a lifecycle action (ack, shelve, unshelve, ...): the ticket after the change. */
 export const transition = (id, body) => api(`/api/v1/tickets/${encodeURIComponent(id)}/transitions`, { method: 'POST', body });
 
+/** A single-use key for opening the event stream (valid 60 s): EventSource cannot send the token as a header. */
+export const streamKey = async () => (await api('/api/v1/events/key', { method: 'POST' })).key;
+
 /** POST a comment: the ticket after the change. */
 export const comment = (id, text) => api(`/api/v1/tickets/${encodeURIComponent(id)}/comments`, { method: 'POST', body: { text } });

@@ -1,5 +1,5 @@
 // The live alarm board: initial list, then the event stream; renders in batches, ticks each second.
-import { ApiError, api, loadTickets, token } from './api.js';
+import { ApiError, api, loadTickets, streamKey, token } from './api.js';
 import { createDetail } from './detail.js';
 import { clock, fill, fmtClock, h } from './dom.js';
 import { openLive } from './live.js';
@@ -178,7 +178,14 @@ async function start() {
     notice('This gateway shows tickets only with a token: enter an operator token.', 'warn');
     openSignIn();
   }
-  live = openLive({ url: '/api/v1/events', token: token.get, onTicket, onReset: reload, onState: setConn, onOpen: ({ resumed }) => !resumed && reload() });
+  live = openLive({
+    url: '/api/v1/events',
+    streamKey: () => (token.get() ? streamKey() : null),
+    onTicket,
+    onReset: reload,
+    onState: setConn,
+    onOpen: ({ resumed }) => !resumed && reload(),
+  });
   // The list does not wait for the stream longer than this; nor does it go stale while the stream is down.
   setTimeout(() => loaded || reload(), 2000);
   setInterval(() => conn !== 'live' && reload(), 30_000);

@@ -34,10 +34,10 @@ const table = (head, rows, cls = '') =>
 
 const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)];
 
-/** History event fields other than at/action/by, as "key: value" text. */
+/** History event fields other than at/action/by/actor, as "key: value" text. */
 function eventDetail(e) {
   return Object.entries(e)
-    .filter(([k]) => !['at', 'action', 'by'].includes(k))
+    .filter(([k]) => !['at', 'action', 'by', 'actor'].includes(k))
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
@@ -144,7 +144,8 @@ function body(t, now) {
               {},
               h('time', {}, fmtFull(e.at)),
               h('span', { class: 'h-action' }, e.action),
-              h('span', { class: 'h-by' }, e.by),
+              // Who they said they were, and (✓) the name of the token they were signed in with.
+              h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: `signed in as ${e.actor}` }, ` ✓${e.actor}`) : null),
               h('span', { class: 'h-detail' }, eventDetail(e)),
             ),
           ),

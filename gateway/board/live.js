@@ -4,24 +4,45 @@
  * Opens the stream and keeps it open. Reconnects itself (3 s, backing off to
  * 30 s) with `?lastEventId=` so the gateway replays what was missed; EventSource's
  * own retry is not used, because it would resend the first URL's query.
+ * EventSource sends no Authorization header, and the token must not go into a
+ * URL (proxies log URLs): with a token, each connect first gets a single-use
+ * stream key (`streamKey()`, POST /api/v1/events/key) and opens `?key=`.
  *
+ *   streamKey()           a fresh key, or null to open without one (anonymous read)
  *   onTicket(ticket)      a ticket's newest version
  *   onReset()             the gap is too large: reload the list
  *   onOpen({ resumed })   connected; resumed=false means nothing to resume from
  *   onState(state)        'connecting' | 'live' | 'reconnecting'
  */
-export function openLive({ url, token, onTicket, onReset, onOpen, onState }) {
+export function openLive({ url, streamKey, onTicket, onReset, onOpen, onState }) {
   let lastId = null;
   let es = null;
   let timer = null;
   let delay = 3000;
   let stopped = false;
 
-  const connect = () => {
+  let attempt = 0; // a restart while a key is on its way supersedes that connect
+
+  const retry = () => {
+    onState('reconnecting');
+    const wait = delay * (0.75 + Math.random() / 2);
+    delay = Math.min(delay * 2, 30_000);
+    timer = setTimeout(connect, wait);
+  };
+
+  const connect = async () => {
     timer = null;
+    const mine = ++attempt;
     const q = new URLSearchParams();
-    const t = token();
-    if (t) q.set('token', t);
+    let key = null;
+    try {
+      key = await streamKey();
+    } catch {
+      if (mine === attempt && !stopped) retry(); // no key (gateway down, token refused): try again later
+      return;
+    }
+    if (mine !== attempt || stopped) return;
+    if (key) q.set('key', key);
     if (lastId != null) q.set('lastEventId', lastId);
     const qs = q.toString();
     const resumed = lastId != null;
@@ -48,10 +69,7 @@ export function openLive({ url, token, onTicket, onReset, onOpen, onState }) {
     es.addEventListener('error', () => {
       if (stopped) return;
       es.close();
-      onState('reconnecting');
-      const wait = delay * (0.75 + Math.random() / 2);
-      delay = Math.min(delay * 2, 30_000);
-      timer = setTimeout(connect, wait);
+      retry();
     });
   };
 

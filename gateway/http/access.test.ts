@@ -21,6 +21,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/tickets/:id/transitions': { url: (id) => `/api/v1/tickets/${id}/transitions`, body: { action: 'assign', assignee: 'li' }, ok: 200 },
   'POST /api/v1/tickets/:id/comments': { url: (id) => `/api/v1/tickets/${id}/comments`, body: { text: 'seal jaw cleaned' }, ok: 200 },
   'GET /api/v1/events': { url: () => '/api/v1/events', ok: 200 },
+  'POST /api/v1/events/key': { url: () => '/api/v1/events/key', ok: 200 },
   'GET /api/v1/reports/top-faults': { url: () => '/api/v1/reports/top-faults', ok: 200 },
   'GET /api/v1/reports/response': { url: () => '/api/v1/reports/response', ok: 200 },
   'POST /api/v1/signals': { url: () => '/api/v1/signals', body: { tag: 'packaging/sealer-01/alarm', value: true }, ok: 202 },
@@ -89,12 +90,32 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
     }
   });
 
-  it('the events stream also takes the token as ?token=', async () => {
+  it('the events stream takes a stream key as ?key=, with the role of the token it was issued for, and never a token', async () => {
+    const key = async (token: string) =>
+      ((await (await fetch(`${base}/api/v1/events/key`, { method: 'POST', headers: bearer(token) })).json()) as { key: string }).key;
     const abort = new AbortController();
-    const ok = await fetch(`${base}/api/v1/events?token=${TOKENS.ingest}`, { signal: abort.signal });
+    const ok = await fetch(`${base}/api/v1/events?key=${await key(TOKENS.ingest)}`, { signal: abort.signal });
     abort.abort();
     expect(ok.status).toBe(200);
-    const bad = await fetch(`${base}/api/v1/events?token=not-a-token-0123456789`);
-    expect(bad.status).toBe(401);
+    expect((await fetch(`${base}/api/v1/events?key=not-a-key`)).status).toBe(401);
+    // ?token= is gone: without anonymous read it is refused, with it the unknown parameter is
+    expect((await fetch(`${base}/api/v1/events?token=${TOKENS.ingest}`)).status).toBe(anonymousRead ? 400 : 401);
+    // a key opens the event stream only: it is no bearer token for anything else
+    expect((await fetch(`${base}/api/v1/outbox?key=${await key(TOKENS.admin)}`)).status).toBe(401);
+  });
+});
+
+describe('the access table is what is enforced', () => {
+  it('a route that ACCESS does not name stops the app from being built (no route is open by mistake)', async () => {
+    const t = await testApp();
+    try {
+      const add = async () => {
+        t.app.post('/api/v1/unlisted', async () => ({ done: true }));
+        await t.app.ready();
+      };
+      await expect(add()).rejects.toThrow(/POST \/api\/v1\/unlisted has no entry in ACCESS/);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
   });
 });

@@ -6,14 +6,12 @@ import { AndonError } from '../errors.ts';
 import { readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
-import type { authorizer } from './auth.ts';
 import { countRejects, ingest } from './signals.ts';
 
 interface Opts {
   config: AndonConfig;
   runtime: Runtime;
   metrics: Metrics;
-  auth: ReturnType<typeof authorizer>;
   now: () => number;
 }
 
@@ -110,7 +108,7 @@ export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['a
  * Answers 200 only after the ticket changes are committed; on a store failure
  * 503, and Alertmanager sends the group again.
  */
-export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
+export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, now }) => {
   const http = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
   const source = http.includes('alertmanager') ? 'alertmanager' : (http[0] ?? 'alertmanager');
   countRejects(app, metrics, source);
@@ -118,7 +116,6 @@ export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config
     '/alertmanager',
     { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, rejected: { type: 'integer' } } } } } },
     async (req) => {
-      auth(req, 'ingest');
       if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
       const at = now();
       // An alert with a bad time is refused on its own (counted, reason time); Alertmanager does not resend

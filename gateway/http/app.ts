@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError, isAndonError } from '../errors.ts';
@@ -6,9 +7,9 @@ import { createSyncApplier, type SyncApplier } from '../forward/sync.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
+import { guard } from './access.ts';
 import { alertmanagerRoutes } from './alertmanager.ts';
-import { authorizer } from './auth.ts';
-import { boardRoutes } from './board.ts';
+import { boardRoutes, securePages } from './board.ts';
 import { registerDocs } from './docs.ts';
 import { reportRoutes } from './reports.ts';
 import { errorRef } from './schemas.ts';
@@ -16,6 +17,7 @@ import { eventRoutes, type EventStreamOptions } from './events.ts';
 import { notificationRoutes } from './notifications.ts';
 import { outboxRoutes } from './outbox.ts';
 import { signalRoutes } from './signals.ts';
+import { createStreamKeys } from './stream-keys.ts';
 import { syncRoutes } from './sync.ts';
 import { ticketRoutes } from './tickets.ts';
 import { validatorCompiler } from './validation.ts';
@@ -29,7 +31,8 @@ export interface AppDeps {
   /** Wall clock for request times (the live scheduler's now). */
   now: () => number;
   ready: () => boolean;
-  logger?: boolean | object;
+  /** The gateway's logger: server errors (5xx) are logged with their request id; requests themselves are not. */
+  logger?: FastifyBaseLogger;
   /** Applies changes from central (POST /api/v1/sync); made here from runtime and store when absent. */
   applier?: SyncApplier;
   /** The forwarder, when forwarding runs: woken after an un-park. */
@@ -42,27 +45,50 @@ export interface AppDeps {
 
 /** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.config.gateway.http.bodyLimit });
-  const auth = authorizer(deps.config.gateway.auth);
+  const http = deps.config.gateway.http;
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : {}),
+    // One info line per request would drown the log under ingest load; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    bodyLimit: http.bodyLimit,
+    // Safe before auth: a slow or stalled request is closed, idle keep-alives too (Node checks
+    // request and header timeouts on an interval, hence the short one).
+    requestTimeout: http.requestTimeout,
+    keepAliveTimeout: http.keepAliveTimeout,
+    http: {
+      requestTimeout: http.requestTimeout,
+      headersTimeout: Math.min(http.requestTimeout, 10_000),
+      connectionsCheckingInterval: Math.max(10, Math.min(5_000, http.requestTimeout / 2)),
+    },
+  });
+  app.server.maxConnections = http.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
 
   // Every error answer is { code, message } from the catalogue, and counted (andon_http_errors_total{code}).
+  // A server error (5xx) also names its request id, which its log line carries.
   const fail = (reply: FastifyReply, status: number, code: string, message: string, path?: string) => {
     deps.metrics.httpErrors.inc({ code });
-    return reply.status(status).send({ code, message, ...(path ? { path } : {}) });
+    return reply.status(status).send({ code, message, ...(path ? { path } : {}), ...(status >= 500 ? { requestId: reply.request.id } : {}) });
   };
   app.setErrorHandler((err, req, reply) => {
-    if (isAndonError(err)) return fail(reply, err.status, err.code, err.message, err.path);
+    if (isAndonError(err)) {
+      if (err.status >= 500) req.log.error({ component: 'http', err, code: err.code, method: req.method, url: req.url }, err.message);
+      return fail(reply, err.status, err.code, err.message, err.path);
+    }
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     if (e.validation) return fail(reply, 400, 'ANDON_REQUEST_INVALID', e.message);
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'ANDON_REQUEST_TOO_LARGE', e.message);
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'ANDON_REQUEST_MEDIA_TYPE', e.message);
     if (e.statusCode && e.statusCode < 500) return fail(reply, e.statusCode, 'ANDON_REQUEST_INVALID', e.message);
-    req.log.error({ err }, 'request failed');
+    req.log.error({ component: 'http', err, code: 'ANDON_INTERNAL', method: req.method, url: req.url }, 'request failed');
     return fail(reply, 500, 'ANDON_INTERNAL', 'internal error; see the gateway log');
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 'ANDON_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url}`));
 
+  const streamKeys = createStreamKeys({ now: deps.now });
+  guard(app, deps.config, streamKeys);
+  securePages(app);
   registerDocs(app, deps.config);
   // In a plugin, so that they load after the OpenAPI plugin and appear at /docs.
   app.register(async (root) => {
@@ -76,16 +102,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     root.get('/metrics', { schema: { response: text } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   });
 
-  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, auth, now: deps.now });
-  app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, auth, now: deps.now });
-  app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, auth, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
-  app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, auth, now: deps.now });
-  app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, auth, now: deps.now });
+  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now });
+  app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now });
+  app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, streamKeys, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
+  app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
+  app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
   const applier =
     deps.applier ?? createSyncApplier({ runtime: deps.runtime, store: deps.store, now: deps.now, onResult: (r) => deps.metrics.syncChanges.inc({ outcome: r.outcome }) });
-  app.register(syncRoutes, { prefix: '/api/v1', applier, auth, now: deps.now });
-  app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, auth, now: deps.now, wake: () => deps.forwarder?.wake() });
-  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, auth, now: deps.now, channels: Object.keys(deps.config.notify), wake: () => deps.notifier?.wake() });
+  app.register(syncRoutes, { prefix: '/api/v1', applier, now: deps.now });
+  app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, wake: () => deps.forwarder?.wake() });
+  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: Object.keys(deps.config.notify), wake: () => deps.notifier?.wake() });
   app.register(boardRoutes, { config: deps.config });
   return app;
 }

@@ -1,9 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError } from '../errors.ts';
 
 export type Role = 'read' | 'operator' | 'ingest' | 'admin';
+
+/** Who made a request: the name and role of its token (never the token itself). */
+export interface Who {
+  name: string;
+  role: Exclude<Role, 'read'>;
+}
 
 const same = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -11,21 +16,29 @@ const same = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** The token of an `Authorization: Bearer <token>` header; undefined without one. */
+export const bearerToken = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined);
+
 /**
- * Checks the bearer token against config; throws ANDON_AUTH_* when the role may not do `need`.
- * `queryToken` is for routes a browser opens without headers (EventSource): used when no header is sent.
+ * Checks a caller against config: `who` is the token's holder (from the
+ * bearer header or a stream key), null for a request without credentials.
+ * Throws ANDON_AUTH_REQUIRED / ANDON_AUTH_FORBIDDEN when it may not do `need`
+ * (admin may do everything; read is any token, or none with anonymousRead).
  */
 export function authorizer(auth: AndonConfig['gateway']['auth']) {
-  return (req: FastifyRequest, need: Role, queryToken?: string): { name: string; role: Role } | null => {
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header === undefined && queryToken ? queryToken : undefined;
-    if (!token) {
-      if (need === 'read' && auth.anonymousRead) return null;
-      throw new AndonError('ANDON_AUTH_REQUIRED', `this needs a bearer token with role ${need === 'read' ? 'operator, ingest or admin' : need}`);
-    }
-    const who = auth.tokens.find((t) => same(t.token, token));
-    if (!who) throw new AndonError('ANDON_AUTH_REQUIRED', 'unknown token');
-    if (need !== 'read' && who.role !== need && who.role !== 'admin') throw new AndonError('ANDON_AUTH_FORBIDDEN', `role ${who.role} may not do this (needs ${need})`);
-    return { name: who.name, role: who.role };
+  return {
+    /** The holder of `token`; ANDON_AUTH_REQUIRED for a token that is not in config. */
+    identify(token: string): Who {
+      const who = auth.tokens.find((t) => same(t.token, token));
+      if (!who) throw new AndonError('ANDON_AUTH_REQUIRED', 'unknown token');
+      return { name: who.name, role: who.role };
+    },
+    allow(who: Who | null, need: Role): void {
+      if (!who) {
+        if (need === 'read' && auth.anonymousRead) return;
+        throw new AndonError('ANDON_AUTH_REQUIRED', `this needs a bearer token with role ${need === 'read' ? 'operator, ingest or admin' : need}`);
+      }
+      if (need !== 'read' && who.role !== need && who.role !== 'admin') throw new AndonError('ANDON_AUTH_FORBIDDEN', `role ${who.role} may not do this (needs ${need})`);
+    },
   };
 }

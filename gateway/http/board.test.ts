@@ -46,6 +46,22 @@ describe('board routes', () => {
     expect(res.body).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
 
+  it('every path that answers HTML carries the policy and may not be framed (the board page is also /board/index.html)', async () => {
+    await open();
+    for (const url of ['/', '/board/index.html', '/docs', '/docs/']) {
+      const res = await app.inject({ method: 'GET', url });
+      if (res.statusCode >= 300 && res.statusCode < 400) continue; // a redirect to the page itself, checked on its own
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).not.toContain('unsafe-inline');
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+    }
+  });
+
   it('serves the board files under /board/ and nothing outside its folder', async () => {
     await open();
     for (const [file, type] of [

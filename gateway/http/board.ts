@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 
 interface Opts {
@@ -15,6 +15,7 @@ export const BOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'bo
  * The page may load only its own files and talk only to this gateway: ticket
  * text comes from plant messages, so even an escaping mistake cannot run a
  * script or reach another host (the plant network has no internet anyway).
+ * No page may be framed (clickjacking an operator's acknowledge button).
  */
 const CSP = [
   "default-src 'none'",
@@ -26,6 +27,21 @@ const CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * Every HTML answer, whatever its path (/, /board/index.html, /docs), gets the
+ * policy above, or keeps its own (the docs UI's) with `frame-ancestors 'none'`
+ * added, and may not be framed or sniffed. Registered before the routes.
+ */
+export function securePages(app: FastifyInstance): void {
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
+    const own = reply.getHeader('content-security-policy');
+    const csp = own === undefined ? CSP : /frame-ancestors/.test(String(own)) ? String(own) : `${String(own)}; frame-ancestors 'none'`;
+    reply.header('content-security-policy', csp).header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+}
 
 const boardConfig = {
   type: 'object',
@@ -60,14 +76,8 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config }) => 
     },
   });
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-    reply
-      .header('content-security-policy', CSP)
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-cache')
-      .sendFile('index.html'),
-  );
+  // Its security headers come from securePages, as for every HTML answer.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
 
   app.get('/api/v1/board/config', { schema: { response: { 200: boardConfig } } }, async () => ({
     gatewayId: config.gateway.id,

@@ -15,7 +15,7 @@ type Op = {
 /** Routes with a query string, and what it takes. */
 const QUERIES: Record<string, string[]> = {
   'GET /api/v1/tickets': ['state', 'priority', 'area', 'asset', 'limit', 'offset'],
-  // ?token= is documented as the tokenQuery security scheme (swagger lists it there, not here)
+  // ?key= is documented as the streamKey security scheme (swagger lists it there, not here)
   'GET /api/v1/events': ['lastEventId'],
   'GET /api/v1/reports/top-faults': ['from', 'to', 'limit'],
   'GET /api/v1/reports/response': ['from', 'to'],
@@ -56,8 +56,9 @@ describe('OpenAPI at /docs', () => {
 
   it('documents the bearer scheme, and each route with its role and security', () => {
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(spec.components.securitySchemes.tokenQuery).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
-    expect(spec.paths['/api/v1/events']!.get!.security).toContainEqual({ tokenQuery: [] });
+    expect(spec.components.securitySchemes.streamKey).toMatchObject({ type: 'apiKey', in: 'query', name: 'key' });
+    expect(spec.components.securitySchemes).not.toHaveProperty('tokenQuery');
+    expect(spec.paths['/api/v1/events']!.get!.security).toContainEqual({ streamKey: [] });
     for (const [route, op] of ops) {
       const { access } = ACCESS[route]!;
       expect(op.summary, route).toBeTruthy();
@@ -89,7 +90,7 @@ describe('OpenAPI at /docs', () => {
 
   it('every body and query string is documented with its schema', () => {
     for (const [route, op] of ops) {
-      const bodyless = route.endsWith('/retry') || route.startsWith('GET');
+      const bodyless = route.endsWith('/retry') || route.endsWith('/key') || route.startsWith('GET');
       if (bodyless) expect(op.requestBody, route).toBeUndefined();
       else expect(op.requestBody?.content['application/json']?.schema, route).toBeTruthy();
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);

@@ -9,10 +9,11 @@ import { ERROR_SCHEMA, errorRef, TICKET_SCHEMA } from './schemas.ts';
 export type Access = Role | 'public';
 
 /**
- * The API's routes and who may call them (design §7). The routes check the
- * token themselves (gateway/http/auth.ts); this table documents it in the
- * OpenAPI (/docs); access.test.ts holds the routes to it, role by role, and
- * docs.test.ts fails for a route missing here.
+ * The API's routes and who may call them (design §7). This table is what is
+ * enforced: gateway/http/access.ts checks every request against it before
+ * the body is read, and refuses to build an app with a route missing here.
+ * It is also the OpenAPI's (/docs) account of roles; access.test.ts calls
+ * every route as every kind of caller.
  */
 export const ACCESS: Record<string, { access: Access; summary: string }> = {
   'GET /healthz': { access: 'public', summary: 'Liveness: the process answers' },
@@ -24,6 +25,7 @@ export const ACCESS: Record<string, { access: Access; summary: string }> = {
   'POST /api/v1/tickets/:id/transitions': { access: 'operator', summary: 'A lifecycle action' },
   'POST /api/v1/tickets/:id/comments': { access: 'operator', summary: 'Comment on a ticket' },
   'GET /api/v1/events': { access: 'read', summary: 'Ticket changes, live (server-sent events)' },
+  'POST /api/v1/events/key': { access: 'read', summary: 'A short-lived, single-use key for opening the event stream from a browser' },
   'GET /api/v1/reports/top-faults': { access: 'read', summary: 'The faults raised most in a period' },
   'GET /api/v1/reports/response': { access: 'read', summary: 'MTTA and MTTR per priority' },
   'POST /api/v1/signals': { access: 'ingest', summary: 'Signals over HTTP (one or an array), answered after their tickets are committed' },
@@ -59,7 +61,7 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
     if (entry === undefined) return; // not in the table: docs.test.ts names it
     const { access } = entry;
     const security: Record<string, string[]>[] = access === 'public' ? [] : access === 'read' && anonymousRead ? [{}, { bearer: [] }] : [{ bearer: [] }];
-    if (route.url === '/api/v1/events') security.push({ tokenQuery: [] });
+    if (route.url === '/api/v1/events') security.push({ streamKey: [] });
     const errors: Record<string, unknown> = { 400: errorRef, 404: errorRef, 500: errorRef, 503: errorRef };
     if (access !== 'public') Object.assign(errors, { 401: errorRef, 403: errorRef });
     if (route.method === 'POST') Object.assign(errors, { 413: errorRef, 415: errorRef });
@@ -89,11 +91,11 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A token from gateway.auth.tokens (role operator, ingest or admin).' },
-          tokenQuery: {
+          streamKey: {
             type: 'apiKey',
             in: 'query',
-            name: 'token',
-            description: 'The bearer token as ?token= (GET /api/v1/events only: EventSource cannot send headers).',
+            name: 'key',
+            description: 'A stream key from POST /api/v1/events/key as ?key= (GET /api/v1/events only: EventSource cannot send headers). Single use, valid 60 s.',
           },
         },
       },

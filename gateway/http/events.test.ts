@@ -106,12 +106,29 @@ describe('GET /api/v1/events (server-sent events)', () => {
     expect(ticket(cleared).history.map((h) => h.action)).toEqual(['opened', 'cleared']);
   });
 
-  it('takes the token as ?token= (EventSource sends no headers) and refuses without one', async () => {
-    const r = await open(`?token=${TOKEN}`, {});
+  const streamKey = async (headers: Record<string, string> = AUTH) => {
+    const res = await fetch(`${base}/key`, { method: 'POST', headers });
+    return { status: res.status, body: (await res.json()) as { key: string; expiresAt: string; code?: string } };
+  };
+
+  it('a browser opens it with a stream key (EventSource sends no headers): single use, expires, never the token in the URL', async () => {
+    const { status, body } = await streamKey();
+    expect(status).toBe(200);
+    expect(body.key).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(Date.parse(body.expiresAt)).toBe(scheduler.now() + 60_000);
+    const r = await open(`?key=${body.key}`, {});
     alarm('m-1', true);
     expect((await r.next()).event).toBe('ticket');
+    // Used once: a copy from a proxy's access log opens nothing.
+    await expect(SseReader.open(`${base}?key=${body.key}`, {})).rejects.toThrow(/401.*ANDON_AUTH_REQUIRED/);
+    // Unused but older than 60 s.
+    const late = (await streamKey()).body.key;
+    scheduler.advanceTo(scheduler.now() + 60_001);
+    await expect(SseReader.open(`${base}?key=${late}`, {})).rejects.toThrow(/401.*ANDON_AUTH_REQUIRED/);
+    // The token itself is no longer taken in the URL.
+    await expect(SseReader.open(`${base}?token=${TOKEN}`, {})).rejects.toThrow(/40[01]/);
     await expect(SseReader.open(base, {})).rejects.toThrow(/401.*ANDON_AUTH_REQUIRED/);
-    await expect(SseReader.open(`${base}?token=wrong-token-000000000`, {})).rejects.toThrow(/401/);
+    expect((await streamKey({})).status).toBe(401); // a key needs what the stream needs
     await expect(SseReader.open(base, { ...AUTH, 'last-event-id': 'abc' })).rejects.toThrow(/400.*ANDON_REQUEST_INVALID/);
   });
 

@@ -3,8 +3,8 @@ import type { Observable } from 'rxjs';
 import { AndonError } from '../errors.ts';
 import type { TicketStore } from '../store/store.ts';
 import type { TicketChange } from '../tickets/engine.ts';
-import type { authorizer } from './auth.ts';
 import { SseClient } from './sse-client.ts';
+import type { StreamKeys } from './stream-keys.ts';
 
 /** Tuning of GET /api/v1/events; the defaults are the contract's. */
 export interface EventStreamOptions {
@@ -19,7 +19,8 @@ export interface EventStreamOptions {
 interface Opts extends EventStreamOptions {
   store: TicketStore;
   changes$: Observable<TicketChange>;
-  auth: ReturnType<typeof authorizer>;
+  /** Keys for opening the stream without a header (`?key=`, checked in gateway/http/access.ts). */
+  streamKeys: StreamKeys;
   /** Called when a client is cut off for being too slow (a metric). */
   onSlowClient?: () => void;
 }
@@ -32,10 +33,11 @@ const ticketMessage = (seq: number, ticket: object) => `id: ${seq}\nevent: ticke
  * change (id = the change's ticket_events.seq, data = the ticket after it).
  * `Last-Event-ID` (or `?lastEventId=`) first replays each ticket changed since
  * then once, as it is now, then goes live with no gap and no duplicate; more
- * than `maxBacklog` tickets is one `reset`. Role read; `?token=` for EventSource.
+ * than `maxBacklog` tickets is one `reset`. Role read; a browser (EventSource sends no
+ * headers) first gets a single-use key with `POST /api/v1/events/key` and opens `?key=`.
  */
 export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
-  const { store, auth } = opts;
+  const { store, streamKeys } = opts;
   const pingMs = opts.pingMs ?? 15_000;
   const maxBufferBytes = opts.maxBufferBytes ?? 1_048_576;
   const maxBacklog = opts.maxBacklog ?? 5_000;
@@ -59,7 +61,30 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
     clients.clear();
   });
 
-  app.get<{ Querystring: { token?: string; lastEventId?: string }; Headers: { 'last-event-id'?: string } }>(
+  app.post(
+    '/events/key',
+    {
+      schema: {
+        description:
+          'EventSource cannot send an Authorization header, and a token in a URL stays in access logs: this answers a key for ' +
+          '`GET /api/v1/events?key=` instead. It carries the caller\'s token (name and role), works once and only for 60 s.',
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['key', 'expiresAt'],
+            properties: { key: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { key, expiresAt } = streamKeys.issue(req.who);
+      return { key, expiresAt: new Date(expiresAt).toISOString() };
+    },
+  );
+
+  app.get<{ Querystring: { key?: string; lastEventId?: string }; Headers: { 'last-event-id'?: string } }>(
     '/events',
     {
       schema: {
@@ -68,12 +93,12 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
           'text/event-stream. `retry: 3000`, then per committed ticket change `id: <seq>`, `event: ticket`, `data: <Ticket JSON>`. ' +
           'Resume with the `Last-Event-ID` header or `?lastEventId=`: each ticket changed since then once (as it is now), then live. ' +
           `More than ${maxBacklog} changed tickets: one \`event: reset\` (data {}): reload GET /api/v1/tickets. \`: ping\` every ${pingMs / 1000} s. ` +
-          'EventSource cannot send headers: `?token=` takes the bearer token.',
+          'EventSource cannot send headers: `?key=` takes a key from POST /api/v1/events/key (single use, 60 s).',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            token: { type: 'string', maxLength: 512, description: 'Bearer token (for EventSource, which cannot send headers).' },
+            key: { type: 'string', maxLength: 64, description: 'A stream key from POST /api/v1/events/key (for EventSource, which cannot send headers).' },
             lastEventId: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Resume after this event id.' },
           },
         },
@@ -84,7 +109,6 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
       },
     },
     async (req, reply) => {
-      auth(req, 'read', req.query.token);
       const resume = req.headers['last-event-id'] ?? req.query.lastEventId;
       const after = resume === undefined ? null : Number(resume);
       if (after !== null && !Number.isSafeInteger(after)) throw new AndonError('ANDON_REQUEST_INVALID', 'Last-Event-ID must be an event id (an integer)');

@@ -7,7 +7,7 @@ import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
-import { buildApp } from './app.ts';
+import { buildApp, type AppDeps } from './app.ts';
 
 /** Tokens of the test config, by role. */
 export const TOKENS = {
@@ -17,10 +17,10 @@ export const TOKENS = {
 } as const;
 export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576) => `
+export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576, http = '') => `
 gateway:
   id: api-test
-  http: { bodyLimit: ${bodyLimit} }
+  http: { bodyLimit: ${bodyLimit}${http ? `, ${http}` : ''} }
   auth:
     anonymousRead: ${anonymousRead}
     tokens:
@@ -41,14 +41,25 @@ ${extra}`;
  * A gateway API for tests (not a mock: the real app, runtime and a SQLite file
  * in a temp dir) in virtual time. `close()` removes everything.
  */
-export async function testApp(opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number } = {}) {
+export async function testApp(
+  opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number; http?: string; logger?: AppDeps['logger'] } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'andon-api-'));
-  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit));
+  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http));
   const store = await TicketStore.open(join(dir, 'andon.sqlite'));
   const clock = new VirtualScheduler(opts.start ?? Date.parse('2026-03-02T08:00:00.000Z'));
   const runtime: Runtime = createRuntime({ config, store, scheduler: clock });
   const registry = new Registry();
-  const app = buildApp({ config, store, runtime, registry, metrics: createMetrics(registry, store), now: () => clock.now(), ready: () => true });
+  const app = buildApp({
+    config,
+    store,
+    runtime,
+    registry,
+    metrics: createMetrics(registry, store),
+    now: () => clock.now(),
+    ready: () => true,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   const signal = (tag: string, value: number | boolean) => runtime.push({ source: 'mes-http', tag, value, quality: 'good', ts: clock.now() });
   return {
     app,

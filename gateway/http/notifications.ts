@@ -2,11 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AndonError } from '../errors.ts';
 import type { QueuedNotification } from '../store/notifications.ts';
 import type { TicketStore } from '../store/store.ts';
-import type { authorizer } from './auth.ts';
 
 interface Opts {
   store: TicketStore;
-  auth: ReturnType<typeof authorizer>;
   now: () => number;
   /** Configured channel ids: a row of another channel cannot be retried. */
   channels: readonly string[];
@@ -50,7 +48,7 @@ const view = (n: QueuedNotification) => ({
 });
 
 /** The notification queue for admins: what waits, what receivers refused (parked, with the reason), and retrying (role admin). */
-export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store, auth, now, channels, wake }) => {
+export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, channels, wake }) => {
   app.get<{ Querystring: { state: 'pending' | 'parked'; channel?: string; limit: number; offset: number } }>(
     '/notifications',
     {
@@ -69,7 +67,6 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
       },
     },
     async (req) => {
-      auth(req, 'admin');
       const { state, channel, limit, offset } = req.query;
       const { items, total } = store.notifications.list({ parked: state === 'parked', limit, offset, ...(channel === undefined ? {} : { channel }) });
       return { items: items.map(view), total };
@@ -85,12 +82,13 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
       },
     },
     async (req) => {
-      auth(req, 'admin');
       const { id } = req.params;
       const row = store.notifications.get(id);
       if (!row || row.parkedAt === null) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
       if (!channels.includes(row.channel)) throw new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`);
       if (!store.notifications.retry(id, now())) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
+      // Who retried what: the log is the record (the row keeps only retriedAt).
+      req.log.info({ component: 'notify', notification: id, channel: row.channel, ticket: row.ticketId, actor: req.who?.name ?? null }, 'parked notification retried');
       wake();
       return view(store.notifications.get(id) as QueuedNotification);
     },

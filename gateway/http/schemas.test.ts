@@ -93,7 +93,7 @@ describe('the Ticket JSON through the API', () => {
       tx.save(FULL, { at: FULL.openedAt, action: 'opened', by: 'andon', tag: 'packaging/sealer-01/alarm', value: true, members: 2, firstOut: FULL.firstOut });
       tx.save(
         { ...FULL, version: 2 },
-        { at: FULL.updatedAt, action: 'wait', by: 'wang', reason: 'parts', partNumber: 'HB-220-40', eta: FULL.wait!.eta, note: 'ordered' },
+        { at: FULL.updatedAt, action: 'wait', by: 'wang', actor: 'wang', reason: 'parts', partNumber: 'HB-220-40', eta: FULL.wait!.eta, note: 'ordered' },
       );
     });
     const stored = t.store.get(FULL.id)!;
@@ -115,6 +115,7 @@ describe('the Ticket JSON through the API', () => {
       at: FULL.updatedAt,
       action: 'wait',
       by: 'wang',
+      actor: 'wang',
       reason: 'parts',
       partNumber: 'HB-220-40',
       eta: FULL.wait!.eta,
@@ -145,12 +146,13 @@ describe('the Ticket JSON through the API', () => {
       at: '2026-03-02T08:00:00.000Z',
       action: 'shelve',
       by: 'li',
+      actor: 'wang', // said to be li, authenticated as the operator token wang
       reason: 'sensor under repair',
       until: '2026-03-02T10:00:00.000Z',
     });
     const back = await post({ action: 'unshelve' });
     expect(back.json()).toMatchObject({ shelvedUntil: null, shelvedReason: null });
-    expect(back.json().history.at(-1)).toMatchObject({ action: 'unshelve', by: 'wang' });
+    expect(back.json().history.at(-1)).toMatchObject({ action: 'unshelve', by: 'wang', actor: 'wang' });
   });
 });
 
@@ -193,8 +195,8 @@ describe('errors come from the one catalogue', () => {
     expect(metrics).toContain('andon_http_errors_total{code="ANDON_REQUEST_INVALID"} 3');
   });
 
-  it('the body limit is gateway.http.bodyLimit', async () => {
-    const small = await testApp({ bodyLimit: 1024 });
+  it('the body limit is gateway.http.bodyLimit, and the smaller gateway.http.signalBodyLimit for signals', async () => {
+    const small = await testApp({ bodyLimit: 2048, http: 'signalBodyLimit: 1024' });
     try {
       const big = { tag: 'packaging/sealer-01/alarm', value: true, message: 'x'.repeat(900), asset: 'y'.repeat(200) };
       await check(await small.app.inject({ method: 'POST', url: '/api/v1/signals', headers: INGEST, payload: big }), 413, 'ANDON_REQUEST_TOO_LARGE');
@@ -202,6 +204,10 @@ describe('errors come from the one catalogue', () => {
         (await small.app.inject({ method: 'POST', url: '/api/v1/signals', headers: INGEST, payload: { tag: 'packaging/sealer-01/alarm', value: true } }))
           .statusCode,
       ).toBe(202);
+      const id = small.store.list().items[0]!.id;
+      const comment = (text: string) => small.app.inject({ method: 'POST', url: `/api/v1/tickets/${id}/comments`, headers: OPERATOR, payload: { text } });
+      expect((await comment('x'.repeat(1500))).statusCode).toBe(200);
+      await check(await comment('x'.repeat(2100)), 413, 'ANDON_REQUEST_TOO_LARGE');
     } finally {
       await small.close();
     }

@@ -139,7 +139,17 @@ const ticketProperties = {
   history: {
     type: 'array',
     description: 'Every change: at, action, by and what the action recorded.',
-    items: { type: 'object', additionalProperties: true, required: ['at', 'action', 'by'], properties: { at: time('When.'), action: str, by: str } },
+    items: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['at', 'action', 'by'],
+      properties: {
+        at: time('When.'),
+        action: str,
+        by: text('Who did it, as they said (free text; "andon" for the gateway\'s own changes).'),
+        actor: maybe(text('The name of the token that authenticated the action (gateway.auth.tokens); absent or null when nobody was authenticated (replay, the gateway itself).')),
+      },
+    },
   },
   central: {
     type: ['object', 'null'],
@@ -169,6 +179,7 @@ export const ERROR_SCHEMA = {
     code: { type: 'string', pattern: '^ANDON_[A-Z_]+$', description: 'Stable code from the error catalogue (gateway/errors.ts).' },
     message: text('What went wrong, for people.'),
     path: text('The field at fault, when there is one.'),
+    requestId: text('Server errors (5xx): the request id, which the gateway log has with the details.'),
   },
 } as const;
 

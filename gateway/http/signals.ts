@@ -5,13 +5,11 @@ import { AndonError } from '../errors.ts';
 import { describeTimeProblem, readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
-import type { authorizer } from './auth.ts';
 
 interface Opts {
   config: AndonConfig;
   runtime: Runtime;
   metrics: Metrics;
-  auth: ReturnType<typeof authorizer>;
   now: () => number;
 }
 
@@ -70,20 +68,20 @@ type Body = { source?: string; tag: string; value: Signal['value']; quality?: Si
  * `POST /api/v1/signals`: one signal or an array (MES over HTTP), role ingest.
  * Answers 202 only after the ticket changes the signals caused are committed.
  */
-export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, auth, now }) => {
+export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, now }) => {
   const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
   countRejects(app, metrics, httpSources[0] ?? 'http');
   app.post<{ Body: Body | Body[] }>(
     '/signals',
     {
       attachValidation: true,
+      bodyLimit: config.gateway.http.signalBodyLimit,
       schema: {
         body: { oneOf: [signalSchema, { type: 'array', maxItems: 10_000, items: signalSchema }] },
         response: { 202: { type: 'object', properties: { accepted: { type: 'integer' } } } },
       },
     },
     async (req, reply) => {
-      auth(req, 'ingest');
       if (req.validationError) {
         throw new AndonError('ANDON_SIGNAL_INVALID', req.validationError.message);
       }

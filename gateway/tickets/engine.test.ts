@@ -361,6 +361,23 @@ describe('comment', () => {
   });
 });
 
+describe('who acted', () => {
+  it('a transition or comment records the authenticated actor next to the free-text by; without one there is no actor', () => {
+    const [t] = engine.apply(detect('sealer-01/alarm-stop', T0));
+    const id = t?.id as string;
+    engine.apply({ type: 'transition', at: T0 + MIN, id, action: 'ack', by: 'night shift', actor: 'control-room', fields: {} });
+    engine.apply({ type: 'comment', at: T0 + 2 * MIN, id, by: 'li', actor: 'control-room', text: 'seal bar hot' });
+    engine.apply({ type: 'transition', at: T0 + 3 * MIN, id, action: 'shelve', by: 'li', actor: 'control-room', fields: { reason: 'repair', duration: '1h' } });
+    engine.apply(act('unshelve', T0 + 4 * MIN, { id }));
+    const [, ack, comment, shelve, unshelve] = store.history(id);
+    expect(ack).toEqual({ at: iso(T0 + MIN), action: 'ack', by: 'night shift', actor: 'control-room' });
+    expect(comment).toMatchObject({ action: 'comment', by: 'li', actor: 'control-room' });
+    expect(shelve).toMatchObject({ action: 'shelve', by: 'li', actor: 'control-room' });
+    expect(unshelve).toEqual({ at: iso(T0 + 4 * MIN), action: 'unshelve', by: 'wang' }); // replay, central: nobody authenticated
+    expect(store.get(id)?.history.map((e) => e.actor ?? null)).toEqual([null, 'control-room', 'control-room', 'control-room', null]);
+  });
+});
+
 describe('every change', () => {
   it('bumps the version by one and is emitted on changes$ with its history event', () => {
     const [t] = engine.apply(detect('sealer-01/alarm-stop', T0));

@@ -5,7 +5,7 @@ import { AndonError } from '../errors.ts';
 import { notificationsFor } from '../notify/triggers.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { iso, isLive, isShelved, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
+import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {
@@ -172,7 +172,7 @@ export class TicketEngine {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
         const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
-        save(t, ticket, event);
+        save(t, ticket, withActor(event, cmd.actor));
         break;
       }
       case 'unshelve-due': {
@@ -185,7 +185,7 @@ export class TicketEngine {
         const t = tx.byId(cmd.id);
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${cmd.id}`);
         if (typeof cmd.text !== 'string' || cmd.text.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'a comment needs text', { path: 'text' });
-        save(t, { ...t }, { at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) });
+        save(t, { ...t }, withActor({ at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) }, cmd.actor));
         break;
       }
     }

@@ -10,9 +10,15 @@ export const isLive = (s: TicketState) => s !== 'closed' && s !== 'merged';
 export interface HistoryEvent {
   at: string;
   action: string;
+  /** Who did it, as they said (free text); `andon` for the gateway's own changes. */
   by: string;
+  /** The name of the token that authenticated a person's action; absent when none did (replay, the gateway). */
+  actor?: string;
   [field: string]: unknown;
 }
+
+/** The event with the authenticated `actor` next to `by`, when there is one. */
+export const withActor = (event: HistoryEvent, actor: string | undefined): HistoryEvent => (actor === undefined ? event : { ...event, actor });
 
 export interface Member {
   asset: string | null;

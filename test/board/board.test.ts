@@ -128,7 +128,11 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
 
     await page.fill('#detail textarea[name="comment"]', 'air supply valve checked, compressor 1 filter clogged');
     await page.click('#detail [data-action="comment"]');
-    await page.locator('#detail .history li', { hasText: 'air supply valve checked' }).waitFor(WAIT);
+    const commented = page.locator('#detail .history li', { hasText: 'air supply valve checked' });
+    await commented.waitFor(WAIT);
+    // Who was signed in: the operator token's name, next to the free-text by.
+    expect(await commented.locator('.h-actor').textContent()).toContain('wang');
+    expect(gw.store.liveByKey('filler-02/alarm-stop')?.history.at(-1)).toMatchObject({ action: 'comment', by: 'wang', actor: 'wang' });
 
     await page.fill('#detail input[name="reason"]', 'maintenance in progress');
     const durations = await page
@@ -217,10 +221,12 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
     await page.close();
   }, 60_000);
 
-  it('a gateway that shows tickets only with a token asks for one, then streams with it', async () => {
+  it('a gateway that shows tickets only with a token asks for one, then streams with a single-use key: the token is in no URL', async () => {
     const privateDir = mkdtempSync(join(tmpdir(), 'andon-board-private-'));
     const gw2 = await startGateway(plantConfig(privateDir, false), { port: 0, logger: pino({ level: 'silent' }) });
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
     try {
       await page.goto(`${gw2.address}/`);
       await page.locator('#signin[open]').waitFor(WAIT);
@@ -235,6 +241,10 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
       });
       expect(res.status).toBe(202);
       await row(page, 'sealer-01').waitFor(WAIT);
+      const streams = urls.filter((u) => u.includes('/api/v1/events?'));
+      expect(streams.length).toBeGreaterThan(0);
+      for (const u of streams) expect(u).toMatch(/[?&]key=[A-Za-z0-9_-]{32}(&|$)/);
+      expect(urls.filter((u) => u.includes(OPERATOR_TOKEN) || u.includes('token='))).toEqual([]);
     } finally {
       await page.close();
       await gw2.stop();

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { AndonConfig } from '../../config/schema.ts';
+import { AndonError } from '../errors.ts';
+import { authorizer, bearerToken, type Who } from './auth.ts';
+import { ACCESS, type Access } from './docs.ts';
+import type { StreamKeys } from './stream-keys.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request's credentials name; null without credentials (anonymous read, public routes). */
+    who: Who | null;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route: from ACCESS (gateway/http/docs.ts), set when the route is added. */
+    access?: Access;
+  }
+}
+
+/** Files anyone may fetch: the board page and its files, the API docs UI. Not API routes, so not in ACCESS. */
+const PUBLIC_FILES = /^\/(board\/.*|docs(\/.*)?)?$/;
+
+/** Whether a request has a body that is still on the wire (it is never read when refused here). */
+const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/**
+ * Role checks, once for every route, before anything of the request body is
+ * read: each route's access comes from ACCESS when the route is added (a
+ * route missing there stops the build), and an `onRequest` hook enforces it.
+ * A refused request with a body gets `Connection: close`, so its body is not
+ * read either. GET /api/v1/events also takes a stream key (`?key=`) in place
+ * of the header. Registered before the routes.
+ */
+export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys): void {
+  const auth = authorizer(config.gateway.auth);
+  app.decorateRequest('who', null);
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    for (const method of [route.method].flat()) {
+      const entry = ACCESS[`${method === 'HEAD' ? 'GET' : method} ${route.url}`];
+      const access = entry?.access ?? (PUBLIC_FILES.test(route.url) ? 'public' : undefined);
+      if (access === undefined) throw new Error(`route ${method} ${route.url} has no entry in ACCESS (gateway/http/docs.ts): say who may call it`);
+      route.config = { ...route.config, access };
+    }
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const access = req.routeOptions.config.access;
+    // No access: no route matched (the 404 answer), which reads nothing.
+    if (access === undefined || access === 'public') return;
+    try {
+      const token = bearerToken(req.headers.authorization);
+      if (token !== undefined) req.who = auth.identify(token);
+      else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
+      else if (req.routeOptions.url === '/api/v1/events') req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
+      auth.allow(req.who, access);
+    } catch (err) {
+      if (hasBody(req)) reply.header('connection', 'close');
+      throw err;
+    }
+  });
+}
+
+/** The holder of a stream key, null without one; ANDON_AUTH_REQUIRED for one that is unknown, used or expired. */
+function redeem(keys: StreamKeys, key: unknown): Who | null {
+  if (key === undefined) return null;
+  const found = typeof key === 'string' ? keys.redeem(key) : undefined;
+  if (!found) throw new AndonError('ANDON_AUTH_REQUIRED', 'unknown, used or expired stream key: get a new one (POST /api/v1/events/key)');
+  return found.who;
+}

@@ -42,15 +42,19 @@ export interface AppDeps {
 
 /** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.config.gateway.http.bodyLimit });
-  const auth = authorizer(deps.config.gateway.auth);
-  app.setValidatorCompiler(validatorCompiler);
-
   // Every error answer is { code, message } from the catalogue, and counted (andon_http_errors_total{code}).
   const fail = (reply: FastifyReply, status: number, code: string, message: string, path?: string) => {
     deps.metrics.httpErrors.inc({ code });
     return reply.status(status).send({ code, message, ...(path ? { path } : {}) });
   };
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.config.gateway.http.bodyLimit,
+    // URLs the router refuses before any route (a path parameter over 100 characters, broken percent-encoding).
+    frameworkErrors: (err, _req, reply) => fail(reply, 400, 'ANDON_REQUEST_INVALID', err.message),
+  });
+  const auth = authorizer(deps.config.gateway.auth);
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler((err, req, reply) => {
     if (isAndonError(err)) return fail(reply, err.status, err.code, err.message, err.path);
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };

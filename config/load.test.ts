@@ -86,6 +86,12 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     expect(problems[0]).toMatchObject({ code: 'ANDON_CONFIG_YAML', path: expect.stringMatching(/^line \d+$/) });
   });
 
+  it('an alias bomb ("billion laughs") is ANDON_CONFIG_YAML, not a ReferenceError', () => {
+    const letters = 'abcdefghij';
+    const text = ['a: &a [x, x, x, x, x, x, x, x, x]', ...[...letters.slice(1)].map((l, i) => `${l}: &${l} [${Array(9).fill(`*${letters[i]}`).join(', ')}]`)].join('\n');
+    expect(refusal(() => parseConfig(text, {}))).toEqual([{ path: '', code: 'ANDON_CONFIG_YAML', message: expect.stringContaining('alias') }]);
+  });
+
   it('a duplicate YAML key is ANDON_CONFIG_YAML, not a silent override', () => {
     const problems = refusal(() => parseConfig('gateway: { id: plant-x }\ngateway: { id: plant-y }\n', {}));
     expect(problems).toEqual([{ path: 'line 2', code: 'ANDON_CONFIG_YAML', message: expect.stringContaining('unique') }]);

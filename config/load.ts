@@ -80,7 +80,14 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', code: 'ANDON_CONFIG_YAML', message: e.message.split('\n')[0] ?? e.message })));
   }
-  const { config, problems } = validateConfig(doc.toJS(), env);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // The yaml package refuses to expand an alias bomb ("billion laughs") here, with a ReferenceError.
+    throw new ConfigError([{ path: '', code: 'ANDON_CONFIG_YAML', message: (err as Error).message }]);
+  }
+  const { config, problems } = validateConfig(raw, env);
   if (!config) throw new ConfigError(problems);
   return config;
 }

@@ -27,8 +27,15 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** No config is this deep; a deeper document is refused here instead of overflowing the stack on the way down. */
+const MAX_DEPTH = 64;
+
 /** Replaces `${VAR}` and `${VAR:-default}` in every string value (never in keys or structure). */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], problems: ConfigProblem[]): unknown {
+  if (path.length > MAX_DEPTH && value !== null && typeof value === 'object') {
+    problems.push({ path: formatPath(path.slice(0, 4)) + '...', code: 'ANDON_CONFIG_INVALID_VALUE', message: `nested more than ${MAX_DEPTH} levels deep` });
+    return null;
+  }
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const v = env[name];

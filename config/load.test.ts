@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AndonError } from '../gateway/errors.ts';
-import { ConfigError, loadConfig, parseConfig, type ConfigProblem } from './load.ts';
+import { ConfigError, loadConfig, parseConfig, validateConfig, type ConfigProblem } from './load.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const scenariosDir = fileURLToPath(new URL('../test/scenarios/', import.meta.url));
@@ -89,6 +89,20 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     const problems = problemsOf('invalid-yaml.yaml');
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'ANDON_CONFIG_YAML', path: expect.stringMatching(/^line \d+$/) });
+  });
+
+  it('an alias bomb ("billion laughs") is ANDON_CONFIG_YAML, not a ReferenceError', () => {
+    const letters = 'abcdefghij';
+    const text = ['a: &a [x, x, x, x, x, x, x, x, x]', ...[...letters.slice(1)].map((l, i) => `${l}: &${l} [${Array(9).fill(`*${letters[i]}`).join(', ')}]`)].join('\n');
+    expect(refusal(() => parseConfig(text, {}))).toEqual([{ path: '', code: 'ANDON_CONFIG_YAML', message: expect.stringContaining('alias') }]);
+  });
+
+  it('a document nested thousands of levels deep is a problem, not a stack overflow', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const { config, problems } = validateConfig({ gateway: { id: 'a' }, rules: deep }, {});
+    expect(config).toBeUndefined();
+    expect(problems).toContainEqual({ path: expect.stringMatching(/^rules\[0\]/), code: 'ANDON_CONFIG_INVALID_VALUE', message: 'nested more than 64 levels deep' });
   });
 
   it('a duplicate YAML key is ANDON_CONFIG_YAML, not a silent override', () => {

@@ -27,12 +27,19 @@ export const formatPath = (path: readonly PropertyKey[]): string =>
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
+/** No config is this deep; a deeper document is refused here instead of overflowing the stack on the way down. */
+const MAX_DEPTH = 64;
+
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string value (never in keys or structure).
  * The default is for a variable that is not set at all; one that is set but empty is a mistake
  * (`ANDON_OPERATOR_TOKEN=` in a compose file), never a silent fall back to the default.
  */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[], problems: ConfigProblem[]): unknown {
+  if (path.length > MAX_DEPTH && value !== null && typeof value === 'object') {
+    problems.push({ path: formatPath(path.slice(0, 4)) + '...', code: 'ANDON_CONFIG_INVALID_VALUE', message: `nested more than ${MAX_DEPTH} levels deep` });
+    return null;
+  }
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_, name: string, fallback: string | undefined) => {
       const v = env[name];
@@ -87,7 +94,14 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', code: 'ANDON_CONFIG_YAML', message: e.message.split('\n')[0] ?? e.message })));
   }
-  const { config, problems } = validateConfig(doc.toJS(), env);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // The yaml package refuses to expand an alias bomb ("billion laughs") here, with a ReferenceError.
+    throw new ConfigError([{ path: '', code: 'ANDON_CONFIG_YAML', message: (err as Error).message }]);
+  }
+  const { config, problems } = validateConfig(raw, env);
   if (!config) throw new ConfigError(problems);
   return config;
 }

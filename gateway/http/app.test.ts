@@ -127,6 +127,14 @@ describe('HTTP API', () => {
     expect((await app.inject({ method: 'GET', url: '/nope' })).json().code).toBe('ANDON_ROUTE_NOT_FOUND');
   });
 
+  it('answers URLs the router refuses (a long id, broken percent-encoding) with a code too', async () => {
+    for (const url of [`/api/v1/tickets/${'x'.repeat(300)}/transitions`, '/api/v1/tickets/%E0%A4%A/transitions']) {
+      const res = await app.inject({ method: 'POST', url, headers: OPERATOR, payload: { action: 'ack' } });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json(), url).toMatchObject({ code: 'ANDON_REQUEST_INVALID', message: expect.any(String) });
+    }
+  });
+
   it('serves health, readiness and metrics', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);

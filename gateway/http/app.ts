@@ -45,6 +45,12 @@ export interface AppDeps {
 
 /** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  // Every error answer is { code, message } from the catalogue, and counted (andon_http_errors_total{code}).
+  // A server error (5xx) also names its request id, which its log line carries.
+  const fail = (reply: FastifyReply, status: number, code: string, message: string, path?: string) => {
+    deps.metrics.httpErrors.inc({ code });
+    return reply.status(status).send({ code, message, ...(path ? { path } : {}), ...(status >= 500 ? { requestId: reply.request.id } : {}) });
+  };
   const http = deps.config.gateway.http;
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
@@ -52,6 +58,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     bodyLimit: http.bodyLimit,
+    // URLs the router refuses before any route (a path parameter over 100 characters, broken percent-encoding).
+    frameworkErrors: (err, _req, reply) => fail(reply, 400, 'ANDON_REQUEST_INVALID', err.message),
     // Safe before auth: a slow or stalled request is closed, idle keep-alives too (Node checks
     // request and header timeouts on an interval, hence the short one).
     requestTimeout: http.requestTimeout,
@@ -65,12 +73,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.server.maxConnections = http.maxConnections;
   app.setValidatorCompiler(validatorCompiler);
 
-  // Every error answer is { code, message } from the catalogue, and counted (andon_http_errors_total{code}).
-  // A server error (5xx) also names its request id, which its log line carries.
-  const fail = (reply: FastifyReply, status: number, code: string, message: string, path?: string) => {
-    deps.metrics.httpErrors.inc({ code });
-    return reply.status(status).send({ code, message, ...(path ? { path } : {}), ...(status >= 500 ? { requestId: reply.request.id } : {}) });
-  };
   app.setErrorHandler((err, req, reply) => {
     if (isAndonError(err)) {
       if (err.status >= 500) req.log.error({ component: 'http', err, code: err.code, method: req.method, url: req.url }, err.message);

@@ -59,7 +59,7 @@ const gatewaySchema = z.strictObject({
   maxClockSkew: duration()
     .default(300_000)
     .describe(
-      'How far ahead of the gateway\'s clock a timestamp from outside (a signal\'s `ts`, an alert\'s `startsAt`, a change from central) may be. Later, before 2000-01-01 or not a representable date, it is invalid: HTTP and replay refuse it, protocol sources take the arrival time (`andon_signal_time_replaced_total`).',
+      'How far ahead of the gateway\'s clock a timestamp from outside (a signal\'s `ts`, a replay record\'s `t` (against the wall clock when the replay starts), an alert\'s `startsAt`, a change from central) may be. Later, before 2000-01-01 or not a representable date, it is invalid: HTTP and replay refuse it, protocol sources take the arrival time (`andon_signal_time_replaced_total`).',
     ),
   dataDir: z.string().default('./data').describe('Directory of the ticket store (`andon.sqlite`) and OPC UA certificates; created when missing.'),
   publicUrl: httpUrl('gateway.publicUrl')

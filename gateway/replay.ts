@@ -1,3 +1,4 @@
+import { asyncScheduler } from 'rxjs';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AndonConfig } from '../config/schema.ts';
@@ -85,6 +86,12 @@ export interface ReplayOptions {
   /** Called every `progressEvery` lines with the lines so far and, for a file input, the bytes read from it. */
   onProgress?: (lines: number, bytes: number) => void;
   progressEvery?: number;
+  /**
+   * The "gateway clock" of this replay (epoch ms): a record dated more than gateway.maxClockSkew after it is
+   * refused as `time`, since it would jump the virtual clock past every record behind it. Default: the wall
+   * clock when the replay starts (recordings are of the past); synthetic inputs dated ahead pass their end.
+   */
+  now?: number;
 }
 
 /**
@@ -105,13 +112,13 @@ export async function replay(opts: ReplayOptions): Promise<{ tickets: Ticket[]; 
   const file = typeof opts.input === 'string' ? createReadStream(opts.input) : undefined;
   const lines = file ? createInterface({ input: file, crlfDelay: Infinity }) : (opts.input as Exclude<ReplayOptions['input'], string>);
   const every = opts.progressEvery ?? 100_000;
+  const latest = opts.now ?? asyncScheduler.now();
   try {
     for await (const line of lines) {
       summary.lines++;
       if (opts.onProgress && summary.lines % every === 0) opts.onProgress(summary.lines, file?.bytesRead ?? 0);
       if (line.trim() === '') continue;
-      // Replay's clock is the records' own `t` (synthetic and future-dated inputs are fine): no "ahead" check.
-      const rec = parseRecord(line);
+      const rec = parseRecord(line, latest, opts.config.gateway.maxClockSkew);
       if ('reject' in rec) {
         summary.rejected++;
         summary.rejectedBy[rec.reject] = (summary.rejectedBy[rec.reject] ?? 0) + 1;

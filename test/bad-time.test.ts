@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 describe('bad timestamps at the entry points', () => {
-  it('replay: a line dated 1e300, -1e300 or 1999 is refused as time; the run goes on and the next alarm opens', async () => {
+  it('replay: a line dated 1e300, -1e300, 1999 or after the replay\'s clock is refused as time; the run goes on and the next alarm opens', async () => {
     const config = parseConfig(`
 gateway: { id: replay-time }
 rules: [ { id: alarms, when: { tag: "**/alarm/**", equals: true }, fault: alarm-stop, priority: P1 } ]
@@ -25,9 +25,18 @@ rules: [ { id: alarms, when: { tag: "**/alarm/**", equals: true }, fault: alarm-
     const line = (t: unknown, asset: string) => JSON.stringify({ t, tag: `line/${asset}/alarm/E1`, value: true });
     const { tickets, summary } = await replay({
       config,
-      input: [line('2026-03-02T07:00:00Z', 'press-0'), line(1e300, 'press-1'), line('1999-12-31T23:59:59Z', 'press-1'), line(-1e300, 'press-1'), line('2026-03-02T07:01:00Z', 'press-2')],
+      now: T0,
+      input: [
+        line('2026-03-02T07:00:00Z', 'press-0'),
+        line(1e300, 'press-1'),
+        line('1999-12-31T23:59:59Z', 'press-1'),
+        line(-1e300, 'press-1'),
+        // An hour after the replay's clock: it would jump the virtual clock past the records behind it.
+        line(T0 + 3_600_000, 'press-1'),
+        line('2026-03-02T07:01:00Z', 'press-2'),
+      ],
     });
-    expect(summary.rejectedBy).toEqual({ time: 3 });
+    expect(summary.rejectedBy).toEqual({ time: 4 });
     expect(summary.signals).toBe(2);
     expect(tickets.map((t) => t.key).sort()).toEqual(['press-0/alarm-stop', 'press-2/alarm-stop']);
   });

@@ -66,7 +66,7 @@ for (const family of new Set(CASES.map((c) => c.family))) {
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, 'config.yaml'), v.config);
         writeFileSync(join(dir, 'expected.json'), JSON.stringify(v.expected, null, 2));
-        const { tickets, summary } = await replay({ config: parseConfig(v.config, {}), input: v.lines });
+        const { tickets, summary } = await replay({ config: parseConfig(v.config, {}), input: v.lines, now: Infinity });
         writeFileSync(join(dir, 'tickets.json'), JSON.stringify(tickets, null, 2));
         const run = spawnSync(process.execPath, [score, join(dir, 'expected.json'), join(dir, 'tickets.json')], { encoding: 'utf8' });
         const fails = run.stdout.split('\n').filter((l) => l.startsWith('FAIL'));

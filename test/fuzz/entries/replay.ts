@@ -83,7 +83,7 @@ export const replayEntry = (): Entry => ({
         maxT = Math.max(maxT, last);
         writeFileSync(file, [...lines, JSON.stringify({ t: last, tag: `fuzz/chk-${n}/alarm`, value: true })].join('\n') + '\n');
         lines = [];
-        const { tickets, summary } = await replay({ config, input: file });
+        const { tickets, summary } = await replay({ config, input: file, now: last });
         for (const [reason, c] of Object.entries(summary.rejectedBy)) outcomes[`rejected ${reason}`] = (outcomes[`rejected ${reason}`] ?? 0) + (c ?? 0);
         for (const r of summary.refusals) outcomes[`refused ${r.code}`] = (outcomes[`refused ${r.code}`] ?? 0) + 1;
         outcomes.signals = (outcomes.signals ?? 0) + summary.signals;

@@ -14,8 +14,7 @@ import { seeded } from './seeded.ts';
 
 /** A replay input line (design §5): a signal, or a person's action on a ticket. */
 export type ReplayRecord =
-  | { kind: 'signal'; t: number; signal: Signal }
-  | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' }> };
+  { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' }> };
 
 export type RejectReason = 'json' | 'shape' | 'time' | 'tag' | 'value' | 'quality' | 'action' | 'too-long';
 
@@ -57,7 +56,13 @@ export function parseRecord(line: string, now = Infinity, maxSkew = 0): ReplayRe
   if (!(v === null || typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) return { reject: 'value' };
   const quality = r.quality ?? 'good';
   if (typeof quality !== 'string' || !QUALITIES.has(quality)) return { reject: 'quality' };
-  const signal: Signal = { source: typeof r.source === 'string' && r.source !== '' ? r.source : 'replay', tag: r.tag, value: v, quality: quality as Signal['quality'], ts: t };
+  const signal: Signal = {
+    source: typeof r.source === 'string' && r.source !== '' ? r.source : 'replay',
+    tag: r.tag,
+    value: v,
+    quality: quality as Signal['quality'],
+    ts: t,
+  };
   if (typeof r.asset === 'string' && r.asset !== '') signal.asset = r.asset;
   if (typeof r.severity === 'number' && Number.isFinite(r.severity)) signal.severity = r.severity;
   if (typeof r.message === 'string') signal.message = r.message.slice(0, 1000);

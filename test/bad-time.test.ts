@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 describe('bad timestamps at the entry points', () => {
-  it('replay: a line dated 1e300, -1e300, 1999 or after the replay\'s clock is refused as time; the run goes on and the next alarm opens', async () => {
+  it("replay: a line dated 1e300, -1e300, 1999 or after the replay's clock is refused as time; the run goes on and the next alarm opens", async () => {
     const config = parseConfig(`
 gateway: { id: replay-time }
 rules: [ { id: alarms, when: { tag: "**/alarm/**", equals: true }, fault: alarm-stop, priority: P1 } ]

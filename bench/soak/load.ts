@@ -12,21 +12,14 @@
 import { connectAsync } from 'mqtt';
 import { seeded } from '../../gateway/seeded.ts';
 import { catalogue, type BadInput } from './bad.ts';
+import type { SoakOptions } from './options.ts';
 import { poisonTag, soakPlant, TOKENS, type SoakTag } from './plant.ts';
 
-export interface LoadArgs {
+/** What the load child needs: the soak's options and where to send. */
+export type LoadArgs = Pick<SoakOptions, 'tags' | 'rate' | 'alarmRate' | 'burstEveryMs' | 'burstSize' | 'badEveryMs' | 'poison' | 'durationMs' | 'seed'> & {
   mqttUrl: string;
   httpUrl: string;
-  tags: number;
-  rate: number;
-  alarmRate: number;
-  burstEveryMs: number;
-  burstSize: number;
-  badEveryMs: number;
-  poison: boolean;
-  durationMs: number;
-  seed: number;
-}
+};
 
 const a = JSON.parse(process.argv[2] ?? '{}') as LoadArgs;
 const p = soakPlant(a.tags);

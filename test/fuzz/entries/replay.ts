@@ -64,7 +64,8 @@ export const replayEntry = (): Entry => ({
       kind = 'special';
     }
     // A line is one line: the file's newlines split what the mutation made.
-    return { kind, data: data.replace(/[\r\n\u2028\u2029]/g, ' '), poison: hasPoisonTime(parseJson(data), ['t'], t) };
+    const line = data.replace(/[\r\n\u2028\u2029]/g, ' ');
+    return { kind, data: line, poison: hasPoisonTime(parseJson(line), ['t'], t) };
   },
   async start() {
     const tmp = tempDir('andon-fuzz-replay-');

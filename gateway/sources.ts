@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asyncScheduler, filter, tap, type Subscription } from 'rxjs';
+import { asyncScheduler, filter, retry, tap, type Subscription } from 'rxjs';
 import type { Connector, ConnectorStatus, RejectReason } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { AndonConfig } from '../config/schema.ts';
@@ -101,8 +101,12 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
             runtime.push(checkTime(s));
             metrics.signals.inc({ source: source.id });
           }),
+          // A failed push (the store) closes this subscription, so the connector does not acknowledge;
+          // subscribe again at once, or the source would have no subscriber and take nothing until a restart.
+          tap({ error: (err) => clog.error({ err }, 'signals not committed; the connector redelivers after reconnecting') }),
+          retry(),
         )
-        .subscribe({ error: (err) => clog.error({ err }, 'signal stream failed; the connector redelivers after reconnecting') }),
+        .subscribe(),
       connector.status$.subscribe((st) => {
         status.set(source.id, st);
         if (st !== 'connecting') tried.add(source.id);

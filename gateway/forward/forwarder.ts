@@ -3,10 +3,10 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
 import { errorText } from '../redact.ts';
-import type { Ticket } from '../tickets/ticket.ts';
+import type { TicketDoc } from '../tickets/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
 import { Batch, settledWithin, Wakeup } from './pump.ts';
-import { ForwardError, type Sink } from './sink.ts';
+import { ForwardError, type CentralRef, type Sink, type TicketDelta } from './sink.ts';
 
 /** What became of one request to central (the `outcome` label of andon_forward_requests_total). */
 export const OUTCOMES = ['ok', 'conflict', 'retry', 'poison', 'aborted'] as const;
@@ -49,8 +49,9 @@ const HOT_MAX = 1000;
 const MAX_RETRY_AFTER = 3_600_000;
 
 /**
- * Store-and-forward (design §6): reads the outbox, sends each ticket's current
- * snapshot (pending versions coalesce into the newest), one request per ticket
+ * Store-and-forward (docs/contracts.md): reads the outbox, sends each ticket's current
+ * version (pending versions coalesce into the newest) with the history events central
+ * has not acknowledged (after `central.syncedVersion`), one request per ticket
  * at a time and up to `concurrency` tickets at once; settles outcomes on disk
  * in batched transactions. The backlog stays on disk: the forwarder holds at
  * most `batch` ids read ahead plus the tickets in flight. Fresh commits go to
@@ -131,7 +132,7 @@ export function createForwarder(deps: ForwarderDeps) {
   function dispatch(id: string, now: number): void {
     const head = store.outbox.head(id);
     if (!head || head.nextAttemptAt > now) return;
-    const ticket = store.get(id);
+    const ticket = store.doc(id);
     if (!ticket) {
       settle({ s: { kind: 'delivered', ticketId: id, version: head.version, central: null }, d: { ticketId: id, version: head.version, outcome: 'ok', error: 'ticket gone' } });
       return;
@@ -139,11 +140,40 @@ export function createForwarder(deps: ForwarderDeps) {
     busy.set(id, send(ticket, head));
   }
 
-  async function send(ticket: Ticket, head: OutboxHead): Promise<void> {
+  /** The version with the events of versions after `afterVersion` (read now, bounded by the version: one snapshot). */
+  function delta(ticket: TicketDoc, afterVersion: number): TicketDelta {
+    const history = store.historySince(ticket.id, afterVersion, ticket.version);
+    return { ...ticket, history, historyFrom: history[0]?.index ?? store.historyCount(ticket.id, afterVersion) };
+  }
+
+  /**
+   * Puts the version with the history central has not acknowledged. When central answers that it
+   * lacks events before that (`gap`: it lost the ticket, or holds an older version than recorded),
+   * the same version goes again at once from the version central says it holds, and if that is
+   * not enough either, with the whole history (`historyFrom: 0`). At most three requests.
+   */
+  async function put(ticket: TicketDoc): Promise<CentralRef> {
+    let after = Math.min(Math.max(ticket.central?.syncedVersion ?? 0, 0), ticket.version);
+    for (let round = 0; ; round++) {
+      try {
+        return await sink.put(delta(ticket, after), abort.signal);
+      } catch (err) {
+        if (!(err instanceof ForwardError && err.kind === 'gap') || after === 0 || abort.signal.aborted) throw err;
+        const holds = round === 0 ? err.holds : undefined;
+        let from = holds ? Math.min(Math.max(holds.version, 0), after - 1) : 0;
+        // Central's events must reach the resend's start, else the next answer would be a gap again.
+        if (from > 0 && store.historyCount(ticket.id, from) > (holds?.events ?? 0)) from = 0;
+        log?.info({ ticket: ticket.id, version: ticket.version, syncedVersion: after, holds, from }, 'central lacks earlier history events; sending them again');
+        after = from;
+      }
+    }
+  }
+
+  async function send(ticket: TicketDoc, head: OutboxHead): Promise<void> {
     const ticketId = ticket.id;
     const version = ticket.version;
     try {
-      const ref = await sink.put(ticket, abort.signal);
+      const ref = await put(ticket);
       health.answered();
       settle({ s: { kind: 'delivered', ticketId, version, central: { id: ref.id, url: ref.url, syncedVersion: version } }, d: { ticketId, version, outcome: 'ok' } });
     } catch (err) {
@@ -158,7 +188,8 @@ export function createForwarder(deps: ForwarderDeps) {
           ? { id: err.ref.id, url: err.ref.url, syncedVersion: version }
           : ticket.central && { ...ticket.central, syncedVersion: version };
         settle({ s: { kind: 'delivered', ticketId, version, central }, d: { ticketId, version, outcome: 'conflict', error } });
-      } else if (err instanceof ForwardError && err.kind === 'poison') {
+      } else if (err instanceof ForwardError && (err.kind === 'poison' || err.kind === 'gap')) {
+        // A gap left after sending the whole history: central breaks the contract; park it, visibly.
         health.answered();
         log?.warn({ code: 'ANDON_FORWARD_POISON', ticket: ticketId, version, status: err.status, err: error }, 'central refused the ticket; its outbox rows are parked');
         settle({ s: { kind: 'park', ticketId, version, at: now, error }, d: { ticketId, version, outcome: 'poison', error } });

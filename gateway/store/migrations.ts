@@ -140,6 +140,16 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_state_updated_at');
     },
   },
+  '0006_history_delta': {
+    async up(knex) {
+      // The forwarder reads the history events central has not acknowledged (version > syncedVersion) and
+      // their index (events of versions <= syncedVersion): TicketStore.historySince, gateway/forward/README.md.
+      await knex.raw('CREATE INDEX ticket_events_ticket_version ON ticket_events(ticket_id, version)');
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX ticket_events_ticket_version');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import { AndonError } from '../errors.ts';
-import { iso, type HistoryEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
+import { iso, type HistoryEvent, type IndexedEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
 import { $, compile } from './compile.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
@@ -288,6 +288,49 @@ export class TicketStore {
       by: r.by as string,
       ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
     }));
+  }
+
+  /** The ticket without its history (what forwarding sends next to a history delta). */
+  doc(id: string): TicketDoc | undefined {
+    return parseDoc(this.stmts.byId.get(id));
+  }
+
+  /**
+   * The history events of versions after `afterVersion` (through `throughVersion` when given), oldest
+   * first (seq order), each with its `index`: its 0-based place in the ticket's full history. The
+   * forwarder sends these to central instead of the whole history (gateway/forward/README.md).
+   *
+   * Today `save()` writes exactly one event per version and versions start at 1, so index = version - 1.
+   * The index is not derived from that: it is the number of the ticket's events of versions up to
+   * `afterVersion` (a count over the index ticket_events(ticket_id, version), migration 0006) plus the
+   * event's place in the delta, so it stays right if a version ever carries no event or several.
+   */
+  historySince(id: string, afterVersion: number, throughVersion = Number.MAX_SAFE_INTEGER): IndexedEvent[] {
+    const s = this.deltaStmts();
+    const base = afterVersion <= 0 ? 0 : this.historyCount(id, afterVersion);
+    return (s.since.all(id, afterVersion, throughVersion) as Row[]).map((r, i) => ({
+      at: iso(r.at as number),
+      action: r.action as string,
+      by: r.by as string,
+      ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
+      index: base + i,
+    }));
+  }
+
+  /** How many history events the ticket's versions up to `throughVersion` have (= the index of the next event). */
+  historyCount(id: string, throughVersion: number): number {
+    return (this.deltaStmts().count.get(id, throughVersion) as { n: number }).n;
+  }
+
+  private delta: { since: BetterSqlite3.Statement; count: BetterSqlite3.Statement } | undefined;
+  private deltaStmts() {
+    this.delta ??= {
+      since: this.db.prepare(
+        'SELECT at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version > ? AND version <= ? ORDER BY seq',
+      ),
+      count: this.db.prepare('SELECT COUNT(*) AS n FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version <= ?'),
+    };
+    return this.delta;
   }
 
   /** Raises (opened/occurrence events) since `since`, oldest first. */

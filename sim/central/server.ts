@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CentralState, type CentralStats, type ChangeRecord, type StoredTicket } from './state.ts';
+import { CentralState, type CentralStats, type ChangeRecord, type StoredTicket, type TicketPut } from './state.ts';
 
 /**
  * Faults central can be told to produce, at runtime. Probabilities are 0..1 per request.
@@ -44,6 +44,27 @@ export interface CentralEvents {
 }
 
 const MAX_BODY = 8 * 1024 * 1024;
+
+/**
+ * The history part of a PUT body: `historyFrom` (index of the first event of `history`) and the events,
+ * whose `index` must count up from it. Without `historyFrom` the body's `history` is the whole history
+ * (the contract before deltas); without `history`, no events. A string says what is wrong.
+ */
+export function historyOf(body: Record<string, unknown>): TicketPut | string {
+  const { history, historyFrom, ...ticket } = body;
+  const from = historyFrom ?? 0;
+  if (typeof from !== 'number' || !Number.isInteger(from) || from < 0) return 'historyFrom must be an integer >= 0';
+  if (history === undefined) return { ticket, from, events: null };
+  if (!Array.isArray(history)) return 'history must be an array of events';
+  const events: Record<string, unknown>[] = [];
+  for (const [i, e] of history.entries()) {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) return `history[${i}] is not an event`;
+    const { index, ...event } = e as Record<string, unknown>;
+    if (historyFrom !== undefined && index !== from + i) return `history[${i}].index must be ${from + i} (historyFrom + its place), not ${JSON.stringify(index)}`;
+    events.push(event);
+  }
+  return { ticket, from, events };
+}
 
 /**
  * A reference central ticket system (design §6) for tests, the demo and the
@@ -100,6 +121,8 @@ export async function startCentral(opts: CentralOptions = {}) {
       return send(res, 422, { code: 'CENTRAL_BAD_TICKET', message: 'the body must be the ticket with this id and an integer version' });
     }
     if (key !== `${id}:${version}`) return send(res, 400, { code: 'CENTRAL_BAD_KEY', message: `Idempotency-Key must be "${id}:${version}"` });
+    const delta = historyOf(ticket);
+    if (typeof delta === 'string') return send(res, 422, { code: 'CENTRAL_BAD_HISTORY', message: delta });
     const done = state.begin(id, version);
     try {
       if (faults.timeoutMs) {
@@ -116,10 +139,10 @@ export async function startCentral(opts: CentralOptions = {}) {
         return send(res, 429, { code: 'CENTRAL_RATE_LIMITED', message: 'injected 429' }, { 'retry-after': String(faults.status429.retryAfterS) });
       }
       if (faults.poison?.includes(id)) return (state.fault('poison'), send(res, 422, { code: 'CENTRAL_REFUSED', message: `ticket ${id} is refused (injected poison)` }));
-      const answer = state.put(id, version, key, ticket, Date.now());
+      const answer = state.put(id, version, key, delta, Date.now());
       if (answer.effective) {
         scheduleSave();
-        events.emit('write', { id, version, ticket });
+        events.emit('write', { id, version, ticket: state.tickets.get(id)?.ticket ?? ticket });
       }
       if (dice(faults.commitThenDrop)) return (state.fault('commitThenDrop'), drop(req));
       send(res, answer.status, answer.body);

@@ -8,6 +8,13 @@ export interface StoredTicket {
   updatedAt: number;
 }
 
+/** A PUT's body taken apart: the ticket without its history, and the events from index `from` (null: none sent). */
+export interface TicketPut {
+  ticket: Record<string, unknown>;
+  from: number;
+  events: Record<string, unknown>[] | null;
+}
+
 /** A change made at central (design §6 sync back), as `GET /tickets/changes` reports it. */
 export interface ChangeRecord {
   seq: number;
@@ -38,6 +45,10 @@ export interface CentralStats {
   same: number;
   /** PUTs of an older version than central holds: 409. */
   conflicts: number;
+  /** PUTs whose `historyFrom` was past the events central holds: 409 CENTRAL_HISTORY_GAP, nothing stored. */
+  gaps: number;
+  /** History events received again (an index central already holds): ignored. */
+  repeatedEvents: number;
   /** (id, version) pairs with more than one effective write: must stay 0. */
   duplicates: number;
   /** PUTs whose version is lower than one put before for the same ticket (order per ticket): must stay 0. */
@@ -57,6 +68,8 @@ const newStats = (): CentralStats => ({
   replays: 0,
   same: 0,
   conflicts: 0,
+  gaps: 0,
+  repeatedEvents: 0,
   duplicates: 0,
   regressions: 0,
   maxInFlightPerTicket: 0,
@@ -117,8 +130,14 @@ export class CentralState {
     };
   }
 
-  /** Applies a PUT; `effective` says whether it changed what central holds. */
-  put(id: string, version: number, key: string, ticket: Record<string, unknown>, now: number): Answer & { effective: boolean } {
+  /**
+   * Applies a PUT; `effective` says whether it changed what central holds. The stored ticket keeps
+   * the whole history: the events of a delta are appended by index (an index held already is
+   * ignored); a delta starting past the events held is a gap (409 CENTRAL_HISTORY_GAP with what
+   * central holds), stored nowhere and not kept as the key's answer, so the resend with the same
+   * key is taken.
+   */
+  put(id: string, version: number, key: string, body: TicketPut, now: number): Answer & { effective: boolean } {
     this.stats.puts++;
     const seen = this.answers.get(key);
     if (seen) {
@@ -134,7 +153,28 @@ export class CentralState {
     } else if (stored && stored.version === version) {
       this.stats.same++;
       answer = { status: 200, body: this.ref(stored) };
+    } else if (body.from > this.historyLength(stored)) {
+      this.stats.gaps++;
+      const held = this.historyLength(stored);
+      return {
+        status: 409,
+        body: {
+          code: 'CENTRAL_HISTORY_GAP',
+          message: `central holds ${held} history events of ${id}, the PUT starts at ${body.from}: send again from historyFrom ${held} or lower`,
+          ...(stored ? this.ref(stored) : { version: 0 }),
+          historyLength: held,
+        },
+        effective: false,
+      };
     } else {
+      const history = [...((stored?.ticket.history as unknown[] | undefined) ?? [])];
+      if (body.events !== null) {
+        for (const [i, e] of body.events.entries()) {
+          if (body.from + i < history.length) this.stats.repeatedEvents++;
+          else history.push(e);
+        }
+      }
+      const ticket = { ...body.ticket, history };
       const next: StoredTicket = { centralId: stored?.centralId ?? `C-${String(this.nextId++).padStart(6, '0')}`, version, ticket, updatedAt: now };
       this.tickets.set(id, next);
       effective = true;
@@ -147,6 +187,11 @@ export class CentralState {
     }
     this.answers.set(key, answer);
     return { ...answer, effective };
+  }
+
+  /** How many history events central holds of the ticket. */
+  historyLength(t: StoredTicket | undefined): number {
+    return Array.isArray(t?.ticket.history) ? t.ticket.history.length : 0;
   }
 
   /** A person's action at central (resolve, assign...): reported to the gateway as a change. */

@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpSink, retryAfterMs } from '../../gateway/forward/http-sink.ts';
-import { ForwardError } from '../../gateway/forward/sink.ts';
-import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import { ForwardError, type TicketDelta } from '../../gateway/forward/sink.ts';
 import { startCentral, type Central } from '../../sim/central/server.ts';
 
 const TOKEN = 'central-token-for-sink-test';
-const ticket = (id: string, version: number) => ({ id, version, key: `${id}/alarm-stop`, state: 'open', history: [] }) as unknown as Ticket;
+const ticket = (id: string, version: number) => ({ id, version, key: `${id}/alarm-stop`, state: 'open', history: [], historyFrom: 0 }) as unknown as TicketDelta;
 const signal = () => AbortSignal.timeout(5_000);
 const failure = (p: Promise<unknown>) =>
   p.then(

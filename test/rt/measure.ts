@@ -1,7 +1,7 @@
 // Requests and wall time per RT sink operation against the test RT (not a test):
 //   npx tsx test/rt/measure.ts      (after test/rt/setup-rt.sh; starts RT if needed)
 import { createRtSink } from '../../gateway/forward/rt/index.ts';
-import { after, andonTicket, changed, startRt, stopRt } from './peer.ts';
+import { after, andonTicket, changed, forwarding, startRt, stopRt } from './peer.ts';
 
 const { env, started } = await startRt();
 const calls: { method: string; path: string; ms: number }[] = [];
@@ -13,7 +13,8 @@ const counting: typeof fetch = async (input, init) => {
   return res;
 };
 const cfg = { type: 'rt' as const, url: env.RT_URL, token: env.RT_TOKEN, queue: env.RT_QUEUE, timeout: 10_000, concurrency: 4 };
-const sink = createRtSink(cfg, { fetch: counting });
+const fw = forwarding();
+const sink = fw.wrap(createRtSink(cfg, { fetch: counting, history: fw.history }));
 const s = () => AbortSignal.timeout(20_000);
 const rows: string[] = [];
 async function step(name: string, f: () => Promise<unknown>, n = 5) {
@@ -38,7 +39,7 @@ let i = 0;
 await step('put v1 (search + create)', () => sink.put(tickets[i++ % 5]!, s()));
 i = 0;
 await step('put same version again (cached)', () => sink.put(tickets[i++ % 5]!, s()));
-const fresh = createRtSink(cfg, { fetch: counting });
+const fresh = fw.wrap(createRtSink(cfg, { fetch: counting, history: fw.history }));
 await fresh.put(tickets[0]!, s());
 i = 0;
 await step('put same version, new sink (search only)', () => fresh.put(tickets[i++ % 5]!, s()));
@@ -49,7 +50,7 @@ const v3 = v2.map((t) => ({ ...t, version: t.version + 1, occurrences: 2 }));
 i = 0;
 await step('put v3 without new events (PUT + verify)', () => sink.put(v3[i++ % 5]!, s()));
 const v4 = v3.map((t) => changed(t, {}, { action: 'occurrence' }));
-const cold = createRtSink(cfg, { fetch: counting });
+const cold = fw.wrap(createRtSink(cfg, { fetch: counting, history: fw.history }));
 await cold.put(andonTicket(), s());
 i = 0;
 await step('put v4, new sink (search + PUT + comment + verify)', () => cold.put(v4[i++ % 5]!, s()));

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { transition } from '../../gateway/tickets/lifecycle.ts';
-import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import { ForwardError, type CentralRef, type Sink } from '../../gateway/forward/sink.ts';
+import type { IndexedEvent, Ticket } from '../../gateway/tickets/ticket.ts';
 import { ticketDoc, ticketOf } from '../ticket-fixture.ts';
 
 /** The RT test peer: scripts, env file, a REST helper acting as a person in RT, and Andon tickets. */
@@ -155,4 +156,38 @@ export function after(t: Ticket, action: string, by: string, fields: Record<stri
 export function changed(t: Ticket, patch: Partial<Ticket>, event: { action: string; by?: string; [k: string]: unknown }): Ticket {
   const at = new Date(Date.parse(t.updatedAt) + 60_000).toISOString();
   return { ...t, ...patch, version: t.version + 1, updatedAt: at, history: [...t.history, { by: 'andon', ...event, at }] };
+}
+
+/**
+ * The forwarder's side of RT puts, shared by every sink of a test file as the store is shared by the
+ * gateway's restarts: `wrap(sink).put(ticket)` sends what the forwarder would, the ticket with the
+ * events after those RT acknowledged (`historyFrom`, the store's `central.syncedVersion`), and
+ * `history` is the store's whole history through a version (`RtSinkDeps.history`).
+ */
+export function forwarding() {
+  /** Events RT acknowledged per Andon id (by the last ok or conflict answer). */
+  const acked = new Map<string, number>();
+  const versions = new Map<string, Ticket>();
+  const history = (id: string, through: number): IndexedEvent[] => (versions.get(`${id}:${through}`)?.history ?? []).map((e, index) => ({ ...e, index }));
+  return {
+    acked,
+    history,
+    wrap(sink: Sink) {
+      return {
+        ...sink,
+        async put(t: Ticket, signal: AbortSignal): Promise<CentralRef> {
+          versions.set(`${t.id}:${t.version}`, t);
+          const from = Math.min(acked.get(t.id) ?? 0, t.history.length);
+          try {
+            const ref = await sink.put({ ...t, history: t.history.slice(from).map((e, i) => ({ ...e, index: from + i })), historyFrom: from }, signal);
+            acked.set(t.id, t.history.length);
+            return ref;
+          } catch (err) {
+            if (err instanceof ForwardError && err.kind === 'conflict') acked.set(t.id, t.history.length);
+            throw err;
+          }
+        },
+      };
+    },
+  };
 }

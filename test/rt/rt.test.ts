@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardConfig } from '../../config/schema.ts';
 import { createRtSink } from '../../gateway/forward/rt/index.ts';
-import { ForwardError, type Sink } from '../../gateway/forward/sink.ts';
+import { ForwardError } from '../../gateway/forward/sink.ts';
 import { peer } from '../peers.ts';
-import { after, andonTicket, changed, operator, RT_DIR, SETUP, startRt, stopRt, type RtEnv } from './peer.ts';
+import { after, andonTicket, changed, forwarding, operator, RT_DIR, SETUP, startRt, stopRt, type RtEnv } from './peer.ts';
 
 // Request Tracker 5 from Debian, set up by test/rt/setup-rt.sh (root, ~35 s once), started here
 // (or reused when .ci/run started it). Each RT request costs ~0.25 s (token bcrypt), so a put is 0.5-1.3 s.
@@ -24,7 +24,9 @@ describe.skipIf(!hasRt)('RT sink against Request Tracker 5', () => {
   let startedHere = false;
   let rt: ReturnType<typeof operator>;
   const config = (over: Partial<ForwardConfig> = {}): ForwardConfig => ({ type: 'rt', url: env.RT_URL, token: env.RT_TOKEN, queue: env.RT_QUEUE, timeout: 10_000, concurrency: 4, ...over });
-  const sinkWith = (f?: typeof fetch, over: Partial<ForwardConfig> = {}): Sink => createRtSink(config(over), f ? { fetch: f } : {});
+  // Every put goes as the forwarder sends it: the events after those RT acknowledged, plus the store's history.
+  const fw = forwarding();
+  const sinkWith = (f?: typeof fetch, over: Partial<ForwardConfig> = {}) => fw.wrap(createRtSink(config(over), { history: fw.history, ...(f ? { fetch: f } : {}) }));
 
   /** A fetch that delivers the request to RT and then loses RT's answer, once, for matching requests. */
   const losingAnswer = (method: string, path: RegExp) => {

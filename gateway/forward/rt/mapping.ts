@@ -1,5 +1,5 @@
 import type { Priority } from '../../../config/types.ts';
-import type { HistoryEvent, Ticket, TicketState } from '../../tickets/ticket.ts';
+import type { HistoryEvent, TicketDoc, TicketState } from '../../tickets/ticket.ts';
 
 /** RT status (default lifecycle) for each Andon state. */
 export const RT_STATUS: Record<TicketState, string> = {
@@ -52,13 +52,13 @@ export function eventLine(e: HistoryEvent): string {
   return `- ${when(e.at)}  ${e.action} by ${e.by}${extra.length > 0 ? `  ${extra.join('  ')}` : ''}`;
 }
 
-const status = (t: Ticket) =>
+const status = (t: TicketDoc) =>
   `State: ${t.state} · Condition: ${t.condition} · Priority: ${t.priority} · Occurrences: ${t.occurrences}` +
   (t.flags.length > 0 ? ` · Flags: ${t.flags.join(', ')}` : '') +
   (t.assignedGroup !== null ? ` · Group: ${t.assignedGroup}` : '');
 
-/** The body of the RT ticket's create transaction: the Andon ticket in words, with its history so far. */
-export function describe(t: Ticket): string {
+/** The body of the RT ticket's create transaction: the Andon ticket in words, with its history so far (`history`). */
+export function describe(t: TicketDoc, history: readonly HistoryEvent[]): string {
   const lines = [
     `Andon ticket ${t.id} (version ${t.version}) from gateway ${t.gateway}`,
     `Key: ${t.key} · Asset: ${t.asset ?? '-'} · Area: ${t.area ?? '-'} · Line: ${t.line ?? '-'}`,
@@ -78,13 +78,12 @@ export function describe(t: Ticket): string {
     for (const e of t.evidence.slice(0, 20)) lines.push(`- ${when(e.ts)}  ${e.tag} = ${clip(value(e.value), 200)}${e.message ? `  (${e.message})` : ''}`);
   }
   for (const s of t.similar.slice(0, 5)) lines.push(`Similar: ${s.id} ${s.fault}${s.resolution ? `: ${clip(s.resolution, 200)}` : ''}`);
-  lines.push('', 'History:', ...t.history.map(eventLine));
+  lines.push('', 'History:', ...history.map(eventLine));
   return lines.join('\n');
 }
 
-/** A comment carrying the history events RT has not seen yet. */
-export function updateComment(t: Ticket, from: number): { Subject: string; Content: string } {
-  const events = t.history.slice(from);
+/** A comment carrying the history events RT has not seen yet (`events`). */
+export function updateComment(t: TicketDoc, events: readonly HistoryEvent[]): { Subject: string; Content: string } {
   return {
     Subject: `Andon v${t.version}: ${events.map((e) => e.action).join(', ')}`.slice(0, 200),
     Content: [status(t), '', ...events.map(eventLine)].join('\n'),

@@ -44,6 +44,14 @@ describe('http sink (design §6) against the reference central', () => {
     expect(await failure(sink.put(ticket('T1', 2), signal()))).toEqual({ kind: 'conflict', status: 409, retryAfterMs: undefined, ref: { id: 'C-000001', url: `${central.url}/tickets/T1`, version: 3 } });
   });
 
+  it('409 CENTRAL_HISTORY_GAP (central lacks events before historyFrom) is a gap with what central holds', async () => {
+    await sink.put(ticket('T1', 1), signal());
+    const delta = { ...ticket('T1', 3), historyFrom: 2, history: [{ at: '2026-03-02T06:00:00.000Z', action: 'ack', by: 'li', index: 2 }] } as TicketDelta;
+    const err = await sink.put(delta, signal()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ForwardError);
+    expect(err).toMatchObject({ kind: 'gap', status: 409, holds: { version: 1, events: 0 }, ref: { id: 'C-000001', version: 1 } });
+  });
+
   it('429 is retried after Retry-After; 5xx, a dropped connection and a timeout are retried', async () => {
     central.setFaults({ status429: { p: 1, retryAfterS: 7 } });
     expect(await failure(sink.put(ticket('T1', 1), signal()))).toMatchObject({ kind: 'retry', status: 429, retryAfterMs: 7_000 });

@@ -106,14 +106,15 @@ export function operator(env: RtEnv) {
       );
       return page.items.map((i) => i.Data.trim());
     },
-    async commentText(rtId: number) {
+    /** The text of the ticket's last transaction of `type` (its last comment, or its create). */
+    async commentText(rtId: number, type: 'Comment' | 'Create' = 'Comment') {
       const txns = await call<{ items: { id: string }[] }>(
         'POST',
         'transactions',
         [
           { field: 'ObjectType', value: 'RT::Ticket' },
           { field: 'ObjectId', value: rtId },
-          { field: 'Type', value: 'Comment' },
+          { field: 'Type', value: type },
         ],
         { orderby: 'id', order: 'DESC', per_page: '1', fields: 'id' },
       );

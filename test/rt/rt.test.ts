@@ -93,6 +93,30 @@ describe.skipIf(!hasRt)('RT sink against Request Tracker 5', () => {
     expect(await rt.byAndonId(v1.id)).toEqual([rtId]);
   });
 
+  it('a delta for a ticket RT does not have yet (historyFrom > 0): the create carries the whole history, read from the store', { timeout: 15_000 }, async () => {
+    const v3 = changed(after(andonTicket(), 'ack', 'wang'), { occurrences: 2 }, { action: 'occurrence' });
+    fw.acked.set(v3.id, 2); // as if central had acknowledged v2 elsewhere: the put carries only the occurrence
+    const { id } = await sinkWith().put(v3, signal());
+    const rtId = Number(id.slice(3));
+
+    const got = await rt.ticket(rtId);
+    expect([got.cf('AndonVersion'), got.cf('AndonEvents')]).toEqual(['3', '3']);
+    const text = await rt.commentText(rtId, 'Create');
+    for (const line of ['opened by andon', 'ack by wang', 'occurrence by andon']) expect(text).toContain(line);
+  });
+
+  it('RT holding fewer events than the delta starts at: the comment adds the missing ones from the store, each once', { timeout: 20_000 }, async () => {
+    const v1 = andonTicket();
+    const { id } = await sinkWith().put(v1, signal());
+    const v4 = changed(after(after(v1, 'ack', 'wang'), 'start', 'wang'), { occurrences: 2 }, { action: 'occurrence' });
+    fw.acked.set(v1.id, 3); // the gateway recorded more than RT holds (RT restored from a backup)
+    await sinkWith().put(v4, signal()); // a new sink: RT is asked what it holds
+
+    const rtId = Number(id.slice(3));
+    expect(await rt.comments(rtId)).toEqual(['Andon v4: ack, start, occurrence']);
+    expect((await rt.ticket(rtId)).cf('AndonEvents')).toBe('4');
+  });
+
   it('a repeated put of the same version finds the same ticket and writes nothing', { timeout: 15_000 }, async () => {
     const t = andonTicket();
     const first = await sinkWith().put(t, signal());

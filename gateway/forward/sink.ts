@@ -65,7 +65,7 @@ export class ForwardError extends Error {
   }
 }
 
-/** A central ticket system (design §6). One implementation per `forward.type`. */
+/** A central ticket system (docs/contracts.md, Central API). One implementation per `forward.type`. */
 export interface Sink {
   /** Puts the ticket version with the history central lacks (idempotent per id and version); throws ForwardError. */
   put(ticket: TicketDelta, signal: AbortSignal): Promise<CentralRef>;

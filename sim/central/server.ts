@@ -67,7 +67,7 @@ export function historyOf(body: Record<string, unknown>): TicketPut | string {
 }
 
 /**
- * A reference central ticket system (design §6) for tests, the demo and the
+ * A reference central ticket system (docs/contracts.md, Central API) for tests, the demo and the
  * benches: `PUT /tickets/:id` with idempotency keys, `GET /tickets[/:id]`,
  * `GET /tickets/changes?since=`, `POST /tickets/:id/actions` (a person's
  * change at central), `GET /stats`, and faults switched at runtime.

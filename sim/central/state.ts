@@ -15,7 +15,7 @@ export interface TicketPut {
   events: Record<string, unknown>[] | null;
 }
 
-/** A change made at central (design §6 sync back), as `GET /tickets/changes` reports it. */
+/** A change made at central (docs/contracts.md, Central API), as `GET /tickets/changes` reports it. */
 export interface ChangeRecord {
   seq: number;
   ticketId: string;

@@ -140,6 +140,42 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_state_updated_at');
     },
   },
+  '0007_members': {
+    async up(knex) {
+      // A flood ticket's members are rows of their own (appended, never rewritten): recording one more
+      // costs the same whether the ticket has 1 member or 500. The doc keeps everything else.
+      await knex.raw('ALTER TABLE tickets ADD COLUMN member_count integer NOT NULL DEFAULT 0');
+      await knex.raw(
+        `CREATE TABLE ticket_members (
+           ticket_id varchar(255) NOT NULL REFERENCES tickets(id),
+           n integer NOT NULL,
+           asset varchar(255),
+           fault varchar(255) NOT NULL,
+           at varchar(255) NOT NULL,
+           PRIMARY KEY (ticket_id, n)
+         ) WITHOUT ROWID`,
+      );
+      // Carry existing docs over: their members become rows, in order; the doc keeps an empty list in their place.
+      await knex.raw(
+        `INSERT INTO ticket_members (ticket_id, n, asset, fault, at)
+           SELECT t.id, m.key, json_extract(m.value, '$.asset'), json_extract(m.value, '$.fault'), json_extract(m.value, '$.at')
+           FROM tickets t, json_each(t.doc, '$.members') m
+           WHERE json_type(t.doc, '$.members') = 'array'`,
+      );
+      await knex.raw(
+        `UPDATE tickets SET member_count = COALESCE(json_array_length(doc, '$.members'), 0), doc = json_set(doc, '$.members', json('[]'))
+           WHERE json_type(doc, '$.members') IS NOT NULL`,
+      );
+    },
+    async down(knex) {
+      await knex.raw(
+        `UPDATE tickets SET doc = json_set(doc, '$.members', (
+           SELECT json_group_array(json_object('asset', asset, 'fault', fault, 'at', at)) FROM (SELECT * FROM ticket_members m WHERE m.ticket_id = tickets.id ORDER BY n)))`,
+      );
+      await knex.schema.dropTable('ticket_members');
+      await knex.raw('ALTER TABLE tickets DROP COLUMN member_count');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

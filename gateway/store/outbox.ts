@@ -54,7 +54,11 @@ export interface OutboxSummary {
 export class Outbox {
   private readonly s;
 
-  constructor(private readonly db: Db) {
+  /** `onLink(id)`: a ticket's doc changed here (its central link), outside a new version: the store's cache forgets it. */
+  constructor(
+    private readonly db: Db,
+    private readonly onLink: (id: string) => void = () => undefined,
+  ) {
     const NOT_BUSY = 'ticket_id NOT IN (SELECT value FROM json_each(@busy))';
     // Without it the planner may pick outbox_due (parked_at = ?) and walk every pending row.
     const BY_TICKET = 'outbox INDEXED BY outbox_ticket_id_version_index';
@@ -117,7 +121,10 @@ export class Outbox {
         for (const x of list) {
           if (x.kind === 'delivered') {
             this.s.remove.run({ id: x.ticketId, version: x.version });
-            if (x.central) this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
+            if (x.central) {
+              this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
+              this.onLink(x.ticketId);
+            }
           } else if (x.kind === 'retry') {
             this.s.retry.run({ id: x.ticketId, attempts: x.attempts, next: x.nextAttemptAt, error: x.error.slice(0, 2000) });
           } else {

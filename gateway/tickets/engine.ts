@@ -44,11 +44,13 @@ export class TicketEngine {
   readonly changes$ = new Subject<TicketChange>();
   private queue: TicketCommand[] = [];
   private busy = false;
+  /** Changes committed by the open batch's savepoints, published when the batch commits. */
+  private batched: TicketChange[] | undefined;
 
   constructor(private readonly deps: EngineDeps) {}
 
   /**
-   * Applies a command and returns the tickets it changed (committed). Throws
+   * Applies a command and returns the tickets it changed (committed, or part of the open batch). Throws
    * AndonError for refused lifecycle actions; nothing is written then.
    */
   apply(cmd: TicketCommand): TicketDoc[] {
@@ -60,12 +62,39 @@ export class TicketEngine {
     this.busy = true;
     try {
       const changes = this.deps.store.transaction((tx) => this.run(tx, cmd));
-      for (const c of changes) this.changes$.next(c);
+      if (this.batched) this.batched.push(...changes);
+      else for (const c of changes) this.changes$.next(c);
       return changes.map((c) => c.ticket);
+    } finally {
+      this.busy = false;
+      if (!this.batched) this.drain();
+    }
+  }
+
+  /**
+   * Runs `fn` (which applies commands) in one store transaction: each command in a savepoint of its own
+   * (a refused one rolls back alone), all committed together, with one fsync. The changes are published
+   * after the commit, in order; if the commit fails, none is and the error is thrown. This is how an
+   * alarm flood's raises arriving together cost one commit, not one each.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.batched) return fn();
+    const changes: TicketChange[] = [];
+    this.batched = changes;
+    let result: T;
+    try {
+      result = this.deps.store.batch(fn);
+    } finally {
+      this.batched = undefined;
+    }
+    this.busy = true;
+    try {
+      for (const c of changes) this.changes$.next(c);
     } finally {
       this.busy = false;
       this.drain();
     }
+    return result;
   }
 
   private drain(): void {
@@ -83,7 +112,7 @@ export class TicketEngine {
     const out: TicketChange[] = [];
     const save = (previous: TicketDoc | null, ticket: TicketDoc, event: HistoryEvent) => {
       const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
-      const seq = tx.save(doc, event);
+      const seq = tx.save(doc, event, previous);
       tx.enqueueNotifications(notificationsFor(previous, doc, event));
       out.push({ ticket: doc, event, previous, command: cmd, seq });
       return doc;

@@ -140,6 +140,15 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_state_updated_at');
     },
   },
+  '0006_history_index': {
+    async up(knex) {
+      // A ticket's history read by version (= index + 1): pages, and what central or a stream is missing.
+      await knex.raw('CREATE INDEX ticket_events_ticket_version ON ticket_events(ticket_id, version)');
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX ticket_events_ticket_version');
+    },
+  },
   '0007_members': {
     async up(knex) {
       // A flood ticket's members are rows of their own (appended, never rewritten): recording one more

@@ -32,7 +32,12 @@ export interface TicketFilter {
   fault?: string;
   limit?: number;
   offset?: number;
+  /** Each ticket with its whole history (default true; the HTTP list leaves it out unless asked). */
+  history?: boolean;
 }
+
+/** A history event with its place in the ticket's history (0-based; the event of version v is at v - 1). */
+export type IndexedEvent = HistoryEvent & { index: number };
 
 /** A raise recorded in history: what recurrence and cause discovery learn from after a restart. */
 export interface RaiseRecord {
@@ -211,6 +216,12 @@ export class TicketStore {
         k('tickets')
           .select('doc', 'id', 'member_count')
           .where({ id: $(0) }),
+      ),
+      eventsAfter: this.db.prepare(
+        'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version > ? ORDER BY version LIMIT ?',
+      ),
+      eventsBefore: this.db.prepare(
+        'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version < ? ORDER BY version DESC LIMIT ?',
       ),
       events: c(
         k('ticket_events')
@@ -426,6 +437,11 @@ export class TicketStore {
     return doc && this.withHistory(doc);
   }
 
+  /** The ticket without its history (what streams and lists carry). */
+  doc(id: string): TicketDoc | undefined {
+    return this.readRow(this.stmts.byId.get(id));
+  }
+
   liveByKey(key: string): Ticket | undefined {
     const doc = this.readRow(this.stmts.liveByKey.get(key));
     return doc && this.withHistory(doc);
@@ -436,14 +452,20 @@ export class TicketStore {
     return (this.stmts.liveTickets.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
   }
 
-  list(filter: TicketFilter = {}): { items: Ticket[]; total: number } {
+  list(filter: TicketFilter & { history: false }): { items: TicketDoc[]; total: number };
+  list(filter?: TicketFilter): { items: Ticket[]; total: number };
+  list(filter: TicketFilter = {}): { items: (Ticket | TicketDoc)[]; total: number } {
     const q = this.knex('tickets');
     if (filter.state) q.whereIn('state', Array.isArray(filter.state) ? filter.state : [filter.state]);
     for (const f of ['priority', 'area', 'asset', 'fault'] as const) if (filter[f] !== undefined) q.where(f, filter[f]);
     const total = this.run<{ n: number }>(q.clone().count({ n: '*' }))[0]?.n ?? 0;
     q.select('doc', 'id', 'member_count').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
     if (filter.limit !== undefined) q.limit(filter.limit).offset(filter.offset ?? 0);
-    const items = this.run<Row>(q).map((r) => this.withHistory(this.readRow(r) as TicketDoc));
+    const withHistory = filter.history ?? true;
+    const items = this.run<Row>(q).map((r) => {
+      const doc = this.readRow(r) as TicketDoc;
+      return withHistory ? this.withHistory(doc) : doc;
+    });
     return { items, total };
   }
 
@@ -454,6 +476,23 @@ export class TicketStore {
       by: r.by as string,
       ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
     }));
+  }
+
+  /**
+   * A page of a ticket's history: the events after index `after` (oldest first), or with `before` the
+   * ones before that index, newest first. Each version has exactly one event, so the index is version - 1
+   * and a page is a range of the (ticket_id, version) index whatever the history's length.
+   */
+  historyPage(id: string, page: { after?: number; before?: number; limit: number }): IndexedEvent[] {
+    const rows = (
+      page.before !== undefined ? this.stmts.eventsBefore.all(id, page.before + 1, page.limit) : this.stmts.eventsAfter.all(id, (page.after ?? -1) + 1, page.limit)
+    ) as Row[];
+    return rows.map(toIndexedEvent);
+  }
+
+  /** The events of versions after `version` (oldest first, at most `limit`): what someone who has `version` is missing. */
+  eventsSince(id: string, version: number, limit = Number.MAX_SAFE_INTEGER): IndexedEvent[] {
+    return (this.stmts.eventsAfter.all(id, version, limit) as Row[]).map(toIndexedEvent);
   }
 
   /** Raises (opened/occurrence events) since `since`, oldest first. */
@@ -516,4 +555,11 @@ function createMigrationTables(db: Db): void {
 
 /** A stored ticket; fields added after it was written get their empty value, so every Ticket JSON field is present. */
 const NO_MEMBERS: Member[] = [];
+const toIndexedEvent = (r: Row): IndexedEvent => ({
+  index: (r.version as number) - 1,
+  at: iso(r.at as number),
+  action: r.action as string,
+  by: r.by as string,
+  ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
+});
 const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;

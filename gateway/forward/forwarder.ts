@@ -3,10 +3,9 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
 import { errorText } from '../redact.ts';
-import type { Ticket } from '../tickets/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
 import { Batch, settledWithin, Wakeup } from './pump.ts';
-import { ForwardError, type Sink } from './sink.ts';
+import { ForwardError, type ForwardedTicket, type Sink } from './sink.ts';
 
 /** What became of one request to central (the `outcome` label of andon_forward_requests_total). */
 export const OUTCOMES = ['ok', 'conflict', 'retry', 'poison', 'aborted'] as const;
@@ -131,15 +130,17 @@ export function createForwarder(deps: ForwarderDeps) {
   function dispatch(id: string, now: number): void {
     const head = store.outbox.head(id);
     if (!head || head.nextAttemptAt > now) return;
-    const ticket = store.get(id);
-    if (!ticket) {
+    const doc = store.doc(id);
+    if (!doc) {
       settle({ s: { kind: 'delivered', ticketId: id, version: head.version, central: null }, d: { ticketId: id, version: head.version, outcome: 'ok', error: 'ticket gone' } });
       return;
     }
-    busy.set(id, send(ticket, head));
+    // The events central has not acknowledged (one per version): a forwarded version does not grow with the history.
+    const historyFrom = Math.min(doc.central?.syncedVersion ?? 0, doc.version);
+    busy.set(id, send({ ...doc, history: store.eventsSince(id, historyFrom), historyFrom }, head));
   }
 
-  async function send(ticket: Ticket, head: OutboxHead): Promise<void> {
+  async function send(ticket: ForwardedTicket, head: OutboxHead): Promise<void> {
     const ticketId = ticket.id;
     const version = ticket.version;
     try {
@@ -170,7 +171,12 @@ export function createForwarder(deps: ForwarderDeps) {
         const attempts = head.attempts + 1;
         const nextAttemptAt = now + (retryAfter ?? fullJitter(attempts, base, max, random));
         log?.debug({ code: 'ANDON_FORWARD_RETRY', ticket: ticketId, version, attempts, nextAttemptAt, err: error }, 'delivery failed; backing off');
-        settle({ s: { kind: 'retry', ticketId, attempts, nextAttemptAt, error }, d: { ticketId, version, outcome: 'retry', error, attempts, nextAttemptAt } });
+        // A history gap (central holds less than we thought): the link goes back to what central holds.
+        const resync = err instanceof ForwardError && err.status === 409 && err.ref ? { id: err.ref.id, url: err.ref.url, syncedVersion: err.ref.version } : undefined;
+        settle({
+          s: { kind: 'retry', ticketId, attempts, nextAttemptAt, error, ...(resync ? { resync } : {}) },
+          d: { ticketId, version, outcome: 'retry', error, attempts, nextAttemptAt },
+        });
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { ForwardConfig } from '../../config/schema.ts';
 import type { Ticket } from '../tickets/ticket.ts';
-import { ForwardError, type CentralChange, type CentralRef, type Sink } from './sink.ts';
+import { asForwarded, ForwardError, type CentralChange, type CentralRef, type ForwardedTicket, type Sink } from './sink.ts';
 import { timedFetch, Unanswered } from './timed-fetch.ts';
 
 export interface HttpSinkDeps {
@@ -61,13 +61,16 @@ export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'ti
   function failure(res: Response, body: unknown, what: string): ForwardError {
     const msg = `central answered ${res.status} to ${what}${(body as { message?: unknown })?.message ? `: ${String((body as { message: unknown }).message).slice(0, 300)}` : ''}`;
     const after = retryAfterMs(res.headers.get('retry-after'), now());
+    // Central holds less history than our delta starts from (it lost some): send again, at once, from what it has.
+    if (res.status === 409 && (body as { code?: unknown } | null)?.code === 'CENTRAL_HISTORY_GAP') return new ForwardError('retry', msg, 0, 409, refOf(body));
     if (res.status === 409) return new ForwardError('conflict', msg, undefined, 409, refOf(body));
     if (res.status === 429 || res.status === 408 || res.status >= 500) return new ForwardError('retry', msg, after, res.status);
     return new ForwardError('poison', msg, undefined, res.status);
   }
 
   return {
-    async put(ticket: Ticket, signal: AbortSignal): Promise<CentralRef> {
+    async put(whole: ForwardedTicket | Ticket, signal: AbortSignal): Promise<CentralRef> {
+      const ticket = asForwarded(whole);
       const path = `/tickets/${encodeURIComponent(ticket.id)}`;
       const { res, body } = await request(
         path,

@@ -6,6 +6,7 @@ import { redact } from '../redact.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
+import type { HistoryEvent } from '../tickets/ticket.ts';
 import { createForwarder } from './forwarder.ts';
 import { createHttpSink } from './http-sink.ts';
 import type { Sink } from './sink.ts';
@@ -17,6 +18,8 @@ export const FORWARD_DEFAULTS = { backoff: { base: 1_000, max: 300_000 }, syncIn
 export interface SinkDeps {
   log?: Logger;
   fetch?: typeof fetch;
+  /** A ticket's whole history from the store (the rt sink reads what RT lacks beyond a version's delta). */
+  history?: (ticketId: string) => HistoryEvent[];
   /** Loads the rt module (tests replace it to see a missing module handled). */
   loadRt?: () => Promise<unknown>;
 }
@@ -39,7 +42,7 @@ export async function createSink(config: ForwardConfig, deps: SinkDeps = {}): Pr
     throw new AndonError('ANDON_FORWARD_SINK_UNAVAILABLE', `forward type rt: cannot load gateway/forward/rt (${(err as Error).message})`, { path: 'forward.type', cause: err });
   }
   if (typeof mod.createRtSink !== 'function') throw new AndonError('ANDON_FORWARD_SINK_UNAVAILABLE', 'forward type rt: gateway/forward/rt/index.ts exports no createRtSink', { path: 'forward.type' });
-  return mod.createRtSink(config, { ...(deps.log ? { log: deps.log } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  return mod.createRtSink(config, { ...(deps.log ? { log: deps.log } : {}), ...(deps.fetch ? { fetch: deps.fetch } : {}), ...(deps.history ? { history: deps.history } : {}) });
 }
 
 export interface ForwardingDeps {
@@ -55,7 +58,7 @@ export interface ForwardingDeps {
 
 /** Store-and-forward plus sync back, as `startGateway` runs them when `forward` is configured. */
 export async function startForwarding(config: ForwardConfig, deps: ForwardingDeps) {
-  const sink = deps.sink ?? (await createSink(config, { log: deps.log }));
+  const sink = deps.sink ?? (await createSink(config, { log: deps.log, history: (id) => deps.store.history(id) }));
   const forwarder = createForwarder({
     store: deps.store,
     sink,

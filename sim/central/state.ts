@@ -8,6 +8,10 @@ export interface StoredTicket {
   updatedAt: number;
 }
 
+/** Where a PUT's history starts (0: the whole history; a gateway before history deltas sends it whole). */
+const historyFrom = (t: Record<string, unknown>) => (typeof t.historyFrom === 'number' && Number.isInteger(t.historyFrom) && t.historyFrom >= 0 ? t.historyFrom : 0);
+const historyOf = (t: StoredTicket | undefined): unknown[] => (Array.isArray(t?.ticket.history) ? (t.ticket.history as unknown[]) : []);
+
 /** A change made at central (design §6 sync back), as `GET /tickets/changes` reports it. */
 export interface ChangeRecord {
   seq: number;
@@ -36,6 +40,8 @@ export interface CentralStats {
   replays: number;
   /** PUTs of the version central already holds, under a key it no longer remembers: 200, no effect. */
   same: number;
+  /** PUTs whose history delta started after what central holds: 409 CENTRAL_HISTORY_GAP. */
+  gaps: number;
   /** PUTs of an older version than central holds: 409. */
   conflicts: number;
   /** (id, version) pairs with more than one effective write: must stay 0. */
@@ -57,6 +63,7 @@ const newStats = (): CentralStats => ({
   replays: 0,
   same: 0,
   conflicts: 0,
+  gaps: 0,
   duplicates: 0,
   regressions: 0,
   maxInFlightPerTicket: 0,
@@ -134,8 +141,19 @@ export class CentralState {
     } else if (stored && stored.version === version) {
       this.stats.same++;
       answer = { status: 200, body: this.ref(stored) };
+    } else if (historyFrom(ticket) > historyOf(stored).length) {
+      // The delta starts after what central holds (it lost some): say how much it has, the gateway sends from there.
+      this.stats.gaps++;
+      const held = historyOf(stored).length;
+      answer = {
+        status: 409,
+        body: { code: 'CENTRAL_HISTORY_GAP', message: `central holds ${held} history events of ${id}; this version's start at ${historyFrom(ticket)}`, ...(stored ? this.ref(stored) : { id: '', url: null }), version: held },
+      };
     } else {
-      const next: StoredTicket = { centralId: stored?.centralId ?? `C-${String(this.nextId++).padStart(6, '0')}`, version, ticket, updatedAt: now };
+      // The version's history is the events central lacks (historyFrom, each with its index): appended to what it has.
+      const { historyFrom: from = 0, history = [], ...rest } = ticket as { historyFrom?: number; history?: unknown[] };
+      const merged = { ...rest, history: [...historyOf(stored).slice(0, from), ...history] };
+      const next: StoredTicket = { centralId: stored?.centralId ?? `C-${String(this.nextId++).padStart(6, '0')}`, version, ticket: merged, updatedAt: now };
       this.tickets.set(id, next);
       effective = true;
       this.stats.effective++;
@@ -145,7 +163,8 @@ export class CentralState {
       if (n === 2) this.stats.duplicates++;
       answer = { status: stored ? 200 : 201, body: this.ref(next) };
     }
-    this.answers.set(key, answer);
+    // A gap is not an effect: the same key comes again with the history from where central is.
+    if ((answer.body as { code?: string }).code !== 'CENTRAL_HISTORY_GAP') this.answers.set(key, answer);
     return { ...answer, effective };
   }
 

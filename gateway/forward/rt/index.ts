@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ForwardConfig } from '../../../config/schema.ts';
 import { AndonError } from '../../errors.ts';
-import type { Ticket } from '../../tickets/ticket.ts';
-import { ForwardError, type CentralRef, type Sink } from '../sink.ts';
+import type { HistoryEvent, Ticket } from '../../tickets/ticket.ts';
+import { asForwarded, ForwardError, type CentralRef, type ForwardedTicket, type Sink } from '../sink.ts';
 import { createChanges } from './changes.ts';
 import { createRtClient, type RtClient } from './client.ts';
 import { CREATE_STATUSES, DEFAULT_CUSTOM_FIELDS, DEFAULT_PRIORITIES, describe, fromRtDate, refId, RT_STATUS, rtDate, sqlString, updateComment, type CustomFieldNames } from './mapping.ts';
@@ -10,7 +10,14 @@ import { CREATE_STATUSES, DEFAULT_CUSTOM_FIELDS, DEFAULT_PRIORITIES, describe, f
 export interface RtSinkDeps {
   log?: Logger;
   fetch?: typeof fetch;
+  /**
+   * A ticket's whole history from the store: a forwarded version carries only what central acknowledged
+   * not to have, and RT may lack more (a ticket created anew, a counter behind). Without it, RT gets what came.
+   */
+  history?: (ticketId: string) => HistoryEvent[];
 }
+
+/** The events of `t` from index `from` on: from the version's delta, or from the store when the delta starts later. */
 
 /** What the gateway last wrote into an RT ticket (its own custom fields). */
 interface Synced {
@@ -122,7 +129,14 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
     return { rtId: home, version: best.version, state: best.state, events: best.events, adopt: own === undefined };
   }
 
-  async function create(t: Ticket, signal: AbortSignal): Promise<Synced> {
+  const eventsFrom = (t: ForwardedTicket, from: number): HistoryEvent[] => {
+    if (from >= t.historyFrom || !deps.history) return t.history.filter((e) => e.index >= from);
+    return deps.history(t.id).slice(from, t.version);
+  };
+  /** How many events the ticket's history has in all (one per version). */
+  const total = (t: ForwardedTicket) => t.historyFrom + t.history.length;
+
+  async function create(t: ForwardedTicket, signal: AbortSignal): Promise<Synced> {
     const status = RT_STATUS[t.state];
     // A status the lifecycle refuses at creation (stalled, rejected) is set by an update right after;
     // until then the ticket says version 0, so a retry finishes the job instead of skipping it.
@@ -134,7 +148,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
       {
         Queue: queue,
         Subject: t.title,
-        Content: describe(t),
+        Content: describe({ ...t, history: eventsFrom(t, 0) }),
         ContentType: 'text/plain',
         Status: complete ? status : 'new',
         Priority: priorities[t.priority],
@@ -144,7 +158,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
           [cf.key]: t.key,
           [cf.version]: String(complete ? t.version : 0),
           ...(complete ? { [cf.state]: t.state } : {}),
-          [cf.events]: String(t.history.length),
+          [cf.events]: String(total(t)),
         },
       },
       signal,
@@ -158,34 +172,34 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
       if (cfValue(got, cf.id) !== t.id) throw new ForwardError('poison', `RT #${rtId} was created without ${cf.id}: the token's user may not set the queue's custom fields (ModifyCustomField)`);
       createChecked = true;
     }
-    return { rtId, version: complete ? t.version : 0, state: complete ? t.state : null, events: t.history.length };
+    return { rtId, version: complete ? t.version : 0, state: complete ? t.state : null, events: total(t) };
   }
 
-  async function update(t: Ticket, cur: Synced, signal: AbortSignal): Promise<Synced> {
+  async function update(t: ForwardedTicket, cur: Synced, signal: AbortSignal): Promise<Synced> {
     const path = `ticket/${cur.rtId}`;
     const due = rtDate(t.resolveBy);
     const fields: Record<string, unknown> = { Subject: t.title, Priority: priorities[t.priority], ...(due === null ? {} : { Due: due }) };
     // Central owns human states: the status follows Andon only when Andon's state changed since the last write.
     const status = t.state !== cur.state ? RT_STATUS[t.state] : null;
     if (status !== null) fields.Status = status;
-    const events = Math.min(cur.events, t.history.length);
+    const events = Math.min(cur.events, total(t));
     const CustomFields = {
       ...(cur.adopt ? { [cf.id]: t.id, [cf.key]: t.key } : {}),
       [cf.version]: String(t.version),
       [cf.state]: t.state,
-      [cf.events]: String(t.history.length),
+      [cf.events]: String(total(t)),
     };
-    if (events === t.history.length) {
+    if (events === total(t)) {
       await client.send('PUT', path, { ...fields, CustomFields }, signal);
     } else {
       // Fields first (repeatable), then the comment with the custom fields: a lost answer to the
       // comment leaves RT at the new version, and the retry finds nothing left to do.
       await client.send('PUT', path, fields, signal);
-      await client.send('POST', `${path}/comment`, { ...updateComment(t, events), ContentType: 'text/plain', CustomFields }, signal);
+      await client.send('POST', `${path}/comment`, { ...updateComment(t, eventsFrom(t, events)), ContentType: 'text/plain', CustomFields }, signal);
     }
     await verify(t, cur.rtId, status, signal);
-    log?.debug({ ticket: t.id, version: t.version, rt: cur.rtId, status, events: t.history.length - events }, 'updated RT ticket');
-    return { rtId: cur.rtId, version: t.version, state: t.state, events: t.history.length };
+    log?.debug({ ticket: t.id, version: t.version, rt: cur.rtId, status, events: total(t) - events }, 'updated RT ticket');
+    return { rtId: cur.rtId, version: t.version, state: t.state, events: total(t) };
   }
 
   /**
@@ -216,7 +230,8 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
     if (wrong.length > 0) throw new ForwardError('poison', `RT #${rtId} did not take version ${t.version} of ${t.id}: ${wrong.join('; ')} (lifecycle or rights of the token's user?)`);
   }
 
-  async function put(t: Ticket, signal: AbortSignal): Promise<CentralRef> {
+  async function put(input: ForwardedTicket | Ticket, signal: AbortSignal): Promise<CentralRef> {
+    const t = asForwarded(input);
     try {
       await preflight(signal);
       const cached = known.get(t.id);

@@ -47,12 +47,12 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 /** One history event as a line: `2026-01-20 08:40:00Z  ack by wang  note=...`. */
 export function eventLine(e: HistoryEvent): string {
   const extra = Object.entries(e)
-    .filter(([k, v]) => k !== 'at' && k !== 'action' && k !== 'by' && v !== null && v !== undefined)
+    .filter(([k, v]) => k !== 'at' && k !== 'action' && k !== 'by' && k !== 'index' && v !== null && v !== undefined)
     .map(([k, v]) => `${k}=${clip(value(v), 300)}`);
   return `- ${when(e.at)}  ${e.action} by ${e.by}${extra.length > 0 ? `  ${extra.join('  ')}` : ''}`;
 }
 
-const status = (t: Ticket) =>
+const status = (t: Omit<Ticket, 'history'>) =>
   `State: ${t.state} · Condition: ${t.condition} · Priority: ${t.priority} · Occurrences: ${t.occurrences}` +
   (t.flags.length > 0 ? ` · Flags: ${t.flags.join(', ')}` : '') +
   (t.assignedGroup !== null ? ` · Group: ${t.assignedGroup}` : '');
@@ -83,8 +83,7 @@ export function describe(t: Ticket): string {
 }
 
 /** A comment carrying the history events RT has not seen yet. */
-export function updateComment(t: Ticket, from: number): { Subject: string; Content: string } {
-  const events = t.history.slice(from);
+export function updateComment(t: Omit<Ticket, 'history'>, events: HistoryEvent[]): { Subject: string; Content: string } {
   return {
     Subject: `Andon v${t.version}: ${events.map((e) => e.action).join(', ')}`.slice(0, 200),
     Content: [status(t), '', ...events.map(eventLine)].join('\n'),

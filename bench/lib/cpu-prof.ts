@@ -6,6 +6,8 @@
  * (the same name, url and line, any call path) are summed.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -17,9 +19,60 @@ export function cpuProfArgs(dir: string | undefined): string[] {
   return ['--cpu-prof', '--cpu-prof-dir', dir];
 }
 
+/**
+ * tsx compiles every .ts file to one line of code (whitespace minified), so a
+ * profile's line numbers say nothing. Its cache (`<tmpdir>/tsx-<uid>/`) holds
+ * each compiled file as `{ code, map }`: the newest entry of a source file is
+ * the one that ran (the cache is keyed by content), and its map gives the line.
+ */
+let tsxMaps: Map<string, SourceMap> | undefined;
+function tsxSourceMap(file: string): SourceMap | undefined {
+  if (!tsxMaps) {
+    tsxMaps = new Map();
+    const dir = join(tmpdir(), `tsx-${process.getuid?.() ?? 0}`);
+    let entries: { f: string; t: number }[] = [];
+    try {
+      entries = readdirSync(dir).map((n) => ({ f: join(dir, n), t: statSync(join(dir, n)).mtimeMs }));
+    } catch {
+      return undefined;
+    }
+    const newest = new Map<string, { f: string; t: number }>();
+    for (const e of entries) {
+      let text: string;
+      try {
+        text = readFileSync(e.f, 'utf8');
+      } catch {
+        continue;
+      }
+      const src = /"sources":\["([^"]+)"\]/.exec(text.slice(-2000))?.[1];
+      if (!src) continue;
+      const seen = newest.get(src);
+      if (!seen || seen.t < e.t) newest.set(src, e);
+    }
+    for (const [src, e] of newest) {
+      try {
+        const { map } = JSON.parse(readFileSync(e.f, 'utf8')) as { map?: SourceMapPayload };
+        if (map) tsxMaps.set(src, new SourceMap(map));
+      } catch {
+        /* not a cache entry */
+      }
+    }
+  }
+  return tsxMaps.get(file);
+}
+
+/** The 1-based source line of a frame (through tsx's source map for .ts files). */
+function sourceLine(url: string, line: number, column: number): number {
+  if (url.startsWith('file://') && url.endsWith('.ts')) {
+    const e = tsxSourceMap(url.slice(7))?.findEntry(line, column) as { originalLine?: number } | undefined;
+    if (e && typeof e.originalLine === 'number') return e.originalLine + 1;
+  }
+  return line + 1;
+}
+
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
 }
 interface Profile {
@@ -59,8 +112,8 @@ export function selfTimes(file: string): { frames: Frame[]; totalMs: number } {
   for (const x of p.nodes) {
     const us = byNode.get(x.id) ?? 0;
     if (us === 0) continue;
-    const { functionName, url, lineNumber } = x.callFrame;
-    const where = url ? `${url.startsWith('file://') ? relative(ROOT, url.slice(7)) : url}:${lineNumber + 1}` : '';
+    const { functionName, url, lineNumber, columnNumber } = x.callFrame;
+    const where = url ? `${url.startsWith('file://') ? relative(ROOT, url.slice(7)) : url}:${sourceLine(url, lineNumber, columnNumber)}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFrame.set(key, (byFrame.get(key) ?? 0) + us);
     total += us;
@@ -97,12 +150,29 @@ export function printTopFrames(file: string, n = 15, label = ''): void {
   for (const r of rows) console.log(`  ${r.selfMs.toFixed(0).padStart(w)}  ${(r.share * 100).toFixed(1).padStart(4)} %  ${r.frame}`);
 }
 
-/** Prints the top frames of every profile written into `dir` since `since` (one per profiled process). */
+/** Time sampled outside `(idle)`, ms. */
+const busyMs = (file: string) => {
+  const { frames, totalMs } = selfTimes(file);
+  return totalMs - (frames.find((f) => f.frame === '(idle)')?.selfMs ?? 0);
+};
+
+/**
+ * Prints the top frames of the profiles written into `dir` since `since`: per
+ * process (the pid in the file name), the busiest thread's only (tsx's loader
+ * runs in a worker thread that writes a profile of its own).
+ */
 export function printProfiles(dir: string | undefined, since: number, n = 15, label = ''): void {
   if (!dir) return;
   const files = profilesSince(dir, since);
   if (files.length === 0) console.log(`\nno CPU profile in ${dir} (did the process exit cleanly?)`);
-  for (const f of files) printTopFrames(f, n, label);
+  const byPid = new Map<string, { f: string; busy: number }>();
+  for (const f of files) {
+    const pid = /\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f)?.[1] ?? f;
+    const busy = busyMs(f);
+    const seen = byPid.get(pid);
+    if (!seen || seen.busy < busy) byPid.set(pid, { f, busy });
+  }
+  for (const { f } of [...byPid.values()].reverse()) printTopFrames(f, n, label);
 }
 
 /** CLI: `node --import tsx bench/lib/cpu-prof.ts <file.cpuprofile> [n]`. */

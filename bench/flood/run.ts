@@ -461,9 +461,10 @@ if (args.chart) {
   const l = lt[lt.length - 1] as Latency;
   const gap = 500;
   const A = buckets(a.log, 0, a.end, 0);
-  const L = buckets(l.log, 0, SECONDS * 1000 + 200, a.end + gap);
+  const lEnd = Math.max(SECONDS * 1000 + 200, ...l.log.map((p) => p.done + 100));
+  const L = buckets(l.log, 0, lEnd, a.end + gap);
   const gapAt = (a.end + gap / 2) / 1000;
-  const total = (a.end + gap + SECONDS * 1000 + 200) / 1000;
+  const total = (a.end + gap + lEnd) / 1000;
   const join2 = (x: [number, number][], y: [number, number][]): [number, number][] => [...x, [gapAt, NaN], ...y];
   const series: Series[] = [
     { title: 'signals answered per second (100 ms buckets)', unit: 'signals/s', points: join2(A.rate, L.rate), colour: '#1f77b4' },

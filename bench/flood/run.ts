@@ -124,7 +124,14 @@ function poster(url: string) {
     post(body: string): Promise<number> {
       return new Promise((resolve, reject) => {
         const req = request(
-          { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            agent,
+            headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -149,7 +156,13 @@ interface Post {
 }
 
 /** Sends `signals` in batches over `CONNS` workers as fast as they are answered. */
-async function flat(post: (b: string) => Promise<number>, signals: Sig[], t0: number, log: Post[], alarm: boolean): Promise<{ seconds: number; failed: number }> {
+async function flat(
+  post: (b: string) => Promise<number>,
+  signals: Sig[],
+  t0: number,
+  log: Post[],
+  alarm: boolean,
+): Promise<{ seconds: number; failed: number }> {
   let next = 0;
   let failed = 0;
   const started = performance.now();
@@ -177,7 +190,9 @@ interface SseStats {
   error: string;
 }
 function startSse(url: string): { child: ChildProcess; last: () => SseStats | undefined; stop: () => Promise<SseStats | undefined> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sse.ts'), url, TOKENS.operator], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sse.ts'), url, TOKENS.operator], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let last: SseStats | undefined;
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => (last = JSON.parse(l) as SseStats));
   return {
@@ -253,10 +268,22 @@ async function throughput(): Promise<Throughput> {
     const log: Post[] = [];
     const t0 = performance.now();
     const c0 = cpuSeconds(gw.pid);
-    const q = await flat(post, Array.from({ length: QUIET }, (_, i) => quietSignal(i)), t0, log, false);
+    const q = await flat(
+      post,
+      Array.from({ length: QUIET }, (_, i) => quietSignal(i)),
+      t0,
+      log,
+      false,
+    );
     const c1 = cpuSeconds(gw.pid);
     const floodStart = performance.now() - t0;
-    const a = await flat(post, Array.from({ length: ALARMS }, (_, i) => alarmSignal(i)), t0, log, true);
+    const a = await flat(
+      post,
+      Array.from({ length: ALARMS }, (_, i) => alarmSignal(i)),
+      t0,
+      log,
+      true,
+    );
     const c2 = cpuSeconds(gw.pid);
     const end = performance.now() - t0;
     await sleep(500);
@@ -388,7 +415,9 @@ const pct = (xs: number[], p: number) => {
   return s.length ? (s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number) : NaN;
 };
 const sseText = (s: SseStats | undefined) =>
-  !s ? 'no report' : `${s.cutOff ? `CUT OFF after ${fmt(s.cutAfterMs / 1000, 1)} s` : 'stayed connected'}, ${fmt(s.messages)} messages, largest ${fmt(s.largest / 1024, 1)} KiB${s.error ? ` (${s.error})` : ''}`;
+  !s
+    ? 'no report'
+    : `${s.cutOff ? `CUT OFF after ${fmt(s.cutAfterMs / 1000, 1)} s` : 'stayed connected'}, ${fmt(s.messages)} messages, largest ${fmt(s.largest / 1024, 1)} KiB${s.error ? ` (${s.error})` : ''}`;
 
 /** Per 100 ms bucket of answer times: signals answered per second, and the p99 of the POSTs answered in it. */
 function buckets(log: Post[], from: number, to: number, offset: number): { rate: [number, number][]; p99: [number, number][] } {
@@ -443,16 +472,90 @@ printTable([
   ['', `median of ${RUNS}`, 'runs', 'target'],
   [`quiet telemetry (${fmt(QUIET)} signals): signals/s`, m(tp.map((a) => a.quiet)), all(tp.map((a) => a.quiet)), ''],
   [`alarm flood (${fmt(ALARMS)} raises over ${fmt(ASSETS)} assets): signals/s`, m(tp.map((a) => a.flood)), all(tp.map((a) => a.flood)), ''],
-  ['flood / quiet', `${m(tp.map((a) => a.flood / a.quiet), 3)}×`, all(tp.map((a) => a.flood / a.quiet), 3), '≥ 0.5×'],
-  ['gateway CPU µs/signal, quiet / flood', `${m(tp.map((a) => (a.cpuQuiet / QUIET) * 1e6), 1)} / ${m(tp.map((a) => (a.cpuFlood / ALARMS) * 1e6), 1)}`, '', ''],
-  [`alarm POST → 202 at ${fmt(RATE)} signals/s, p50 (ms)`, m(lt.map((l) => pct(l.alarms, 50)), 1), all(lt.map((l) => pct(l.alarms, 50)), 1), ''],
-  [`alarm POST → 202 at ${fmt(RATE)} signals/s, p99 (ms)`, m(lt.map((l) => pct(l.alarms, 99)), 1), all(lt.map((l) => pct(l.alarms, 99)), 1), '≤ 10 ms'],
-  [`alarm POST → 202 at ${fmt(RATE)} signals/s, max (ms)`, m(lt.map((l) => Math.max(...l.alarms)), 1), all(lt.map((l) => Math.max(...l.alarms)), 1), ''],
-  [`background batch (${BATCH}) POST → 202, p99 (ms)`, m(lt.map((l) => pct(l.batches, 99)), 1), all(lt.map((l) => pct(l.batches, 99)), 1), ''],
+  [
+    'flood / quiet',
+    `${m(
+      tp.map((a) => a.flood / a.quiet),
+      3,
+    )}×`,
+    all(
+      tp.map((a) => a.flood / a.quiet),
+      3,
+    ),
+    '≥ 0.5×',
+  ],
+  [
+    'gateway CPU µs/signal, quiet / flood',
+    `${m(
+      tp.map((a) => (a.cpuQuiet / QUIET) * 1e6),
+      1,
+    )} / ${m(
+      tp.map((a) => (a.cpuFlood / ALARMS) * 1e6),
+      1,
+    )}`,
+    '',
+    '',
+  ],
+  [
+    `alarm POST → 202 at ${fmt(RATE)} signals/s, p50 (ms)`,
+    m(
+      lt.map((l) => pct(l.alarms, 50)),
+      1,
+    ),
+    all(
+      lt.map((l) => pct(l.alarms, 50)),
+      1,
+    ),
+    '',
+  ],
+  [
+    `alarm POST → 202 at ${fmt(RATE)} signals/s, p99 (ms)`,
+    m(
+      lt.map((l) => pct(l.alarms, 99)),
+      1,
+    ),
+    all(
+      lt.map((l) => pct(l.alarms, 99)),
+      1,
+    ),
+    '≤ 10 ms',
+  ],
+  [
+    `alarm POST → 202 at ${fmt(RATE)} signals/s, max (ms)`,
+    m(
+      lt.map((l) => Math.max(...l.alarms)),
+      1,
+    ),
+    all(
+      lt.map((l) => Math.max(...l.alarms)),
+      1,
+    ),
+    '',
+  ],
+  [
+    `background batch (${BATCH}) POST → 202, p99 (ms)`,
+    m(
+      lt.map((l) => pct(l.batches, 99)),
+      1,
+    ),
+    all(
+      lt.map((l) => pct(l.batches, 99)),
+      1,
+    ),
+    '',
+  ],
   ['signals/s achieved in the latency phase', m(lt.map((l) => l.achieved)), all(lt.map((l) => l.achieved)), fmt(RATE)],
   ['gateway RSS max (MiB), throughput / latency phase', `${m(tp.map((a) => a.rssMax))} / ${m(lt.map((l) => l.rssMax))}`, '', ''],
   ['SSE client cut off (runs)', `${[...tp, ...lt].filter((x) => x.sse?.cutOff).length} of ${RUNS * 2}`, '', '0'],
-  ['SSE largest message (KiB)', fmt(Math.max(...[...tp, ...lt].map((x) => (x.sse?.largest ?? 0) / 1024)), 1), all([...tp, ...lt].map((x) => (x.sse?.largest ?? 0) / 1024), 1), ''],
+  [
+    'SSE largest message (KiB)',
+    fmt(Math.max(...[...tp, ...lt].map((x) => (x.sse?.largest ?? 0) / 1024)), 1),
+    all(
+      [...tp, ...lt].map((x) => (x.sse?.largest ?? 0) / 1024),
+      1,
+    ),
+    '',
+  ],
 ]);
 
 if (args.chart) {

@@ -255,7 +255,20 @@ for (const k of KINDS) {
 }
 const cpuOf = (k: Kind) => median(of(k).map((r) => r.cpu));
 const ratio = (a: Kind, b: Kind, label: string) => {
-  if (KINDS.includes(a) && KINDS.includes(b)) rows.push([label, `${show(rate(a) / rate(b), 3)}×`, of(a).map((r, i) => show(r.rate / (of(b)[i]?.rate ?? NaN), 3)).join(' / '), '', '', `${fmt(cpuOf(a) / cpuOf(b), 2)}×`, '', '', '']);
+  if (KINDS.includes(a) && KINDS.includes(b))
+    rows.push([
+      label,
+      `${show(rate(a) / rate(b), 3)}×`,
+      of(a)
+        .map((r, i) => show(r.rate / (of(b)[i]?.rate ?? NaN), 3))
+        .join(' / '),
+      '',
+      '',
+      `${fmt(cpuOf(a) / cpuOf(b), 2)}×`,
+      '',
+      '',
+      '',
+    ]);
 };
 ratio('andon', 'bare', 'andon / bare (targets: ≥ 0.9× msg/s, ≤ 1.5× CPU/msg)');
 ratio('andon', 'nodered', 'andon / Node-RED');

@@ -118,9 +118,7 @@ export function selfTimes(file: string): { frames: Frame[]; totalMs: number } {
     byFrame.set(key, (byFrame.get(key) ?? 0) + us);
     total += us;
   }
-  const frames = [...byFrame.entries()]
-    .map(([frame, us]) => ({ frame, selfMs: us / 1000, share: total ? us / total : 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs);
+  const frames = [...byFrame.entries()].map(([frame, us]) => ({ frame, selfMs: us / 1000, share: total ? us / total : 0 })).sort((a, b) => b.selfMs - a.selfMs);
   return { frames, totalMs: total / 1000 };
 }
 
@@ -143,7 +141,9 @@ export function profilesSince(dir: string, since: number): string[] {
 /** Prints the top `n` self-time frames of a profile. */
 export function printTopFrames(file: string, n = 15, label = ''): void {
   const { frames, totalMs } = selfTimes(file);
-  console.log(`\nCPU profile${label ? ` of ${label}` : ''}: ${relative(process.cwd(), file)} (${(totalMs / 1000).toFixed(2)} s sampled); top ${n} frames by self time:`);
+  console.log(
+    `\nCPU profile${label ? ` of ${label}` : ''}: ${relative(process.cwd(), file)} (${(totalMs / 1000).toFixed(2)} s sampled); top ${n} frames by self time:`,
+  );
   const rows = frames.slice(0, n);
   const w = Math.max(...rows.map((r) => r.selfMs.toFixed(0).length), 7);
   console.log(`  ${'self ms'.padStart(w)}  share  frame`);

@@ -55,7 +55,9 @@ function run(args: string[]): Promise<Exit> {
 export async function runProcess(opts: { runs: number; signals: number; kinds: StormKind[]; cpuProf: boolean; regenerate: boolean }): Promise<void> {
   const prof = opts.cpuProf ? join(OUT, 'prof') : undefined;
   const since = Date.now();
-  const rows: string[][] = [['', 'andon replay signals/s', 'bare signals/s', 'ratio (target ≥ 0.5×)', 'runs (ratio)', 'andon peak RSS MiB', 'tickets (merged)']];
+  const rows: string[][] = [
+    ['', 'andon replay signals/s', 'bare signals/s', 'ratio (target ≥ 0.5×)', 'runs (ratio)', 'andon peak RSS MiB', 'tickets (merged)'],
+  ];
   for (const kind of opts.kinds) {
     const f = await storm(kind, opts.signals, opts.regenerate);
     const meta = JSON.parse(readFileSync(f.meta, 'utf8')) as { alarms: number; trues: number; over: number };

@@ -31,8 +31,7 @@ interface State {
   /** On-delay running since (scheduler time), or null. */
   pendingSince: number | null;
   timer: Subscription | null;
-  /** The on-delay's evidence; kept only for rules with an on-delay (a reading held a second is old-generation garbage at 10k tags). */
-  last: Reading | null;
+  last: Reading;
 }
 
 /**
@@ -65,7 +64,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
           for (const rule of matching(r.tag)) {
             let s = states.get(rule, r.tag);
             if (!s) {
-              s = { active: false, pendingSince: null, timer: null, last: null };
+              s = { active: false, pendingSince: null, timer: null, last: r };
               states.set(rule, r.tag, s);
             }
             const now = scheduler.now();
@@ -78,15 +77,14 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
             }
             const up = raises(rule.when, r.value);
             if (up === undefined) continue;
-            const delay = rule.when.for ?? 0;
-            // the on-delay's evidence: the latest reading that applies, never an ignored one
-            if (delay > 0) s.last = r;
+            s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
             if (!up) {
               s.pendingSince = null;
               s.timer?.unsubscribe();
               s.timer = null;
               continue;
             }
+            const delay = rule.when.for ?? 0;
             if (delay === 0) {
               s.active = true;
               out.next(hit('raise', rule, r, now));
@@ -98,7 +96,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
                 if (state.pendingSince === null || state.active) return;
                 state.pendingSince = null;
                 state.active = true;
-                out.next(hit('raise', rule, state.last ?? r, scheduler.now()));
+                out.next(hit('raise', rule, state.last, scheduler.now()));
               });
             }
           }

@@ -59,6 +59,12 @@ export interface StoreTx {
    * Without `previous`, a doc at version 1 is new and any other replaces version - 1.
    */
   save(doc: TicketDoc, event: HistoryEvent, previous?: TicketDoc | null): number;
+  /**
+   * Rewrites the version `doc.version` in place (a flood member joining the version of the batch's
+   * previous member): the doc, its members beyond `current`'s, and its history event `seq`. No new
+   * version, no outbox row (the version's row is already there), no notification.
+   */
+  amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
   /** Queues notifications the change causes (gateway/notify/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
@@ -251,6 +257,7 @@ export class TicketStore {
       commit: this.db.prepare('COMMIT'),
       rollback: this.db.prepare('ROLLBACK'),
       dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
+      amendEvent: this.db.prepare('UPDATE ticket_events SET at = ?, data = ? WHERE seq = ?'),
       memberCount: this.db.prepare('SELECT member_count AS n FROM tickets WHERE id = ?'),
       setMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ?'),
       insertMember: this.db.prepare('INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES (?, ?, ?, ?, ?)'),
@@ -364,6 +371,22 @@ export class TicketStore {
         if (isLive(doc.state)) this.remember(doc);
         else this.forget(doc.id);
         return seq;
+      },
+      amend: (doc, event, current, seq) => {
+        const at = Date.parse(event.at);
+        const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
+        if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
+        if (doc.members.length > current.members.length) {
+          for (let n = current.members.length; n < doc.members.length; n++) {
+            const m = doc.members[n] as Member;
+            s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
+          }
+          s.setMemberCount.run(doc.members.length, doc.id);
+        }
+        const { at: _at, action: _action, by: _by, ...data } = event;
+        s.amendEvent.run(at, JSON.stringify(data), seq);
+        this.levels[this.levels.length - 1]?.add(doc.id);
+        this.remember(doc);
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
     };

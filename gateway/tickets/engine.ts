@@ -15,6 +15,8 @@ export interface TicketChange {
   command: TicketCommand;
   /** The history event's ticket_events.seq: strictly increasing across restarts (the SSE id). */
   seq: number;
+  /** In a batch: the change this one folded into (same version, same event, now with one more flood member). */
+  amends?: TicketChange;
 }
 
 export interface EngineDeps {
@@ -46,6 +48,8 @@ export class TicketEngine {
   private busy = false;
   /** Changes committed by the open batch's savepoints, published when the batch commits. */
   private batched: TicketChange[] | undefined;
+  /** In the open batch: flood tickets whose last change was a member's occurrence (the next one joins it). */
+  private floodVersions = new Map<string, TicketChange>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -62,7 +66,14 @@ export class TicketEngine {
     this.busy = true;
     try {
       const changes = this.deps.store.transaction((tx) => this.run(tx, cmd));
-      if (this.batched) this.batched.push(...changes);
+      if (this.batched) {
+        for (const c of changes) {
+          // A flood member that joined the version its previous member made replaces that change.
+          const i = c.amends === undefined ? -1 : this.batched.lastIndexOf(c.amends);
+          if (i >= 0) this.batched.splice(i, 1);
+          this.batched.push(c);
+        }
+      }
       else for (const c of changes) this.changes$.next(c);
       return changes.map((c) => c.ticket);
     } finally {
@@ -86,6 +97,7 @@ export class TicketEngine {
       result = this.deps.store.batch(fn);
     } finally {
       this.batched = undefined;
+      this.floodVersions.clear();
     }
     this.busy = true;
     try {
@@ -115,6 +127,7 @@ export class TicketEngine {
       const seq = tx.save(doc, event, previous);
       tx.enqueueNotifications(notificationsFor(previous, doc, event));
       out.push({ ticket: doc, event, previous, command: cmd, seq });
+      this.floodVersions.delete(doc.id);
       return doc;
     };
     const at = iso(cmd.at);
@@ -165,7 +178,22 @@ export class TicketEngine {
         if (!live) break;
         const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
         if (live.members.length < MAX_MEMBERS) doc.members = [...live.members, toMember(cmd.member)];
+        // Group commit of a flood: the members raised in one batch join one version of the flood ticket (one
+        // history event counting them, one outbox row, one stream message), not a version each. Not when the
+        // priority rises (that notifies) or anything else changed the ticket since.
+        const last = this.floodVersions.get(live.id);
+        if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous) {
+          const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
+          const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member), members: n };
+          const amended = { ...doc, version: live.version, updatedAt: at };
+          tx.amend(amended, event, live, last.seq);
+          const change: TicketChange = { ticket: amended, event, previous: last.previous, command: cmd, seq: last.seq, amends: last };
+          out.push(change);
+          this.floodVersions.set(live.id, change);
+          break;
+        }
         save(live, doc, { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member) });
+        if (this.batched) this.floodVersions.set(live.id, out[out.length - 1] as TicketChange);
         break;
       }
       case 'flood-end': {

@@ -137,7 +137,7 @@ function body(t, now, history) {
   const events = history.events;
   parts.push(
     section(
-      history.loading ? 'History (loading…)' : events.length < t.version ? `History (${t.version}; the newest ${events.length} shown)` : `History (${events.length})`,
+      history.loading && events.length === 0 ? 'History (loading…)' : events.length < t.version ? `History (${t.version}; the newest ${events.length} shown)` : `History (${events.length})`,
       history.error ? h('p', { class: 'muted' }, `History not loaded: ${history.error}`) : null,
       h(
         'ol',
@@ -145,7 +145,7 @@ function body(t, now, history) {
         events.map((e) =>
           h(
             'li',
-            {},
+            { dataset: { index: String(e.index) } },
             h('time', {}, fmtFull(e.at)),
             h('span', { class: 'h-action' }, e.action),
             // Who they said they were, and (✓) the name of the token they were signed in with.
@@ -168,29 +168,47 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
   let key = null;
   let shown = null; // the ticket object on screen: rebuilt only when a newer version replaces it
   // The shown ticket's newest events (newest first), fetched when the dialog opens; live messages add theirs.
-  let history = { id: null, events: [], loading: false, error: null };
-  const loadHistory = async (ticketId) => {
-    history = { id: ticketId, events: [], loading: true, error: null };
+  // A client that falls behind gets a ticket's newest version only (the stream skips versions then): when
+  // the newest events shown are not the ticket's last ones without a hole, the newest page is fetched again
+  // (one fetch at a time, and only for a version newer than the last page's total: no loop).
+  let history = { id: null, events: [], total: 0, loading: false, error: null };
+  const loadHistory = async (ticketId, keep = false) => {
+    const kept = keep && history.id === ticketId ? history : { events: [], total: 0 };
+    history = { id: ticketId, events: kept.events, total: kept.total, loading: true, error: null };
     try {
       const page = await historyNewest(ticketId, HISTORY_SHOWN);
       if (history.id !== ticketId) return;
-      history = { id: ticketId, events: merge(page.items, history.events), loading: false, error: null };
+      history = { id: ticketId, events: merge(page.items, history.events), total: page.total, loading: false, error: null };
     } catch (e) {
       if (history.id !== ticketId) return;
       history = { ...history, loading: false, error: e.message };
     }
     if (id === ticketId) render();
   };
+  /** Whether `events` (newest first) are the ticket's newest ones, without a hole. */
+  const complete = (events, version) =>
+    events.length === Math.min(HISTORY_SHOWN, version) && events[0]?.index === version - 1 && events.at(-1)?.index === version - events.length;
   /** Newest first, one per index, at most HISTORY_SHOWN. */
   const merge = (a, b) => {
     const byIndex = new Map([...a, ...b].map((e) => [e.index, e]));
     return [...byIndex.values()].sort((x, y) => y.index - x.index).slice(0, HISTORY_SHOWN);
   };
+  /** The events a ticket version brings: a stream message's `events`; an action's answer (the whole ticket) its history's tail. */
+  const eventsOf = (t) => {
+    if (t.events) return t.events;
+    if (!Array.isArray(t.history)) return [];
+    const from = Math.max(0, t.history.length - HISTORY_SHOWN);
+    return t.history.slice(from).map((e, i) => ({ ...e, index: from + i }));
+  };
 
   const render = () => {
     const t = book.get(id);
     if (!t) return;
-    if (t !== shown && history.id === id && t.events?.length) history = { ...history, events: merge(t.events, history.events) };
+    if (history.id === id) {
+      const brought = t !== shown ? eventsOf(t) : [];
+      if (brought.length) history = { ...history, events: merge(brought, history.events) };
+      if (!history.loading && !history.error && t.version > history.total && !complete(history.events, t.version)) loadHistory(id, true);
+    }
     shown = t;
     const at = now();
     dialog.className = `detail prio-${t.priority.toLowerCase()}`;

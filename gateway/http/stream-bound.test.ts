@@ -171,7 +171,7 @@ describe('ticketMessage', () => {
     expect(data).toMatchObject({ id: doc.id, version: 1, truncated: true, events: [{ index: 0, action: 'comment' }] });
     expect(data.evidence).toHaveLength(3);
 
-    const stub = ticketMessage(8, { ...doc, key: 'k', asset: huge, flags: Array.from({ length: 5000 }, (_, i) => `flag-${i}`) }, []);
+    const stub = ticketMessage(8, { ...doc, key: `${huge}${huge}/f`, asset: huge, flags: Array.from({ length: 5000 }, (_, i) => `flag-${i}`) }, []);
     expect(Buffer.byteLength(stub)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(JSON.parse(stub.split('\ndata: ')[1] as string)).toMatchObject({ id: doc.id, state: 'open', priority: 'P1', truncated: true });
   });

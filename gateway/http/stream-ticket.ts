@@ -45,8 +45,9 @@ export function ticketMessage(seq: number, doc: TicketDoc, events: IndexedEvent[
   text = frame(seq, trimmed);
   if (!tooLarge(text)) return text;
   const { id, version, key, gateway, asset, area, line, fault, category, priority, rule, state, condition, openedAt, updatedAt, respondBy, resolveBy, lastSeen, occurrences, escalationLevel, shelvedUntil } = doc;
+  // Every string here is cut (a key or an asset as long as a signal allowed must not make it large): a fixed set of short fields.
   return frame(seq, {
-    id, version, key, gateway, asset: cut(asset), area: cut(area), line: cut(line), fault: cut(fault), category: cut(category), priority, rule: cut(rule), title: cut(doc.title),
+    id: cut(id), version, key: cut(key), gateway: cut(gateway), asset: cut(asset), area: cut(area), line: cut(line), fault: cut(fault), category: cut(category), priority, rule: cut(rule), title: cut(doc.title),
     state, condition, openedAt, updatedAt, respondBy, resolveBy, lastSeen, occurrences, escalationLevel, shelvedUntil,
     membersTotal: doc.members.length, events: [], truncated: true,
   });

@@ -70,8 +70,17 @@ export function createRuntime(deps: RuntimeDeps) {
   const held: TicketCommand[] = [];
   let retry: Subscription | undefined;
   let retryDelay = RETRY_MIN_MS;
+  /**
+   * While a batch is open: the commands it took (applied or held), in order. Should its commit fail, none
+   * of them is in the store, so they are all held, in this order, for the retry.
+   */
+  let batchLog: TicketCommand[] | undefined;
   /** Not a store failure: a refusal is reported (onRefused), anything else dropped (onDropped). Either way the command is done. */
   const settle = (cmd: TicketCommand, err: unknown) => {
+    if (batchLog) {
+      const i = batchLog.lastIndexOf(cmd);
+      if (i >= 0) batchLog.splice(i, 1);
+    }
     if (isAndonError(err)) deps.onRefused?.(cmd, err);
     else deps.onDropped?.(cmd, err, 'ANDON_INTERNAL');
   };
@@ -104,6 +113,7 @@ export function createRuntime(deps: RuntimeDeps) {
     }, retryDelay);
   };
   const apply = (cmd: TicketCommand) => {
+    batchLog?.push(cmd);
     if (held.length > 0) {
       held.push(cmd);
       flush();
@@ -131,6 +141,30 @@ export function createRuntime(deps: RuntimeDeps) {
     failure = undefined;
     throw err;
   };
+  const pushMany = (list: readonly Signal[]) => {
+    flushOrThrow();
+    pushing = true;
+    const log: TicketCommand[] = [];
+    batchLog = log;
+    try {
+      engine.batch(() => {
+        for (const s of list) signals.next(s);
+      });
+    } catch (err) {
+      // The commit failed: nothing of the batch is in the store. Held commands of the batch are in the log too.
+      held.splice(0, held.length, ...log);
+      failure ??= { err };
+      if (log.length > 0) scheduleRetry();
+    } finally {
+      pushing = false;
+      batchLog = undefined;
+    }
+    if (failure) {
+      const { err } = failure;
+      failure = undefined;
+      throw err;
+    }
+  };
   // Timers run from ticket versions: the stored live tickets first (a restart resumes them), then every change.
   // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
   const live = store.liveTickets();
@@ -154,20 +188,13 @@ export function createRuntime(deps: RuntimeDeps) {
   return {
     engine,
     /** Feeds one signal through the rules; its ticket changes are committed when this returns. */
-    push: (s: Signal) => {
-      flushOrThrow();
-      pushing = true;
-      try {
-        signals.next(s);
-      } finally {
-        pushing = false;
-      }
-      if (failure) {
-        const { err } = failure;
-        failure = undefined;
-        throw err;
-      }
-    },
+    push: (s: Signal) => pushMany([s]),
+    /**
+     * Feeds signals through the rules in order; their ticket changes are committed together (one
+     * transaction, one fsync) when this returns. Throws the store's error if any could not be: the ones
+     * not committed are held and go in, in order, before anything else.
+     */
+    pushMany,
     /** A person's or central's action (ack, resolve, comment...): throws AndonError when refused. */
     act: (cmd: TicketCommand) => {
       flushOrThrow();

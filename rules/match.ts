@@ -1,12 +1,16 @@
 import { compilePattern, type TagMatcher } from '../config/pattern.ts';
 import type { RuleConfig } from '../config/schema.ts';
 
+const NONE: RuleConfig[] = [];
+
 /** Rules whose `when.tag` (or `when.source`) matches, cached per name. */
 export function ruleIndex(rules: RuleConfig[], field: 'tag' | 'source'): (name: string) => RuleConfig[] {
   const compiled: [RuleConfig, TagMatcher][] = rules.flatMap((r) => {
     const p = r.when[field];
     return p === undefined ? [] : [[r, compilePattern(p)] as [RuleConfig, TagMatcher]];
   });
+  // No rule of this kind (no `unchangedFor`, no `silentFor`): nothing to look up, per reading.
+  if (compiled.length === 0) return () => NONE;
   const cache = new Map<string, RuleConfig[]>();
   return (name) => {
     let hit = cache.get(name);

@@ -94,7 +94,7 @@ async function startModbus(list: Tag[]): Promise<{ port: number; stop(): Promise
   };
 }
 
-export async function runRss(opts: { seconds: number; tags: number; keep: boolean }): Promise<void> {
+export async function runRss(opts: { seconds: number; tags: number; keep: boolean; profileDir?: string }): Promise<void> {
   const wall = performance.now();
   const cpu = cpus();
   console.log(
@@ -116,13 +116,16 @@ export async function runRss(opts: { seconds: number; tags: number; keep: boolea
   let failed = false;
   try {
     const t0 = performance.now();
-    andon = await startAndon(tmp.dir, (port) =>
-      rssConfig({
-        dataDir: join(tmp.dir, 'data'),
-        port,
-        opcua: { endpoint: opcua.endpoint, items: opcuaTags.map((t) => ({ tag: t.tag, nodeId: `ns=1;s=${t.tag}` })) },
-        modbus: { port: modbus.port, registers: modbusTags.map((t, i) => ({ tag: t.tag, address: i, scale: t.measure.scale })) },
-      }),
+    andon = await startAndon(
+      tmp.dir,
+      (port) =>
+        rssConfig({
+          dataDir: join(tmp.dir, 'data'),
+          port,
+          opcua: { endpoint: opcua.endpoint, items: opcuaTags.map((t) => ({ tag: t.tag, nodeId: `ns=1;s=${t.tag}` })) },
+          modbus: { port: modbus.port, registers: modbusTags.map((t, i) => ({ tag: t.tag, address: i, scale: t.measure.scale })) },
+        }),
+      opts.profileDir ? { profileDir: opts.profileDir } : {},
     );
     const a = andon;
     // Every second: the child's VmRSS, and V8's used heap and major GC count from its /metrics.
@@ -173,6 +176,10 @@ export async function runRss(opts: { seconds: number; tags: number; keep: boolea
       ['', 'value'],
       [`tags (OPC UA monitored items + Modbus registers, 1 s)`, `${fmt(opcuaTags.length)} + ${fmt(modbusTags.length)}`],
       [`steady RSS (median of the last ${last30.length} s)`, `${fmt(median(last30))} MiB`],
+      [
+        'RSS median / max of every 1 s sample (peaks included; target max ≤ 150 MiB)',
+        `${fmt(median(samples.map((s) => s.rss)))} / ${fmt(Math.max(...samples.map((s) => s.rss)))} MiB`,
+      ],
       ['peak RSS (highest 1 s sample / VmHWM)', `${fmt(Math.max(...samples.map((s) => s.rss)))} / ${fmt(hwm)} MiB`],
       ['RSS range over the measured window', `${fmt(Math.min(...window.map((s) => s.rss)))}–${fmt(Math.max(...window.map((s) => s.rss)))} MiB`],
       ['RSS median over the whole window', `${fmt(median(window.map((s) => s.rss)))} MiB`],

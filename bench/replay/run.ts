@@ -8,6 +8,8 @@ import { loadConfig } from '../../config/load.ts';
 import type { AndonConfig } from '../../config/schema.ts';
 import { replay } from '../../gateway/replay.ts';
 import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import { runProcess } from './process.ts';
+import type { StormKind } from './storm.ts';
 import { CONFIG_FILE, DEFAULT_INPUT, generate, generatorHash, metaFile, RECORDS } from './generate.ts';
 
 /**
@@ -16,15 +18,36 @@ import { CONFIG_FILE, DEFAULT_INPUT, generate, generatorHash, metaFile, RECORDS 
  * bare baseline that only reads and JSON.parses the same file the same way
  * (the floor any replay pays). Then one run with a SQLite file store.
  *
- *   npm run bench:replay [-- --runs 3] [--skip-db] [--regenerate]
+ *   npm run bench:replay [-- --runs 3] [--skip-db] [--regenerate] [--cpu-prof]
+ *   npm run bench:replay -- --process [--signals 1000000] [--kinds flood,calm] [--runs 3] [--cpu-prof]   (process.ts)
  */
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, 'skip-db': { type: 'boolean', default: false }, regenerate: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    'skip-db': { type: 'boolean', default: false },
+    regenerate: { type: 'boolean', default: false },
+    process: { type: 'boolean', default: false },
+    signals: { type: 'string', default: '1000000' },
+    kinds: { type: 'string', default: 'flood,calm' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
 });
 const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs needs a whole number of runs (got "${args.runs}")`);
 const input = DEFAULT_INPUT;
+if (args.process) {
+  const kinds = args.kinds.split(',') as StormKind[];
+  for (const k of kinds) if (k !== 'flood' && k !== 'calm') throw new Error(`--kinds takes flood and/or calm (got "${k}")`);
+  const cpu = cpus();
+  console.log(
+    `andon replay benchmark, whole processes — node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+  await runProcess({ runs: RUNS, signals: Number(args.signals), kinds, cpuProf: args['cpu-prof'], regenerate: args.regenerate });
+  process.exit(0);
+}
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const median = (xs: number[]) => {

@@ -25,8 +25,20 @@ const niceMax = (v: number) => {
 };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** The SVG text of the chart. */
-export function chartSvg(title: string, series: Series[], minutes: number, outage: [number, number] | null): string {
+export interface ChartOptions {
+  /** The x axis' label (default "minutes since start"; x values are in whatever unit it names). */
+  xLabel?: string;
+  /** Vertical lines across every panel, labelled at the top of the first (e.g. "flood starts"). */
+  marks?: { at: number; label: string }[];
+  /** The legend of the shaded span (default "central down"). */
+  shadeLabel?: string;
+}
+
+/**
+ * The SVG text of the chart. `minutes` is the x axis' extent and `outage` a
+ * shaded span, in the x unit (minutes unless `opts.xLabel` says otherwise).
+ */
+export function chartSvg(title: string, series: Series[], minutes: number, outage: [number, number] | null, opts: ChartOptions = {}): string {
   const H = M.top + series.length * (PANEL + M.gap) - M.gap + M.bottom;
   const pw = W - M.left - M.right;
   const x = (m: number) => M.left + (m / Math.max(minutes, 1e-9)) * pw;
@@ -52,7 +64,7 @@ export function chartSvg(title: string, series: Series[], minutes: number, outag
     }
     parts.push(`<rect x="${M.left}" y="${top}" width="${pw}" height="${PANEL}" fill="none" stroke="#333"/>`);
     parts.push(
-      `<text x="${M.left + 6}" y="${top - 8}" font-size="14">${esc(`${s.title} (${s.unit})`)}${outage && i === 0 ? ' — shaded: central down' : ''}</text>`,
+      `<text x="${M.left + 6}" y="${top - 8}" font-size="14">${esc(`${s.title} (${s.unit})`)}${outage && i === 0 ? ` — shaded: ${esc(opts.shadeLabel ?? 'central down')}` : ''}</text>`,
     );
     let d = '';
     let pen = false;
@@ -65,8 +77,12 @@ export function chartSvg(title: string, series: Series[], minutes: number, outag
       pen = true;
     }
     parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);
+    for (const mark of opts.marks ?? []) {
+      parts.push(`<line x1="${x(mark.at)}" x2="${x(mark.at)}" y1="${top}" y2="${top + PANEL}" stroke="#c00" stroke-width="1.5" stroke-dasharray="6,4"/>`);
+      if (i === 0) parts.push(`<text x="${x(mark.at) + 4}" y="${top + 14}" font-size="12" fill="#c00">${esc(mark.label)}</text>`);
+    }
   });
-  parts.push(`<text x="${M.left + pw / 2}" y="${H - 10}" font-size="13" text-anchor="middle">minutes since start</text>`);
+  parts.push(`<text x="${M.left + pw / 2}" y="${H - 10}" font-size="13" text-anchor="middle">${esc(opts.xLabel ?? 'minutes since start')}</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${parts.join('')}</svg>`;
 }
 

@@ -18,7 +18,7 @@ import {
   type ClientSession,
   type ClientSubscription,
   type Variant,
-} from 'node-opcua';
+} from 'node-opcua-client';
 import type { Logger } from 'pino';
 import { AndonError } from '../../gateway/errors.ts';
 import type { Signal } from '../../rules/types.ts';

@@ -1,4 +1,4 @@
-import { OPCUAClient, type ClientSession, type ClientSubscription } from 'node-opcua';
+import { OPCUAClient, type ClientSession, type ClientSubscription } from 'node-opcua-client';
 import { settle, type Classified } from './classify.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 import { certificateManager, channelSecurity } from './security.ts';

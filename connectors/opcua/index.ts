@@ -1,4 +1,4 @@
-import { resolveNodeId } from 'node-opcua';
+import { resolveNodeId } from 'node-opcua-client';
 import { BehaviorSubject, Subject } from 'rxjs';
 import { AndonError } from '../../gateway/errors.ts';
 import type { Signal } from '../../rules/types.ts';

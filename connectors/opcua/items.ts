@@ -11,7 +11,7 @@ import {
   type DataValue,
   type StatusCode,
   type Variant,
-} from 'node-opcua';
+} from 'node-opcua-client';
 import type { Logger } from 'pino';
 import type { RejectReason } from '../connector.ts';
 import type { Signal } from '../../rules/types.ts';

@@ -1,4 +1,4 @@
-import type { ClientSession, ClientSubscription, StatusCode, UserIdentityInfo } from 'node-opcua';
+import type { ClientSession, ClientSubscription, StatusCode, UserIdentityInfo } from 'node-opcua-client';
 import type { Logger } from 'pino';
 import type { ConnectorStatus } from '../connector.ts';
 import { classify, settle, within } from './classify.ts';

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, UserTokenType, type UserIdentityInfo } from 'node-opcua';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { MessageSecurityMode, SecurityPolicy, UserTokenType, type UserIdentityInfo } from 'node-opcua-client';
 import { AndonError } from '../../gateway/errors.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 

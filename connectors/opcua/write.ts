@@ -1,4 +1,5 @@
-import { AttributeIds, coerceInt64, coerceUInt64, DataType, resolveNodeId, Variant, type ClientSession, type NodeId } from 'node-opcua';
+import { coerceInt64, coerceUInt64 } from 'node-opcua-basic-types';
+import { AttributeIds, DataType, resolveNodeId, Variant, type ClientSession, type NodeId } from 'node-opcua-client';
 import { AndonError } from '../../gateway/errors.ts';
 import type { WriteRequest } from '../connector.ts';
 import { within } from './classify.ts';

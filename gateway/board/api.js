@@ -55,6 +55,9 @@ export async function loadTickets(states) {
   return { items: pages.flatMap((p) => p.items), truncated: pages.some((p) => p.total > p.items.length) };
 }
 
+/** The newest events of a ticket's history (newest first), and how many there are in all. */
+export const historyNewest = (id, limit) => api(`/api/v1/tickets/${encodeURIComponent(id)}/history?before=${Number.MAX_SAFE_INTEGER}&limit=${limit}`);
+
 /** POST a lifecycle action (ack, shelve, unshelve, ...): the ticket after the change. */
 export const transition = (id, body) => api(`/api/v1/tickets/${encodeURIComponent(id)}/transitions`, { method: 'POST', body });
 

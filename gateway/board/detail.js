@@ -1,8 +1,12 @@
 // The ticket detail (click a row): facts, actions, probable causes, evidence, flood members,
 // similar cases and history. Rebuilt on every live update except the actions, which keep typed text.
 import { actionsKey, renderActions } from './actions.js';
+import { historyNewest } from './api.js';
 import { fill, fmtFull, fmtTime, h } from './dom.js';
-import { badges, causeLabel, countdown, fmtValue, recurrenceLabel, sla, stateLabel } from './model.js';
+import { badges, causeLabel, countdown, fmtValue, memberCount, recurrenceLabel, sla, stateLabel } from './model.js';
+
+/** The detail shows this many of the newest history events (the whole history: GET /api/v1/tickets/{id}/history). */
+const HISTORY_SHOWN = 100;
 
 const section = (title, ...body) => h('section', { class: 'detail-section' }, h('h3', {}, title), ...body);
 
@@ -37,12 +41,12 @@ const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)]
 /** History event fields other than at/action/by/actor, as "key: value" text. */
 function eventDetail(e) {
   return Object.entries(e)
-    .filter(([k]) => !['at', 'action', 'by', 'actor'].includes(k))
+    .filter(([k]) => !['at', 'action', 'by', 'actor', 'index'].includes(k))
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
 
-function body(t, now) {
+function body(t, now, history) {
   const s = sla(t, now);
   const r = t.recurrence;
   const parts = [
@@ -92,7 +96,7 @@ function body(t, now) {
     const first = t.firstOut;
     parts.push(
       section(
-        `Flood members (${t.members.length})`,
+        t.members.length < memberCount(t) ? `Flood members (${memberCount(t)}; the newest ${t.members.length} shown)` : `Flood members (${t.members.length})`,
         first && h('p', { class: 'first-out' }, 'First out: ', h('strong', {}, `${first.asset ?? '—'} ${first.fault}`), ` at ${fmtFull(first.at)}`),
         table(
           ['Asset', 'Fault', 'At'],
@@ -130,25 +134,25 @@ function body(t, now) {
         : h('p', { class: 'muted' }, 'No earlier case of this fault.'),
     ),
   );
+  const events = history.events;
   parts.push(
     section(
-      `History (${(t.history ?? []).length})`,
+      history.loading && events.length === 0 ? 'History (loading…)' : events.length < t.version ? `History (${t.version}; the newest ${events.length} shown)` : `History (${events.length})`,
+      history.error ? h('p', { class: 'muted' }, `History not loaded: ${history.error}`) : null,
       h(
         'ol',
         { class: 'history', reversed: true },
-        [...(t.history ?? [])]
-          .reverse()
-          .map((e) =>
-            h(
-              'li',
-              {},
-              h('time', {}, fmtFull(e.at)),
-              h('span', { class: 'h-action' }, e.action),
-              // Who they said they were, and (✓) the name of the token they were signed in with.
-              h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: `signed in as ${e.actor}` }, ` ✓${e.actor}`) : null),
-              h('span', { class: 'h-detail' }, eventDetail(e)),
-            ),
+        events.map((e) =>
+          h(
+            'li',
+            { dataset: { index: String(e.index) } },
+            h('time', {}, fmtFull(e.at)),
+            h('span', { class: 'h-action' }, e.action),
+            // Who they said they were, and (✓) the name of the token they were signed in with.
+            h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: `signed in as ${e.actor}` }, ` ✓${e.actor}`) : null),
+            h('span', { class: 'h-detail' }, eventDetail(e)),
           ),
+        ),
       ),
     ),
   );
@@ -163,10 +167,48 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
   let id = null;
   let key = null;
   let shown = null; // the ticket object on screen: rebuilt only when a newer version replaces it
+  // The shown ticket's newest events (newest first), fetched when the dialog opens; live messages add theirs.
+  // A client that falls behind gets a ticket's newest version only (the stream skips versions then): when
+  // the newest events shown are not the ticket's last ones without a hole, the newest page is fetched again
+  // (one fetch at a time, and only for a version newer than the last page's total: no loop).
+  let history = { id: null, events: [], total: 0, loading: false, error: null };
+  const loadHistory = async (ticketId, keep = false) => {
+    const kept = keep && history.id === ticketId ? history : { events: [], total: 0 };
+    history = { id: ticketId, events: kept.events, total: kept.total, loading: true, error: null };
+    try {
+      const page = await historyNewest(ticketId, HISTORY_SHOWN);
+      if (history.id !== ticketId) return;
+      history = { id: ticketId, events: merge(page.items, history.events), total: page.total, loading: false, error: null };
+    } catch (e) {
+      if (history.id !== ticketId) return;
+      history = { ...history, loading: false, error: e.message };
+    }
+    if (id === ticketId) render();
+  };
+  /** Whether `events` (newest first) are the ticket's newest ones, without a hole. */
+  const complete = (events, version) =>
+    events.length === Math.min(HISTORY_SHOWN, version) && events[0]?.index === version - 1 && events.at(-1)?.index === version - events.length;
+  /** Newest first, one per index, at most HISTORY_SHOWN. */
+  const merge = (a, b) => {
+    const byIndex = new Map([...a, ...b].map((e) => [e.index, e]));
+    return [...byIndex.values()].sort((x, y) => y.index - x.index).slice(0, HISTORY_SHOWN);
+  };
+  /** The events a ticket version brings: a stream message's `events`; an action's answer (the whole ticket) its history's tail. */
+  const eventsOf = (t) => {
+    if (t.events) return t.events;
+    if (!Array.isArray(t.history)) return [];
+    const from = Math.max(0, t.history.length - HISTORY_SHOWN);
+    return t.history.slice(from).map((e, i) => ({ ...e, index: from + i }));
+  };
 
   const render = () => {
     const t = book.get(id);
     if (!t) return;
+    if (history.id === id) {
+      const brought = t !== shown ? eventsOf(t) : [];
+      if (brought.length) history = { ...history, events: merge(brought, history.events) };
+      if (!history.loading && !history.error && t.version > history.total && !complete(history.events, t.version)) loadHistory(id, true);
+    }
     shown = t;
     const at = now();
     dialog.className = `detail prio-${t.priority.toLowerCase()}`;
@@ -191,7 +233,7 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
       key = k;
       renderActions(actions, t, { now: at, config: getConfig(), signIn, done: (ticket) => ticket && onChanged(ticket) });
     }
-    fill(main, body(t, at));
+    fill(main, body(t, at, history));
   };
 
   dialog.addEventListener('close', () => {
@@ -202,6 +244,8 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
     show(ticketId) {
       id = ticketId;
       key = null;
+      shown = null;
+      loadHistory(ticketId);
       render();
       if (!dialog.open) dialog.showModal();
     },

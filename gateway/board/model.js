@@ -82,11 +82,14 @@ export function causeLabel(c) {
   return `${c.asset ? `${c.asset} ` : ''}${c.fault} ${lead} before (${c.support}/${c.of})`;
 }
 
+/** How many alarms a flood ticket holds: stream messages carry the newest members and `membersTotal`. */
+export const memberCount = (t) => t.membersTotal ?? (t.members ?? []).length;
+
 /** The small labels of a row, in reading order; `kind` picks the colour. */
 export function badges(t, now, fmtTime) {
   const out = [];
   const flags = t.flags ?? [];
-  if (t.fault === 'alarm-flood' || flags.includes('flood')) out.push({ kind: 'flood', text: `flood · ${(t.members ?? []).length} alarms` });
+  if (t.fault === 'alarm-flood' || flags.includes('flood')) out.push({ kind: 'flood', text: `flood · ${memberCount(t)} alarms` });
   if (flags.includes('recurring') || t.recurrence) {
     const r = t.recurrence;
     out.push({
@@ -167,5 +170,5 @@ export function counts(active) {
 export function floods(active) {
   return active
     .filter((t) => t.fault === 'alarm-flood' && t.condition === 'active')
-    .map((t) => ({ ticket: t, area: t.area ?? 'plant', members: (t.members ?? []).length, firstOut: t.firstOut }));
+    .map((t) => ({ ticket: t, area: t.area ?? 'plant', members: memberCount(t), firstOut: t.firstOut }));
 }

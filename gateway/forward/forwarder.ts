@@ -6,7 +6,7 @@ import { errorText } from '../redact.ts';
 import type { TicketDoc } from '../tickets/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
 import { Batch, settledWithin, Wakeup } from './pump.ts';
-import { ForwardError, type CentralRef, type Sink, type TicketDelta } from './sink.ts';
+import { ForwardError, type ForwardedTicket, type Sink } from './sink.ts';
 
 /** What became of one request to central (the `outcome` label of andon_forward_requests_total). */
 export const OUTCOMES = ['ok', 'conflict', 'retry', 'poison', 'aborted'] as const;
@@ -49,9 +49,8 @@ const HOT_MAX = 1000;
 const MAX_RETRY_AFTER = 3_600_000;
 
 /**
- * Store-and-forward (docs/contracts.md): reads the outbox, sends each ticket's current
- * version (pending versions coalesce into the newest) with the history events central
- * has not acknowledged (after `central.syncedVersion`), one request per ticket
+ * Store-and-forward (design §6): reads the outbox, sends each ticket's current
+ * snapshot (pending versions coalesce into the newest), one request per ticket
  * at a time and up to `concurrency` tickets at once; settles outcomes on disk
  * in batched transactions. The backlog stays on disk: the forwarder holds at
  * most `batch` ids read ahead plus the tickets in flight. Fresh commits go to
@@ -132,48 +131,35 @@ export function createForwarder(deps: ForwarderDeps) {
   function dispatch(id: string, now: number): void {
     const head = store.outbox.head(id);
     if (!head || head.nextAttemptAt > now) return;
-    const ticket = store.doc(id);
-    if (!ticket) {
+    const doc = store.doc(id);
+    if (!doc) {
       settle({ s: { kind: 'delivered', ticketId: id, version: head.version, central: null }, d: { ticketId: id, version: head.version, outcome: 'ok', error: 'ticket gone' } });
       return;
     }
-    busy.set(id, send(ticket, head));
-  }
-
-  /** The version with the events of versions after `afterVersion` (read now, bounded by the version: one snapshot). */
-  function delta(ticket: TicketDoc, afterVersion: number): TicketDelta {
-    const history = store.historySince(ticket.id, afterVersion, ticket.version);
-    return { ...ticket, history, historyFrom: history[0]?.index ?? store.historyCount(ticket.id, afterVersion) };
+    // The events central has not acknowledged (one per version): a forwarded version does not grow with the history.
+    const historyFrom = Math.min(doc.central?.syncedVersion ?? 0, doc.version);
+    const history = store.eventsSince(id, historyFrom);
+    busy.set(id, send(oneEventPerVersion(doc.version, historyFrom, history) ? { ...doc, history, historyFrom } : whole(doc), head));
   }
 
   /**
-   * Puts the version with the history central has not acknowledged. When central answers that it
-   * lacks events before that (`gap`: it lost the ticket, or holds an older version than recorded),
-   * the same version goes again at once from the version central says it holds, and if that is
-   * not enough either, with the whole history (`historyFrom: 0`). At most three requests.
+   * Indexes are versions - 1 (store.eventsSince): right while every version adds exactly one event
+   * (store `save()`). Checked on every delta (cheap: it is in hand); a delta that breaks it (a version
+   * with no event or several) goes with the whole history indexed by position instead, never with wrong indexes.
    */
-  async function put(ticket: TicketDoc): Promise<CentralRef> {
-    let after = Math.min(Math.max(ticket.central?.syncedVersion ?? 0, 0), ticket.version);
-    for (let round = 0; ; round++) {
-      try {
-        return await sink.put(delta(ticket, after), abort.signal);
-      } catch (err) {
-        if (!(err instanceof ForwardError && err.kind === 'gap') || after === 0 || abort.signal.aborted) throw err;
-        const holds = round === 0 ? err.holds : undefined;
-        let from = holds ? Math.min(Math.max(holds.version, 0), after - 1) : 0;
-        // Central's events must reach the resend's start, else the next answer would be a gap again.
-        if (from > 0 && store.historyCount(ticket.id, from) > (holds?.events ?? 0)) from = 0;
-        log?.info({ ticket: ticket.id, version: ticket.version, syncedVersion: after, holds, from }, 'central lacks earlier history events; sending them again');
-        after = from;
-      }
-    }
+  function oneEventPerVersion(version: number, from: number, history: readonly { index: number }[]): boolean {
+    return history.length === version - from && history.every((e, i) => e.index === from + i);
+  }
+  function whole(doc: TicketDoc): ForwardedTicket {
+    log?.warn({ ticket: doc.id, version: doc.version }, 'history events are not one per version: sending the whole history');
+    return { ...doc, history: store.history(doc.id).map((e, index) => ({ ...e, index })), historyFrom: 0 };
   }
 
-  async function send(ticket: TicketDoc, head: OutboxHead): Promise<void> {
+  async function send(ticket: ForwardedTicket, head: OutboxHead): Promise<void> {
     const ticketId = ticket.id;
     const version = ticket.version;
     try {
-      const ref = await put(ticket);
+      const ref = await sink.put(ticket, abort.signal);
       health.answered();
       settle({ s: { kind: 'delivered', ticketId, version, central: { id: ref.id, url: ref.url, syncedVersion: version } }, d: { ticketId, version, outcome: 'ok' } });
     } catch (err) {
@@ -188,8 +174,7 @@ export function createForwarder(deps: ForwarderDeps) {
           ? { id: err.ref.id, url: err.ref.url, syncedVersion: version }
           : ticket.central && { ...ticket.central, syncedVersion: version };
         settle({ s: { kind: 'delivered', ticketId, version, central }, d: { ticketId, version, outcome: 'conflict', error } });
-      } else if (err instanceof ForwardError && (err.kind === 'poison' || err.kind === 'gap')) {
-        // A gap left after sending the whole history: central breaks the contract; park it, visibly.
+      } else if (err instanceof ForwardError && err.kind === 'poison') {
         health.answered();
         log?.warn({ code: 'ANDON_FORWARD_POISON', ticket: ticketId, version, status: err.status, err: error }, 'central refused the ticket; its outbox rows are parked');
         settle({ s: { kind: 'park', ticketId, version, at: now, error }, d: { ticketId, version, outcome: 'poison', error } });
@@ -201,7 +186,12 @@ export function createForwarder(deps: ForwarderDeps) {
         const attempts = head.attempts + 1;
         const nextAttemptAt = now + (retryAfter ?? fullJitter(attempts, base, max, random));
         log?.debug({ code: 'ANDON_FORWARD_RETRY', ticket: ticketId, version, attempts, nextAttemptAt, err: error }, 'delivery failed; backing off');
-        settle({ s: { kind: 'retry', ticketId, attempts, nextAttemptAt, error }, d: { ticketId, version, outcome: 'retry', error, attempts, nextAttemptAt } });
+        // A history gap (central holds less than we thought): the link goes back to what central holds.
+        const resync = err instanceof ForwardError && err.status === 409 && err.ref ? { id: err.ref.id, url: err.ref.url, syncedVersion: err.ref.version } : undefined;
+        settle({
+          s: { kind: 'retry', ticketId, attempts, nextAttemptAt, error, ...(resync ? { resync } : {}) },
+          d: { ticketId, version, outcome: 'retry', error, attempts, nextAttemptAt },
+        });
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { ForwardConfig } from '../../config/schema.ts';
-import { ForwardError, type CentralChange, type CentralHolds, type CentralRef, type Sink, type TicketDelta } from './sink.ts';
+import type { Ticket } from '../tickets/ticket.ts';
+import { asForwarded, ForwardError, type CentralChange, type CentralRef, type ForwardedTicket, type Sink } from './sink.ts';
 import { timedFetch, Unanswered } from './timed-fetch.ts';
 
 export interface HttpSinkDeps {
@@ -24,20 +25,10 @@ const refOf = (b: unknown): CentralRef | undefined => {
   return { id: r.id, url: typeof r.url === 'string' ? r.url : null, version: r.version };
 };
 
-/** Central's answer to a delta whose `historyFrom` is past the events it holds: what it holds. */
-const gapOf = (b: unknown, historyFrom: number): CentralHolds | undefined => {
-  const g = b as { code?: unknown; version?: unknown; historyLength?: unknown } | null;
-  if (g === null || typeof g !== 'object' || typeof g.historyLength !== 'number') return undefined;
-  if (g.code !== 'CENTRAL_HISTORY_GAP' && g.historyLength >= historyFrom) return undefined;
-  return { version: typeof g.version === 'number' ? g.version : 0, events: g.historyLength };
-};
-
 /**
- * The `http` sink: the central ticket contract of docs/contracts.md ("Central API").
- *   PUT {url}/tickets/{id}  Authorization: Bearer, Idempotency-Key: {id}:{version},
- *     body: the ticket with `history` = the events central has not acknowledged (each with `index`) and `historyFrom`
- *   200/201 → CentralRef; 409 → conflict, or gap (code CENTRAL_HISTORY_GAP with `historyLength`: central lacks
- *   events before `historyFrom`); 408, 429, 5xx, timeout, connection error → retry; other 4xx → poison
+ * The `http` sink: central ticket contract of design §6.
+ *   PUT {url}/tickets/{id}  Authorization: Bearer, Idempotency-Key: {id}:{version}, body: the ticket
+ *   200/201 → CentralRef; 409 → conflict; 408, 429, 5xx, timeout, connection error → retry; other 4xx → poison
  *   GET {url}/tickets/changes?since=<cursor> → { changes, cursor }
  * 408 (request timeout) is retried although §6 says "4xx other: poison": it is a timeout, not a refusal.
  */
@@ -67,18 +58,19 @@ export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'ti
     return { res, body };
   }
 
-  function failure(res: Response, body: unknown, what: string, historyFrom = 0): ForwardError {
+  function failure(res: Response, body: unknown, what: string): ForwardError {
     const msg = `central answered ${res.status} to ${what}${(body as { message?: unknown })?.message ? `: ${String((body as { message: unknown }).message).slice(0, 300)}` : ''}`;
     const after = retryAfterMs(res.headers.get('retry-after'), now());
-    const holds = res.status === 409 ? gapOf(body, historyFrom) : undefined;
-    if (holds) return new ForwardError('gap', msg, undefined, 409, refOf(body), holds);
+    // Central holds less history than our delta starts from (it lost some): send again, at once, from what it has.
+    if (res.status === 409 && (body as { code?: unknown } | null)?.code === 'CENTRAL_HISTORY_GAP') return new ForwardError('retry', msg, 0, 409, refOf(body));
     if (res.status === 409) return new ForwardError('conflict', msg, undefined, 409, refOf(body));
     if (res.status === 429 || res.status === 408 || res.status >= 500) return new ForwardError('retry', msg, after, res.status);
     return new ForwardError('poison', msg, undefined, res.status);
   }
 
   return {
-    async put(ticket: TicketDelta, signal: AbortSignal): Promise<CentralRef> {
+    async put(whole: ForwardedTicket | Ticket, signal: AbortSignal): Promise<CentralRef> {
+      const ticket = asForwarded(whole);
       const path = `/tickets/${encodeURIComponent(ticket.id)}`;
       const { res, body } = await request(
         path,
@@ -90,7 +82,7 @@ export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'ti
         signal,
       );
       const what = `PUT ${ticket.id} v${ticket.version}`;
-      if (res.status !== 200 && res.status !== 201) throw failure(res, body, what, ticket.historyFrom);
+      if (res.status !== 200 && res.status !== 201) throw failure(res, body, what);
       // Central took it but says nothing usable: the same answer would come again, so retrying cannot help.
       const ref = refOf(body);
       if (!ref) throw new ForwardError('poison', `central answered ${res.status} to ${what} without { id, url, version }`, undefined, res.status);

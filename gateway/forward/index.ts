@@ -6,7 +6,7 @@ import { redact } from '../redact.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
-import type { IndexedEvent } from '../tickets/ticket.ts';
+import type { HistoryEvent } from '../tickets/ticket.ts';
 import { createForwarder } from './forwarder.ts';
 import { createHttpSink } from './http-sink.ts';
 import type { Sink } from './sink.ts';
@@ -18,8 +18,8 @@ export const FORWARD_DEFAULTS = { backoff: { base: 1_000, max: 300_000 }, syncIn
 export interface SinkDeps {
   log?: Logger;
   fetch?: typeof fetch;
-  /** The ticket's whole history through a version, for a sink that must fill in what a delta does not carry (rt). */
-  history?: (id: string, throughVersion: number) => IndexedEvent[];
+  /** A ticket's whole history from the store (the rt sink reads what RT lacks beyond a version's delta). */
+  history?: (ticketId: string) => HistoryEvent[];
   /** Loads the rt module (tests replace it to see a missing module handled). */
   loadRt?: () => Promise<unknown>;
 }
@@ -58,7 +58,7 @@ export interface ForwardingDeps {
 
 /** Store-and-forward plus sync back, as `startGateway` runs them when `forward` is configured. */
 export async function startForwarding(config: ForwardConfig, deps: ForwardingDeps) {
-  const sink = deps.sink ?? (await createSink(config, { log: deps.log, history: (id, version) => deps.store.historySince(id, 0, version) }));
+  const sink = deps.sink ?? (await createSink(config, { log: deps.log, history: (id) => deps.store.history(id) }));
   const forwarder = createForwarder({
     store: deps.store,
     sink,

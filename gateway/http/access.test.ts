@@ -18,6 +18,7 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/v1/board/config': { url: () => '/api/v1/board/config', ok: 200 },
   'GET /api/v1/tickets': { url: () => '/api/v1/tickets?state=open', ok: 200 },
   'GET /api/v1/tickets/:id': { url: (id) => `/api/v1/tickets/${id}`, ok: 200 },
+  'GET /api/v1/tickets/:id/history': { url: (id) => `/api/v1/tickets/${id}/history?limit=5`, ok: 200 },
   'POST /api/v1/tickets/:id/transitions': { url: (id) => `/api/v1/tickets/${id}/transitions`, body: { action: 'assign', assignee: 'li' }, ok: 200 },
   'POST /api/v1/tickets/:id/comments': { url: (id) => `/api/v1/tickets/${id}/comments`, body: { text: 'seal jaw cleaned' }, ok: 200 },
   'GET /api/v1/events': { url: () => '/api/v1/events', ok: 200 },

@@ -14,7 +14,8 @@ type Op = {
 
 /** Routes with a query string, and what it takes. */
 const QUERIES: Record<string, string[]> = {
-  'GET /api/v1/tickets': ['state', 'priority', 'area', 'asset', 'limit', 'offset'],
+  'GET /api/v1/tickets': ['state', 'priority', 'area', 'asset', 'limit', 'offset', 'include'],
+  'GET /api/v1/tickets/:id/history': ['after', 'before', 'limit'],
   // ?key= is documented as the streamKey security scheme (swagger lists it there, not here)
   'GET /api/v1/events': ['lastEventId'],
   'GET /api/v1/reports/top-faults': ['from', 'to', 'limit'],

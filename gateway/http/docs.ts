@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import type { Role } from './auth.ts';
-import { ERROR_SCHEMA, errorRef, TICKET_SCHEMA } from './schemas.ts';
+import { ERROR_SCHEMA, errorRef, HISTORY_EVENT_SCHEMA, TICKET_ITEM_SCHEMA, TICKET_SCHEMA } from './schemas.ts';
 
 /** Who may call a route: nobody needs a token (`public`), or a bearer token of a role (admin may do everything). */
 export type Access = Role | 'public';
@@ -22,6 +22,7 @@ export const ACCESS: Record<string, { access: Access; summary: string }> = {
   'GET /api/v1/board/config': { access: 'public', summary: 'What the alarm board needs before it has a token' },
   'GET /api/v1/tickets': { access: 'read', summary: 'List tickets' },
   'GET /api/v1/tickets/:id': { access: 'read', summary: 'One ticket' },
+  'GET /api/v1/tickets/:id/history': { access: 'read', summary: "A page of a ticket's history" },
   'POST /api/v1/tickets/:id/transitions': { access: 'operator', summary: 'A lifecycle action' },
   'POST /api/v1/tickets/:id/comments': { access: 'operator', summary: 'Comment on a ticket' },
   'GET /api/v1/events': { access: 'read', summary: 'Ticket changes, live (server-sent events)' },
@@ -51,7 +52,9 @@ const who = (access: Access, anonymousRead: boolean) =>
  */
 export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
   const anonymousRead = config.gateway.auth.anonymousRead;
+  app.addSchema(HISTORY_EVENT_SCHEMA);
   app.addSchema(TICKET_SCHEMA);
+  app.addSchema(TICKET_ITEM_SCHEMA);
   app.addSchema(ERROR_SCHEMA);
 
   app.addHook('onRoute', (route: RouteOptions) => {

@@ -4,6 +4,7 @@ import { AndonError } from '../errors.ts';
 import type { TicketStore } from '../store/store.ts';
 import type { TicketChange } from '../tickets/engine.ts';
 import { SseClient } from './sse-client.ts';
+import { MAX_MESSAGE_BYTES, STREAM_MEMBERS, ticketMessage } from './stream-ticket.ts';
 import type { StreamKeys } from './stream-keys.ts';
 
 /** Tuning of GET /api/v1/events; the defaults are the contract's. */
@@ -26,7 +27,8 @@ interface Opts extends EventStreamOptions {
 }
 
 const RETRY = 'retry: 3000\n';
-const ticketMessage = (seq: number, ticket: object) => `id: ${seq}\nevent: ticket\ndata: ${JSON.stringify(ticket)}\n\n`;
+/** A resumed ticket brings its newest events, at most this many (the whole history: GET /api/v1/tickets/{id}/history). */
+const RESUME_EVENTS = 20;
 
 /**
  * `GET /api/v1/events`: server-sent events, one `ticket` message per committed
@@ -43,10 +45,10 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
   const maxBacklog = opts.maxBacklog ?? 5_000;
   const clients = new Set<SseClient>();
 
-  // The ticket as of a change: the doc after it and the history up to it (one event per version).
+  // The ticket as of a change: the doc after it and the change's history event (one event per version).
   const changes = opts.changes$.subscribe((c) => {
     if (clients.size === 0) return;
-    const text = ticketMessage(c.seq, { ...c.ticket, history: store.history(c.ticket.id).slice(0, c.ticket.version) });
+    const text = ticketMessage(c.seq, c.ticket, [{ ...c.event, index: c.ticket.version - 1 }]);
     for (const client of clients) client.live({ seq: c.seq, ticketId: c.ticket.id, text });
   });
   const ping = setInterval(() => {
@@ -90,8 +92,12 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
       schema: {
         summary: 'Ticket changes, live (server-sent events)',
         description:
-          'text/event-stream. `retry: 3000`, then per committed ticket change `id: <seq>`, `event: ticket`, `data: <Ticket JSON>`. ' +
-          'Resume with the `Last-Event-ID` header or `?lastEventId=`: each ticket changed since then once (as it is now), then live. ' +
+          'text/event-stream. `retry: 3000`, then per committed ticket change `id: <seq>`, `event: ticket`, `data: <ticket>`: the Ticket JSON ' +
+          `without \`history\`, with its newest ${STREAM_MEMBERS} \`members\` and \`membersTotal\`, plus \`events\`: the history events this message brings, ` +
+          'each with its `index` in the history (live: the change\'s one event). ' +
+          `No message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB: what does not fit is trimmed and the message has \`truncated: true\`; ` +
+          'GET /api/v1/tickets/{id} and /api/v1/tickets/{id}/history have everything. ' +
+          `Resume with the \`Last-Event-ID\` header or \`?lastEventId=\`: each ticket changed since then once (as it is now, with its newest ${RESUME_EVENTS} events), then live. ` +
           `More than ${maxBacklog} changed tickets: one \`event: reset\` (data {}): reload GET /api/v1/tickets. \`: ping\` every ${pingMs / 1000} s. ` +
           'EventSource cannot send headers: `?key=` takes a key from POST /api/v1/events/key (single use, 60 s).',
         querystring: {
@@ -141,8 +147,8 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
         await client.replay(
           backlog.map((b) => ({ seq: b.seq, ticketId: b.id })),
           (id, seq) => {
-            const t = store.get(id);
-            return t ? ticketMessage(seq, t) : null;
+            const t = store.doc(id);
+            return t ? ticketMessage(seq, t, store.historyPage(id, { before: t.version, limit: RESUME_EVENTS }).reverse()) : null;
           },
         );
       }

@@ -136,21 +136,7 @@ const ticketProperties = {
   mergedInto: maybe(text('The flood ticket this one was merged into.')),
   shelvedUntil: maybe(time('ISA-18.2 shelving: no notification or escalation until then; occurrences still count.')),
   shelvedReason: maybe(text('Why it is shelved.')),
-  history: {
-    type: 'array',
-    description: 'Every change: at, action, by and what the action recorded.',
-    items: {
-      type: 'object',
-      additionalProperties: true,
-      required: ['at', 'action', 'by'],
-      properties: {
-        at: time('When.'),
-        action: str,
-        by: text('Who did it, as they said (free text; "andon" for the gateway\'s own changes).'),
-        actor: maybe(text('The name of the token that authenticated the action (gateway.auth.tokens); absent or null when nobody was authenticated (replay, the gateway itself).')),
-      },
-    },
-  },
+  history: { type: 'array', description: 'Every change: at, action, by and what the action recorded.', items: { $ref: 'HistoryEvent#' } },
   central: {
     type: ['object', 'null'],
     additionalProperties: false,
@@ -169,6 +155,31 @@ export const TICKET_SCHEMA = {
   properties: ticketProperties,
 } as const;
 
+/** One history event (design §4); `index` (its place in the history, 0-based) where a route or stream gives it. */
+export const HISTORY_EVENT_SCHEMA = {
+  $id: 'HistoryEvent',
+  type: 'object',
+  additionalProperties: true,
+  required: ['at', 'action', 'by'],
+  properties: {
+    index: { type: 'integer', minimum: 0, description: 'Its place in the ticket\'s history: the event of version v is at v - 1.' },
+    at: time('When.'),
+    action: str,
+    by: text('Who did it, as they said (free text; "andon" for the gateway\'s own changes).'),
+    actor: maybe(text('The name of the token that authenticated the action (gateway.auth.tokens); absent or null when nobody was authenticated (replay, the gateway itself).')),
+  },
+} as const;
+
+/** A ticket in a list: the Ticket JSON, with `history` only when asked for (`?include=history`). */
+export const TICKET_ITEM_SCHEMA = {
+  $id: 'TicketItem',
+  type: 'object',
+  description: 'A ticket in a list: every field of Ticket; `history` only with ?include=history.',
+  additionalProperties: false,
+  required: Object.keys(ticketProperties).filter((k) => k !== 'history'),
+  properties: ticketProperties,
+} as const;
+
 /** `{ code, message }` of every refused request; `path` names the offending field when there is one. */
 export const ERROR_SCHEMA = {
   $id: 'Error',
@@ -184,4 +195,6 @@ export const ERROR_SCHEMA = {
 } as const;
 
 export const ticketRef = { $ref: 'Ticket#' } as const;
+export const ticketItemRef = { $ref: 'TicketItem#' } as const;
+export const historyEventRef = { $ref: 'HistoryEvent#' } as const;
 export const errorRef = { $ref: 'Error#' } as const;

@@ -62,6 +62,54 @@ export function ingest(runtime: Runtime, metrics: Metrics, s: Signal): void {
   metrics.signals.inc({ source: s.source });
 }
 
+/**
+ * Group commit for HTTP ingest: the signals of every request that arrives in one turn of the event loop
+ * go through the rules together and commit in one transaction (one fsync), then each request is answered.
+ * Under an alarm flood this is what keeps ingest near its quiet rate; a lone request waits one turn.
+ * If the commit fails, every request of the turn gets ANDON_STORE_UNAVAILABLE (503) and its client retries.
+ */
+export function ingestBatcher(runtime: Runtime, metrics: Metrics) {
+  type Waiting = { list: Signal[]; started: number; resolve: () => void; reject: (err: unknown) => void };
+  let waiting: Waiting[] = [];
+  let timer: NodeJS.Immediate | undefined;
+  const run = () => {
+    timer = undefined;
+    const turn = waiting;
+    waiting = [];
+    const all = turn.length === 1 ? (turn[0] as Waiting).list : turn.flatMap((w) => w.list);
+    try {
+      runtime.pushMany(all);
+    } catch (err) {
+      const first = all[0]?.tag ?? '';
+      for (const w of turn) w.reject(new AndonError('ANDON_STORE_UNAVAILABLE', `signal ${w.list[0]?.tag ?? first} not stored: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    const done = performance.now();
+    for (const w of turn) {
+      const seconds = (done - w.started) / 1000;
+      for (const s of w.list) {
+        metrics.latency.observe(seconds);
+        metrics.signals.inc({ source: s.source });
+      }
+      w.resolve();
+    }
+  };
+  return {
+    /** Resolves when the signals' ticket changes are committed; rejects with ANDON_STORE_UNAVAILABLE. */
+    submit(list: Signal[]): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ list, started: performance.now(), resolve, reject });
+        timer ??= setImmediate(run);
+      });
+    },
+    /** Runs what is waiting now (at close: nothing is left unanswered). */
+    flush(): void {
+      if (timer) clearImmediate(timer);
+      if (waiting.length > 0) run();
+    },
+  };
+}
+
 type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string };
 
 /**
@@ -71,6 +119,8 @@ type Body = { source?: string; tag: string; value: Signal['value']; quality?: Si
 export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, now }) => {
   const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
   countRejects(app, metrics, httpSources[0] ?? 'http');
+  const batcher = ingestBatcher(runtime, metrics);
+  app.addHook('onClose', async () => batcher.flush());
   app.post<{ Body: Body | Body[] }>(
     '/signals',
     {
@@ -94,14 +144,15 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
         if (problem) throw new AndonError('ANDON_SIGNAL_INVALID', describeTimeProblem('ts', b.ts, problem, config.gateway.maxClockSkew), { path: Array.isArray(req.body) ? `[${i}].ts` : 'ts' });
         return ts;
       });
-      for (const [i, b] of list.entries()) {
+      const signals = list.map((b, i) => {
         const source = b.source && httpSources.includes(b.source) ? b.source : (httpSources[0] ?? 'http');
         const s: Signal = { source, tag: b.tag, value: b.value, quality: b.quality ?? 'good', ts: times[i] as number };
         if (b.asset) s.asset = b.asset;
         if (b.severity) s.severity = b.severity;
         if (b.message) s.message = b.message;
-        ingest(runtime, metrics, s);
-      }
+        return s;
+      });
+      await batcher.submit(signals);
       return reply.status(202).send({ accepted: list.length });
     },
   );

@@ -8,14 +8,20 @@ export interface SseMessage {
 }
 
 /**
- * One open event stream. Live messages are written as they come; while the
- * client is still catching up (`replay`), they wait in a queue. Whatever waits
- * (in the queue or in the socket's buffer) is bounded by `maxBufferBytes`: a
+ * One open event stream. Live messages are written as they come while the socket takes them; when it
+ * pushes back (a slow client, or a burst such as an alarm flood), they wait, **one per ticket**: a newer
+ * change of a ticket replaces its waiting message (ids stay increasing, and a client that resumes with
+ * Last-Event-ID still gets every ticket as it is now). While the client is catching up (`replay`) they
+ * wait the same way. Whatever waits (here or in the socket's buffer) is bounded by `maxBufferBytes`: a
  * client that falls further behind is cut off and resumes with Last-Event-ID.
  */
 export class SseClient {
-  private queue: SseMessage[] | null = null;
-  private queued = 0;
+  /** Waiting messages by ticket, oldest seq first (a replaced one moves to the end: its seq is the newest). */
+  private waiting = new Map<string, SseMessage>();
+  private waitingBytes = 0;
+  /** Sending the backlog of a resume: live messages wait until it is done. */
+  private replaying = false;
+  private drainArmed = false;
   private lastSeq: number;
   closed = false;
 
@@ -32,14 +38,19 @@ export class SseClient {
   /** A committed change, in seq order. Older than what the client has is skipped (no duplicates). */
   live(m: SseMessage): void {
     if (this.closed || m.seq <= this.lastSeq) return;
-    if (this.queue) {
-      this.queue.push(m);
-      this.queued += m.text.length;
-      if (this.queued > this.maxBufferBytes) this.drop('slow');
+    if (!this.replaying && this.waiting.size === 0 && !this.res.writableNeedDrain) {
+      this.send(m);
       return;
     }
-    this.lastSeq = m.seq;
-    this.write(m.text);
+    const old = this.waiting.get(m.ticketId);
+    if (old) {
+      this.waiting.delete(m.ticketId);
+      this.waitingBytes -= old.text.length;
+    }
+    this.waiting.set(m.ticketId, m);
+    this.waitingBytes += m.text.length;
+    if (this.waitingBytes > this.maxBufferBytes) return this.drop('slow');
+    if (!this.replaying) this.armDrain();
   }
 
   /** A comment or field block that is not a ticket (retry, ping, reset). */
@@ -49,26 +60,49 @@ export class SseClient {
     if (this.res.writableLength > this.maxBufferBytes) this.drop('slow');
   }
 
+  private send(m: SseMessage): void {
+    this.lastSeq = m.seq;
+    this.write(m.text);
+  }
+
+  /** Writes what waits, oldest first, as long as the socket takes it; then waits for its drain. */
+  private flush(): void {
+    for (const [id, m] of this.waiting) {
+      if (this.closed) return;
+      if (this.res.writableNeedDrain) return this.armDrain();
+      this.waiting.delete(id);
+      this.waitingBytes -= m.text.length;
+      if (m.seq > this.lastSeq) this.send(m);
+    }
+  }
+
+  private armDrain(): void {
+    if (this.drainArmed || this.closed) return;
+    this.drainArmed = true;
+    this.res.once('drain', () => {
+      this.drainArmed = false;
+      this.flush();
+    });
+  }
+
   /**
    * Sends the backlog (tickets changed since Last-Event-ID, oldest first), honouring the socket's
-   * backpressure, while live changes queue; then drains the queue and goes live. A backlog ticket
-   * that changed again meanwhile is skipped: its newer version is in the queue.
+   * backpressure, while live changes wait; then sends what waits and goes live. A backlog ticket
+   * that changed again meanwhile is skipped: its newer version waits.
    */
   async replay(backlog: { seq: number; ticketId: string }[], render: (ticketId: string, seq: number) => string | null): Promise<void> {
-    this.queue = [];
+    this.replaying = true;
     for (const b of backlog) {
-      if (this.closed || !this.queue) return;
-      if (this.queue.some((m) => m.ticketId === b.ticketId)) continue;
+      if (this.closed) return;
+      if (this.waiting.has(b.ticketId)) continue;
       const text = render(b.ticketId, b.seq);
       if (text === null) continue;
       this.lastSeq = b.seq;
       if (!this.res.write(text)) await this.drained();
     }
-    const queue = this.queue;
-    if (this.closed || !queue) return;
-    this.queue = null;
-    this.queued = 0;
-    for (const m of queue) this.live(m);
+    this.replaying = false;
+    if (this.closed) return;
+    this.flush();
   }
 
   private drained(): Promise<void> {
@@ -93,7 +127,8 @@ export class SseClient {
   private drop(reason: 'slow' | 'closed'): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = null;
+    this.waiting.clear();
+    this.waitingBytes = 0;
     if (reason === 'slow') this.res.destroy();
     this.onCut(reason);
   }

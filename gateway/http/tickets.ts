@@ -5,7 +5,7 @@ import type { TicketStore } from '../store/store.ts';
 import { ACTIONS } from '../tickets/lifecycle.ts';
 import { STATES } from '../tickets/ticket.ts';
 import type { Who } from './auth.ts';
-import { ticketRef } from './schemas.ts';
+import { historyEventRef, ticketItemRef, ticketRef } from './schemas.ts';
 
 interface Opts {
   store: TicketStore;
@@ -20,11 +20,14 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 
 /** Tickets: list, read, lifecycle transitions and comments (design §7). */
 export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now }) => {
-  app.get<{ Querystring: { state?: (typeof STATES)[number]; priority?: string; area?: string; asset?: string; limit?: number; offset?: number } }>(
+  app.get<{ Querystring: { state?: (typeof STATES)[number]; priority?: string; area?: string; asset?: string; limit?: number; offset?: number; include?: 'history' } }>(
     '/tickets',
     {
       schema: {
         summary: 'List tickets (oldest first), filtered by state, priority, area, asset',
+        description:
+          'Paged (`limit`, default 100, at most 1000; `offset`). The tickets come without their history, which can be long: ' +
+          '`?include=history` adds it; GET /api/v1/tickets/{id} and /api/v1/tickets/{id}/history give it for one ticket.',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -33,20 +36,69 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             priority: { type: 'string', enum: ['P0', 'P1', 'P2', 'P3'] },
             area: { type: 'string', maxLength: 200 },
             asset: { type: 'string', maxLength: 200 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
+            include: { type: 'string', enum: ['history'], description: 'history: each ticket with its whole history.' },
           },
         },
         response: {
           200: {
             type: 'object',
             required: ['items', 'total'],
-            properties: { items: { type: 'array', items: ticket }, total: { type: 'integer', description: 'How many tickets match (items holds at most limit of them).' } },
+            properties: { items: { type: 'array', items: ticketItemRef }, total: { type: 'integer', description: 'How many tickets match (items holds at most limit of them).' } },
           },
         },
       },
     },
-    async (req) => store.list(req.query),
+    async (req) => {
+      const { include, ...filter } = req.query;
+      return store.list({ ...filter, history: include === 'history' });
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { after?: number; before?: number; limit?: number } }>(
+    '/tickets/:id/history',
+    {
+      schema: {
+        summary: "A page of a ticket's history",
+        description:
+          'Each event has its `index` (0-based; the event of version v is at v - 1). `?after=<index>`: the events after it, oldest first ' +
+          '(without after or before: from the first). `?before=<index>`: the events before it, newest first (`?before=<version>` gives the newest). ' +
+          '`next` is what to pass for the following page (null at the end); `total` is the number of events (= the version).',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'integer', minimum: -1, description: 'Events with a greater index, oldest first.' },
+            before: { type: 'integer', minimum: 0, description: 'Events with a smaller index, newest first.' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['items', 'total', 'next'],
+            properties: {
+              items: { type: 'array', items: historyEventRef },
+              total: { type: 'integer', description: 'Events in the whole history.' },
+              next: { type: ['integer', 'null'], description: 'The after (or before) of the next page; null when this page is the last.' },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { after, before, limit = 100 } = req.query;
+      if (after !== undefined && before !== undefined) throw new AndonError('ANDON_REQUEST_INVALID', 'give after or before, not both', { path: 'before' });
+      const t = store.doc(req.params.id);
+      if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${req.params.id}`);
+      const items = store.historyPage(t.id, before !== undefined ? { before, limit } : { after: after ?? -1, limit });
+      const lastIndex = items[items.length - 1]?.index;
+      const next = lastIndex === undefined ? null : before !== undefined ? (lastIndex > 0 ? lastIndex : null) : lastIndex < t.version - 1 ? lastIndex : null;
+      return { items, total: t.version, next };
+    },
   );
 
   app.get<{ Params: { id: string } }>('/tickets/:id', { schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } }, async (req) => {

@@ -140,20 +140,60 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_state_updated_at');
     },
   },
-  '0006_history_delta': {
+  '0006_history_index': {
     async up(knex) {
-      // The forwarder reads the history events central has not acknowledged (version > syncedVersion) and
-      // their index (events of versions <= syncedVersion): TicketStore.historySince, gateway/forward/README.md.
+      // A ticket's history read by version (= index + 1): pages, and what central or a stream is missing.
       await knex.raw('CREATE INDEX ticket_events_ticket_version ON ticket_events(ticket_id, version)');
     },
     async down(knex) {
       await knex.raw('DROP INDEX ticket_events_ticket_version');
     },
   },
+  '0007_members': {
+    async up(knex) {
+      // A flood ticket's members are rows of their own (appended, never rewritten): recording one more
+      // costs the same whether the ticket has 1 member or 500. The doc keeps everything else.
+      await knex.raw('ALTER TABLE tickets ADD COLUMN member_count integer NOT NULL DEFAULT 0');
+      await knex.raw(
+        `CREATE TABLE ticket_members (
+           ticket_id varchar(255) NOT NULL REFERENCES tickets(id),
+           n integer NOT NULL,
+           asset varchar(255),
+           fault varchar(255) NOT NULL,
+           at varchar(255) NOT NULL,
+           PRIMARY KEY (ticket_id, n)
+         ) WITHOUT ROWID`,
+      );
+      // Carry existing docs over: their members become rows, in order; the doc keeps an empty list in their place.
+      await knex.raw(
+        `INSERT INTO ticket_members (ticket_id, n, asset, fault, at)
+           SELECT t.id, m.key, json_extract(m.value, '$.asset'), json_extract(m.value, '$.fault'), json_extract(m.value, '$.at')
+           FROM tickets t, json_each(t.doc, '$.members') m
+           WHERE json_type(t.doc, '$.members') = 'array'`,
+      );
+      await knex.raw(
+        `UPDATE tickets SET member_count = COALESCE(json_array_length(doc, '$.members'), 0), doc = json_set(doc, '$.members', json('[]'))
+           WHERE json_type(doc, '$.members') IS NOT NULL`,
+      );
+    },
+    async down(knex) {
+      await knex.raw(
+        `UPDATE tickets SET doc = json_set(doc, '$.members', (
+           SELECT json_group_array(json_object('asset', asset, 'fault', fault, 'at', at)) FROM (SELECT * FROM ticket_members m WHERE m.ticket_id = tickets.id ORDER BY n)))`,
+      );
+      await knex.schema.dropTable('ticket_members');
+      await knex.raw('ALTER TABLE tickets DROP COLUMN member_count');
+    },
+  },
 };
 
-export const migrationSource: Knex.MigrationSource<string> = {
-  getMigrations: async () => Object.keys(migrations).sort(),
-  getMigrationName: (name) => name,
-  getMigration: async (name) => migrations[name] as Knex.Migration,
-};
+export const migrationSource: Knex.MigrationSource<string> = migrationsUntil('\uffff');
+
+/** The migrations up to and including `last` (by name): an older gateway's schema, for upgrade tests. */
+export function migrationsUntil(last: string): Knex.MigrationSource<string> {
+  return {
+    getMigrations: async () => Object.keys(migrations).filter((name) => name <= last).sort(),
+    getMigrationName: (name) => name,
+    getMigration: async (name) => migrations[name] as Knex.Migration,
+  };
+}

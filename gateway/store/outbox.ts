@@ -22,7 +22,7 @@ export type Settlement =
   /** Central holds `version` (or newer): its rows and every older one go, the ticket records the link. */
   | { kind: 'delivered'; ticketId: string; version: number; central: CentralLink | null }
   /** Try the ticket again at `nextAttemptAt` (every unparked row of it: backoff is per ticket). */
-  | { kind: 'retry'; ticketId: string; attempts: number; nextAttemptAt: number; error: string }
+  | { kind: 'retry'; ticketId: string; attempts: number; nextAttemptAt: number; error: string; resync?: CentralLink }
   /** Central refused `version`: its rows and older ones are parked until someone retries them. */
   | { kind: 'park'; ticketId: string; version: number; at: number; error: string };
 
@@ -54,7 +54,11 @@ export interface OutboxSummary {
 export class Outbox {
   private readonly s;
 
-  constructor(private readonly db: Db) {
+  /** `onLink(id)`: a ticket's doc changed here (its central link), outside a new version: the store's cache forgets it. */
+  constructor(
+    private readonly db: Db,
+    private readonly onLink: (id: string) => void = () => undefined,
+  ) {
     const NOT_BUSY = 'ticket_id NOT IN (SELECT value FROM json_each(@busy))';
     // Without it the planner may pick outbox_due (parked_at = ?) and walk every pending row.
     const BY_TICKET = 'outbox INDEXED BY outbox_ticket_id_version_index';
@@ -71,6 +75,8 @@ export class Outbox {
       link: db.prepare(
         "UPDATE tickets SET doc = json_set(doc, '$.central', json(@central)) WHERE id = @id AND COALESCE(json_extract(doc, '$.central.syncedVersion'), 0) <= @version",
       ),
+      // Central says it holds less than we thought: the link goes back to what it holds (the next delta starts there).
+      relink: db.prepare("UPDATE tickets SET doc = json_set(doc, '$.central', json(@central)) WHERE id = @id"),
       retry: db.prepare(`UPDATE ${BY_TICKET} SET attempts = @attempts, next_attempt_at = @next, last_error = @error WHERE ticket_id = @id AND parked_at IS NULL`),
       park: db.prepare(`UPDATE ${BY_TICKET} SET parked_at = @at, last_error = @error WHERE ticket_id = @id AND version <= @version AND parked_at IS NULL`),
       pending: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE parked_at IS NULL'),
@@ -117,8 +123,15 @@ export class Outbox {
         for (const x of list) {
           if (x.kind === 'delivered') {
             this.s.remove.run({ id: x.ticketId, version: x.version });
-            if (x.central) this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
+            if (x.central) {
+              this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
+              this.onLink(x.ticketId);
+            }
           } else if (x.kind === 'retry') {
+            if (x.resync) {
+              this.s.relink.run({ id: x.ticketId, central: JSON.stringify(x.resync) });
+              this.onLink(x.ticketId);
+            }
             this.s.retry.run({ id: x.ticketId, attempts: x.attempts, next: x.nextAttemptAt, error: x.error.slice(0, 2000) });
           } else {
             this.s.park.run({ id: x.ticketId, version: x.version, at: x.at, error: x.error.slice(0, 2000) });

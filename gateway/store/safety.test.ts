@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -104,10 +104,14 @@ describe('the -wal file', () => {
     const crashed = join(dir, 'crashed.sqlite');
     copyFileSync(file, crashed);
     copyFileSync(`${file}-wal`, `${crashed}-wal`);
-    // A bad sector a third of the way in: every commit after it fails its checksum chain.
+    // A bad sector inside the page of a frame a third of the way in: every commit after it fails its checksum chain.
     const size = statSync(`${crashed}-wal`).size;
     const fd = openSync(`${crashed}-wal`, 'r+');
-    writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, Math.floor(size / 3));
+    const header = Buffer.alloc(32);
+    readSync(fd, header, 0, 32, 0);
+    const frameSize = 24 + header.readUInt32BE(8);
+    const frame = Math.floor((size - 32) / frameSize / 3);
+    writeSync(fd, Buffer.alloc(512, 0xa5), 0, 512, 32 + frame * frameSize + 24 + 1024);
     closeSync(fd);
     const { log, lines } = logger();
     const reopened = await open(crashed, log);

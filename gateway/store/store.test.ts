@@ -112,32 +112,6 @@ describe('TicketStore on a SQLite file', () => {
     expect(store.outboxPending()).toBe(2);
   });
 
-  it('reads the history after a version with each event\'s index in the whole history (historySince)', async () => {
-    const store = await open();
-    store.transaction((tx) => tx.save(ticket(), event('opened', T0)));
-    for (let v = 2; v <= 6; v++) store.transaction((tx) => tx.save(ticket({ version: v, occurrences: v }), event('occurrence', T0 + v * 1_000, { n: v })));
-    store.transaction((tx) => tx.save(ticket({ id: 'T2', key: 'other' }), event('opened', T0))); // another ticket's events are not counted
-    const all = store.history('T1');
-    const indexed = all.map((e, index) => ({ ...e, index }));
-
-    expect(store.historySince('T1', 0)).toEqual(indexed);
-    expect(store.historySince('T1', 4)).toEqual(indexed.slice(4));
-    expect(store.historySince('T1', 2, 4)).toEqual(indexed.slice(2, 4)); // bounded by a version: one snapshot
-    expect(store.historySince('T1', 6)).toEqual([]);
-    expect(store.historyCount('T1', 3)).toBe(3);
-    expect(store.historySince('nope', 0)).toEqual([]);
-    expect(store.doc('T1')).toMatchObject({ version: 6, occurrences: 6 });
-    expect(store.doc('T1')).not.toHaveProperty('history');
-    // The index is a count of the ticket's events up to a version, read from the covering index of migration 0006.
-    const db = new Database(file, { readonly: true });
-    try {
-      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version <= ?').all('T1', 3);
-      expect(JSON.stringify(plan)).toContain('COVERING INDEX ticket_events_ticket_version');
-    } finally {
-      db.close();
-    }
-  });
-
   it('leaves nothing behind when a transaction throws after save', async () => {
     const store = await open();
     expect(() =>

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import { AndonError } from '../errors.ts';
-import { iso, type HistoryEvent, type IndexedEvent, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
+import { iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
 import { $, compile } from './compile.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
@@ -15,6 +15,11 @@ import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
 
 type Db = BetterSqlite3.Database;
+/**
+ * Live tickets kept parsed in memory (most recently used): a signal for a hot key (a flood, a chattering
+ * tag) costs no SQLite read and no JSON parse. Bounded, so 20k live tickets do not all sit in the heap.
+ */
+const CACHE_TICKETS = 1_000;
 /** How often the store looks whether its -wal is still there (a stat). */
 const WAL_CHECK_MS = 10_000;
 type Row = Record<string, unknown>;
@@ -27,7 +32,12 @@ export interface TicketFilter {
   fault?: string;
   limit?: number;
   offset?: number;
+  /** Each ticket with its whole history (default true; the HTTP list leaves it out unless asked). */
+  history?: boolean;
 }
+
+/** A history event with its place in the ticket's history (0-based; the event of version v is at v - 1). */
+export type IndexedEvent = HistoryEvent & { index: number };
 
 /** A raise recorded in history: what recurrence and cause discovery learn from after a restart. */
 export interface RaiseRecord {
@@ -40,10 +50,21 @@ export interface RaiseRecord {
 
 /** The writes allowed inside one store transaction. */
 export interface StoreTx {
+  /** The live ticket of `key`. Docs read here are shared with the store's cache: never mutate one, save a copy. */
   liveByKey(key: string): TicketDoc | undefined;
   byId(id: string): TicketDoc | undefined;
-  /** Writes the ticket (new when `doc.version === 1`), its history event and its outbox row; returns the event's seq. */
-  save(doc: TicketDoc, event: HistoryEvent): number;
+  /**
+   * Writes the ticket (new when `previous` is null), its history event and its outbox row; returns the event's seq.
+   * Members only ever grow: the ones `doc` has beyond `previous` are appended as rows of their own.
+   * Without `previous`, a doc at version 1 is new and any other replaces version - 1.
+   */
+  save(doc: TicketDoc, event: HistoryEvent, previous?: TicketDoc | null): number;
+  /**
+   * Rewrites the version `doc.version` in place (a flood member joining the version of the batch's
+   * previous member): the doc, its members beyond `current`'s, and its history event `seq`. No new
+   * version, no outbox row (the version's row is already there), no notification.
+   */
+  amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
   /** Queues notifications the change causes (gateway/notify/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
@@ -72,6 +93,15 @@ export class TicketStore {
   /** Pruning of old closed tickets (`store.retention`, gateway/store/retention.ts). */
   readonly retention: Retention;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
+  /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
+  private readonly cache = new Map<string, TicketDoc>();
+  private readonly cacheKeys = new Map<string, string>();
+  /** Ids written at each open transaction level (outer first): forgotten from the cache if it rolls back. */
+  private readonly levels: Set<string>[] = [];
+  /** PRAGMA data_version when the cache was last known good: it changes when another connection commits. */
+  private dataVersion = -1;
+  /** The open batch (TicketStore.batch); `begun` once its first write began the transaction. */
+  private lazy: { begun: boolean } | undefined;
   private readonly walTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -81,7 +111,7 @@ export class TicketStore {
     log: Logger | undefined,
   ) {
     this.stmts = this.prepare();
-    this.outbox = new Outbox(db);
+    this.outbox = new Outbox(db, (id) => this.forget(id));
     this.meta = new MetaStore(db);
     this.syncLog = new SyncLog(db);
     this.notifications = new NotificationQueue(db);
@@ -183,15 +213,21 @@ export class TicketStore {
       ),
       liveByKey: c(
         k('tickets')
-          .select('doc')
+          .select('doc', 'id', 'member_count')
           .where({ key: $(0) })
           .whereRaw(LIVE)
           .limit(1),
       ),
       byId: c(
         k('tickets')
-          .select('doc')
+          .select('doc', 'id', 'member_count')
           .where({ id: $(0) }),
+      ),
+      eventsAfter: this.db.prepare(
+        'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version > ? ORDER BY version LIMIT ?',
+      ),
+      eventsBefore: this.db.prepare(
+        'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version < ? ORDER BY version DESC LIMIT ?',
       ),
       events: c(
         k('ticket_events')
@@ -201,7 +237,7 @@ export class TicketStore {
       ),
       similar: c(
         k('tickets')
-          .select('doc')
+          .select('doc', 'id', 'member_count')
           .where({ fault: $(0) })
           .whereIn('state', ['resolved', 'closed'])
           .orderByRaw('(asset IS ?) DESC, updated_at DESC', [$(1)])
@@ -216,7 +252,16 @@ export class TicketStore {
           .whereNot('t.fault', 'alarm-flood')
           .orderBy('e.at'),
       ),
-      liveTickets: c(k('tickets').select('doc').whereRaw(LIVE).orderBy('opened_at')),
+      liveTickets: c(k('tickets').select('doc', 'id', 'member_count').whereRaw(LIVE).orderBy('opened_at')),
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
+      amendEvent: this.db.prepare('UPDATE ticket_events SET at = ?, data = ? WHERE seq = ?'),
+      memberCount: this.db.prepare('SELECT member_count AS n FROM tickets WHERE id = ?'),
+      setMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ?'),
+      insertMember: this.db.prepare('INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES (?, ?, ?, ?, ?)'),
+      members: this.db.prepare('SELECT asset, fault, at FROM ticket_members WHERE ticket_id = ? ORDER BY n'),
       openCounts: c(
         k('tickets')
           .select('priority', 'area')
@@ -227,57 +272,223 @@ export class TicketStore {
     };
   }
 
-  /** Runs `fn` in one immediate (write-locked) transaction; all or nothing. */
+  /**
+   * Runs `fn` in one immediate (write-locked) transaction; all or nothing. Called inside another
+   * transaction it runs in a savepoint of it: its writes roll back alone if it throws, and commit with the
+   * outer one (several signals' changes in one commit, one fsync: see TicketEngine.batch).
+   */
   transaction<T>(fn: (tx: StoreTx) => T): T {
+    return this.txn(fn);
+  }
+
+  /**
+   * Runs `fn` so that the `transaction`s it makes join one transaction as savepoints (TicketEngine.batch):
+   * one commit, one fsync for all. The transaction begins with the first write, so a batch that writes
+   * nothing (quiet telemetry) costs nothing. Throws, with nothing written, when the commit fails.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.levels.length > 0 || this.lazy) return fn();
+    const lazy = { begun: false };
+    this.lazy = lazy;
+    let result: T;
+    try {
+      result = fn();
+      if (lazy.begun) {
+        this.stmts.commit.run();
+        this.levels.pop();
+        this.wal?.afterCommit();
+      }
+    } catch (err) {
+      if (lazy.begun) {
+        if (this.db.inTransaction) this.stmts.rollback.run();
+        for (const id of this.levels.pop() ?? []) this.forget(id);
+      }
+      throw err;
+    } finally {
+      this.lazy = undefined;
+    }
+    return result;
+  }
+
+  /** Inside a batch, the first write begins its transaction (under the write lock, with the cache check). */
+  private beginBatch(): void {
+    if (!this.lazy || this.lazy.begun) return;
+    this.stmts.begin.run();
+    this.lazy.begun = true;
+    this.levels.push(new Set());
+    this.checkCache();
+  }
+
+  /**
+   * Another connection (a second process on the file, the CLI) committed since our last look: the cache
+   * may be stale. Called under the write lock, so nobody commits between this and our writes.
+   */
+  private checkCache(): void {
+    const v = this.stmts.dataVersion.get() as number;
+    if (v === this.dataVersion) return;
+    this.cache.clear();
+    this.cacheKeys.clear();
+    this.dataVersion = v;
+  }
+
+  private txn<T>(fn: (tx: StoreTx) => T): T {
+    this.beginBatch();
     const s = this.stmts;
     const tx: StoreTx = {
-      liveByKey: (key) => parseDoc(s.liveByKey.get(key)),
-      byId: (id) => parseDoc(s.byId.get(id)),
-      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => readDoc(r.doc as string)),
-      save: (doc, event) => {
+      liveByKey: (key) => {
+        const id = this.cacheKeys.get(key);
+        const hit = id === undefined ? undefined : this.cache.get(id);
+        if (hit) return this.touch(hit);
+        return this.remember(this.readRow(s.liveByKey.get(key)));
+      },
+      byId: (id) => this.cache.get(id) ?? this.remember(this.readRow(s.byId.get(id))),
+      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc),
+      save: (doc, event, previous) => {
         const at = Date.parse(event.at);
-        const json = JSON.stringify(doc);
-        if (doc.version === 1) {
-          s.insertTicket.run(doc.id, doc.key, doc.state, 1, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
+        // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
+        const members = doc.members;
+        const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
+        const isNew = previous === undefined ? doc.version === 1 : previous === null;
+        const expected = previous?.version ?? doc.version - 1;
+        if (isNew) {
+          s.insertTicket.run(doc.id, doc.key, doc.state, doc.version, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
         } else {
-          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, doc.version - 1);
-          if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${doc.version - 1})`);
+          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
+          if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);
+        }
+        const had = isNew ? 0 : (previous?.members.length ?? ((s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0));
+        if (members.length > had) {
+          for (let n = had; n < members.length; n++) {
+            const m = members[n] as Member;
+            s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
+          }
+          s.setMemberCount.run(members.length, doc.id);
         }
         const { at: _at, action, by, ...data } = event;
         const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
+        this.levels[this.levels.length - 1]?.add(doc.id);
+        if (isLive(doc.state)) this.remember(doc);
+        else this.forget(doc.id);
         return seq;
+      },
+      amend: (doc, event, current, seq) => {
+        const at = Date.parse(event.at);
+        const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
+        if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
+        if (doc.members.length > current.members.length) {
+          for (let n = current.members.length; n < doc.members.length; n++) {
+            const m = doc.members[n] as Member;
+            s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
+          }
+          s.setMemberCount.run(doc.members.length, doc.id);
+        }
+        const { at: _at, action: _action, by: _by, ...data } = event;
+        s.amendEvent.run(at, JSON.stringify(data), seq);
+        this.levels[this.levels.length - 1]?.add(doc.id);
+        this.remember(doc);
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
     };
-    const result = this.db.transaction(fn).immediate(tx);
-    this.wal?.afterCommit();
+    const outer = this.levels.length === 0;
+    this.levels.push(new Set());
+    let result: T;
+    try {
+      result = this.db
+        .transaction(() => {
+          if (outer) this.checkCache();
+          return fn(tx);
+        })
+        .immediate();
+    } catch (err) {
+      // Rolled back: what the cache learnt from the writes that did not happen is forgotten.
+      for (const id of this.levels.pop() ?? []) this.forget(id);
+      throw err;
+    }
+    const written = this.levels.pop() ?? new Set<string>();
+    const parent = this.levels[this.levels.length - 1];
+    if (parent) for (const id of written) parent.add(id);
+    if (outer) this.wal?.afterCommit();
     return result;
   }
 
+  /** Whether a transaction is open (a change made now commits with it). */
+  get inTransaction(): boolean {
+    return this.levels.length > 0;
+  }
+
+  /** The doc of a stored row, with its members (rows of their own). */
+  private readRow(row: unknown): TicketDoc | undefined {
+    if (!row) return undefined;
+    const r = row as Row;
+    const doc = readDoc(r.doc as string);
+    doc.members = (r.member_count as number) > 0 ? (this.stmts.members.all(r.id) as Member[]) : [];
+    return doc;
+  }
+
+  private remember(doc: TicketDoc | undefined): TicketDoc | undefined {
+    if (!doc || !isLive(doc.state)) return doc;
+    const old = this.cache.get(doc.id);
+    if (old && old.key !== doc.key) this.cacheKeys.delete(old.key);
+    this.cache.delete(doc.id);
+    this.cache.set(doc.id, doc);
+    this.cacheKeys.set(doc.key, doc.id);
+    if (this.cache.size > CACHE_TICKETS) {
+      const [oldest] = this.cache.keys();
+      if (oldest !== undefined) this.forget(oldest);
+    }
+    return doc;
+  }
+
+  /** Moves a hit to the most recently used end. */
+  private touch(doc: TicketDoc): TicketDoc {
+    this.cache.delete(doc.id);
+    this.cache.set(doc.id, doc);
+    return doc;
+  }
+
+  /** Drops a ticket from the cache (it changed in the store some other way, or stopped being live). */
+  private forget(id: string): void {
+    const doc = this.cache.get(id);
+    if (!doc) return;
+    this.cache.delete(id);
+    if (this.cacheKeys.get(doc.key) === id) this.cacheKeys.delete(doc.key);
+  }
+
   get(id: string): Ticket | undefined {
-    const doc = parseDoc(this.stmts.byId.get(id));
+    const doc = this.readRow(this.stmts.byId.get(id));
     return doc && this.withHistory(doc);
   }
 
+  /** The ticket without its history (what streams and lists carry). */
+  doc(id: string): TicketDoc | undefined {
+    return this.readRow(this.stmts.byId.get(id));
+  }
+
   liveByKey(key: string): Ticket | undefined {
-    const doc = parseDoc(this.stmts.liveByKey.get(key));
+    const doc = this.readRow(this.stmts.liveByKey.get(key));
     return doc && this.withHistory(doc);
   }
 
   /** Tickets that still take occurrences (for escalation timers after a restart). */
   liveTickets(): TicketDoc[] {
-    return (this.stmts.liveTickets.all() as Row[]).map((r) => readDoc(r.doc as string));
+    return (this.stmts.liveTickets.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
   }
 
-  list(filter: TicketFilter = {}): { items: Ticket[]; total: number } {
+  list(filter: TicketFilter & { history: false }): { items: TicketDoc[]; total: number };
+  list(filter?: TicketFilter): { items: Ticket[]; total: number };
+  list(filter: TicketFilter = {}): { items: (Ticket | TicketDoc)[]; total: number } {
     const q = this.knex('tickets');
     if (filter.state) q.whereIn('state', Array.isArray(filter.state) ? filter.state : [filter.state]);
     for (const f of ['priority', 'area', 'asset', 'fault'] as const) if (filter[f] !== undefined) q.where(f, filter[f]);
     const total = this.run<{ n: number }>(q.clone().count({ n: '*' }))[0]?.n ?? 0;
-    q.select('doc').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
+    q.select('doc', 'id', 'member_count').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
     if (filter.limit !== undefined) q.limit(filter.limit).offset(filter.offset ?? 0);
-    const items = this.run<{ doc: string }>(q).map((r) => this.withHistory(readDoc(r.doc)));
+    const withHistory = filter.history ?? true;
+    const items = this.run<Row>(q).map((r) => {
+      const doc = this.readRow(r) as TicketDoc;
+      return withHistory ? this.withHistory(doc) : doc;
+    });
     return { items, total };
   }
 
@@ -290,47 +501,21 @@ export class TicketStore {
     }));
   }
 
-  /** The ticket without its history (what forwarding sends next to a history delta). */
-  doc(id: string): TicketDoc | undefined {
-    return parseDoc(this.stmts.byId.get(id));
-  }
-
   /**
-   * The history events of versions after `afterVersion` (through `throughVersion` when given), oldest
-   * first (seq order), each with its `index`: its 0-based place in the ticket's full history. The
-   * forwarder sends these to central instead of the whole history (gateway/forward/README.md).
-   *
-   * Today `save()` writes exactly one event per version and versions start at 1, so index = version - 1.
-   * The index is not derived from that: it is the number of the ticket's events of versions up to
-   * `afterVersion` (a count over the index ticket_events(ticket_id, version), migration 0006) plus the
-   * event's place in the delta, so it stays right if a version ever carries no event or several.
+   * A page of a ticket's history: the events after index `after` (oldest first), or with `before` the
+   * ones before that index, newest first. Each version has exactly one event, so the index is version - 1
+   * and a page is a range of the (ticket_id, version) index whatever the history's length.
    */
-  historySince(id: string, afterVersion: number, throughVersion = Number.MAX_SAFE_INTEGER): IndexedEvent[] {
-    const s = this.deltaStmts();
-    const base = afterVersion <= 0 ? 0 : this.historyCount(id, afterVersion);
-    return (s.since.all(id, afterVersion, throughVersion) as Row[]).map((r, i) => ({
-      at: iso(r.at as number),
-      action: r.action as string,
-      by: r.by as string,
-      ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
-      index: base + i,
-    }));
+  historyPage(id: string, page: { after?: number; before?: number; limit: number }): IndexedEvent[] {
+    const rows = (
+      page.before !== undefined ? this.stmts.eventsBefore.all(id, page.before + 1, page.limit) : this.stmts.eventsAfter.all(id, (page.after ?? -1) + 1, page.limit)
+    ) as Row[];
+    return rows.map(toIndexedEvent);
   }
 
-  /** How many history events the ticket's versions up to `throughVersion` have (= the index of the next event). */
-  historyCount(id: string, throughVersion: number): number {
-    return (this.deltaStmts().count.get(id, throughVersion) as { n: number }).n;
-  }
-
-  private delta: { since: BetterSqlite3.Statement; count: BetterSqlite3.Statement } | undefined;
-  private deltaStmts() {
-    this.delta ??= {
-      since: this.db.prepare(
-        'SELECT at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version > ? AND version <= ? ORDER BY seq',
-      ),
-      count: this.db.prepare('SELECT COUNT(*) AS n FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version <= ?'),
-    };
-    return this.delta;
+  /** The events of versions after `version` (oldest first, at most `limit`): what someone who has `version` is missing. */
+  eventsSince(id: string, version: number, limit = Number.MAX_SAFE_INTEGER): IndexedEvent[] {
+    return (this.stmts.eventsAfter.all(id, version, limit) as Row[]).map(toIndexedEvent);
   }
 
   /** Raises (opened/occurrence events) since `since`, oldest first. */
@@ -392,5 +577,12 @@ function createMigrationTables(db: Db): void {
 }
 
 /** A stored ticket; fields added after it was written get their empty value, so every Ticket JSON field is present. */
+const NO_MEMBERS: Member[] = [];
+const toIndexedEvent = (r: Row): IndexedEvent => ({
+  index: (r.version as number) - 1,
+  at: iso(r.at as number),
+  action: r.action as string,
+  by: r.by as string,
+  ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
+});
 const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
-const parseDoc = (row: unknown): TicketDoc | undefined => (row ? readDoc((row as Row).doc as string) : undefined);

@@ -15,6 +15,8 @@ export interface TicketChange {
   command: TicketCommand;
   /** The history event's ticket_events.seq: strictly increasing across restarts (the SSE id). */
   seq: number;
+  /** In a batch: the change this one folded into (same version, same event, now with one more flood member). */
+  amends?: TicketChange;
 }
 
 export interface EngineDeps {
@@ -44,11 +46,15 @@ export class TicketEngine {
   readonly changes$ = new Subject<TicketChange>();
   private queue: TicketCommand[] = [];
   private busy = false;
+  /** Changes committed by the open batch's savepoints, published when the batch commits. */
+  private batched: TicketChange[] | undefined;
+  /** In the open batch: flood tickets whose last change was a member's occurrence (the next one joins it). */
+  private floodVersions = new Map<string, TicketChange>();
 
   constructor(private readonly deps: EngineDeps) {}
 
   /**
-   * Applies a command and returns the tickets it changed (committed). Throws
+   * Applies a command and returns the tickets it changed (committed, or part of the open batch). Throws
    * AndonError for refused lifecycle actions; nothing is written then.
    */
   apply(cmd: TicketCommand): TicketDoc[] {
@@ -60,12 +66,47 @@ export class TicketEngine {
     this.busy = true;
     try {
       const changes = this.deps.store.transaction((tx) => this.run(tx, cmd));
-      for (const c of changes) this.changes$.next(c);
+      if (this.batched) {
+        for (const c of changes) {
+          // A flood member that joined the version its previous member made replaces that change.
+          const i = c.amends === undefined ? -1 : this.batched.lastIndexOf(c.amends);
+          if (i >= 0) this.batched.splice(i, 1);
+          this.batched.push(c);
+        }
+      }
+      else for (const c of changes) this.changes$.next(c);
       return changes.map((c) => c.ticket);
+    } finally {
+      this.busy = false;
+      if (!this.batched) this.drain();
+    }
+  }
+
+  /**
+   * Runs `fn` (which applies commands) in one store transaction: each command in a savepoint of its own
+   * (a refused one rolls back alone), all committed together, with one fsync. The changes are published
+   * after the commit, in order; if the commit fails, none is and the error is thrown. This is how an
+   * alarm flood's raises arriving together cost one commit, not one each.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.batched) return fn();
+    const changes: TicketChange[] = [];
+    this.batched = changes;
+    let result: T;
+    try {
+      result = this.deps.store.batch(fn);
+    } finally {
+      this.batched = undefined;
+      this.floodVersions.clear();
+    }
+    this.busy = true;
+    try {
+      for (const c of changes) this.changes$.next(c);
     } finally {
       this.busy = false;
       this.drain();
     }
+    return result;
   }
 
   private drain(): void {
@@ -83,9 +124,10 @@ export class TicketEngine {
     const out: TicketChange[] = [];
     const save = (previous: TicketDoc | null, ticket: TicketDoc, event: HistoryEvent) => {
       const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
-      const seq = tx.save(doc, event);
+      const seq = tx.save(doc, event, previous);
       tx.enqueueNotifications(notificationsFor(previous, doc, event));
       out.push({ ticket: doc, event, previous, command: cmd, seq });
+      this.floodVersions.delete(doc.id);
       return doc;
     };
     const at = iso(cmd.at);
@@ -136,7 +178,22 @@ export class TicketEngine {
         if (!live) break;
         const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
         if (live.members.length < MAX_MEMBERS) doc.members = [...live.members, toMember(cmd.member)];
+        // Group commit of a flood: the members raised in one batch join one version of the flood ticket (one
+        // history event counting them, one outbox row, one stream message), not a version each. Not when the
+        // priority rises (that notifies) or anything else changed the ticket since.
+        const last = this.floodVersions.get(live.id);
+        if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous) {
+          const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
+          const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member), members: n };
+          const amended = { ...doc, version: live.version, updatedAt: at };
+          tx.amend(amended, event, live, last.seq);
+          const change: TicketChange = { ticket: amended, event, previous: last.previous, command: cmd, seq: last.seq, amends: last };
+          out.push(change);
+          this.floodVersions.set(live.id, change);
+          break;
+        }
         save(live, doc, { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member) });
+        if (this.batched) this.floodVersions.set(live.id, out[out.length - 1] as TicketChange);
         break;
       }
       case 'flood-end': {

@@ -17,9 +17,6 @@ export interface HistoryEvent {
   [field: string]: unknown;
 }
 
-/** A history event with its place in the ticket's full history (0-based, oldest first): what forwarding deltas carry. */
-export type IndexedEvent = HistoryEvent & { index: number };
-
 /** The event with the authenticated `actor` next to `by`, when there is one. */
 export const withActor = (event: HistoryEvent, actor: string | undefined): HistoryEvent => (actor === undefined ? event : { ...event, actor });
 

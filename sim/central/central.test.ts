@@ -68,7 +68,7 @@ describe('reference central', () => {
     expect(central.tickets().get('A')?.ticket).not.toHaveProperty('historyFrom');
     expect(central.stats()).toMatchObject({ effective: 2, repeatedEvents: 1, gaps: 0 });
     const got = (await (await fetch(`${central.url}/tickets/A`)).json()) as { ticket: { history: object[] } };
-    expect(got.ticket.history[3]).toEqual({ at: 'x', action: 'e3', by: 'andon' });
+    expect(got.ticket.history[3]).toEqual({ at: 'x', action: 'e3', by: 'andon', index: 3 });
   });
 
   it('a delta past the events it holds is a gap: 409 CENTRAL_HISTORY_GAP with what it holds, nothing stored, and the resend under the same key is taken', async () => {

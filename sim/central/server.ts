@@ -48,7 +48,7 @@ const MAX_BODY = 8 * 1024 * 1024;
 /**
  * The history part of a PUT body: `historyFrom` (index of the first event of `history`) and the events,
  * whose `index` must count up from it. Without `historyFrom` the body's `history` is the whole history
- * (the contract before deltas); without `history`, no events. A string says what is wrong.
+ * (the contract before deltas; its events get their index); without `history`, no events. A string says what is wrong.
  */
 export function historyOf(body: Record<string, unknown>): TicketPut | string {
   const { history, historyFrom, ...ticket } = body;
@@ -61,7 +61,7 @@ export function historyOf(body: Record<string, unknown>): TicketPut | string {
     if (e === null || typeof e !== 'object' || Array.isArray(e)) return `history[${i}] is not an event`;
     const { index, ...event } = e as Record<string, unknown>;
     if (historyFrom !== undefined && index !== from + i) return `history[${i}].index must be ${from + i} (historyFrom + its place), not ${JSON.stringify(index)}`;
-    events.push(event);
+    events.push({ ...event, index: from + i });
   }
   return { ticket, from, events };
 }

@@ -43,10 +43,10 @@ export interface CentralStats {
   replays: number;
   /** PUTs of the version central already holds, under a key it no longer remembers: 200, no effect. */
   same: number;
+  /** PUTs whose history delta started after what central holds: 409 CENTRAL_HISTORY_GAP. */
+  gaps: number;
   /** PUTs of an older version than central holds: 409. */
   conflicts: number;
-  /** PUTs whose `historyFrom` was past the events central holds: 409 CENTRAL_HISTORY_GAP, nothing stored. */
-  gaps: number;
   /** History events received again (an index central already holds): ignored. */
   repeatedEvents: number;
   /** (id, version) pairs with more than one effective write: must stay 0. */
@@ -155,16 +155,17 @@ export class CentralState {
       answer = { status: 200, body: this.ref(stored) };
     } else if (body.from > this.historyLength(stored)) {
       this.stats.gaps++;
+      // `version` here is the events held (one per version), from where the gateway sends again (docs/contracts.md).
       const held = this.historyLength(stored);
-      return {
+      answer = {
         status: 409,
         body: {
           code: 'CENTRAL_HISTORY_GAP',
           message: `central holds ${held} history events of ${id}, the PUT starts at ${body.from}: send again from historyFrom ${held} or lower`,
-          ...(stored ? this.ref(stored) : { version: 0 }),
+          ...(stored ? this.ref(stored) : { id: '', url: null }),
+          version: held,
           historyLength: held,
         },
-        effective: false,
       };
     } else {
       const history = [...((stored?.ticket.history as unknown[] | undefined) ?? [])];
@@ -185,7 +186,8 @@ export class CentralState {
       if (n === 2) this.stats.duplicates++;
       answer = { status: stored ? 200 : 201, body: this.ref(next) };
     }
-    this.answers.set(key, answer);
+    // A gap is not an effect: the same key comes again with the history from where central is.
+    if ((answer.body as { code?: string }).code !== 'CENTRAL_HISTORY_GAP') this.answers.set(key, answer);
     return { ...answer, effective };
   }
 

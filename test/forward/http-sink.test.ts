@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpSink, retryAfterMs } from '../../gateway/forward/http-sink.ts';
-import { ForwardError, type TicketDelta } from '../../gateway/forward/sink.ts';
+import { ForwardError, type ForwardedTicket } from '../../gateway/forward/sink.ts';
 import { startCentral, type Central } from '../../sim/central/server.ts';
 
 const TOKEN = 'central-token-for-sink-test';
-const ticket = (id: string, version: number) => ({ id, version, key: `${id}/alarm-stop`, state: 'open', history: [], historyFrom: 0 }) as unknown as TicketDelta;
+const ticket = (id: string, version: number) => ({ id, version, key: `${id}/alarm-stop`, state: 'open', history: [], historyFrom: 0 }) as unknown as ForwardedTicket;
 const signal = () => AbortSignal.timeout(5_000);
 const failure = (p: Promise<unknown>) =>
   p.then(
@@ -44,12 +44,11 @@ describe('http sink (design §6) against the reference central', () => {
     expect(await failure(sink.put(ticket('T1', 2), signal()))).toEqual({ kind: 'conflict', status: 409, retryAfterMs: undefined, ref: { id: 'C-000001', url: `${central.url}/tickets/T1`, version: 3 } });
   });
 
-  it('409 CENTRAL_HISTORY_GAP (central lacks events before historyFrom) is a gap with what central holds', async () => {
-    await sink.put(ticket('T1', 1), signal());
-    const delta = { ...ticket('T1', 3), historyFrom: 2, history: [{ at: '2026-03-02T06:00:00.000Z', action: 'ack', by: 'li', index: 2 }] } as TicketDelta;
-    const err = await sink.put(delta, signal()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ForwardError);
-    expect(err).toMatchObject({ kind: 'gap', status: 409, holds: { version: 1, events: 0 }, ref: { id: 'C-000001', version: 1 } });
+  it('409 CENTRAL_HISTORY_GAP (central lacks events before historyFrom) is a retry at once, its ref saying how many events central holds', async () => {
+    await sink.put(ticket('T1', 1), signal()); // no events
+    const delta = { ...ticket('T1', 3), historyFrom: 2, history: [{ at: '2026-03-02T06:00:00.000Z', action: 'ack', by: 'li', index: 2 }] } as ForwardedTicket;
+    expect(await failure(sink.put(delta, signal()))).toEqual({ kind: 'retry', status: 409, retryAfterMs: 0, ref: { id: 'C-000001', url: `${central.url}/tickets/T1`, version: 0 } });
+    expect(await failure(sink.put({ ...delta, id: 'T9', history: [] }, signal()))).toMatchObject({ kind: 'retry', ref: { id: '', url: null, version: 0 } }); // a ticket central lost
   });
 
   it('429 is retried after Retry-After; 5xx, a dropped connection and a timeout are retried', async () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { transition } from '../../gateway/tickets/lifecycle.ts';
 import { ForwardError, type CentralRef, type Sink } from '../../gateway/forward/sink.ts';
-import type { IndexedEvent, Ticket } from '../../gateway/tickets/ticket.ts';
+import type { HistoryEvent, Ticket } from '../../gateway/tickets/ticket.ts';
 import { ticketDoc, ticketOf } from '../ticket-fixture.ts';
 
 /** The RT test peer: scripts, env file, a REST helper acting as a person in RT, and Andon tickets. */
@@ -163,13 +163,13 @@ export function changed(t: Ticket, patch: Partial<Ticket>, event: { action: stri
  * The forwarder's side of RT puts, shared by every sink of a test file as the store is shared by the
  * gateway's restarts: `wrap(sink).put(ticket)` sends what the forwarder would, the ticket with the
  * events after those RT acknowledged (`historyFrom`, the store's `central.syncedVersion`), and
- * `history` is the store's whole history through a version (`RtSinkDeps.history`).
+ * `history` is the store's whole history (`RtSinkDeps.history`: the newest version's).
  */
 export function forwarding() {
   /** Events RT acknowledged per Andon id (by the last ok or conflict answer). */
   const acked = new Map<string, number>();
-  const versions = new Map<string, Ticket>();
-  const history = (id: string, through: number): IndexedEvent[] => (versions.get(`${id}:${through}`)?.history ?? []).map((e, index) => ({ ...e, index }));
+  const newest = new Map<string, Ticket>();
+  const history = (id: string): HistoryEvent[] => newest.get(id)?.history ?? [];
   return {
     acked,
     history,
@@ -177,7 +177,7 @@ export function forwarding() {
       return {
         ...sink,
         async put(t: Ticket, signal: AbortSignal): Promise<CentralRef> {
-          versions.set(`${t.id}:${t.version}`, t);
+          if ((newest.get(t.id)?.version ?? 0) < t.version) newest.set(t.id, t);
           const from = Math.min(acked.get(t.id) ?? 0, t.history.length);
           try {
             const ref = await sink.put({ ...t, history: t.history.slice(from).map((e, i) => ({ ...e, index: from + i })), historyFrom: from }, signal);

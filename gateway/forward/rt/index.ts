@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ForwardConfig } from '../../../config/schema.ts';
 import { AndonError } from '../../errors.ts';
-import type { HistoryEvent, IndexedEvent } from '../../tickets/ticket.ts';
-import { ForwardError, type CentralRef, type Sink, type TicketDelta } from '../sink.ts';
+import type { HistoryEvent, Ticket } from '../../tickets/ticket.ts';
+import { asForwarded, ForwardError, type CentralRef, type ForwardedTicket, type Sink } from '../sink.ts';
 import { createChanges } from './changes.ts';
 import { createRtClient, type RtClient } from './client.ts';
 import { CREATE_STATUSES, DEFAULT_CUSTOM_FIELDS, DEFAULT_PRIORITIES, describe, fromRtDate, refId, RT_STATUS, rtDate, sqlString, updateComment, type CustomFieldNames } from './mapping.ts';
@@ -11,17 +11,13 @@ export interface RtSinkDeps {
   log?: Logger;
   fetch?: typeof fetch;
   /**
-   * The ticket's whole history through a version (the store's `historySince(id, 0, version)`): read
-   * only when RT lacks events from before the delta the forwarder sent (RT does not have the ticket
-   * yet, or holds fewer events than central's acknowledged version says). Without it those events
-   * are missing from RT (logged).
+   * A ticket's whole history from the store: a forwarded version carries only what central acknowledged
+   * not to have, and RT may lack more (a ticket created anew, a counter behind). Without it, RT gets what came.
    */
-  history?: (id: string, throughVersion: number) => IndexedEvent[];
+  history?: (ticketId: string) => HistoryEvent[];
 }
 
-type T = TicketDelta;
-/** How many history events the ticket has through this version (= what AndonEvents says once written). */
-const total = (t: T) => t.historyFrom + t.history.length;
+/** The events of `t` from index `from` on: from the version's delta, or from the store when the delta starts later. */
 
 /** What the gateway last wrote into an RT ticket (its own custom fields). */
 interface Synced {
@@ -82,14 +78,6 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
   };
   const cfValue = (t: RtTicket, name: string): string | null => t.CustomFields?.find((c) => c.name === name)?.values[0] ?? null;
 
-  /** The events from index `from` through this version: from the delta, or from the store when RT lacks earlier ones. */
-  function eventsFrom(t: T, from: number): HistoryEvent[] {
-    if (from >= t.historyFrom) return t.history.slice(from - t.historyFrom);
-    if (deps.history) return deps.history(t.id, t.version).slice(from, total(t));
-    log?.warn({ ticket: t.id, version: t.version, from, historyFrom: t.historyFrom }, 'RT lacks history events the delta does not carry; they stay missing in RT');
-    return t.history;
-  }
-
   /** The queue exists and shows the gateway every custom field it needs (else a create would silently drop them). */
   async function preflight(signal: AbortSignal): Promise<void> {
     if (ready) return;
@@ -141,7 +129,14 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
     return { rtId: home, version: best.version, state: best.state, events: best.events, adopt: own === undefined };
   }
 
-  async function create(t: T, signal: AbortSignal): Promise<Synced> {
+  const eventsFrom = (t: ForwardedTicket, from: number): HistoryEvent[] => {
+    if (from >= t.historyFrom || !deps.history) return t.history.filter((e) => e.index >= from);
+    return deps.history(t.id).slice(from, t.version);
+  };
+  /** How many events the ticket's history has in all (one per version). */
+  const total = (t: ForwardedTicket) => t.historyFrom + t.history.length;
+
+  async function create(t: ForwardedTicket, signal: AbortSignal): Promise<Synced> {
     const status = RT_STATUS[t.state];
     // A status the lifecycle refuses at creation (stalled, rejected) is set by an update right after;
     // until then the ticket says version 0, so a retry finishes the job instead of skipping it.
@@ -153,7 +148,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
       {
         Queue: queue,
         Subject: t.title,
-        Content: describe(t, eventsFrom(t, 0)),
+        Content: describe({ ...t, history: eventsFrom(t, 0) }),
         ContentType: 'text/plain',
         Status: complete ? status : 'new',
         Priority: priorities[t.priority],
@@ -180,7 +175,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
     return { rtId, version: complete ? t.version : 0, state: complete ? t.state : null, events: total(t) };
   }
 
-  async function update(t: T, cur: Synced, signal: AbortSignal): Promise<Synced> {
+  async function update(t: ForwardedTicket, cur: Synced, signal: AbortSignal): Promise<Synced> {
     const path = `ticket/${cur.rtId}`;
     const due = rtDate(t.resolveBy);
     const fields: Record<string, unknown> = { Subject: t.title, Priority: priorities[t.priority], ...(due === null ? {} : { Due: due }) };
@@ -211,7 +206,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
    * The merge target takes this Andon ticket over unless it already stands for another one. Its own
    * bookkeeping wins when newer (written through the merged ticket's id before this lookup).
    */
-  async function adopt(t: T, cur: Synced, signal: AbortSignal): Promise<Synced> {
+  async function adopt(t: Ticket, cur: Synced, signal: AbortSignal): Promise<Synced> {
     const target = await client.get<RtTicket>(`ticket/${cur.rtId}`, {}, signal);
     const other = cfValue(target, cf.id);
     if (other !== null && other !== t.id) {
@@ -224,7 +219,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
   }
 
   /** RT answers 200 even when it refused a field (lifecycle, rights); read back what matters. */
-  async function verify(t: T, rtId: number, status: string | null, signal: AbortSignal): Promise<void> {
+  async function verify(t: Ticket, rtId: number, status: string | null, signal: AbortSignal): Promise<void> {
     const got = await client.get<RtTicket>(`ticket/${rtId}`, {}, signal);
     const wrong: string[] = [];
     if (cfValue(got, cf.version) !== String(t.version)) wrong.push(`${cf.version} is ${cfValue(got, cf.version) ?? 'empty'}, not ${t.version}`);
@@ -235,7 +230,8 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
     if (wrong.length > 0) throw new ForwardError('poison', `RT #${rtId} did not take version ${t.version} of ${t.id}: ${wrong.join('; ')} (lifecycle or rights of the token's user?)`);
   }
 
-  async function put(t: T, signal: AbortSignal): Promise<CentralRef> {
+  async function put(input: ForwardedTicket | Ticket, signal: AbortSignal): Promise<CentralRef> {
+    const t = asForwarded(input);
     try {
       await preflight(signal);
       const cached = known.get(t.id);

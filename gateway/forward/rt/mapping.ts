@@ -1,5 +1,5 @@
 import type { Priority } from '../../../config/types.ts';
-import type { HistoryEvent, TicketDoc, TicketState } from '../../tickets/ticket.ts';
+import type { HistoryEvent, Ticket, TicketState } from '../../tickets/ticket.ts';
 
 /** RT status (default lifecycle) for each Andon state. */
 export const RT_STATUS: Record<TicketState, string> = {
@@ -47,18 +47,18 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 /** One history event as a line: `2026-01-20 08:40:00Z  ack by wang  note=...`. */
 export function eventLine(e: HistoryEvent): string {
   const extra = Object.entries(e)
-    .filter(([k, v]) => k !== 'at' && k !== 'action' && k !== 'by' && v !== null && v !== undefined)
+    .filter(([k, v]) => k !== 'at' && k !== 'action' && k !== 'by' && k !== 'index' && v !== null && v !== undefined)
     .map(([k, v]) => `${k}=${clip(value(v), 300)}`);
   return `- ${when(e.at)}  ${e.action} by ${e.by}${extra.length > 0 ? `  ${extra.join('  ')}` : ''}`;
 }
 
-const status = (t: TicketDoc) =>
+const status = (t: Omit<Ticket, 'history'>) =>
   `State: ${t.state} · Condition: ${t.condition} · Priority: ${t.priority} · Occurrences: ${t.occurrences}` +
   (t.flags.length > 0 ? ` · Flags: ${t.flags.join(', ')}` : '') +
   (t.assignedGroup !== null ? ` · Group: ${t.assignedGroup}` : '');
 
-/** The body of the RT ticket's create transaction: the Andon ticket in words, with its history so far (`history`). */
-export function describe(t: TicketDoc, history: readonly HistoryEvent[]): string {
+/** The body of the RT ticket's create transaction: the Andon ticket in words, with its history so far. */
+export function describe(t: Ticket): string {
   const lines = [
     `Andon ticket ${t.id} (version ${t.version}) from gateway ${t.gateway}`,
     `Key: ${t.key} · Asset: ${t.asset ?? '-'} · Area: ${t.area ?? '-'} · Line: ${t.line ?? '-'}`,
@@ -78,12 +78,12 @@ export function describe(t: TicketDoc, history: readonly HistoryEvent[]): string
     for (const e of t.evidence.slice(0, 20)) lines.push(`- ${when(e.ts)}  ${e.tag} = ${clip(value(e.value), 200)}${e.message ? `  (${e.message})` : ''}`);
   }
   for (const s of t.similar.slice(0, 5)) lines.push(`Similar: ${s.id} ${s.fault}${s.resolution ? `: ${clip(s.resolution, 200)}` : ''}`);
-  lines.push('', 'History:', ...history.map(eventLine));
+  lines.push('', 'History:', ...t.history.map(eventLine));
   return lines.join('\n');
 }
 
-/** A comment carrying the history events RT has not seen yet (`events`). */
-export function updateComment(t: TicketDoc, events: readonly HistoryEvent[]): { Subject: string; Content: string } {
+/** A comment carrying the history events RT has not seen yet. */
+export function updateComment(t: Omit<Ticket, 'history'>, events: HistoryEvent[]): { Subject: string; Content: string } {
   return {
     Subject: `Andon v${t.version}: ${events.map((e) => e.action).join(', ')}`.slice(0, 200),
     Content: [status(t), '', ...events.map(eventLine)].join('\n'),

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import knexFactory from 'knex';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ticketDoc, T0 } from '../../test/ticket-fixture.ts';
+import type { Member, TicketDoc } from '../tickets/ticket.ts';
+import { migrationsUntil } from './migrations.ts';
+import { TicketStore } from './store.ts';
+
+let dir: string;
+let file: string;
+const opened: TicketStore[] = [];
+const open = async () => {
+  const store = await TicketStore.open(file);
+  opened.push(store);
+  return store;
+};
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'andon-members-'));
+  file = join(dir, 'andon.sqlite');
+});
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const member = (i: number): Member => ({ asset: `press-${i}`, fault: 'alarm-stop', at: iso(T0 + i * 1000) });
+const flood = (over: Partial<TicketDoc> = {}) => ticketDoc({ id: 'FLOOD', key: 'pressing/alarm-flood', fault: 'alarm-flood', flags: ['flood'], ...over });
+
+/** Saves `doc` as the next version after `previous` (null: new), as the engine does. */
+const save = (store: TicketStore, doc: TicketDoc, previous: TicketDoc | null) =>
+  store.transaction((tx) => tx.save(doc, { at: doc.updatedAt, action: previous ? 'occurrence' : 'opened', by: 'andon' }, previous));
+
+/** The stored doc text and member rows, read by a second connection (what is on disk). */
+function onDisk(id: string) {
+  const db = new Database(file, { readonly: true });
+  try {
+    const row = db.prepare('SELECT doc, member_count AS n FROM tickets WHERE id = ?').get(id) as { doc: string; n: number };
+    const rows = db.prepare('SELECT COUNT(*) AS n FROM ticket_members WHERE ticket_id = ?').get(id) as { n: number };
+    return { bytes: Buffer.byteLength(row.doc), memberCount: row.n, memberRows: rows.n, doc: JSON.parse(row.doc) as TicketDoc };
+  } finally {
+    db.close();
+  }
+}
+
+describe('flood members in rows of their own', () => {
+  it('recording one more member writes one row: the stored doc does not grow with the members', async () => {
+    const store = await open();
+    let previous: TicketDoc | null = null;
+    let doc = flood({ members: [member(0)] });
+    save(store, doc, previous);
+    const first = onDisk('FLOOD');
+    for (let v = 2; v <= 500; v++) {
+      previous = doc;
+      doc = { ...doc, version: v, occurrences: v, members: [...doc.members, member(v - 1)] };
+      save(store, doc, previous);
+    }
+    const last = onDisk('FLOOD');
+    expect(last).toMatchObject({ memberCount: 500, memberRows: 500 });
+    // the doc keeps an empty list where the members go; its size is the same with 1 member or 500
+    expect(last.doc.members).toEqual([]);
+    expect(Math.abs(last.bytes - first.bytes)).toBeLessThan(16);
+    // readers get every member, in order, with the doc's fields in their usual order
+    const t = store.get('FLOOD');
+    expect(t?.members).toHaveLength(500);
+    expect(t?.members[0]).toEqual(member(0));
+    expect(t?.members[499]).toEqual(member(499));
+    save(store, ticketDoc({ id: 'PLAIN', key: 'k/plain' }), null);
+    expect(Object.keys(t ?? {})).toEqual(Object.keys(store.get('PLAIN') ?? {}));
+    expect(store.list().items.find((x) => x.id === 'FLOOD')?.members).toHaveLength(500);
+    expect(store.liveTickets().find((x) => x.id === 'FLOOD')?.members).toHaveLength(500);
+  });
+
+  it('a change that rolls back leaves neither its member rows nor its doc behind, in the store or in its cache', async () => {
+    const store = await open();
+    const v1 = flood({ members: [member(0)] });
+    save(store, v1, null);
+    const v2 = { ...v1, version: 2, occurrences: 2, members: [...v1.members, member(1)] };
+    expect(() =>
+      store.transaction((tx) => {
+        tx.save(v2, { at: v2.updatedAt, action: 'occurrence', by: 'andon' }, v1);
+        throw new Error('the rest of the change failed');
+      }),
+    ).toThrow('the rest of the change failed');
+    expect(store.transaction((tx) => tx.liveByKey(v1.key))).toMatchObject({ version: 1, members: [member(0)] });
+    expect(onDisk('FLOOD')).toMatchObject({ memberCount: 1, memberRows: 1 });
+  });
+
+  it('a store written before members had rows migrates: members become rows, in order, and the docs keep the rest', async () => {
+    // An installation on the schema before 0007: members inside the doc.
+    const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: file }, useNullAsDefault: true });
+    await knex.migrate.latest({ migrationSource: migrationsUntil('0006_zzz') });
+    const old = flood({ members: [member(0), member(1), member(2)], firstOut: member(0), occurrences: 3 });
+    const plain = ticketDoc({ id: 'PLAIN', key: 'sealer-01/alarm-stop' });
+    for (const d of [old, plain]) {
+      await knex('tickets').insert({ id: d.id, key: d.key, state: d.state, version: 1, priority: d.priority, area: d.area, asset: d.asset, fault: d.fault, opened_at: T0, updated_at: T0, doc: JSON.stringify(d) });
+      await knex('ticket_events').insert({ ticket_id: d.id, version: 1, at: T0, action: 'opened', by: 'andon', data: null });
+    }
+    await knex.destroy();
+
+    const store = await open();
+    expect(store.get('FLOOD')).toMatchObject({ members: old.members, firstOut: member(0), occurrences: 3 });
+    expect(store.get('PLAIN')).toMatchObject({ members: [], title: plain.title });
+    expect(onDisk('FLOOD')).toMatchObject({ memberCount: 3, memberRows: 3, doc: { members: [] } });
+    // and it goes on from there: the next member is the 4th row
+    const v1 = store.transaction((tx) => tx.liveByKey(old.key)) as TicketDoc;
+    save(store, { ...v1, version: 2, members: [...v1.members, member(3)] }, v1);
+    expect(store.get('FLOOD')?.members).toEqual([...old.members, member(3)]);
+  });
+});
+
+describe('batches (group commit)', () => {
+  it('the changes of a batch commit together: another connection sees none of them before the batch ends, then all', async () => {
+    const store = await open();
+    const seen: number[] = [];
+    const count = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM tickets').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    store.batch(() => {
+      for (let i = 0; i < 3; i++) {
+        save(store, ticketDoc({ id: `B${i}`, key: `k/${i}` }), null);
+        seen.push(count());
+      }
+    });
+    expect(seen).toEqual([0, 0, 0]);
+    expect(count()).toBe(3);
+  });
+
+  it('a change refused inside a batch rolls back alone; the others commit', async () => {
+    const store = await open();
+    store.batch(() => {
+      save(store, ticketDoc({ id: 'A', key: 'k/a' }), null);
+      expect(() =>
+        store.transaction((tx) => {
+          tx.save(ticketDoc({ id: 'B', key: 'k/b' }), { at: iso(T0), action: 'opened', by: 'andon' }, null);
+          throw new Error('refused');
+        }),
+      ).toThrow('refused');
+      save(store, ticketDoc({ id: 'C', key: 'k/c' }), null);
+    });
+    expect(store.list().items.map((t) => t.id)).toEqual(['A', 'C']);
+  });
+
+  it('a batch that writes nothing begins no transaction', async () => {
+    const store = await open();
+    const before = store.transaction(() => 'x');
+    expect(before).toBe('x');
+    store.batch(() => undefined);
+    // a second connection can take the write lock at once: nothing was left open
+    const db = new Database(file);
+    try {
+      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    } finally {
+      db.close();
+    }
+    expect(store.inTransaction).toBe(false);
+  });
+});

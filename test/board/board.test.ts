@@ -323,12 +323,12 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
     expect(list.items.find((t) => t.fault === 'alarm-flood')?.occurrences).toBeGreaterThanOrEqual(10_000);
     // the detail fetches the flood ticket's newest history, not the board's stream
     await flood.click();
-    await page.locator('#detail h3', { hasText: /History \(\d+; the newest 100 shown\)/ }).waitFor(WAIT);
+    await page.locator('#detail h3', { hasText: /^History \(\d+/ }).waitFor(WAIT);
     // Another burst with the detail open: the stream skips versions of a client behind, the detail fills the holes
     // (it fetches the newest page again) and ends with the ticket's newest 100 events, none missing.
     await post(cells.map((c) => ({ tag: `assembly/${c}/alarm/FAULT`, value: true, message: 'gripper fault again' })));
     const last = gw.store.list({ area: 'assembly', fault: 'alarm-flood', history: false }).items[0]!.version;
-    const newest100 = Array.from({ length: 100 }, (_, i) => String(last - 1 - i));
+    const newest100 = Array.from({ length: Math.min(100, last) }, (_, i) => String(last - 1 - i));
     await expect
       .poll(() => page.locator('#detail .history li').evaluateAll((lis) => lis.map((li) => (li as unknown as { dataset: { index: string } }).dataset.index)), WAIT)
       .toEqual(newest100);

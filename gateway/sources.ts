@@ -92,6 +92,8 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     if (!connector) continue;
     const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
+    // The labelled child once, not a label lookup per signal.
+    const counted = metrics.signals.labels({ source: source.id });
     subs.push(
       // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
       // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
@@ -99,7 +101,7 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
         .pipe(
           tap((s) => {
             runtime.push(checkTime(s));
-            metrics.signals.inc({ source: source.id });
+            counted.inc();
           }),
           // A failed push (the store) closes this subscription, so the connector does not acknowledge;
           // subscribe again at once, or the source would have no subscriber and take nothing until a restart.

@@ -181,7 +181,10 @@ export function createForwarder(deps: ForwarderDeps) {
       } else {
         if (!(err instanceof ForwardError)) log?.error({ err, ticket: ticketId, version }, 'the sink failed unexpectedly; retrying');
         // Honoured, up to an hour: a central that says "come back tomorrow" must not silence forwarding that long.
-        const retryAfter = err instanceof ForwardError && err.retryAfterMs !== undefined ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER) : undefined;
+        // A history gap (central holds less than we thought) goes again at once, the first time: a central that
+        // answers gaps again and again backs off like any failure instead of being asked in a tight loop.
+        const gap = err instanceof ForwardError && err.status === 409 && err.ref !== undefined;
+        const retryAfter = err instanceof ForwardError && err.retryAfterMs !== undefined && !(gap && head.attempts > 0) ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER) : undefined;
         health.failed(now, retryAfter);
         const attempts = head.attempts + 1;
         const nextAttemptAt = now + (retryAfter ?? fullJitter(attempts, base, max, random));

@@ -184,6 +184,8 @@ export function createRuntime(deps: RuntimeDeps) {
     tickets$.pipe(unshelving(scheduler)).subscribe(apply),
     tickets$.pipe(escalations(config.escalation, scheduler)).subscribe(apply),
   ];
+  // Both timer subscriptions have read the stored live tickets; `from(live)` would hold them (20k docs) for good.
+  live.length = 0;
 
   return {
     engine,

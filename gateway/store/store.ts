@@ -334,6 +334,15 @@ export class TicketStore {
   private txn<T>(fn: (tx: StoreTx) => T): T {
     this.beginBatch();
     const s = this.stmts;
+    /** Members only ever grow: the ones `doc` has beyond the `had` already stored become rows. */
+    const appendMembers = (doc: TicketDoc, had: number) => {
+      if (doc.members.length <= had) return;
+      for (let n = had; n < doc.members.length; n++) {
+        const m = doc.members[n] as Member;
+        s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
+      }
+      s.setMemberCount.run(doc.members.length, doc.id);
+    };
     const tx: StoreTx = {
       liveByKey: (key) => {
         const id = this.cacheKeys.get(key);
@@ -346,7 +355,6 @@ export class TicketStore {
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
-        const members = doc.members;
         const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
         const isNew = previous === undefined ? doc.version === 1 : previous === null;
         const expected = previous?.version ?? doc.version - 1;
@@ -356,14 +364,7 @@ export class TicketStore {
           const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);
         }
-        const had = isNew ? 0 : (previous?.members.length ?? ((s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0));
-        if (members.length > had) {
-          for (let n = had; n < members.length; n++) {
-            const m = members[n] as Member;
-            s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
-          }
-          s.setMemberCount.run(members.length, doc.id);
-        }
+        appendMembers(doc, isNew ? 0 : (previous?.members.length ?? ((s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0)));
         const { at: _at, action, by, ...data } = event;
         const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
@@ -376,13 +377,7 @@ export class TicketStore {
         const at = Date.parse(event.at);
         const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
         if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
-        if (doc.members.length > current.members.length) {
-          for (let n = current.members.length; n < doc.members.length; n++) {
-            const m = doc.members[n] as Member;
-            s.insertMember.run(doc.id, n, m.asset, m.fault, m.at);
-          }
-          s.setMemberCount.run(doc.members.length, doc.id);
-        }
+        appendMembers(doc, current.members.length);
         const { at: _at, action: _action, by: _by, ...data } = event;
         s.amendEvent.run(at, JSON.stringify(data), seq);
         this.levels[this.levels.length - 1]?.add(doc.id);

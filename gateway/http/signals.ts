@@ -68,14 +68,24 @@ export function ingest(runtime: Runtime, metrics: Metrics, s: Signal): void {
  * Under an alarm flood this is what keeps ingest near its quiet rate; a lone request waits one turn.
  * If the commit fails, every request of the turn gets ANDON_STORE_UNAVAILABLE (503) and its client retries.
  */
+/** Signals committed together at most (one request larger than this still goes whole, alone). */
+const MAX_BATCH = 5_000;
+
 export function ingestBatcher(runtime: Runtime, metrics: Metrics) {
   type Waiting = { list: Signal[]; started: number; resolve: () => void; reject: (err: unknown) => void };
   let waiting: Waiting[] = [];
   let timer: NodeJS.Immediate | undefined;
   const run = () => {
     timer = undefined;
-    const turn = waiting;
-    waiting = [];
+    if (waiting.length === 0) return;
+    // At most MAX_BATCH signals per commit (whole requests; a larger one goes alone): under a burst of big
+    // arrays the event loop gets a turn between commits, so /healthz and the board are not held for seconds.
+    let n = 0;
+    let take = 0;
+    while (take < waiting.length && (take === 0 || n + (waiting[take] as Waiting).list.length <= MAX_BATCH)) n += (waiting[take++] as Waiting).list.length;
+    const turn = waiting.slice(0, take);
+    waiting = waiting.slice(take);
+    if (waiting.length > 0) timer = setImmediate(run);
     const all = turn.length === 1 ? (turn[0] as Waiting).list : turn.flatMap((w) => w.list);
     try {
       runtime.pushMany(all);
@@ -105,7 +115,9 @@ export function ingestBatcher(runtime: Runtime, metrics: Metrics) {
     /** Runs what is waiting now (at close: nothing is left unanswered). */
     flush(): void {
       if (timer) clearImmediate(timer);
-      if (waiting.length > 0) run();
+      while (waiting.length > 0) run();
+      if (timer) clearImmediate(timer);
+      timer = undefined;
     },
   };
 }

@@ -196,6 +196,7 @@ describe('defaults', () => {
       flood: { count: 10, within: 600_000, per: 'area' },
       recurrence: { count: 3, within: 14 * DAY },
       causes: [],
+      verifyFix: {},
     });
   });
 

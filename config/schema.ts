@@ -209,6 +209,18 @@ const correlationSchema = z.strictObject({
     })
     .optional()
     .describe('Find causes nobody configured: detections on other assets that precede the episodes of a ticket.'),
+  verifyFix: z
+    .strictObject({
+      after: duration()
+        .optional()
+        .meta({
+          defaultText: '3 periods of the recurrence (3d daily, 3w weekly), else 7d',
+          description:
+            'How long the fault must stay quiet after a resolve for the fix to count as verified (flag `fix-verified`). By default three periods of its recurrence pattern when the ticket recurred daily or weekly, else 7 days.',
+        }),
+    })
+    .default({})
+    .describe('Closing the loop: a resolved or closed ticket whose fault stays quiet for `after` gets the flag `fix-verified`; one that comes back is reopened (`recurred-after-fix`).'),
 });
 
 const slaSchema = z.strictObject({
@@ -398,6 +410,7 @@ const configObject = z
       flood: { count: 10, within: 600_000, per: 'area' },
       recurrence: { count: 3, within: 14 * 86_400_000 },
       causes: [],
+      verifyFix: {},
     }).describe('Folding and correlating detections: chatter, alarm floods, recurrence and probable causes.'),
     priorities: prioritiesSchema
       .default({ ...DEFAULT_SLA, raiseFor: { criticality: {} } })

@@ -3,7 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { AndonConfig } from '../config/schema.ts';
 import { escalations } from '../rules/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
-import { unshelving } from '../rules/shelving.ts';
+import { fixVerification, unshelving } from '../rules/shelving.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
 import { AndonError, isAndonError } from './errors.ts';
 import type { TicketStore } from './store/store.ts';
@@ -183,6 +183,8 @@ export function createRuntime(deps: RuntimeDeps) {
       .subscribe(apply),
     tickets$.pipe(unshelving(scheduler)).subscribe(apply),
     tickets$.pipe(escalations(config.escalation, scheduler)).subscribe(apply),
+    // closed tickets still verifying their fix are not live: they join the live ones for this timer only
+    merge(from(store.unverifiedClosed()), tickets$).pipe(fixVerification(scheduler)).subscribe(apply),
   ];
   // Both timer subscriptions have read the stored live tickets; `from(live)` would hold them (20k docs) for good.
   live.length = 0;

@@ -64,6 +64,9 @@ const ticket = (over: Partial<TicketDoc> = {}, openedAt = 0, respondWithin = 30 
   mergedInto: null,
   shelvedUntil: null,
   shelvedReason: null,
+  previous: null,
+  reopenedAt: null,
+  verifyBy: null,
   central: null,
   ...over,
 });

@@ -22,7 +22,8 @@ export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step
     { due: respondBy, level: 0, unless: 'acknowledged', notify: [], breach: 'respond' },
     { due: resolveBy, level: 0, unless: 'resolved', notify: [], breach: 'resolve' },
     ...escalation.map((e): Step => ({
-      due: e.after === 'respondBy' ? respondBy : e.after === 'resolveBy' ? resolveBy : Date.parse(t.openedAt) + e.after,
+      // a ticket Andon reopened (its fault came back after a fix) escalates again from the reopen
+      due: e.after === 'respondBy' ? respondBy : e.after === 'resolveBy' ? resolveBy : Date.parse(t.reopenedAt ?? t.openedAt) + e.after,
       level: e.level,
       unless: e.unless,
       notify: e.notify,

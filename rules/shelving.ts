@@ -1,6 +1,6 @@
-import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import { isLive, type TicketDoc } from '../gateway/tickets/ticket.ts';
-import { at } from './match.ts';
+import { ticketDeadline } from './deadline.ts';
 import type { TicketCommand } from './types.ts';
 
 /**
@@ -14,30 +14,25 @@ import type { TicketCommand } from './types.ts';
  *   out     --------------------(2h)U------------
  */
 export function unshelving(scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
-  return (tickets) =>
-    new Observable<TicketCommand>((out) => {
-      const timers = new Map<string, { until: string; sub: Subscription }>();
-      const sub = tickets.subscribe({
-        next(t) {
-          const until = isLive(t.state) ? t.shelvedUntil : null;
-          const current = timers.get(t.id);
-          if (current && current.until === until) return;
-          current?.sub.unsubscribe();
-          timers.delete(t.id);
-          if (until === null) return;
-          const due = Date.parse(until);
-          const handle = at(scheduler, due, () => {
-            timers.delete(t.id);
-            out.next({ type: 'unshelve-due', at: Math.max(due, scheduler.now()), id: t.id, until });
-          });
-          timers.set(t.id, { until, sub: handle });
-        },
-        error: (e) => out.error(e),
-        complete: () => out.complete(),
-      });
-      return () => {
-        sub.unsubscribe();
-        for (const t of timers.values()) t.sub.unsubscribe();
-      };
-    });
+  return ticketDeadline(
+    scheduler,
+    (t) => (isLive(t.state) ? t.shelvedUntil : null),
+    (id, at, until) => ({ type: 'unshelve-due', at, id, until }),
+  );
+}
+
+/**
+ * Fix verification (the closed loop): a resolved or closed ticket's `verifyBy` (set at the resolve) comes
+ * with the fault quiet → `verify-fix`, which flags it `fix-verified`. A raise before reopens the ticket or
+ * opens a recurrence of it, and either clears `verifyBy`, which cancels the timer.
+ *
+ *   ticket  -r(resolved, verifyBy=7d)-------------
+ *   out     ---------------------(7d)V------------
+ */
+export function fixVerification(scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
+  return ticketDeadline(
+    scheduler,
+    (t) => (t.state === 'resolved' || t.state === 'closed' ? t.verifyBy : null),
+    (id, at, verifyBy) => ({ type: 'verify-fix', at, id, verifyBy }),
+  );
 }

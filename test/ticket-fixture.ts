@@ -51,6 +51,9 @@ export function ticketDoc(over: Partial<TicketDoc> = {}): TicketDoc {
     mergedInto: null,
     shelvedUntil: null,
     shelvedReason: null,
+    previous: null,
+    reopenedAt: null,
+    verifyBy: null,
     central: null,
     ...over,
   } as TicketDoc;

@@ -53,9 +53,10 @@ const schedule = () => {
 /** One ticket version, from the stream or an action's answer. */
 function onTicket(t) {
   if (reloading) touched.add(t.id);
-  const isNew = !book.get(t.id);
+  const before = book.get(t.id);
   if (!book.upsert(t)) return;
-  if (isNew && loaded && t.state === 'open') freshUntil.set(t.id, clock.now() + FRESH_MS);
+  // new, or back to open (its fault came back after a fix): highlighted as a new ticket is
+  if (loaded && t.state === 'open' && (!before || before.state !== 'open')) freshUntil.set(t.id, clock.now() + FRESH_MS);
   schedule();
 }
 

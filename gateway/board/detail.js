@@ -74,9 +74,26 @@ function body(t, now, history) {
       ),
       fact('Shelved', t.shelvedUntil ? `until ${fmtFull(t.shelvedUntil)}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}` : null),
       fact('Waiting', t.wait ? `${t.wait.reason}${t.wait.partNumber ? ` part ${t.wait.partNumber}` : ''}${t.wait.eta ? ` eta ${t.wait.eta}` : ''}` : null),
+      fact('Fix check', t.verifyBy ? `verified if quiet until ${fmtFull(t.verifyBy)}` : null),
       fact('Central', t.central ? `${t.central.id} (v${t.central.syncedVersion})` : null),
     ),
   ];
+  const p = t.previous;
+  if (p) {
+    parts.push(
+      section(
+        p.id === t.id ? 'Came back after its fix' : 'Came back after a closed ticket',
+        h(
+          'dl',
+          { class: 'facts previous-fix' },
+          fact('Resolved', p.resolvedAt ? fmtFull(p.resolvedAt) : null),
+          fact('Root cause', p.rootCause),
+          fact('Resolution', p.resolution),
+          fact('Ticket', p.id === t.id ? null : p.id),
+        ),
+      ),
+    );
+  }
   parts.push(
     section(
       'Probable causes',

@@ -98,6 +98,11 @@ export function badges(t, now, fmtTime) {
       title: r ? `${r.count} episodes${r.spreadMinutes != null ? `, spread ±${r.spreadMinutes} min` : ''} (gateway time)` : '',
     });
   }
+  if (flags.includes('recurred-after-fix') && !['resolved', 'closed'].includes(t.state)) {
+    const p = t.previous;
+    out.push({ kind: 'recurred', text: '↺ back after fix', title: p ? `last fix: ${p.resolution ?? '—'} (root cause: ${p.rootCause ?? '—'})` : '' });
+  }
+  if (flags.includes('fix-verified')) out.push({ kind: 'verified', text: '✓ fix verified' });
   if (flags.includes('chattering')) out.push({ kind: 'chattering', text: 'chattering' });
   if (t.escalationLevel > 0) out.push({ kind: 'escalated', text: `ESC ${t.escalationLevel}` });
   if (sla(t, now).missed) out.push({ kind: 'breached', text: 'SLA missed' });

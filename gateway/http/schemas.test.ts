@@ -71,6 +71,9 @@ const FULL: TicketDoc = {
   mergedInto: '01JH7FLOOD',
   shelvedUntil: '2026-03-02T09:40:00.000Z',
   shelvedReason: 'waiting for the heater band',
+  previous: { id: '01JH7PREV', resolvedAt: '2026-02-20T08:00:00.000Z', rootCause: 'loose terminal', resolution: 'retightened' },
+  reopenedAt: '2026-03-02T09:00:00.000Z',
+  verifyBy: null,
   central: { id: 'RT-1234', url: 'http://central.example/rt/1234', syncedVersion: 1 },
 };
 

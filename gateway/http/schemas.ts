@@ -136,6 +136,15 @@ const ticketProperties = {
   mergedInto: maybe(text('The flood ticket this one was merged into.')),
   shelvedUntil: maybe(time('ISA-18.2 shelving: no notification or escalation until then; occurrences still count.')),
   shelvedReason: maybe(text('Why it is shelved.')),
+  previous: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    required: ['id', 'resolvedAt', 'rootCause', 'resolution'],
+    description: 'The fix this fault came back after: the ticket itself when Andon reopened it, or the closed ticket it recurred after (within correlation.recurrence.within of its close). Null when none.',
+    properties: { id: str, resolvedAt: maybe(time('When that fix was resolved.')), rootCause: maybe(str), resolution: maybe(str) },
+  },
+  reopenedAt: maybe(time('When Andon last reopened the ticket because its fault came back after a resolve; SLA deadlines and escalation count from then.')),
+  verifyBy: maybe(time('Resolved or closed with the fix not verified yet: if the fault stays quiet until then, the ticket gets the flag fix-verified.')),
   history: { type: 'array', description: 'Every change: at, action, by and what the action recorded.', items: { $ref: 'HistoryEvent#' } },
   central: {
     type: ['object', 'null'],

@@ -60,6 +60,7 @@ export const boardLink = (publicUrl: string, ticketId: string): string => `${pub
 const what = (m: NotificationMessage): string => {
   if (m.kind === 'opened') return 'New ticket';
   if (m.kind === 'raised') return `Priority raised to ${m.ticket.priority}`;
+  if (m.kind === 'reopened') return 'Fault came back after fix';
   return `Escalated to level ${typeof m.event.level === 'number' ? m.event.level : m.ticket.escalationLevel}`;
 };
 

@@ -10,6 +10,7 @@ const rank = (p: Priority) => ['P0', 'P1', 'P2', 'P3'].indexOf(p);
 /**
  * The notifications one committed ticket change causes (contract "Notifications"):
  * - opened at P0/P1, or raised to P0/P1 (P1 → P0 included) → the ticket's `notify` channels (from routing);
+ * - `reopened` at P0/P1 (its fault came back after a fix) → the ticket's `notify` channels;
  * - an `escalated` event → that event's `notified` channels;
  * - nothing while the ticket is shelved at the change's time.
  * Pure: the engine calls it inside the change's transaction and the store queues the result.
@@ -22,6 +23,10 @@ export function notificationsFor(previous: TicketDoc | null, ticket: TicketDoc, 
   if (event.action === 'escalated') {
     kind = 'escalated';
     channels = event.notified;
+  } else if (event.action === 'reopened' && URGENT.includes(ticket.priority)) {
+    // the fault came back after a fix: people hear of it as they would of a new ticket of its priority
+    kind = 'reopened';
+    channels = ticket.notify;
   } else if (URGENT.includes(ticket.priority) && (previous === null || rank(ticket.priority) < rank(previous.priority))) {
     kind = previous === null ? 'opened' : 'raised';
     channels = ticket.notify;

@@ -185,6 +185,15 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('ALTER TABLE tickets DROP COLUMN member_count');
     },
   },
+  '0008_recurrence': {
+    async up(knex) {
+      // A fault that comes back after its ticket was closed finds that ticket by key (the previous fix).
+      await knex.raw('CREATE INDEX tickets_key_state_updated_at ON tickets(key, state, updated_at)');
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX tickets_key_state_updated_at');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = migrationsUntil('\uffff');

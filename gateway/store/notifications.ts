@@ -5,7 +5,7 @@ import type { HistoryEvent, TicketState } from '../tickets/ticket.ts';
 type Db = BetterSqlite3.Database;
 
 /** Why a notification exists: a ticket opened at P0/P1, a ticket raised to P0/P1, or an escalation. */
-export type NotificationKind = 'opened' | 'raised' | 'escalated';
+export type NotificationKind = 'opened' | 'raised' | 'escalated' | 'reopened';
 
 /** A notification to queue, in the same transaction as the ticket change that causes it. */
 export interface NotificationDraft {

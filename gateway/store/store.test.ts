@@ -78,6 +78,9 @@ function ticket(over: Partial<TicketDoc> = {}): TicketDoc {
     mergedInto: null,
     shelvedUntil: null,
     shelvedReason: null,
+    previous: null,
+    reopenedAt: null,
+    verifyBy: null,
     central: null,
     ...over,
   };

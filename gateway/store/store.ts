@@ -68,6 +68,8 @@ export interface StoreTx {
   /** Queues notifications the change causes (gateway/notify/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
+  /** The ticket of `key` closed last (the previous fix when its fault comes back). */
+  lastClosedByKey(key: string): TicketDoc | undefined;
 }
 
 /**
@@ -252,6 +254,12 @@ export class TicketStore {
           .whereNot('t.fault', 'alarm-flood')
           .orderBy('e.at'),
       ),
+      lastClosedByKey: this.db.prepare(
+        "SELECT doc, id, member_count FROM tickets INDEXED BY tickets_key_state_updated_at WHERE key = ? AND state = 'closed' ORDER BY updated_at DESC LIMIT 1",
+      ),
+      unverifiedClosed: this.db.prepare(
+        "SELECT doc, id, member_count FROM tickets WHERE state = 'closed' AND json_extract(doc, '$.verifyBy') IS NOT NULL ORDER BY updated_at",
+      ),
       liveTickets: c(k('tickets').select('doc', 'id', 'member_count').whereRaw(LIVE).orderBy('opened_at')),
       begin: this.db.prepare('BEGIN IMMEDIATE'),
       commit: this.db.prepare('COMMIT'),
@@ -352,6 +360,7 @@ export class TicketStore {
       },
       byId: (id) => this.cache.get(id) ?? this.remember(this.readRow(s.byId.get(id))),
       similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc),
+      lastClosedByKey: (key) => this.readRow(s.lastClosedByKey.get(key)),
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
@@ -466,6 +475,11 @@ export class TicketStore {
   }
 
   /** Tickets that still take occurrences (for escalation timers after a restart). */
+  /** Closed tickets whose fix is not verified yet (`verifyBy` set): their verification timers resume after a restart. */
+  unverifiedClosed(): TicketDoc[] {
+    return (this.stmts.unverifiedClosed.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
+  }
+
   liveTickets(): TicketDoc[] {
     return (this.stmts.liveTickets.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
   }
@@ -580,4 +594,4 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
   by: r.by as string,
   ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
 });
-const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
+const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;

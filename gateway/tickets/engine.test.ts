@@ -211,7 +211,12 @@ describe('a key whose ticket is closed', () => {
       { id: sameAsset, asset: 'sealer-01', fault: 'alarm-stop', state: 'closed', resolution: 'replaced relay K3', rootCause: 'worn part', resolvedAt: iso(T0 + MIN) },
       { id: elsewhere, asset: 'sealer-02', fault: 'alarm-stop', state: 'closed', resolution: 'installed voltage stabilizer', rootCause: 'worn part', resolvedAt: iso(T0 + 61 * MIN) },
     ]);
-    expect(store.get(sameAsset)).toMatchObject({ state: 'closed', version: closedVersion });
+    // the fault is back within correlation.recurrence.within of the close: the new ticket names the fix that did
+    // not hold, and the closed ticket's verification ends with a version saying so (it stays closed)
+    expect(t?.previous).toEqual({ id: sameAsset, resolvedAt: iso(T0 + MIN), rootCause: 'worn part', resolution: 'replaced relay K3' });
+    expect(t?.flags).toContain('recurred-after-fix');
+    expect(store.get(sameAsset)).toMatchObject({ state: 'closed', version: (closedVersion as number) + 1, verifyBy: null });
+    expect(store.get(sameAsset)?.history.at(-1)).toMatchObject({ action: 'recurred', by: 'andon', ticket: t?.id });
     expect(store.list({ fault: 'alarm-stop', asset: 'sealer-01' }).total).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import { AndonError } from '../errors.ts';
 import { notificationsFor } from '../notify/triggers.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type TicketDoc } from './ticket.ts';
+import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc } from './ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {
@@ -35,6 +35,27 @@ const MAX_SIMILAR = 5;
 // evidence takes the command's time rather than throw a RangeError and fail the whole change.
 const toEvidence = (e: Evidence, at: number) => ({ tag: e.tag, value: e.value, ts: iso(Number.isFinite(e.ts) && Math.abs(e.ts) <= 8.64e15 ? e.ts : at), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}) });
 const toMember = (m: FloodMember): Member => ({ asset: m.asset, fault: m.fault, at: iso(m.at) });
+/** Flags of the closed loop: the fault came back after a fix / stayed quiet long enough after it. */
+const RECURRED = 'recurred-after-fix';
+const FIX_VERIFIED = 'fix-verified';
+const DAY = 86_400_000;
+
+const previousFix = (t: TicketDoc): PreviousFix => ({ id: t.id, resolvedAt: t.resolvedAt, rootCause: t.rootCause, resolution: t.resolution });
+
+/** The history fields of a reopen: the fix that did not hold. */
+const reopenedFields = (live: TicketDoc) => (live.state === 'resolved' ? { resolution: live.resolution, rootCause: live.rootCause, resolvedAt: live.resolvedAt } : {});
+
+/**
+ * How long a fix must stay quiet to count as verified: correlation.verifyFix.after, else three periods of the
+ * ticket's recurrence (3 days daily, 3 weeks weekly), else 7 days.
+ */
+export function verifyAfter(config: AndonConfig, t: Pick<TicketDoc, 'recurrence'>): number {
+  const set = config.correlation.verifyFix?.after;
+  if (set !== undefined) return set;
+  const pattern = t.recurrence?.pattern;
+  return pattern === 'daily' ? 3 * DAY : pattern === 'weekly' ? 21 * DAY : 7 * DAY;
+}
+
 const union = (a: string[], b: string[]) => (b.every((f) => a.includes(f)) ? a : [...a, ...b.filter((f) => !a.includes(f))]);
 
 /**
@@ -140,9 +161,12 @@ export class TicketEngine {
           doc.flags = [...cmd.flags];
           doc.recurrence = cmd.recurrence ?? null;
           doc.causes = cmd.causes ?? [];
-          save(null, doc, { at, action: 'opened', by: SYSTEM, tag: evidence.tag, value: evidence.value });
+          const after = this.afterClosed(tx, doc, cmd.at);
+          save(null, doc, { at, action: 'opened', by: SYSTEM, tag: evidence.tag, value: evidence.value, ...after.event });
+          if (after.closed) save(after.closed.from, after.closed.to, after.closed.event);
         } else {
-          save(live, this.occurrence(live, cmd.at, evidence, cmd.priority, cmd.flags, cmd), { at, action: 'occurrence', by: SYSTEM, tag: evidence.tag, value: evidence.value });
+          const doc = this.occurrence(live, cmd.at, evidence, cmd.priority, cmd.flags, cmd);
+          save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, tag: evidence.tag, value: evidence.value, ...reopenedFields(live) });
         }
         break;
       }
@@ -160,11 +184,13 @@ export class TicketEngine {
         if (!live) {
           const doc = this.newTicket(tx, cmd, cmd.at, cmd.evidence);
           Object.assign(doc, { flags: ['flood'], members: members.slice(0, MAX_MEMBERS), firstOut: toMember(cmd.firstOut), occurrences: members.length });
-          flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut });
+          const after = this.afterClosed(tx, doc, cmd.at);
+          flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut, ...after.event });
+          if (after.closed) save(after.closed.from, after.closed.to, after.closed.event);
         } else {
           const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
           Object.assign(doc, { members: [...live.members, ...members].slice(0, MAX_MEMBERS), occurrences: live.occurrences + members.length });
-          flood = save(live, doc, { at, action: 'occurrence', by: SYSTEM, members: members.length });
+          flood = save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, members: members.length, ...reopenedFields(live) });
         }
         for (const key of new Set(cmd.mergeKeys)) {
           const t = tx.liveByKey(key);
@@ -182,7 +208,7 @@ export class TicketEngine {
         // history event counting them, one outbox row, one stream message), not a version each. Not when the
         // priority rises (that notifies) or anything else changed the ticket since.
         const last = this.floodVersions.get(live.id);
-        if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous) {
+        if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous && live.state !== 'resolved') {
           const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
           const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member), members: n };
           const amended = { ...doc, version: live.version, updatedAt: at };
@@ -192,7 +218,7 @@ export class TicketEngine {
           this.floodVersions.set(live.id, change);
           break;
         }
-        save(live, doc, { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member) });
+        save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, member: toMember(cmd.member), ...reopenedFields(live) });
         if (this.batched) this.floodVersions.set(live.id, out[out.length - 1] as TicketChange);
         break;
       }
@@ -229,7 +255,17 @@ export class TicketEngine {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
         const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
+        // A resolve starts the fix's verification (the fault must stay quiet until verifyBy); a person's reopen ends it.
+        if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.deps.config, t));
+        if (cmd.action === 'reopen') ticket.verifyBy = null;
         save(t, ticket, withActor(event, cmd.actor));
+        break;
+      }
+      case 'verify-fix': {
+        const t = tx.byId(cmd.id);
+        // only the verification this timer was set for: a reopen, a recurrence or a new resolve moved or ended it
+        if (!t || (t.state !== 'resolved' && t.state !== 'closed') || t.verifyBy !== cmd.verifyBy) break;
+        save(t, { ...t, verifyBy: null, flags: union(t.flags, [FIX_VERIFIED]) }, { at, action: FIX_VERIFIED, by: SYSTEM, quietSince: t.resolvedAt });
         break;
       }
       case 'unshelve-due': {
@@ -247,6 +283,53 @@ export class TicketEngine {
       }
     }
     return out;
+  }
+
+  /**
+   * A raise on a resolved ticket means the fix did not hold: the ticket goes back to open as a new ticket of its
+   * priority would be (acknowledgement cleared, SLA deadlines and escalation from now, flag recurred-after-fix,
+   * the fix that failed in `previous`). Changes `doc` (the occurrence) in place; returns the event's action.
+   */
+  private recur(live: TicketDoc, doc: TicketDoc, at: number): 'reopened' | 'occurrence' {
+    if (live.state !== 'resolved') return 'occurrence';
+    const sla = this.deps.config.priorities[doc.priority];
+    Object.assign(doc, {
+      state: 'open',
+      acknowledgedAt: null,
+      reopenedAt: iso(at),
+      respondBy: iso(at + sla.respondWithin),
+      resolveBy: iso(at + sla.resolveWithin),
+      escalationLevel: 0,
+      breaches: [],
+      previous: previousFix(live),
+      resolution: null,
+      rootCause: null,
+      resolvedAt: null,
+      verifyBy: null,
+      flags: union(doc.flags.filter((f) => f !== FIX_VERIFIED), [RECURRED]),
+    } satisfies Partial<TicketDoc>);
+    return 'reopened';
+  }
+
+  /**
+   * A new ticket whose key has a closed ticket: if that fix was still being verified (or was verified and the
+   * fault is back within correlation.recurrence.within of the close), its verification ends with a `recurred`
+   * version naming the new ticket. Within that window the new ticket carries `previous` and recurred-after-fix.
+   * Changes `doc` in place; returns what goes into the new ticket's opened event, and the closed ticket's version to save after it.
+   */
+  private afterClosed(tx: StoreTx, doc: TicketDoc, at: number): { event: Record<string, unknown>; closed?: { from: TicketDoc; to: TicketDoc; event: HistoryEvent } } {
+    const closed = tx.lastClosedByKey(doc.key);
+    if (!closed || closed.closedAt === null) return { event: {} };
+    const within = at - Date.parse(closed.closedAt) <= this.deps.config.correlation.recurrence.within;
+    const verified = closed.flags.includes(FIX_VERIFIED);
+    if (within) {
+      doc.previous = previousFix(closed);
+      doc.flags = union(doc.flags, [RECURRED]);
+    }
+    const event = within ? { previous: closed.id } : {};
+    if (closed.verifyBy === null && !(verified && within)) return { event };
+    const to: TicketDoc = { ...closed, verifyBy: null, flags: closed.flags.filter((f) => f !== FIX_VERIFIED) };
+    return { event, closed: { from: closed, to, event: { at: iso(at), action: 'recurred', by: SYSTEM, ticket: doc.id, ...(verified ? { wasVerified: true } : {}) } } };
   }
 
   private newTicket(tx: StoreTx, f: DetectFields, at: number, evidence: Evidence): TicketDoc {
@@ -306,6 +389,9 @@ export class TicketEngine {
       mergedInto: null,
       shelvedUntil: null,
       shelvedReason: null,
+      previous: null,
+      reopenedAt: null,
+      verifyBy: null,
       central: null,
     };
   }

@@ -53,6 +53,9 @@ function ticketDoc(state: TicketState, overrides: Partial<TicketDoc> = {}): Tick
     mergedInto: state === 'merged' ? '01JH7FLOODTICKET000000000' : null,
     shelvedUntil: null,
     shelvedReason: null,
+    previous: null,
+    reopenedAt: null,
+    verifyBy: null,
     central: null,
     ...overrides,
   };

@@ -26,6 +26,14 @@ export interface Member {
   at: string;
 }
 
+/** What was done last time a fault was fixed (the board shows it on the recurrence). */
+export interface PreviousFix {
+  id: string;
+  resolvedAt: string | null;
+  rootCause: string | null;
+  resolution: string | null;
+}
+
 /** The ticket JSON of design §4; every field is present, `null`/`[]` when empty. */
 export interface Ticket {
   id: string;
@@ -75,6 +83,15 @@ export interface Ticket {
   shelvedUntil: string | null;
   /** Why it was shelved (the shelve action's reason); null when not shelved. */
   shelvedReason: string | null;
+  /**
+   * The fix this fault came back after: for a ticket Andon reopened (its own id) or a new ticket opened within
+   * `correlation.recurrence.within` of a closed one's close (that ticket's id). Null when none.
+   */
+  previous: PreviousFix | null;
+  /** When Andon last reopened it because its fault came back after a resolve: SLA and escalation count from here. */
+  reopenedAt: string | null;
+  /** Resolved or closed, fix not verified yet: if the fault stays quiet until then, the ticket gets `fix-verified`. */
+  verifyBy: string | null;
   history: HistoryEvent[];
   central: { id: string; url: string | null; syncedVersion: number } | null;
 }

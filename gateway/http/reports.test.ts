@@ -111,22 +111,39 @@ describe('reports on a real SQLite file, tickets made through the runtime', () =
     const res = await get(`/api/v1/reports/response?from=${FROM}&to=${TO}`);
     expect(res.statusCode).toBe(200);
     const none = { count: 0, meanSeconds: null, medianSeconds: null, p90Seconds: null };
+    const unknown = { verified: 0, recurred: 0, rate: null };
     expect(res.json()).toEqual({
       from: FROM,
       to: TO,
       byPriority: [
-        { priority: 'P0', opened: 0, mtta: none, mttr: none },
+        { priority: 'P0', opened: 0, mtta: none, mttr: none, firstTimeFix: unknown },
         // acks after 5, 30 and 15 min; resolutions after 60 min and 2 h
         {
           priority: 'P1',
           opened: 3,
           mtta: { count: 3, meanSeconds: 1000, medianSeconds: 900, p90Seconds: 1800 },
           mttr: { count: 2, meanSeconds: 5400, medianSeconds: 5400, p90Seconds: 7200 },
+          // day 1's sealer fix did not hold: the fault was back on day 3; day 3's fix is still being verified
+          firstTimeFix: { verified: 0, recurred: 1, rate: 0 },
         },
-        { priority: 'P2', opened: 1, mtta: none, mttr: none },
-        { priority: 'P3', opened: 0, mtta: none, mttr: none },
+        { priority: 'P2', opened: 1, mtta: none, mttr: none, firstTimeFix: unknown },
+        { priority: 'P3', opened: 0, mtta: none, mttr: none, firstTimeFix: unknown },
+      ],
+      byArea: [
+        { area: 'baking', firstTimeFix: unknown },
+        { area: 'packaging', firstTimeFix: { verified: 0, recurred: 1, rate: 0 } },
+        { area: 'stamping', firstTimeFix: unknown },
       ],
     });
+  });
+
+  it('first-time fix: a fix quiet for 7 days is verified and counts; one whose fault came back does not', async () => {
+    // day 3's sealer fix (resolved day 3, 08:00) stays quiet a week
+    at(DAY1 + 2 * D + 8 * H + 7 * D);
+    const res = (await get(`/api/v1/reports/response?from=${FROM}&to=${TO}`)).json();
+    expect(res.byPriority[1].firstTimeFix).toEqual({ verified: 1, recurred: 1, rate: 0.5 });
+    expect(res.byArea[1]).toEqual({ area: 'packaging', firstTimeFix: { verified: 1, recurred: 1, rate: 0.5 } });
+    expect(t.store.liveByKey('sealer-01/alarm-stop')?.flags).toContain('fix-verified');
   });
 
   it('a period that is not one is refused with ANDON_REQUEST_INVALID', async () => {

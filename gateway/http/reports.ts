@@ -27,6 +27,18 @@ const stats = {
   },
 } as const;
 
+const fix = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['verified', 'recurred', 'rate'],
+  description: 'Whether fixes held: verified ÷ (verified + recurred); rate null while neither is known.',
+  properties: {
+    verified: { type: 'integer', description: 'Tickets whose fix was verified (fix-verified) and never came back after a fix.' },
+    recurred: { type: 'integer', description: 'Tickets whose fault came back after a fix at least once (reopened, or recurred after close).' },
+    rate: { type: ['number', 'null'] },
+  },
+} as const;
+
 const periodOut = { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } as const;
 
 /** Parses and checks the period [from, to); ANDON_REQUEST_INVALID when it is not one. */
@@ -103,7 +115,8 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now }
         summary: 'Response times per priority: MTTA and MTTR',
         description:
           'Tickets opened in [from, to), per priority: MTTA from opening to the first ack, MTTR from opening to the first resolve, ' +
-          'over the tickets acknowledged (resolved) so far; count, mean, median and p90 in seconds.',
+          'over the tickets acknowledged (resolved) so far; count, mean, median and p90 in seconds. ' +
+          'firstTimeFix per priority and per area: verified (fix-verified, never back after a fix) ÷ (verified + recurred: back after a fix at least once).',
         querystring: { type: 'object', additionalProperties: false, properties: period },
         response: {
           200: {
@@ -117,8 +130,18 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now }
                 items: {
                   type: 'object',
                   additionalProperties: false,
-                  required: ['priority', 'opened', 'mtta', 'mttr'],
-                  properties: { priority: { type: 'string', enum: ['P0', 'P1', 'P2', 'P3'] }, opened: { type: 'integer' }, mtta: stats, mttr: stats },
+                  required: ['priority', 'opened', 'mtta', 'mttr', 'firstTimeFix'],
+                  properties: { priority: { type: 'string', enum: ['P0', 'P1', 'P2', 'P3'] }, opened: { type: 'integer' }, mtta: stats, mttr: stats, firstTimeFix: fix },
+                },
+              },
+              byArea: {
+                type: 'array',
+                description: 'The first-time-fix rate per area of the tickets opened in the period (area null: tickets with no area).',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['area', 'firstTimeFix'],
+                  properties: { area: { type: ['string', 'null'] }, firstTimeFix: fix },
                 },
               },
             },
@@ -128,7 +151,7 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now }
     },
     async (req) => {
       const { from, to } = parsePeriod(req.query, now());
-      return { from: iso(from), to: iso(to), byPriority: store.reports.response(from, to) };
+      return { from: iso(from), to: iso(to), ...store.reports.responseAndAreas(from, to) };
     },
   );
 };

@@ -33,7 +33,33 @@ export interface ResponseRow {
   mtta: DurationStats;
   /** Time to resolve: opening to the first `resolve` (tickets resolved so far). */
   mttr: DurationStats;
+  firstTimeFix: FirstTimeFix;
 }
+
+/**
+ * Whether fixes held, over the tickets opened in the period: `verified` tickets got fix-verified and their fault
+ * never came back after a fix; `recurred` ones came back at least once (reopened by Andon, or a closed ticket
+ * whose fault opened a new one while its fix was being verified or within correlation.recurrence.within).
+ * `rate` = verified ÷ (verified + recurred), null while neither is known.
+ */
+export interface FirstTimeFix {
+  verified: number;
+  recurred: number;
+  rate: number | null;
+}
+
+/** The first-time-fix figures of the tickets of one area (null: tickets with no area). */
+export interface AreaFixRow {
+  area: string | null;
+  firstTimeFix: FirstTimeFix;
+}
+
+type FixRow = { verified: number; recurred: number };
+const firstTimeFix = (rows: FixRow[]): FirstTimeFix => {
+  const recurred = rows.filter((r) => r.recurred > 0).length;
+  const verified = rows.filter((r) => r.recurred === 0 && r.verified > 0).length;
+  return { verified, recurred, rate: verified + recurred === 0 ? null : verified / (verified + recurred) };
+};
 
 const PRIORITIES: Priority[] = ['P0', 'P1', 'P2', 'P3'];
 
@@ -68,9 +94,11 @@ export class ReportQueries {
          LIMIT ?`),
       // Tickets opened in the period via tickets(opened_at); the first ack and resolve from ticket_events(ticket_id, seq).
       response: db.prepare(`
-        SELECT t.priority, t.opened_at AS openedAt,
+        SELECT t.priority, t.area, t.opened_at AS openedAt,
                (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.action = 'ack') AS ackAt,
-               (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.action = 'resolve') AS resolveAt
+               (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.action = 'resolve') AS resolveAt,
+               (SELECT COUNT(*) FROM ticket_events e WHERE e.ticket_id = t.id AND e.action IN ('reopened', 'recurred')) AS recurred,
+               EXISTS (SELECT 1 FROM json_each(t.doc, '$.flags') f WHERE f.value = 'fix-verified') AS verified
           FROM tickets t
          WHERE t.opened_at >= ? AND t.opened_at < ?`),
     };
@@ -83,15 +111,24 @@ export class ReportQueries {
 
   /** MTTA and MTTR per priority of the tickets opened in [from, to); every priority is listed. */
   response(from: number, to: number): ResponseRow[] {
-    const rows = this.s.response.all(from, to) as { priority: Priority; openedAt: number; ackAt: number | null; resolveAt: number | null }[];
-    return PRIORITIES.map((priority) => {
+    return this.responseAndAreas(from, to).byPriority;
+  }
+
+  /** The response report: per priority (every priority listed), and the first-time-fix rate per area (areas with tickets). */
+  responseAndAreas(from: number, to: number): { byPriority: ResponseRow[]; byArea: AreaFixRow[] } {
+    const rows = this.s.response.all(from, to) as ({ priority: Priority; area: string | null; openedAt: number; ackAt: number | null; resolveAt: number | null } & FixRow)[];
+    const areas = [...new Set(rows.map((r) => r.area))].sort((a, b) => (a ?? '\uffff').localeCompare(b ?? '\uffff'));
+    const byArea = areas.map((area) => ({ area, firstTimeFix: firstTimeFix(rows.filter((r) => r.area === area)) }));
+    const byPriority = PRIORITIES.map((priority) => {
       const mine = rows.filter((r) => r.priority === priority);
       return {
         priority,
         opened: mine.length,
         mtta: durationStats(mine.filter((r) => r.ackAt !== null).map((r) => r.ackAt! - r.openedAt)),
         mttr: durationStats(mine.filter((r) => r.resolveAt !== null).map((r) => r.resolveAt! - r.openedAt)),
+        firstTimeFix: firstTimeFix(mine),
       };
     });
+    return { byPriority, byArea };
   }
 }

@@ -33,6 +33,8 @@ const CONTRACT: Record<string, string[]> = {
   andon_notifications_total: ['channel', 'outcome'],
   andon_notifications_pending: [],
   andon_changes_held: [],
+  // the closed loop (issue 13)
+  andon_fixes_total: ['outcome'],
 };
 
 const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));

@@ -25,6 +25,12 @@ export function createMetrics(
     opened: new Counter({ name: 'andon_tickets_opened_total', help: 'Tickets opened, by priority', labelNames: ['priority'], registers: [registry] }),
     breaches: new Counter({ name: 'andon_sla_breaches_total', help: 'SLA deadlines missed, by kind (respond, resolve)', labelNames: ['kind'], registers: [registry] }),
     escalations: new Counter({ name: 'andon_escalations_total', help: 'Escalations, by level', labelNames: ['level'], registers: [registry] }),
+    fixes: new Counter({
+      name: 'andon_fixes_total',
+      help: 'Outcomes of fixes: verified (the fault stayed quiet for correlation.verifyFix.after) or recurred (it came back after the fix)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
     commandsFailed: new Counter({
@@ -119,6 +125,7 @@ export function createMetrics(
   for (const outcome of SYNC_OUTCOMES) m.syncChanges.inc({ outcome }, 0);
   for (const priority of ['P0', 'P1', 'P2', 'P3']) m.opened.inc({ priority }, 0);
   for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
+  for (const outcome of ['verified', 'recurred']) m.fixes.inc({ outcome }, 0);
   m.commandsFailed.inc({ code: 'ANDON_INTERNAL' }, 0);
   return {
     ...m,
@@ -135,6 +142,8 @@ export function createMetrics(
       if (c.event.action === 'opened') m.opened.inc({ priority: c.ticket.priority });
       if (typeof c.event.breach === 'string') m.breaches.inc({ kind: c.event.breach });
       if (c.event.action === 'escalated') m.escalations.inc({ level: String(c.ticket.escalationLevel) });
+      if (c.event.action === 'fix-verified') m.fixes.inc({ outcome: 'verified' });
+      if (c.event.action === 'reopened' || c.event.action === 'recurred') m.fixes.inc({ outcome: 'recurred' });
       kpis.onChange(c);
     },
   };

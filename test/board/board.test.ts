@@ -336,4 +336,31 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
     expect(await sseCuts()).toBe(cutBefore);
     await page.close();
   }, 120_000);
+
+  it('a fault back after its fix: the resolved ticket returns as a new open ticket, highlighted, with what was done last time', async () => {
+    const page = await openBoard(1366, 768);
+    await post({ tag: 'filling/capper-07/alarm/TORQUE', value: true, message: 'cap torque out of range' });
+    const capper = row(page, 'capper-07');
+    await capper.waitFor(WAIT);
+    const id = gw.store.list({ asset: 'capper-07', history: false }).items[0]!.id;
+    const act = (body: object) =>
+      fetch(`${gw.address}/api/v1/tickets/${id}/transitions`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await act({ action: 'resolve', by: 'wang', resolution: 'reset torque head clutch', rootCause: 'clutch slipping' })).status).toBe(200);
+    await post({ tag: 'filling/capper-07/alarm/TORQUE', value: false });
+    await capper.waitFor({ state: 'detached', ...WAIT }); // resolved: off the board
+
+    await post({ tag: 'filling/capper-07/alarm/TORQUE', value: true, message: 'cap torque out of range' });
+    const back = page.locator('#rows .row.fresh', { hasText: 'capper-07' });
+    await back.waitFor(WAIT);
+    expect(await back.getAttribute('data-state')).toBe('open');
+    await back.locator('.b-recurred').waitFor(WAIT);
+    expect(await back.locator('.b-recurred').getAttribute('title')).toBe('last fix: reset torque head clutch (root cause: clutch slipping)');
+    await back.click();
+    const last = page.locator('#detail .detail-section', { hasText: 'Came back after its fix' });
+    await last.waitFor(WAIT);
+    expect(await last.textContent()).toContain('reset torque head clutch');
+    expect(await last.textContent()).toContain('clutch slipping');
+    await page.click('#detail .close');
+    await page.close();
+  }, 60_000);
 });

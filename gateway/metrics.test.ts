@@ -33,6 +33,9 @@ const CONTRACT: Record<string, string[]> = {
   andon_notifications_total: ['channel', 'outcome'],
   andon_notifications_pending: [],
   andon_changes_held: [],
+  // config reload (issue 13)
+  andon_config_reloads_total: ['outcome'],
+  andon_config_info: ['sha'],
 };
 
 const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));

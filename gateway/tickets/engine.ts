@@ -51,7 +51,16 @@ export class TicketEngine {
   /** In the open batch: flood tickets whose last change was a member's occurrence (the next one joins it). */
   private floodVersions = new Map<string, TicketChange>();
 
-  constructor(private readonly deps: EngineDeps) {}
+  private config: AndonConfig;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.config = deps.config;
+  }
+
+  /** A config reload: SLAs, shelving limit and gateway fields of the changes from now on (tickets already open keep their deadlines). */
+  setConfig(config: AndonConfig): void {
+    this.config = config;
+  }
 
   /**
    * Applies a command and returns the tickets it changed (committed, or part of the open batch). Throws
@@ -228,7 +237,7 @@ export class TicketEngine {
       case 'transition': {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
-        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.config.shelving.maxDuration });
         save(t, ticket, withActor(event, cmd.actor));
         break;
       }
@@ -250,7 +259,7 @@ export class TicketEngine {
   }
 
   private newTicket(tx: StoreTx, f: DetectFields, at: number, evidence: Evidence): TicketDoc {
-    const { config } = this.deps;
+    const { config } = this;
     const sla = config.priorities[f.priority];
     const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR).map((t) => ({
       id: t.id,

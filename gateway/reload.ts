@@ -14,7 +14,7 @@ import { AndonError } from './errors.ts';
  */
 export const RESTART_KEYS: Record<string, string> = {
   'gateway.id': 'the gateway\'s identity in every ticket and at central',
-  'gateway.timezone': 'read by the board page and the recurrence history at start',
+  'gateway.timezone': 'read at start by the recurrence rules, the notification texts and the board page',
   'gateway.maxClockSkew': 'bound into the HTTP ingest routes and the sources\' time guard at start',
   'gateway.dataDir': 'the ticket store and OPC UA certificates are open there',
   'gateway.http': 'the listening socket and the HTTP server\'s limits and timeouts (every key under it)',

@@ -315,6 +315,21 @@ rules:
     expect((await b).ticket.evidence[0]?.tag).toBe('line/capper-2/alarm/E2');
     expect(await (await fetch(`${gw.address}/metrics`)).text()).toMatch(/andon_source_up\{source="mes-b"} 1/);
   });
+
+  it('refuses a changed source whose connector cannot be made (a missing TLS file), with its path; both sources keep running', async () => {
+    const [a, b] = [gw.sources.connectors.get('mes-a'), gw.sources.connectors.get('mes-b')];
+    const missing = join(dir, 'no-such-ca.crt');
+    write(file, yaml('b2/+/alarms').replace(/(- id: mes-b\n\s+type: mqtt\n)/, `$1    tls: { ca: ${missing} }\n`));
+    const err = (await gw.reload('http').catch((e: unknown) => e)) as { code: string; problems: { path: string; code: string }[] };
+    expect(err.code).toBe('ANDON_RELOAD_INVALID');
+    expect(err.problems).toEqual([expect.objectContaining({ path: 'sources[1].tls.ca', code: 'ANDON_MQTT_TLS_FILE' })]);
+    expect(gw.sources.connectors.get('mes-a')).toBe(a);
+    expect(gw.sources.connectors.get('mes-b')).toBe(b);
+    expect(disconnects.filter((id) => id.startsWith('andon-'))).toEqual(['andon-mes-b']);
+    const t = ticketOf('capper-3/stop');
+    await publish('b2/capper-3/alarms', { code: 'E3', active: true });
+    await t;
+  });
 });
 
 describe('SIGHUP on `andon start`', () => {

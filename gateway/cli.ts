@@ -99,6 +99,9 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // The demo's config is built in, so there is nothing to reload; SIGHUP must not kill it either.
+  const onHup = () => io.err('andon: SIGHUP: the demo has no config file to reload (andon start --config <file.yaml> reloads on SIGHUP)');
+  process.on('SIGHUP', onHup);
   const { startDemo } = await import('../sim/plant/demo.ts');
   const demo = await startDemo({
     ...(port !== undefined ? { port } : {}),
@@ -109,6 +112,7 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
     stop = () => void demo.stop().then(resolve);
     if (signalled) stop();
   });
+  process.off('SIGHUP', onHup);
   return 0;
 }
 

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../config/load.ts';
 import { startAedes, type AedesBroker } from '../connectors/mqtt/fixtures/brokers.ts';
 import { startGateway } from '../gateway/main.ts';
+import { startCentral, type Central } from '../sim/central/server.ts';
+import { when } from './forward/kit.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
 import { exited } from './spawn-andon.ts';
 
@@ -329,6 +331,46 @@ rules:
     const t = ticketOf('capper-3/stop');
     await publish('b2/capper-3/alarms', { code: 'E3', active: true });
     await t;
+  });
+});
+
+describe('reload of forward', () => {
+  const file = join(dir, 'forward.yaml');
+  let central: Central;
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  const yaml = (forward: string) => `${plantYaml({ dataDir: join(dir, 'data-forward'), ingest: INGEST_NEW })}\n${forward}\n`;
+  const signal = (tag: string) =>
+    fetch(`${gw.address}/api/v1/signals`, { method: 'POST', headers: { authorization: `Bearer ${INGEST_NEW}`, 'content-type': 'application/json' }, body: JSON.stringify({ tag, value: true }) });
+
+  beforeAll(async () => {
+    central = await startCentral({ token: 'central-token-0123' });
+    write(file, yaml(''));
+    const { config, sha } = readConfigFile(file);
+    gw = await startGateway(config, { configFile: file, configSha: sha, logger: pino({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await central?.stop();
+  });
+
+  it('forward added by a reload sends what waited in the outbox and what comes after; removed, it stops', async () => {
+    expect((await signal('line/f-1/alarm/E1')).status).toBe(202);
+    expect(gw.forwarding).toBeUndefined();
+    write(file, yaml(`forward: { type: http, url: "${central.url}", token: central-token-0123, syncInterval: 0s }`));
+    expect(await gw.reload('http')).toMatchObject({ outcome: 'applied', changed: ['forward'] });
+    const before = gw.store.liveByKey('f-1/stop')!;
+    await when(central.events, 'write', () => central.tickets().get(before.id)?.version === 1);
+    expect((await signal('line/f-2/alarm/E1')).status).toBe(202);
+    const after = gw.store.liveByKey('f-2/stop')!;
+    await when(central.events, 'write', () => central.tickets().get(after.id)?.version === 1);
+
+    write(file, yaml(''));
+    expect(await gw.reload('http')).toMatchObject({ outcome: 'applied', changed: ['forward'] });
+    expect(gw.forwarding).toBeUndefined();
+    const pending = gw.store.outboxPending();
+    expect((await signal('line/f-3/alarm/E1')).status).toBe(202);
+    // Its row waits in the outbox for a forward to come back.
+    expect(gw.store.outboxPending()).toBe(pending + 1);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -108,11 +109,19 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
 
 /** Reads and validates a config file. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): AndonConfig {
-  let text: string;
+  return readConfigFile(file, env).config;
+}
+
+/**
+ * Reads and validates a config file, and returns the sha256 (hex) of the bytes it was made from
+ * (`andon_config_info{sha}`); throws ConfigError with every problem.
+ */
+export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): { config: AndonConfig; sha: string } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new ConfigError([{ path: '', code: 'ANDON_CONFIG_FILE', message: `cannot read ${file}: ${(err as Error).message}` }]);
   }
-  return parseConfig(text, env);
+  return { config: parseConfig(bytes.toString('utf8'), env), sha: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -42,7 +42,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'Run the gateway live; without --config, the demo plant and the gateway (npm start).',
     usage: ['andon start --config <file.yaml> [--port <n>]', 'andon start [--demo] [--port <n>]'],
     description:
-      'With --config: the gateway itself (connectors, rules, ticket store, HTTP API and board, metrics, forwarding), until SIGINT or SIGTERM, which stop it cleanly (inputs first, then the store).\n' +
+      'With --config: the gateway itself (connectors, rules, ticket store, HTTP API and board, metrics, forwarding), until SIGINT or SIGTERM, which stop it cleanly (inputs first, then the store). ' +
+      'SIGHUP reads the config file again and applies it without a restart (as POST /api/v1/admin/reload): a file with problems, or one that changes a key only a restart applies (gateway.http.*, gateway.dataDir...), is refused and logged, and the running config stays.\n' +
       'Without --config (this is `npm start`): the demo, a simulated packaging line (OPC UA, Modbus, MQTT, central) and the gateway with config/demo.yaml; it prints the board URL.',
     options: [
       { name: 'config', arg: '<file.yaml>', description: 'Config file (docs/config.md). Check it first with `andon check-config`.' },
@@ -50,7 +51,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'demo', description: 'Run the demo plant and the gateway (the default without --config).' },
       HELP_OPTION,
     ],
-    examples: ['npm start', 'andon start --config plant.yaml', 'ANDON_LOG_LEVEL=debug andon start --config plant.yaml --port 9080'],
+    examples: ['npm start', 'andon start --config plant.yaml', 'ANDON_LOG_LEVEL=debug andon start --config plant.yaml --port 9080', 'kill -HUP <pid>   # reload plant.yaml'],
     exitCodes: [
       [0, 'stopped by SIGINT or SIGTERM'],
       [

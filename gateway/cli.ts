@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from './errors.ts';
@@ -64,15 +64,25 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
     throw usageError(`--port takes a port number 0..65535, not "${values.port}"`, c);
   if (!values.config) return cmdDemo(values.port ?? process.env.ANDON_PORT, io);
   const file = values.config;
-  const config = loadConfig(file);
-  const { startGateway } = await import('./main.ts');
-  const gw = await startGateway(config, values.port !== undefined ? { port: Number(values.port) } : {});
-  io.err(`andon: ${config.gateway.id} running at ${gw.address} (config ${file}); Ctrl-C stops`);
-  await new Promise<void>((resolve) => {
-    const stop = () => void gw.stop().then(resolve);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  // SIGHUP reloads the config (below); one that comes while the gateway starts is noted, not fatal.
+  let reload: () => void = () => io.err('andon: SIGHUP while starting: ignored (send it again once running)');
+  const onHup = () => reload();
+  process.on('SIGHUP', onHup);
+  try {
+    const { config, sha } = readConfigFile(file);
+    const { startGateway } = await import('./main.ts');
+    const gw = await startGateway(config, { configFile: file, configSha: sha, ...(values.port !== undefined ? { port: Number(values.port) } : {}) });
+    // The outcome is logged by the reload itself (component reload); a refusal keeps the running config.
+    reload = () => void gw.reload('signal').catch(() => undefined);
+    io.err(`andon: ${config.gateway.id} running at ${gw.address} (config ${file}); Ctrl-C stops, SIGHUP reloads the config`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void gw.stop().then(resolve);
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  } finally {
+    process.off('SIGHUP', onHup);
+  }
   return 0;
 }
 
@@ -89,6 +99,9 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // The demo's config is built in, so there is nothing to reload; SIGHUP must not kill it either.
+  const onHup = () => io.err('andon: SIGHUP: the demo has no config file to reload (andon start --config <file.yaml> reloads on SIGHUP)');
+  process.on('SIGHUP', onHup);
   const { startDemo } = await import('../sim/plant/demo.ts');
   const demo = await startDemo({
     ...(port !== undefined ? { port } : {}),
@@ -99,6 +112,7 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
     stop = () => void demo.stop().then(resolve);
     if (signalled) stop();
   });
+  process.off('SIGHUP', onHup);
   return 0;
 }
 

@@ -27,6 +27,10 @@ export const ERRORS = {
   ANDON_CONFIG_WEAK_TOKEN: { status: 400, retryable: false, description: 'A bearer token is shorter than 16 characters, or is a placeholder (change-me-*, demo-*) while gateway.http.host is not a loopback address. Set a real one, e.g. from openssl rand -hex 24.' },
   ANDON_CONFIG_SECRET_IN_URL: { status: 400, retryable: false, description: 'A forward or notify URL carries user:password@. Put the credential in forward.token or in the channel\'s headers; robot keys in the query (key=, access_token=) stay allowed and are shown as ***.' },
 
+  ANDON_RELOAD_INVALID: { status: 422, retryable: false, description: 'A config reload (SIGHUP, POST /api/v1/admin/reload) found problems in the file (every one is listed, as `andon check-config` prints them: `path: CODE: message`), or a changed source\'s connector or the forward sink refused it. Nothing of the new file is applied; the running config stays. Fix the file and reload again.' },
+  ANDON_RELOAD_RESTART_REQUIRED: { status: 409, retryable: false, description: 'A config reload changes keys that only a restart can apply (gateway.id, timezone, maxClockSkew, dataDir, gateway.http.*, gateway.auth.anonymousRead; the message names them). Nothing of the new file is applied; restart the gateway to apply it, or put the keys back and reload.' },
+  ANDON_RELOAD_UNAVAILABLE: { status: 409, retryable: false, description: 'This gateway was started without a config file (the demo, an embedded gateway), so there is nothing to read again.' },
+
   ANDON_TICKET_NOT_FOUND: { status: 404, retryable: false, description: 'No ticket with that id (or no live ticket with that key).' },
   ANDON_TICKET_ILLEGAL_TRANSITION: { status: 409, retryable: false, description: 'The action is not allowed in the ticket\'s current state.' },
   ANDON_TICKET_FIELD_REQUIRED: { status: 422, retryable: false, description: 'The action needs a field that is missing.' },

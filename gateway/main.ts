@@ -1,16 +1,22 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { ConfigError, readConfigFile, type ConfigProblem } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
-import { startForwarding } from './forward/index.ts';
+import type { Connector, RejectReason } from '../connectors/connector.ts';
+import { createSink, startForwarding } from './forward/index.ts';
+import type { Sink } from './forward/sink.ts';
 import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
 import { startNotifications } from './notify/index.ts';
-import { areasOf, createMetrics } from './metrics.ts';
+import { areasOf, createMetrics, type ReloadOutcome } from './metrics.ts';
+import { invalid, planReload, ReloadError, restartRequired, type ReloadResult } from './reload.ts';
 import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
-import { AndonError } from './errors.ts';
+import { AndonError, isAndonError } from './errors.ts';
 import { createConnectors, wireSources } from './sources.ts';
 import { startRetention } from './store/retention.ts';
 import { startActions } from './actions.ts';
@@ -22,6 +28,12 @@ export interface StartOptions {
   logger?: Logger;
   /** Time for rules, escalation, forwarding and notifications (tests pass a VirtualScheduler); default the wall clock. */
   scheduler?: SchedulerLike;
+  /** The file `config` was read from: `reload()` (SIGHUP, POST /api/v1/admin/reload) reads it again. Without it there is no reload. */
+  configFile?: string;
+  /** sha256 of the file as `config` was read from it (`readConfigFile`); read from the file when absent. */
+  configSha?: string;
+  /** Environment for `${VAR}` in the file on reload; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -51,6 +63,8 @@ export async function startGateway(config: AndonConfig, opts: StartOptions = {})
 async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger, store: TicketStore, undo: (() => unknown)[]) {
   const registry = new Registry();
   const scheduler = opts.scheduler ?? asyncScheduler;
+  /** The config in use: replaced as a whole by a reload (`reload` below). */
+  let current = config;
   const metrics = createMetrics(registry, store, {
     defaults: true,
     now: () => scheduler.now(),
@@ -77,22 +91,30 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   undo.push(() => changes.unsubscribe());
   const now = () => scheduler.now();
   const applier = createSyncApplier({ runtime, store, now, log, onResult: (r) => metrics.syncChanges.inc({ outcome: r.outcome }) });
+  const connectorDeps = { log, reject: (source: string, reason: RejectReason) => metrics.rejected.inc({ source, reason }) };
   // Before listening: a connector config that cannot work (a TLS file, a node id) stops the start.
-  const connectors = await createConnectors(config, { log, reject: (source, reason) => metrics.rejected.inc({ source, reason }) });
+  const connectors = await createConnectors(config, connectorDeps);
   const sources = wireSources(config, connectors, runtime, metrics, log);
   undo.push(() => sources.stop());
+  const forwardDeps = { store, runtime, scheduler, metrics, applier, log };
   // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
-  const forwarding = config.forward ? await startForwarding(config.forward, { store, runtime, scheduler, metrics, applier, log }) : undefined;
-  if (forwarding) undo.push(() => forwarding.stop());
+  let forwarding = config.forward ? await startForwarding(config.forward, forwardDeps) : undefined;
+  undo.push(() => forwarding?.stop());
   // Queued notifications (also those of a previous run) go out from here on; HTTP is not needed for that.
-  const notifying = Object.keys(config.notify).length > 0 ? startNotifications(config, { store, engine: runtime.engine, scheduler, metrics, log }) : undefined;
-  if (notifying) undo.push(() => notifying.stop());
-  const retention = config.store.retention ? startRetention(store, config.store.retention, scheduler, log) : undefined;
-  if (retention) undo.push(() => retention.stop());
+  const notifications = (c: AndonConfig) => (Object.keys(c.notify).length > 0 ? startNotifications(c, { store, engine: runtime.engine, scheduler, metrics, log }) : undefined);
+  let notifying = notifications(config);
+  undo.push(() => notifying?.stop());
+  const retaining = (c: AndonConfig) => (c.store.retention ? startRetention(store, c.store.retention, scheduler, log) : undefined);
+  let retention = retaining(config);
+  undo.push(() => retention?.stop());
+  const sha = opts.configSha ?? (opts.configFile ? sha256Of(opts.configFile) : undefined);
+  if (sha) metrics.configSha(sha);
+  const reloads = opts.configFile ? reloader(opts.configFile, sha ?? '', opts.env ?? process.env) : undefined;
   // /readyz answers from the start (not ready) while the sources make their first attempt.
   const started: { sources?: ReturnType<typeof wireSources> } = {};
   const app = buildApp({
     config,
+    current: () => current,
     store,
     runtime,
     registry,
@@ -102,15 +124,127 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     ready: () => runtime.held() === 0 && (started.sources?.ready() ?? false),
     logger: log,
     applier,
-    ...(forwarding ? { forwarder: forwarding.forwarder } : {}),
-    ...(notifying ? { notifier: notifying.notifier } : {}),
+    // Whichever forwarder and notifier run now (a reload may replace them).
+    forwarder: { wake: () => forwarding?.forwarder.wake() },
+    notifier: { wake: () => notifying?.notifier.wake() },
+    ...(reloads ? { reload: () => reloads.reload('http') } : {}),
   });
   undo.push(() => app.close());
   const address = await listen(app, config.gateway.http.host, opts.port ?? config.gateway.http.port);
   log.info({ component: 'http', address }, 'andon listening');
   await sources.start();
   started.sources = sources;
-  const actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
+  let actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
+
+  /**
+   * Reads the file again and applies it: refused as a whole (ReloadError, nothing applied) when it has
+   * problems or changes a key that needs a restart. What can fail is made first (the connectors of
+   * changed and new sources, a new forward sink); then, in one synchronous step, the config in use, the
+   * runtime (engine, rules, escalation) and the HTTP side (tokens, sources, channels) switch; then the
+   * parts that run on their own are restarted where their config changed. One reload at a time.
+   */
+  function reloader(file: string, firstSha: string, env: NodeJS.ProcessEnv) {
+    const rlog = log.child({ component: 'reload' });
+    let shaInUse = firstSha;
+    let queue: Promise<unknown> = Promise.resolve();
+    const refuse = (outcome: ReloadOutcome, err: ReloadError, trigger: string): ReloadError => {
+      metrics.reloads.inc({ outcome });
+      const fields = { trigger, code: err.code, file, ...(err.problems.length > 0 ? { problems: err.problems } : {}), ...(err.keys.length > 0 ? { keys: err.keys } : {}) };
+      if (outcome === 'invalid') rlog.error(fields, `config reload refused: ${err.message}`);
+      else rlog.warn(fields, `config reload refused: ${err.message}`);
+      return err;
+    };
+    const once = async (trigger: string): Promise<ReloadResult> => {
+      let next: AndonConfig;
+      let nextSha: string;
+      try {
+        ({ config: next, sha: nextSha } = readConfigFile(file, env));
+      } catch (err) {
+        if (err instanceof ConfigError) throw refuse('invalid', invalid(file, err.problems, err), trigger);
+        throw err;
+      }
+      const plan = planReload(current, next);
+      if (plan.restart.length > 0) throw refuse('restart_required', restartRequired(file, plan.restart), trigger);
+      if (plan.changed.length === 0) {
+        shaInUse = nextSha;
+        metrics.configSha(nextSha);
+        metrics.reloads.inc({ outcome: 'unchanged' });
+        current = next;
+        rlog.info({ trigger, file, sha: nextSha }, 'config reloaded: nothing changed');
+        return { outcome: 'unchanged', sha: nextSha, changed: [], restarted: [], removed: [] };
+      }
+      // 1. Make what can fail; a failure stops what was made and applies nothing.
+      const fresh = new Map<string, Connector>();
+      const problems: ConfigProblem[] = [];
+      for (const id of plan.startSources) {
+        try {
+          for (const [k, c] of await createConnectors(next, connectorDeps, new Set([id]))) fresh.set(k, c);
+        } catch (err) {
+          problems.push(problemOf(err));
+        }
+      }
+      let sink: Sink | undefined;
+      if (problems.length === 0 && plan.changed.includes('forward') && next.forward) {
+        try {
+          sink = await createSink(next.forward, { log, history: (id) => store.history(id) });
+        } catch (err) {
+          problems.push(problemOf(err));
+        }
+      }
+      if (problems.length > 0) {
+        await Promise.all([...fresh.values()].map((c) => c.stop().catch(() => undefined)));
+        throw refuse('invalid', invalid(file, problems), trigger);
+      }
+      // 2. The switch, in one synchronous step: every signal, request and timer from here on meets the new config.
+      current = next;
+      runtime.reconfigure(next, { rebuildRules: plan.rebuildRules, expectedSources: next.sources.map((s) => s.id) });
+      shaInUse = nextSha;
+      metrics.configSha(nextSha);
+      // 3. The parts that run on their own, where their config changed.
+      const removed = plan.stopSources.filter((id) => !next.sources.some((s) => s.id === id));
+      const sourcesChanged = plan.stopSources.length > 0 || plan.startSources.length > 0;
+      if (sourcesChanged) await sources.replace(next, fresh, plan.stopSources);
+      if (sourcesChanged || plan.changed.includes('actions')) {
+        actions.stop();
+        actions = startActions(next.actions, runtime, store.liveTickets(), sources.connectors, log);
+      }
+      if (plan.changed.includes('forward')) {
+        await forwarding?.stop();
+        forwarding = next.forward ? await startForwarding(next.forward, { ...forwardDeps, ...(sink ? { sink } : {}) }) : undefined;
+      }
+      if (plan.changed.includes('notify') || plan.changed.includes('gateway.publicUrl')) {
+        await notifying?.stop();
+        notifying = notifications(next);
+      }
+      if (plan.changed.includes('store')) {
+        retention?.stop();
+        retention = retaining(next);
+      }
+      metrics.reloads.inc({ outcome: 'applied' });
+      const restarted = plan.startSources;
+      rlog.info({ trigger, file, sha: nextSha, changed: plan.changed, restarted, removed, rulesRebuilt: plan.rebuildRules }, `config reloaded: ${plan.changed.join(', ')} changed`);
+      return { outcome: 'applied', sha: nextSha, changed: plan.changed, restarted, removed };
+    };
+    return {
+      sha: () => shaInUse,
+      /** Reloads after any reload still running; rejects with ReloadError when refused. */
+      reload(trigger: 'signal' | 'http'): Promise<ReloadResult> {
+        const run = queue.then(() =>
+          once(trigger).catch((err: unknown) => {
+            if (!(err instanceof ReloadError)) {
+              metrics.reloads.inc({ outcome: 'failed' });
+              rlog.error({ trigger, file, err }, 'config reload failed');
+            }
+            throw err;
+          }),
+        );
+        queue = run.catch(() => undefined);
+        return run;
+      },
+      /** Resolves when no reload runs. */
+      idle: () => queue,
+    };
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -119,11 +253,29 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     runtime,
     app,
     sources,
-    actions,
-    forwarding,
-    notifying,
+    get actions() {
+      return actions;
+    },
+    get forwarding() {
+      return forwarding;
+    },
+    get notifying() {
+      return notifying;
+    },
+    /** The config in use (after reloads). */
+    config: () => current,
+    /**
+     * Reads the config file again and applies it (SIGHUP, POST /api/v1/admin/reload). Rejects with
+     * ReloadError (nothing applied) when refused; ANDON_RELOAD_UNAVAILABLE without a config file.
+     */
+    reload(trigger: 'signal' | 'http' = 'signal'): Promise<ReloadResult> {
+      if (!reloads) return Promise.reject(new ReloadError('ANDON_RELOAD_UNAVAILABLE', 'this gateway was started without a config file; there is nothing to reload'));
+      return reloads.reload(trigger);
+    },
     stop(): Promise<void> {
       stopping ??= (async () => {
+        // A reload under way finishes first (each of its steps is bounded).
+        await reloads?.idle();
         // Stop taking input first (connectors, then HTTP), then close the store.
         actions.stop();
         await sources.stop();
@@ -140,6 +292,14 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     },
   };
 }
+
+/** A connector's or sink's refusal as a config problem (with its path when it has one). */
+function problemOf(err: unknown): ConfigProblem {
+  if (isAndonError(err)) return { path: err.path ?? '', code: err.code, message: err.message };
+  return { path: '', code: 'ANDON_CONFIG_INVALID_VALUE', message: (err as Error).message ?? String(err) };
+}
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** app.listen, with a port that cannot be had (in use, not permitted) as ANDON_HTTP_LISTEN. */
 async function listen(app: ReturnType<typeof buildApp>, host: string, port: number): Promise<string> {

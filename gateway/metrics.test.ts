@@ -35,6 +35,9 @@ const CONTRACT: Record<string, string[]> = {
   andon_changes_held: [],
   // the closed loop (issue 13)
   andon_fixes_total: ['outcome'],
+  // config reload (issue 13)
+  andon_config_reloads_total: ['outcome'],
+  andon_config_info: ['sha'],
 };
 
 const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));

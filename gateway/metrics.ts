@@ -54,6 +54,13 @@ export function createMetrics(
       registers: [registry],
     }),
     syncChanges: new Counter({ name: 'andon_sync_changes_total', help: 'Changes from central, by outcome (applied, duplicate, refused)', labelNames: ['outcome'], registers: [registry] }),
+    reloads: new Counter({
+      name: 'andon_config_reloads_total',
+      help: 'Config reloads (SIGHUP, POST /api/v1/admin/reload), by outcome (applied, unchanged, invalid, restart_required, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    configInfo: new Gauge({ name: 'andon_config_info', help: '1, labelled with the sha256 of the config file in use', labelNames: ['sha'], registers: [registry] }),
     latency: new Histogram({
       name: 'andon_signal_to_ticket_seconds',
       help: 'From a signal\'s arrival to its ticket change being committed',
@@ -127,11 +134,17 @@ export function createMetrics(
   for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
   for (const outcome of ['verified', 'recurred']) m.fixes.inc({ outcome }, 0);
   m.commandsFailed.inc({ code: 'ANDON_INTERNAL' }, 0);
+  for (const outcome of RELOAD_OUTCOMES) m.reloads.inc({ outcome }, 0);
   return {
     ...m,
     /** Where andon_changes_held reads from (the runtime, made after the metrics). */
     watchHeld(f: () => number): void {
       heldOf = f;
+    },
+    /** andon_config_info: the sha256 of the config file in use, the only series. */
+    configSha(sha: string): void {
+      m.configInfo.reset();
+      m.configInfo.set({ sha }, 1);
     },
     /** Fed by the notifier: one per delivery attempt's outcome. */
     notifications,
@@ -150,6 +163,10 @@ export function createMetrics(
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The `outcome` label of andon_config_reloads_total (gateway/reload.ts). */
+export const RELOAD_OUTCOMES = ['applied', 'unchanged', 'invalid', 'restart_required', 'failed'] as const;
+export type ReloadOutcome = (typeof RELOAD_OUTCOMES)[number];
 
 /** The areas of the configured assets: the only values the `area` label takes (besides ""). */
 export const areasOf = (config: Pick<AndonConfig, 'assets'>): string[] => [...new Set(Object.values(config.assets).map((a) => a.area))].sort();

@@ -9,6 +9,7 @@ import { AndonError, isAndonError } from './errors.ts';
 import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
 import type { TicketDoc } from './tickets/ticket.ts';
+import { canonical } from './reload.ts';
 
 export interface RuntimeDeps {
   config: AndonConfig;
@@ -167,27 +168,55 @@ export function createRuntime(deps: RuntimeDeps) {
   };
   // Timers run from ticket versions: the stored live tickets first (a restart resumes them), then every change.
   // Auto-unshelve is subscribed first so that, after a restart past a shelving's end, it fires before what fell due.
-  const live = store.liveTickets();
-  const tickets$ = merge(from(live), engine.changes$.pipe(map((c) => c.ticket)));
-  const subs: Subscription[] = [
+  let current = config;
+  const ticketsFrom = (live: TicketDoc[]) => merge(from(live), engine.changes$.pipe(map((c) => c.ticket)));
+  const rules = (c: AndonConfig, expectedSources: string[], live: TicketDoc[]) =>
     signals
       .pipe(
         rulePipeline({
-          config,
+          config: c,
+          current: () => current,
           scheduler,
-          expectedSources: deps.expectedSources ?? [],
-          history: store.raisesSince(scheduler.now() - historyWindow(config)),
+          expectedSources,
+          history: store.raisesSince(scheduler.now() - historyWindow(c)),
           activeFloods: activeFloods(live),
         }),
       )
-      .subscribe(apply),
-    tickets$.pipe(unshelving(scheduler)).subscribe(apply),
-    tickets$.pipe(escalations(config.escalation, scheduler)).subscribe(apply),
-    // closed tickets still verifying their fix are not live: they join the live ones for this timer only
-    merge(from(store.unverifiedClosed()), tickets$).pipe(fixVerification(scheduler)).subscribe(apply),
-  ];
-  // Both timer subscriptions have read the stored live tickets; `from(live)` would hold them (20k docs) for good.
+      .subscribe(apply);
+  const escalating = (c: AndonConfig, live: TicketDoc[]) => ticketsFrom(live).pipe(escalations(c.escalation, scheduler)).subscribe(apply);
+  let live = store.liveTickets();
+  let pipeline = rules(config, deps.expectedSources ?? [], live);
+  const unshelve = ticketsFrom(live).pipe(unshelving(scheduler)).subscribe(apply);
+  let escalation = escalating(config, live);
+  // closed tickets still verifying their fix are not live: they join the live ones for this timer only
+  const verify = merge(from(store.unverifiedClosed()), ticketsFrom(live)).pipe(fixVerification(scheduler)).subscribe(apply);
+  // The timer subscriptions have read the stored live tickets; `from(live)` would hold them (20k docs) for good.
   live.length = 0;
+
+  /**
+   * A config reload, in one synchronous step (no signal, timer or action runs in between, so each
+   * signal meets either the old rules or the new, never none and never both). The engine takes the new
+   * SLAs and shelving limit; routing and priority raises are read live by the rules; the rule pipeline
+   * is rebuilt only when `rebuildRules` (its in-memory state starts afresh as after a restart: on-delays,
+   * chatter and flood windows, silence timers; recurrence history and active floods come from the store);
+   * escalation timers are re-planned from the stored live tickets only when `escalation` changed.
+   */
+  const reconfigure = (next: AndonConfig, opts: { rebuildRules: boolean; expectedSources?: string[] }) => {
+    const replanEscalation = canonical(next.escalation) !== canonical(current.escalation);
+    current = next;
+    engine.setConfig(next);
+    if (!opts.rebuildRules && !replanEscalation) return;
+    live = store.liveTickets();
+    if (opts.rebuildRules) {
+      pipeline.unsubscribe();
+      pipeline = rules(next, opts.expectedSources ?? deps.expectedSources ?? [], live);
+    }
+    if (replanEscalation) {
+      escalation.unsubscribe();
+      escalation = escalating(next, live);
+    }
+    live.length = 0;
+  };
 
   return {
     engine,
@@ -206,9 +235,10 @@ export function createRuntime(deps: RuntimeDeps) {
     },
     /** Ticket changes the rules or timers made that the store has not taken yet (committed by a retry). */
     held: (): number => held.length,
+    reconfigure,
     stop: () => {
       retry?.unsubscribe();
-      for (const s of subs) s.unsubscribe();
+      for (const s of [pipeline, unshelve, escalation, verify]) s.unsubscribe();
       signals.complete();
     },
   };

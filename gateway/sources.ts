@@ -20,11 +20,17 @@ const stopWithin = (c: Connector, log: Logger) =>
  * TLS and certificate files, node ids are checked here (the Connector
  * contract: config errors are thrown before connecting). A failure stops the
  * connectors already created and is thrown with the source's config path
- * (`sources[2].tls.ca`). `andon check-config` and `andon start` both run it.
+ * (`sources[2].tls.ca`). `andon check-config` and `andon start` both run it;
+ * a config reload runs it for the sources in `only` (changed or added).
  */
-export async function createConnectors(config: AndonConfig, deps: { log: Logger; reject?: (source: string, reason: RejectReason) => void }): Promise<Map<string, Connector>> {
+export async function createConnectors(
+  config: AndonConfig,
+  deps: { log: Logger; reject?: (source: string, reason: RejectReason) => void },
+  only?: ReadonlySet<string>,
+): Promise<Map<string, Connector>> {
   const connectors = new Map<string, Connector>();
   for (const [i, source] of config.sources.entries()) {
+    if (only && !only.has(source.id)) continue;
     let connector: Connector | undefined;
     try {
       connector = await createConnector(source, {
@@ -70,9 +76,12 @@ function atSource(err: unknown, i: number): unknown {
  * Wires the connectors of `config.sources` (made by createConnectors) into the
  * runtime; `start()` connects them. `ready()` is true once every source has
  * been tried once (its first status after `connecting`, up or down).
+ * `replace()` applies a config reload: only the sources named there restart.
  */
 export function wireSources(config: AndonConfig, connectors: Map<string, Connector>, runtime: Runtime, metrics: Metrics, log: Logger) {
-  const subs: Subscription[] = [];
+  let current = config;
+  /** The subscriptions of each wired source (none for an http source). */
+  const wired = new Map<string, Subscription[]>();
   const tried = new Set<string>();
   const status = new Map<string, ConnectorStatus>();
   // Protocol sources cannot be answered: a signal with a bad ts (gateway/signal-time.ts) takes the arrival time.
@@ -82,19 +91,20 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     onReplaced: (source) => metrics.timeReplaced.inc({ source }),
     log: log.child({ component: 'signal-time' }),
   });
-  for (const source of config.sources) {
+  const wire = (source: AndonConfig['sources'][number]) => {
     if (source.type === 'http') {
       tried.add(source.id);
       metrics.sourceUp.set({ source: source.id }, 1);
-      continue;
+      wired.set(source.id, []);
+      return;
     }
     const connector = connectors.get(source.id);
-    if (!connector) continue;
+    if (!connector) return;
     const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
     // The labelled child once, not a label lookup per signal.
     const counted = metrics.signals.labels({ source: source.id });
-    subs.push(
+    wired.set(source.id, [
       // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
       // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
       connector.signals$
@@ -115,32 +125,61 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
         metrics.sourceUp.set({ source: source.id }, st === 'up' || st === 'degraded' ? 1 : 0);
         clog.info({ status: st }, `source ${st}`);
       }),
-    );
-  }
+    ]);
+  };
+  for (const source of config.sources) wire(source);
   // Acknowledging a ticket acknowledges the native alarm conditions behind it (OPC UA A&C).
-  const alarmSources = new Map(config.sources.flatMap((s) => (s.type === 'opcua' ? s.alarms.map((a) => [a.asset, s.id] as const) : [])));
-  subs.push(
-    runtime.engine.changes$.pipe(filter((c) => c.event.action === 'ack')).subscribe((c: TicketChange) => {
-      const sourceId = c.ticket.asset ? alarmSources.get(c.ticket.asset) : undefined;
-      const connector = sourceId ? connectors.get(sourceId) : undefined;
-      if (!connector?.acknowledge || !c.ticket.asset) return;
-      const conditions = new Set(c.ticket.evidence.map((e) => /\/alarm\/([^/]+)$/.exec(e.tag)?.[1]).filter((x): x is string => !!x));
-      for (const condition of conditions) {
-        connector.acknowledge(c.ticket.asset, condition, `acknowledged in Andon by ${c.event.by}`).catch((err) => log.warn({ err, id: sourceId, condition }, 'condition acknowledge failed'));
-      }
-    }),
-  );
+  const alarmSourcesOf = (c: AndonConfig) => new Map(c.sources.flatMap((s) => (s.type === 'opcua' ? s.alarms.map((a) => [a.asset, s.id] as const) : [])));
+  let alarmSources = alarmSourcesOf(config);
+  const acks = runtime.engine.changes$.pipe(filter((c) => c.event.action === 'ack')).subscribe((c: TicketChange) => {
+    const sourceId = c.ticket.asset ? alarmSources.get(c.ticket.asset) : undefined;
+    const connector = sourceId ? connectors.get(sourceId) : undefined;
+    if (!connector?.acknowledge || !c.ticket.asset) return;
+    const conditions = new Set(c.ticket.evidence.map((e) => /\/alarm\/([^/]+)$/.exec(e.tag)?.[1]).filter((x): x is string => !!x));
+    for (const condition of conditions) {
+      connector.acknowledge(c.ticket.asset, condition, `acknowledged in Andon by ${c.event.by}`).catch((err) => log.warn({ err, id: sourceId, condition }, 'condition acknowledge failed'));
+    }
+  });
+  /** Stops a source's connector (bounded), then its subscriptions: what it delivers until then still goes in. */
+  const unwire = async (id: string) => {
+    const connector = connectors.get(id);
+    if (connector) await stopWithin(connector, log);
+    for (const sub of wired.get(id) ?? []) sub.unsubscribe();
+    wired.delete(id);
+    connectors.delete(id);
+  };
   return {
     connectors,
     status,
-    ready: () => config.sources.every((s) => tried.has(s.id)),
+    ready: () => current.sources.every((s) => tried.has(s.id)),
     /** Connects every connector; resolves once each has made its first attempt. */
     async start(): Promise<void> {
       await Promise.all([...connectors.values()].map((c) => c.start()));
     },
+    /**
+     * A config reload: the connectors of `stop` (sources changed or removed) stop, then those of `fresh`
+     * (made by createConnectors for the sources changed or added) are wired and started. The other
+     * sources keep their connections. A changed source counts as tried already (readiness does not drop).
+     */
+    async replace(next: AndonConfig, fresh: Map<string, Connector>, stop: string[]): Promise<void> {
+      current = next;
+      alarmSources = alarmSourcesOf(next);
+      const ids = new Set(next.sources.map((s) => s.id));
+      await Promise.all(stop.map((id) => unwire(id)));
+      for (const id of stop) {
+        if (ids.has(id)) continue;
+        tried.delete(id);
+        status.delete(id);
+        metrics.sourceUp.remove({ source: id });
+      }
+      for (const [id, c] of fresh) connectors.set(id, c);
+      for (const source of next.sources) if (!wired.has(source.id)) wire(source);
+      await Promise.all([...fresh.values()].map((c) => c.start()));
+    },
     async stop(): Promise<void> {
       await Promise.all([...connectors.values()].map((c) => stopWithin(c, log)));
-      for (const s of subs) s.unsubscribe();
+      for (const subs of wired.values()) for (const sub of subs) sub.unsubscribe();
+      acks.unsubscribe();
     },
   };
 }

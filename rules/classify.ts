@@ -18,10 +18,15 @@ export function priorityOf(rule: RuleConfig, asset: AssetInfo, raiseFor: AndonCo
   return raised ? higherPriority(rule.priority, raised) : rule.priority;
 }
 
-/** Everything a ticket needs to know about its detection: key, priority, routing, title. */
-export function classifier(config: AndonConfig, assetInfo: (name: string) => AssetInfo) {
+/**
+ * Everything a ticket needs to know about its detection: key, priority, routing, title. Routing and
+ * priority raises are read from `config` at each hit; a function gives the config in use now (a reload).
+ */
+export function classifier(config: Pick<AndonConfig, 'routing' | 'priorities'> | (() => Pick<AndonConfig, 'routing' | 'priorities'>), assetInfo: (name: string) => AssetInfo) {
+  const current = typeof config === 'function' ? config : () => config;
   return (hit: Pick<RuleHit, 'rule' | 'asset' | 'area'>): DetectFields => {
     const { rule } = hit;
+    const config = current();
     const info = assetInfo(hit.asset);
     const area = hit.area ?? info.area;
     const priority = priorityOf(rule, info, config.priorities.raiseFor);

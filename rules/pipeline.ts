@@ -23,6 +23,11 @@ export interface PipelineContext {
   history?: { key: string; asset: string | null; fault: string; at: number }[];
   /** Floods still active at the last stop (from the store's live flood tickets). */
   activeFloods?: FloodOptions['active'];
+  /**
+   * The config in use now, for what is read at each detection (routing, priority raises): a config
+   * reload changes those without rebuilding the pipeline. Default `config`.
+   */
+  current?: () => Pick<AndonConfig, 'routing' | 'priorities'>;
 }
 
 /**
@@ -36,6 +41,7 @@ export interface PipelineContext {
 export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, TicketCommand> {
   const { config, scheduler } = ctx;
   const assets = assetResolver(config.assets);
+  const current = ctx.current ?? (() => config);
   return (signals: Observable<Signal>) => {
     const readings = signals.pipe(resolveAssets(assets), share());
     const hits: Observable<RuleHit> = merge(
@@ -46,7 +52,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
     const { chatter: chatterCfg, flood: floodCfg, recurrence: recurrenceCfg } = config.correlation;
     const history = ctx.history ?? [];
     return hits.pipe(
-      classify(classifier(config, assets.byName)),
+      classify(classifier(current, assets.byName)),
       chatter(chatterCfg),
       flood(
         {
@@ -54,7 +60,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
           within: floodCfg.within,
           active: ctx.activeFloods ?? [],
           routeOf: (f) => {
-            const r = route(config.routing, { ...f, asset: null });
+            const r = route(current().routing, { ...f, asset: null });
             return { assignedGroup: r?.assign ?? null, notify: r?.notify ?? [] };
           },
         },

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../config/schema.ts';
+import { RESTART_KEYS } from '../gateway/reload.ts';
 import { renderConfigDoc } from './config-doc.ts';
 import { renderErrorsDoc } from './errors-doc.ts';
 
@@ -25,6 +26,14 @@ A config is one YAML file (\`andon start --config plant.yaml\`). Check one with
 - **required** keys have no default; a key marked — is optional and absent by default.
 - Cross-references are checked too: notify channels, action sources and cause
   faults must name something defined, and ids must be unique.
+- A running gateway reads the file again on \`kill -HUP\` or
+  \`POST /api/v1/admin/reload\` and applies it without a restart (README,
+  Operations); only the sources whose entry changed reconnect. These keys need
+  a restart, and a file that changes one is refused whole
+  (\`ANDON_RELOAD_RESTART_REQUIRED\`):
+${Object.entries(RESTART_KEYS)
+  .map(([k, why]) => `  - \`${k}\`${k === 'gateway.http' ? ' (every key under it)' : ''}: ${why.replace(/ \(every key under it\)$/, '')}`)
+  .join('\n')}
 
 [config/example.yaml](../config/example.yaml) is a working example; each
 connector's README has a sample source block (checked by \`test/docs/samples.test.ts\`).

@@ -12,6 +12,7 @@ const FAMILIES: Record<string, [title: string, about: string]> = {
     'Config',
     'Reported by `andon check-config`, `andon start` and `andon replay` with the path of the key (`rules[2].when.for`); the process does not start (exit code 1).',
   ],
+  RELOAD: ['Config reload', 'Answers of `POST /api/v1/admin/reload` and the log lines of a reload on SIGHUP; a refused reload applies nothing and the running config stays.'],
   TICKET: ['Tickets', 'Answers of the ticket lifecycle to a transition, a comment or a change from central.'],
   STORE: ['Store', 'The SQLite ticket store.'],
   API: ['API, input and CLI', 'HTTP requests, signals, replay input and the command line.'],

@@ -33,6 +33,8 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/outbox/:ticketId/retry': { url: (id) => `/api/v1/outbox/${id}/retry`, ok: 404 },
   'GET /api/v1/notifications': { url: () => '/api/v1/notifications', ok: 200 },
   'POST /api/v1/notifications/:id/retry': { url: () => '/api/v1/notifications/1/retry', ok: 404 },
+  // allowed, and then "no config file to read" (ANDON_RELOAD_UNAVAILABLE): the test app has none
+  'POST /api/v1/admin/reload': { url: () => '/api/v1/admin/reload', ok: 409 },
 };
 
 /** Who gets through, from design §7: read is any token (or none with anonymousRead), admin may do everything. */

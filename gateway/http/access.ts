@@ -30,8 +30,18 @@ const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== un
  * read either. GET /api/v1/events also takes a stream key (`?key=`) in place
  * of the header. Registered before the routes.
  */
-export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys): void {
-  const auth = authorizer(config.gateway.auth);
+export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config): void {
+  // Tokens are read from the config in use at each request: a reload rotates them (anonymousRead needs a restart).
+  let seen = current();
+  let auth = authorizer(seen.gateway.auth);
+  const authNow = () => {
+    const c = current();
+    if (c !== seen) {
+      seen = c;
+      auth = authorizer({ ...c.gateway.auth, anonymousRead: config.gateway.auth.anonymousRead });
+    }
+    return auth;
+  };
   app.decorateRequest('who', null);
 
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -49,6 +59,7 @@ export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: Str
     if (access === undefined || access === 'public') return;
     try {
       const token = bearerToken(req.headers.authorization);
+      const auth = authNow();
       if (token !== undefined) req.who = auth.identify(token);
       else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
       else if (req.routeOptions.url === '/api/v1/events') req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);

@@ -6,10 +6,12 @@ import { AndonError } from '../errors.ts';
 import { readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
-import { countRejects, ingest } from './signals.ts';
+import { countRejects, ingest, liveHttpSources } from './signals.ts';
 
 interface Opts {
   config: AndonConfig;
+  /** The config in use now (a reload may change assets and http sources); default `config`. */
+  current?: () => AndonConfig;
   runtime: Runtime;
   metrics: Metrics;
   now: () => number;
@@ -108,21 +110,26 @@ export function alertToSignal(a: AmAlert, source: string, assets: AndonConfig['a
  * Answers 200 only after the ticket changes are committed; on a store failure
  * 503, and Alertmanager sends the group again.
  */
-export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, now }) => {
-  const http = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
-  const source = http.includes('alertmanager') ? 'alertmanager' : (http[0] ?? 'alertmanager');
-  countRejects(app, metrics, source);
+export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config, current = () => config, runtime, metrics, now }) => {
+  const httpSources = liveHttpSources(current);
+  const sourceOf = () => {
+    const http = httpSources();
+    return http.includes('alertmanager') ? 'alertmanager' : (http[0] ?? 'alertmanager');
+  };
+  countRejects(app, metrics, sourceOf());
   app.post<{ Body: { alerts: AmAlert[] } }>(
     '/alertmanager',
     { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, rejected: { type: 'integer' } } } } } },
     async (req) => {
       if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
       const at = now();
+      const source = sourceOf();
+      const { assets } = current();
       // An alert with a bad time is refused on its own (counted, reason time); Alertmanager does not resend
       // a payload answered 4xx, so refusing the whole group would lose its good alerts too.
       let rejected = 0;
       for (const alert of req.body.alerts) {
-        const s = alertToSignal(alert, source, config.assets, at, config.gateway.maxClockSkew, () => metrics.timeReplaced.inc({ source }));
+        const s = alertToSignal(alert, source, assets, at, config.gateway.maxClockSkew, () => metrics.timeReplaced.inc({ source }));
         if (s) ingest(runtime, metrics, s);
         else {
           rejected++;

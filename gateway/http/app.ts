@@ -8,6 +8,8 @@ import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
 import { guard } from './access.ts';
+import type { ReloadResult } from '../reload.ts';
+import { adminRoutes } from './admin.ts';
 import { alertmanagerRoutes } from './alertmanager.ts';
 import { boardRoutes, securePages } from './board.ts';
 import { registerDocs } from './docs.ts';
@@ -39,6 +41,10 @@ export interface AppDeps {
   forwarder?: { wake(): void };
   /** The notifier, when notifications run: woken after a retry. */
   notifier?: { wake(): void };
+  /** The config in use now, after reloads (tokens, http sources, assets, notify channels, shelving); default `config`. */
+  current?: () => AndonConfig;
+  /** Reloads the config file (POST /api/v1/admin/reload); without it the route answers ANDON_RELOAD_UNAVAILABLE. */
+  reload?: () => Promise<ReloadResult>;
   /** Tuning of GET /api/v1/events (ping, per-client buffer, resume limit); defaults are the contract's. */
   events?: EventStreamOptions;
 }
@@ -52,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(status).send({ code, message, ...(path ? { path } : {}), ...(status >= 500 ? { requestId: reply.request.id } : {}) });
   };
   const http = deps.config.gateway.http;
+  const current = deps.current ?? (() => deps.config);
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
     // One info line per request would drown the log under ingest load; errors are logged below.
@@ -89,7 +96,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 'ANDON_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url}`));
 
   const streamKeys = createStreamKeys({ now: deps.now });
-  guard(app, deps.config, streamKeys);
+  guard(app, deps.config, streamKeys, current);
   securePages(app);
   registerDocs(app, deps.config);
   // In a plugin, so that they load after the OpenAPI plugin and appear at /docs.
@@ -107,14 +114,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now });
   app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now });
   app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, streamKeys, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
-  app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
-  app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
+  app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
+  app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
   const applier =
     deps.applier ?? createSyncApplier({ runtime: deps.runtime, store: deps.store, now: deps.now, onResult: (r) => deps.metrics.syncChanges.inc({ outcome: r.outcome }) });
   app.register(syncRoutes, { prefix: '/api/v1', applier, now: deps.now });
   app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, wake: () => deps.forwarder?.wake() });
-  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: Object.keys(deps.config.notify), wake: () => deps.notifier?.wake() });
-  app.register(boardRoutes, { config: deps.config });
+  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: () => Object.keys(current().notify), wake: () => deps.notifier?.wake() });
+  app.register(boardRoutes, { config: deps.config, current });
+  app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }) });
   return app;
 }
 

@@ -6,6 +6,8 @@ import type { AndonConfig } from '../../config/schema.ts';
 
 interface Opts {
   config: AndonConfig;
+  /** The config in use now (a reload may change the shelving limit); default `config`. */
+  current?: () => AndonConfig;
 }
 
 /** The board's files (vanilla ES modules and CSS, no build step). */
@@ -61,7 +63,7 @@ const boardConfig = {
  * token: whether it may read anonymously, the shelving limit, the gateway's
  * id and timezone). Nothing here is secret, so none of it needs a token.
  */
-export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config }) => {
+export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initial, current = () => initial }) => {
   await app.register(fastifyStatic, {
     root: BOARD_DIR,
     prefix: '/board/',
@@ -79,10 +81,13 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config }) => 
   // Its security headers come from securePages, as for every HTML answer.
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
 
-  app.get('/api/v1/board/config', { schema: { response: { 200: boardConfig } } }, async () => ({
-    gatewayId: config.gateway.id,
-    timezone: config.gateway.timezone,
-    anonymousRead: config.gateway.auth.anonymousRead,
-    shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
-  }));
+  app.get('/api/v1/board/config', { schema: { response: { 200: boardConfig } } }, async () => {
+    const config = current();
+    return {
+      gatewayId: config.gateway.id,
+      timezone: config.gateway.timezone,
+      anonymousRead: config.gateway.auth.anonymousRead,
+      shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
+    };
+  });
 };

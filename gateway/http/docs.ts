@@ -34,6 +34,7 @@ export const ACCESS: Record<string, { access: Access; summary: string }> = {
   'POST /api/v1/sync': { access: 'admin', summary: 'Changes made at central' },
   'GET /api/v1/outbox': { access: 'admin', summary: 'What waits for central, and what central refused (parked)' },
   'POST /api/v1/outbox/:ticketId/retry': { access: 'admin', summary: "Un-park a ticket's outbox rows" },
+  'POST /api/v1/admin/reload': { access: 'admin', summary: 'Read the config file again and apply it without a restart (as SIGHUP does)' },
   'GET /api/v1/notifications': { access: 'admin', summary: 'Queued and parked notifications' },
   'POST /api/v1/notifications/:id/retry': { access: 'admin', summary: 'Retry a parked notification' },
 };

@@ -6,8 +6,8 @@ import type { TicketStore } from '../store/store.ts';
 interface Opts {
   store: TicketStore;
   now: () => number;
-  /** Configured channel ids: a row of another channel cannot be retried. */
-  channels: readonly string[];
+  /** Configured channel ids (now: a reload may change them): a row of another channel cannot be retried. */
+  channels: () => readonly string[];
   /** Tells the notifier to look at the queue now (after a retry). */
   wake: () => void;
 }
@@ -85,7 +85,7 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
       const { id } = req.params;
       const row = store.notifications.get(id);
       if (!row || row.parkedAt === null) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
-      if (!channels.includes(row.channel)) throw new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`);
+      if (!channels().includes(row.channel)) throw new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`);
       if (!store.notifications.retry(id, now())) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
       // Who retried what: the log is the record (the row keeps only retriedAt).
       req.log.info({ component: 'notify', notification: id, channel: row.channel, ticket: row.ticketId, actor: req.who?.name ?? null }, 'parked notification retried');

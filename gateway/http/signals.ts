@@ -8,6 +8,8 @@ import type { Runtime } from '../runtime.ts';
 
 interface Opts {
   config: AndonConfig;
+  /** The config in use now (a reload may add or remove http sources); default `config`. */
+  current?: () => AndonConfig;
   runtime: Runtime;
   metrics: Metrics;
   now: () => number;
@@ -128,9 +130,9 @@ type Body = { source?: string; tag: string; value: Signal['value']; quality?: Si
  * `POST /api/v1/signals`: one signal or an array (MES over HTTP), role ingest.
  * Answers 202 only after the ticket changes the signals caused are committed.
  */
-export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runtime, metrics, now }) => {
-  const httpSources = config.sources.filter((s) => s.type === 'http').map((s) => s.id);
-  countRejects(app, metrics, httpSources[0] ?? 'http');
+export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, current = () => config, runtime, metrics, now }) => {
+  const httpSourcesOf = liveHttpSources(current);
+  countRejects(app, metrics, httpSourcesOf()[0] ?? 'http');
   const batcher = ingestBatcher(runtime, metrics);
   app.addHook('onClose', async () => batcher.flush());
   app.post<{ Body: Body | Body[] }>(
@@ -156,6 +158,7 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
         if (problem) throw new AndonError('ANDON_SIGNAL_INVALID', describeTimeProblem('ts', b.ts, problem, config.gateway.maxClockSkew), { path: Array.isArray(req.body) ? `[${i}].ts` : 'ts' });
         return ts;
       });
+      const httpSources = httpSourcesOf();
       const signals = list.map((b, i) => {
         const source = b.source && httpSources.includes(b.source) ? b.source : (httpSources[0] ?? 'http');
         const s: Signal = { source, tag: b.tag, value: b.value, quality: b.quality ?? 'good', ts: times[i] as number };
@@ -169,3 +172,17 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, runt
     },
   );
 };
+
+/** The ids of the config's http sources, worked out again only when the config in use changes (a reload). */
+export function liveHttpSources(current: () => AndonConfig): () => string[] {
+  let seen: AndonConfig | undefined;
+  let ids: string[] = [];
+  return () => {
+    const c = current();
+    if (c !== seen) {
+      seen = c;
+      ids = c.sources.filter((s) => s.type === 'http').map((s) => s.id);
+    }
+    return ids;
+  };
+}

@@ -72,7 +72,16 @@ export class TicketEngine {
   /** In the open batch: flood tickets whose last change was a member's occurrence (the next one joins it). */
   private floodVersions = new Map<string, TicketChange>();
 
-  constructor(private readonly deps: EngineDeps) {}
+  private config: AndonConfig;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.config = deps.config;
+  }
+
+  /** A config reload: SLAs, shelving limit and gateway fields of the changes from now on (tickets already open keep their deadlines). */
+  setConfig(config: AndonConfig): void {
+    this.config = config;
+  }
 
   /**
    * Applies a command and returns the tickets it changed (committed, or part of the open batch). Throws
@@ -254,9 +263,9 @@ export class TicketEngine {
       case 'transition': {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
-        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.config.shelving.maxDuration });
         // A resolve starts the fix's verification (the fault must stay quiet until verifyBy); a person's reopen ends it.
-        if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.deps.config, t));
+        if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.config, t));
         if (cmd.action === 'reopen') ticket.verifyBy = null;
         save(t, ticket, withActor(event, cmd.actor));
         break;
@@ -292,7 +301,7 @@ export class TicketEngine {
    */
   private recur(live: TicketDoc, doc: TicketDoc, at: number): 'reopened' | 'occurrence' {
     if (live.state !== 'resolved') return 'occurrence';
-    const sla = this.deps.config.priorities[doc.priority];
+    const sla = this.config.priorities[doc.priority];
     Object.assign(doc, {
       state: 'open',
       acknowledgedAt: null,
@@ -320,7 +329,7 @@ export class TicketEngine {
   private afterClosed(tx: StoreTx, doc: TicketDoc, at: number): { event: Record<string, unknown>; closed?: { from: TicketDoc; to: TicketDoc; event: HistoryEvent } } {
     const closed = tx.lastClosedByKey(doc.key);
     if (!closed || closed.closedAt === null) return { event: {} };
-    const within = at - Date.parse(closed.closedAt) <= this.deps.config.correlation.recurrence.within;
+    const within = at - Date.parse(closed.closedAt) <= this.config.correlation.recurrence.within;
     const verified = closed.flags.includes(FIX_VERIFIED);
     if (within) {
       doc.previous = previousFix(closed);
@@ -333,7 +342,7 @@ export class TicketEngine {
   }
 
   private newTicket(tx: StoreTx, f: DetectFields, at: number, evidence: Evidence): TicketDoc {
-    const { config } = this.deps;
+    const { config } = this;
     const sla = config.priorities[f.priority];
     const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR).map((t) => ({
       id: t.id,

@@ -8,6 +8,7 @@ import type { Metrics } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
 import { timeGuard } from './signal-time.ts';
 import type { TicketChange } from './tickets/engine.ts';
+import { valueTypeGuard } from './value-type.ts';
 
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -82,6 +83,13 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     onReplaced: (source) => metrics.timeReplaced.inc({ source }),
     log: log.child({ component: 'signal-time' }),
   });
+  // A value no rule on its tag can use (a string for `above: 80`): counted (reason type) and logged once a minute per tag.
+  const checkType = valueTypeGuard({
+    rules: config.rules,
+    now: () => asyncScheduler.now(),
+    onMismatch: (source) => metrics.rejected.inc({ source, reason: 'type' }),
+    log: log.child({ component: 'signal-type' }),
+  });
   for (const source of config.sources) {
     if (source.type === 'http') {
       tried.add(source.id);
@@ -100,8 +108,10 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
       connector.signals$
         .pipe(
           tap((s) => {
-            runtime.push(checkTime(s));
+            const signal = checkTime(s);
+            runtime.push(signal);
             counted.inc();
+            checkType(signal);
           }),
           // A failed push (the store) closes this subscription, so the connector does not acknowledge;
           // subscribe again at once, or the source would have no subscriber and take nothing until a restart.

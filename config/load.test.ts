@@ -42,6 +42,7 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'routing-notify-unknown-channel.yaml', path: 'routing[0].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'duty-supervisor' },
     { file: 'escalation-notify-unknown-channel.yaml', path: 'escalation[1].notify[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'production-vp' },
     { file: 'action-unknown-source.yaml', path: 'actions[0].write.source', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'packaging-plc' },
+    { file: 'escalation-match-empty-list.yaml', path: 'escalation[0].match.priority', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'empty list' },
     { file: 'cause-unknown-fault.yaml', path: 'correlation.causes[0].cause', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'voltage-sag' },
     { file: 'duplicate-rule-id.yaml', path: 'rules[1].id', code: 'ANDON_CONFIG_DUPLICATE_ID', mentions: 'alarms' },
     { file: 'bad-timezone.yaml', path: 'gateway.timezone', code: 'ANDON_CONFIG_INVALID_TIMEZONE', mentions: 'Asia/Shangai' },

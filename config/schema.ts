@@ -129,6 +129,26 @@ const assetSchema = z.strictObject({
   tags: z.array(tagPattern()).default([]).describe('Tags that belong to this asset (`packaging/sealer-01/**`), for signals that do not name their asset.'),
 });
 
+/** One value, or a list meaning "any of these" (`priority: [P0, P1]`). */
+const oneOrAny = <T extends z.ZodType>(one: T) =>
+  z.union([
+    one,
+    z.array(one).superRefine((list, ctx) => {
+      if (list.length === 0) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'an empty list matches no ticket; leave the key out to match every ticket');
+    }),
+  ]);
+
+/** What routing, escalation and cause links match a ticket on: every given key must fit, a list is "any of". */
+const MATCH_FIELDS = {
+  area: () => oneOrAny(z.string()).optional().describe('The ticket\'s area equals this (or one of this list).'),
+  line: () => oneOrAny(z.string()).optional().describe('The ticket\'s line equals this (or one of this list).'),
+  asset: () => oneOrAny(z.string()).optional().describe('The ticket\'s asset equals this (or one of this list).'),
+  fault: () => oneOrAny(z.string()).optional().describe('The ticket\'s fault equals this (or one of this list).'),
+  category: () => oneOrAny(z.string()).optional().describe('The ticket\'s category equals this (or one of this list).'),
+  priority: () => oneOrAny(priority).optional().describe('The ticket\'s priority equals this (or one of this list: `[P0, P1]`).'),
+};
+const ticketMatch = () => z.strictObject({ area: MATCH_FIELDS.area(), line: MATCH_FIELDS.line(), asset: MATCH_FIELDS.asset(), fault: MATCH_FIELDS.fault(), category: MATCH_FIELDS.category(), priority: MATCH_FIELDS.priority() });
+
 /** What a rule watches. Exactly one detector: equals, above, below, unchangedFor or silentFor. */
 const whenSchema = z
   .strictObject({
@@ -198,6 +218,10 @@ const correlationSchema = z.strictObject({
         effect: id().describe('Fault of the effect (a rule\'s fault).'),
         cause: id().describe('Fault of the cause (a rule\'s fault).'),
         within: duration().describe('The cause must precede the effect by at most this.'),
+        match: z
+          .strictObject({ area: MATCH_FIELDS.area(), line: MATCH_FIELDS.line(), asset: MATCH_FIELDS.asset() })
+          .optional()
+          .describe('Only effect tickets on these areas, lines or assets (`asset: [sealer-01, sealer-02]`; a list is "any of") get the link; the cause may be on any asset. Absent: every ticket with the effect fault.'),
       }),
     )
     .default([])
@@ -247,17 +271,9 @@ const prioritiesSchema = z.strictObject({
 });
 
 const routeSchema = z.strictObject({
-  match: z
-    .strictObject({
-      area: z.string().optional().describe('The ticket\'s area equals this.'),
-      line: z.string().optional().describe('The ticket\'s line equals this.'),
-      asset: z.string().optional().describe('The ticket\'s asset equals this.'),
-      fault: z.string().optional().describe('The ticket\'s fault equals this.'),
-      category: z.string().optional().describe('The ticket\'s category equals this.'),
-      priority: priority.optional().describe('The ticket\'s priority equals this.'),
-    })
+  match: ticketMatch()
     .default({})
-    .describe('Every given field must equal the ticket\'s; `{}` matches every ticket. The first matching route wins.'),
+    .describe('Every given key must equal the ticket\'s (a list: one of its values); `{}` matches every ticket. The first matching route wins.'),
   assign: z.string().min(1).describe('Group the ticket is assigned to (`assignedGroup`).'),
   notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) told when a P0/P1 ticket of this route opens.'),
 });
@@ -267,6 +283,9 @@ const escalationSchema = z.strictObject({
   unless: z.enum(['acknowledged', 'resolved']).describe('Skipped when the ticket is acknowledged (or further) / resolved by then.'),
   level: z.number().int().min(1).describe('Escalation level written on the ticket (`escalationLevel`).'),
   notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) told of the escalation.'),
+  match: ticketMatch()
+    .default({})
+    .describe('The tickets this level applies to, keyed as `routing[].match` (`priority: [P0, P1]`); another ticket skips the level. `{}`: every ticket.'),
 });
 
 /** A notification channel (gateway/notify/README.md): a webhook and the message format its receiver expects. */

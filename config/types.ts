@@ -33,3 +33,16 @@ export const id = () => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'ids us
 export const priority = z.enum(['P0', 'P1', 'P2', 'P3']);
 export type Priority = z.infer<typeof priority>;
 export const scalar = z.union([z.number(), z.boolean(), z.string()]);
+
+/** A value's engineering unit (`V`, `°C`, `bar`): carried by its signals, shown with the value. */
+export const unit = () => z.string().min(1).max(32).optional().describe('Engineering unit of the value (`V`, `°C`, `m³/h`): carried by its signals and shown with the value (`196.4 V`) in evidence, the board and notifications.');
+
+/** Decimal places a number is rounded to at the connector. */
+export const decimals = () =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .optional()
+    .describe('Round the value to this many decimal places at the connector (halves away from zero). float32 values are always cut to their own precision (196.39999389648438 is 196.4); this rounds further.');

@@ -66,6 +66,7 @@ export function parseRecord(line: string, now = Infinity, maxSkew = 0): ReplayRe
   if (typeof r.asset === 'string' && r.asset !== '') signal.asset = r.asset;
   if (typeof r.severity === 'number' && Number.isFinite(r.severity)) signal.severity = r.severity;
   if (typeof r.message === 'string') signal.message = r.message.slice(0, 1000);
+  if (typeof r.unit === 'string' && r.unit !== '') signal.unit = r.unit.slice(0, 32);
   return { kind: 'signal', t, signal };
 }
 

@@ -8,6 +8,7 @@ import type { Metrics } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
 import { timeGuard } from './signal-time.ts';
 import type { TicketChange } from './tickets/engine.ts';
+import { valueTypeGuard } from './value-type.ts';
 
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -91,6 +92,16 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     onReplaced: (source) => metrics.timeReplaced.inc({ source }),
     log: log.child({ component: 'signal-time' }),
   });
+  // A value no rule on its tag can use (a string for `above: 80`): counted (reason type) and logged once a minute per tag.
+  // Made again from the new rules at a reload.
+  const typeGuard = (c: AndonConfig) =>
+    valueTypeGuard({
+      rules: c.rules,
+      now: () => asyncScheduler.now(),
+      onMismatch: (source) => metrics.rejected.inc({ source, reason: 'type' }),
+      log: log.child({ component: 'signal-type' }),
+    });
+  let checkType = typeGuard(config);
   const wire = (source: AndonConfig['sources'][number]) => {
     if (source.type === 'http') {
       tried.add(source.id);
@@ -110,8 +121,10 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
       connector.signals$
         .pipe(
           tap((s) => {
-            runtime.push(checkTime(s));
+            const signal = checkTime(s);
+            runtime.push(signal);
             counted.inc();
+            checkType(signal);
           }),
           // A failed push (the store) closes this subscription, so the connector does not acknowledge;
           // subscribe again at once, or the source would have no subscriber and take nothing until a restart.
@@ -164,6 +177,7 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     async replace(next: AndonConfig, fresh: Map<string, Connector>, stop: string[]): Promise<void> {
       current = next;
       alarmSources = alarmSourcesOf(next);
+      if (next.rules !== config.rules) checkType = typeGuard(next);
       const ids = new Set(next.sources.map((s) => s.id));
       await Promise.all(stop.map((id) => unwire(id)));
       for (const id of stop) {

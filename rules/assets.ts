@@ -76,6 +76,7 @@ export function resolveAssets(resolver: ReturnType<typeof assetResolver>): Opera
     const r: Reading = { source: s.source, tag: s.tag, value: s.value, quality: s.quality, ts: s.ts, asset: a.asset, area: a.area };
     if (s.severity !== undefined) r.severity = s.severity;
     if (s.message !== undefined) r.message = s.message;
+    if (s.unit !== undefined) r.unit = s.unit;
     return r;
   });
 }

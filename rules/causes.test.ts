@@ -276,6 +276,19 @@ describe('causes: configured links', () => {
     ]);
   });
 
+  it('a link scoped by match applies only to effect tickets on those assets or areas; the cause may be anywhere', () => {
+    const scoped: CausesOptions = { ...configuredOnly, configured: [{ ...link, match: { asset: ['sealer-01', 'sealer-02'] } }] };
+    const cmds = [sag(T0 - MIN), stop(T0), detect('wrapper-02', 'alarm-stop', T0 + 10 * S)];
+    const out = through(scoped, cmds);
+    expect(causesOf(out[1] as TicketCommand)).toEqual([{ ...SAG, support: 1, of: 1, leadSeconds: 60, source: 'configured' }]);
+    // wrapper-02 is not in the link's assets: no cause, although the sag precedes it too.
+    expect(causesOf(out[2] as TicketCommand)).toBe('-');
+    // By area: packaging fits both stops, utilities neither.
+    const byArea = (area: string | string[]) => through({ ...configuredOnly, configured: [{ ...link, match: { area } }] }, cmds).map(causesOf).slice(1);
+    expect(byArea(['paint', 'packaging']).every((c) => c !== '-')).toBe(true);
+    expect(byArea('utilities')).toEqual(['-', '-']);
+  });
+
   it('history seeds configured links too', () => {
     const history = [sag(T0 - MIN), stop(T0)].map(raise);
     const out = through({ ...configuredOnly, history }, [sag(T0 + DAY - MIN), stop(T0 + DAY)]);

@@ -1,10 +1,11 @@
 import { defer, map, type MonoTypeOperatorFunction } from 'rxjs';
 import { EpisodeLog } from './episodes.ts';
+import { matches, type TicketMatch } from './match.ts';
 import type { Cause, DetectCommand, TicketCommand } from './types.ts';
 
 export interface CausesOptions {
   /** Known links: detections of `cause` within `within` before an `effect` are its cause. */
-  configured: { effect: string; cause: string; within: number }[];
+  configured: { effect: string; cause: string; within: number; match?: TicketMatch }[];
   /** Find links nobody configured: a detection on another asset preceding at least `minSupport` episodes. */
   discover?: { within: number; minSupport: number } | undefined;
   /** How far back episodes count (the recurrence window). */
@@ -37,7 +38,8 @@ const median = (xs: number[]) => {
  * episodes within a window. Configured links count from one occurrence;
  * discovered ones need `minSupport` episodes, half of the effect's episodes,
  * and must beat the base rate: something that fires all the time precedes
- * everything by chance and is no cause. Ranked by support ratio.
+ * everything by chance and is no cause. Ranked by support ratio. A configured
+ * link with a `match` (area, line, asset) applies only to the effect tickets it fits.
  *
  *   within: 2m   feeder-3 sag   --S--------S--------S------
  *                sealer stop    ---E(+1m)---E(+1m)---E{causes: sag 3/3, lead 60s}
@@ -73,7 +75,8 @@ export function causes(opts: CausesOptions): MonoTypeOperatorFunction<TicketComm
         const episodes = log.of(cmd.key, cmd.at, opts.horizon);
         const result: (Cause & { lift: number })[] = [];
         const taken = new Set<string>();
-        for (const link of opts.configured.filter((c) => c.effect === cmd.fault)) {
+        // A link scoped by `match` (areas, lines, assets) names its cause only on the effect tickets it fits.
+        for (const link of opts.configured.filter((c) => c.effect === cmd.fault && (c.match === undefined || matches(c.match, cmd)))) {
           const found = new Map<string, Candidate>();
           for (const t of episodes) preceding(t, link.within, cmd.key, found, (e) => e.fault === link.cause);
           for (const c of found.values()) {

@@ -130,6 +130,17 @@ describe('classify', () => {
     expect(only(hit('raise', 'overtemp', 'labeler-03', 'packaging', 0)).assignedGroup).toBe('normal');
   });
 
+  it('a match field given as a list matches any of its values', () => {
+    const lists = classifier(
+      { ...config, routing: [{ match: { priority: ['P0', 'P1'], area: ['utilities', 'packaging'] }, assign: 'urgent', notify: [] }, { match: {}, assign: 'normal', notify: [] }] },
+      assets.byName,
+    );
+    expect(lists(hit('raise', 'sealer-alarm', 'labeler-03', 'packaging', 0)).assignedGroup).toBe('urgent'); // P1, packaging
+    expect(lists(hit('raise', 'overtemp', 'sealer-01', 'packaging', 0)).assignedGroup).toBe('urgent'); // raised to P0
+    expect(lists(hit('raise', 'overtemp', 'labeler-03', 'packaging', 0)).assignedGroup).toBe('normal'); // P2
+    expect(lists(hit('raise', 'comms', 'packaging-plc', null, 0)).assignedGroup).toBe('normal'); // P1, but no area
+  });
+
   it('assigns no group when no route matches, and notifies only the rule channels', () => {
     const none = classifier({ ...config, routing: [{ match: { area: 'utilities' }, assign: 'utilities', notify: [] }] }, assets.byName);
     const d = none(hit('raise', 'sealer-alarm', 'sealer-01', 'packaging', 0));

@@ -3,13 +3,14 @@ import type { AndonConfig, RuleConfig } from '../config/schema.ts';
 import type { Priority } from '../config/types.ts';
 import type { AssetInfo } from './assets.ts';
 import type { RuleHit } from './hit.ts';
+import { matches } from './match.ts';
 import { higherPriority, type DetectFields, type TicketCommand } from './types.ts';
 
 export type Route = AndonConfig['routing'][number];
 
-/** The first route whose every `match` field equals the ticket's (an empty match takes all). */
+/** The first route whose every `match` field fits the ticket (a list: one of its values; an empty match takes all). */
 export function route(routes: Route[], t: { area: string | null; line: string | null; asset: string | null; fault: string; category: string; priority: Priority }) {
-  return routes.find((r) => Object.entries(r.match).every(([k, v]) => v === undefined || t[k as keyof typeof t] === v));
+  return routes.find((r) => matches(r.match, t));
 }
 
 /** Priority from the rule, raised (never lowered) by the asset's criticality. */

@@ -57,7 +57,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
         asset: r.asset,
         area: r.area,
         at: when,
-        evidence: { tag: r.tag, value: r.value, ts: r.ts, ...(r.message ? { message: r.message } : {}), ...(r.severity ? { severity: r.severity } : {}) },
+        evidence: { tag: r.tag, value: r.value, ts: r.ts, ...(r.message ? { message: r.message } : {}), ...(r.severity ? { severity: r.severity } : {}), ...(r.unit ? { unit: r.unit } : {}) },
       });
       const sub = readings.subscribe({
         next(r) {

@@ -181,6 +181,49 @@ describe('escalations', () => {
     });
   });
 
+  describe('levels scoped by match', () => {
+    const scoped = parseConfig(`
+gateway: { id: test }
+escalation:
+  - { after: respondBy, unless: acknowledged, level: 1, notify: [duty-supervisor], match: { priority: [P0, P1] } }
+  - { after: 2h, unless: resolved, level: 2, notify: [maintenance-lead], match: { fault: comms-lost, area: [packaging, paint] } }
+notify:
+  duty-supervisor: { type: webhook, url: "http://127.0.0.1:9000/a" }
+  maintenance-lead: { type: webhook, url: "http://127.0.0.1:9000/b" }
+`).escalation;
+    const commsLost = (over: Partial<TicketDoc> = {}) => ticket({ key: 'packaging-plc/comms-lost', asset: 'packaging-plc', fault: 'comms-lost', ...over }, 0, 24 * HOUR, 14 * 24 * HOUR);
+
+    it('a P3 comms-lost ticket skips the P0/P1 level and gets only the levels that fit it', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        // P3: respond within 24h; level 1 (P0/P1 only) is skipped, level 2 (comms-lost in packaging) fires at 2h.
+        expectObservable(cold('a', { a: commsLost({ priority: 'P3' }) }).pipe(escalations(scoped, ts)), '^ 1500m !').toBe('120m f', {
+          f: escalate(2 * HOUR, 2, null, 'resolved', ['maintenance-lead']),
+        });
+      });
+      // After level 2 the SLA steps remain; level 1 never comes. Another area: neither level.
+      expect(steps(commsLost({ priority: 'P3' }), scoped).map((s) => [s.due, s.level])).toEqual([[2 * HOUR, 2], [24 * HOUR, 0], [14 * 24 * HOUR, 0]]);
+      expect(steps(commsLost({ priority: 'P3', area: 'assembly' }), scoped).map((s) => s.level)).toEqual([0, 0]);
+      expect(steps(commsLost({ priority: 'P1' }), scoped).map((s) => s.level)).toEqual([2, 0, 1, 0]);
+    });
+
+    it('a P1 ticket gets the level matched by one of the listed priorities', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        expectObservable(cold('a', { a: ticket() }).pipe(escalations(scoped, ts)), '^ 60m !').toBe('30m e', { e: escalate(30 * MIN, 1, 'respond', 'acknowledged', ['duty-supervisor']) });
+      });
+    });
+
+    it('a priority raised into the match brings the level in (re-planned from the version)', () => {
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        // P3 opened at 0, raised to P1 at 10m (deadlines as the engine keeps them): level 1 now applies at respondBy.
+        const tickets = cold('a 10m b', { a: ticket({ priority: 'P3' }, 0, 24 * HOUR, 14 * 24 * HOUR), b: ticket({ version: 2, priority: 'P1' }, 0, 24 * HOUR, 14 * 24 * HOUR) });
+        expectObservable(tickets.pipe(escalations(scoped, ts)), '^ 1500m !').toBe('1440m e', { e: escalate(24 * HOUR, 1, 'respond', 'acknowledged', ['duty-supervisor']) });
+      });
+    });
+  });
+
   describe('new versions', () => {
     it('a new version of the same ticket reschedules rather than duplicating', () => {
       const ts = newScheduler();

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
 import { isShelved, type TicketDoc } from '../gateway/tickets/ticket.ts';
-import { at } from './match.ts';
+import { at, matches } from './match.ts';
 import type { TicketCommand } from './types.ts';
 
 type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
@@ -21,7 +21,8 @@ export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step
   const list: Step[] = [
     { due: respondBy, level: 0, unless: 'acknowledged', notify: [], breach: 'respond' },
     { due: resolveBy, level: 0, unless: 'resolved', notify: [], breach: 'resolve' },
-    ...escalation.map((e): Step => ({
+    // A level whose match does not fit the ticket is skipped for it (re-planned with every version, so a raised priority can bring it in).
+    ...escalation.filter((e) => matches(e.match, t)).map((e): Step => ({
       // a ticket Andon reopened (its fault came back after a fix) escalates again from the reopen
       due: e.after === 'respondBy' ? respondBy : e.after === 'resolveBy' ? resolveBy : Date.parse(t.reopenedAt ?? t.openedAt) + e.after,
       level: e.level,
@@ -51,6 +52,7 @@ const sameStep = (a: Step, b: Step) =>
  * emits an `escalate` command stamped with the deadline. Deadlines come from
  * the stored ticket, so feeding the live tickets after a restart resumes them.
  * A shelved ticket has no timers; at unshelve the overdue steps fire at once.
+ * A level with a `match` applies only to the tickets it fits (`priority: [P0, P1]`).
  *
  *   ticket  -o(open, respondBy=30m)-------------------
  *   out     -----------------------(30m)E-------------

@@ -40,3 +40,17 @@ export class RuleStates<S> {
     for (const m of this.byRule.values()) yield* m.values();
   }
 }
+
+/** A `match:` of routing, escalation or a cause link: each key one value or a list of them ("any of"). */
+export type TicketMatch = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Whether every given key of `match` fits the ticket (a list: one of its values); `{}` fits every ticket. */
+export function matches(match: TicketMatch, t: object): boolean {
+  for (const k in match) {
+    const want = match[k];
+    if (want === undefined) continue;
+    const have = (t as Record<string, unknown>)[k];
+    if (typeof want === 'string' ? have !== want : !want.includes(have as string)) return false;
+  }
+  return true;
+}

@@ -40,6 +40,7 @@ export function stuck(rules: RuleConfig[], scheduler: SchedulerLike): OperatorFu
           tag: s.last.tag,
           value: s.last.value,
           ts: s.last.ts,
+          ...(s.last.unit ? { unit: s.last.unit } : {}),
           ...(kind === 'raise' ? { message: `unchanged since ${new Date(s.changedAt).toISOString()}` } : {}),
         },
       });

@@ -11,6 +11,8 @@ export interface Signal {
   asset?: string;
   severity?: number;
   message?: string;
+  /** Engineering unit of the value (`V`), from the connector's tag config or the HTTP body. */
+  unit?: string;
 }
 
 /** A signal after asset resolution: every reading knows its asset and area. */
@@ -25,6 +27,7 @@ export interface Evidence {
   ts: number;
   message?: string;
   severity?: number;
+  unit?: string;
 }
 
 export interface Recurrence {

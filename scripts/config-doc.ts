@@ -167,6 +167,9 @@ function describeType(u: Unwrapped): { type: string; allowed?: string } {
       return { type: 'literal', allowed: (d.values as unknown[]).map((v) => code(String(v))).join(', ') };
     case 'union': {
       const parts = (d.options as Schema[]).map((o) => describeType(unwrap(o)));
+      // One value or a list of them (`match` keys): said once.
+      const [one, many] = parts;
+      if (parts.length === 2 && one && many?.type === `list of ${one.type}`) return { type: `${one.type} or list of ${one.type}`, ...(one.allowed ? { allowed: one.allowed } : {}) };
       if (parts.every((p) => p.type === 'enum' || p.type === 'literal')) return { type: 'enum', allowed: parts.map((p) => p.allowed).join(', ') };
       const type = [...new Set(parts.map((p) => (p.type === 'enum' || p.type === 'literal' ? 'string' : p.type)))].join(' or ');
       const allowed = parts.map((p) => (p.type === 'enum' || p.type === 'literal' ? p.allowed : (p.allowed ?? `a ${p.type}`))).join(', or ');

@@ -36,10 +36,10 @@ routing:
 
 /** A burst of plant signals: chatter, a flood in one area, thresholds with deadband, bad quality. */
 function signals() {
-  const out: { tag: string; value: number | boolean; quality?: 'good' | 'bad' }[] = [];
+  const out: { tag: string; value: number | boolean; quality?: 'good' | 'bad'; unit?: string }[] = [];
   for (let i = 0; i < 6; i++) out.push({ tag: 'glazing/spray-02/alarm/E4', value: true }, { tag: 'glazing/spray-02/alarm/E4', value: false });
   for (let i = 0; i < 14; i++) out.push({ tag: `sorting/robot-${i}/alarm/E${i}`, value: true });
-  for (const v of [850, 905, 890, 870, 910]) out.push({ tag: 'firing/kiln-01/temperature', value: v });
+  for (const v of [850, 905, 890, 870, 910]) out.push({ tag: 'firing/kiln-01/temperature', value: v, unit: '°C' });
   out.push({ tag: 'firing/kiln-02/temperature', value: 990, quality: 'bad' });
   out.push({ tag: 'firing/kiln-01/alarm/F1', value: true });
   return out;
@@ -57,6 +57,7 @@ const shape = (t: Ticket) => ({
   members: t.members.length,
   firstOut: t.firstOut?.asset ?? null,
   history: t.history.map((h) => h.action),
+  units: t.evidence.map((e) => e.unit ?? null),
 });
 const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key) || 0;
 
@@ -86,7 +87,7 @@ describe('live and replay', () => {
         expect.arrayContaining(['spray-02/alarm-stop', 'sorting/alarm-flood', 'kiln-01/overtemp', 'kiln-01/alarm-stop']),
       );
       expect(replayed.find((t) => t.key === 'spray-02/alarm-stop')).toMatchObject({ occurrences: 6, assignedGroup: 'glazing-team' });
-      expect(replayed.find((t) => t.key === 'kiln-01/overtemp')).toMatchObject({ priority: 'P0', occurrences: 2 });
+      expect(replayed.find((t) => t.key === 'kiln-01/overtemp')).toMatchObject({ priority: 'P0', occurrences: 2, units: ['°C', '°C', '°C'] });
     } finally {
       await gw.stop();
     }

@@ -42,6 +42,7 @@ sources:
     url: ${broker.url}
     subscriptions:
       - { topic: "mes/+/alarms", format: json, tag: "packaging/{1}/alarm/{code}", value: "$.active", asset: "{1}" }
+      - { topic: "mes/+/temperature", format: json, tag: "packaging/{1}/temperature", value: "$.v", asset: "{1}" }
 assets:
   sealer-01: { area: packaging, tags: ["packaging/sealer-01/**"] }
   labeler-02: { area: packaging, tags: ["packaging/labeler-02/**"] }
@@ -91,6 +92,21 @@ describe('andon start with OPC UA and MQTT sources', () => {
     await mes.publishAsync('mes/labeler-02/alarms', JSON.stringify({ code: 'L7', active: true }), { qos: 1 });
     await mes.endAsync();
     expect((await opened).ticket).toMatchObject({ priority: 'P1', area: 'packaging', evidence: [expect.objectContaining({ tag: 'packaging/labeler-02/alarm/L7' })] });
+  });
+
+  it('an MQTT value of the wrong type for its rule is counted as rejected (reason type), not silently dropped', async () => {
+    const rejectedType = async () => Number(/andon_signals_rejected_total\{source="mes",reason="type"} (\d+)/.exec(await (await fetch(`${gw.address}/metrics`)).text())?.[1] ?? 0);
+    expect(await rejectedType()).toBe(0);
+    const mesConnector = gw.sources.connectors.get('mes');
+    if (!mesConnector) throw new Error('no mes connector');
+    // The gateway's own subscriber runs first, so once this one sees the signal it has been pushed and checked.
+    const seen = firstValueFrom(mesConnector.signals$.pipe(filter((s) => s.tag === 'packaging/labeler-02/temperature'), timeout(15_000)));
+    const mes = await connectAsync(broker.url);
+    await mes.publishAsync('mes/labeler-02/temperature', JSON.stringify({ v: '92.5' }), { qos: 1 });
+    await mes.endAsync();
+    expect((await seen).value).toBe('92.5');
+    expect(await rejectedType()).toBe(1);
+    expect(gw.store.liveByKey('labeler-02/overtemp')).toBeUndefined();
   });
 
   it('an OPC UA alarm opens a ticket, and acking the ticket acknowledges the condition', async () => {

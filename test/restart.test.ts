@@ -41,10 +41,10 @@ describe('restart in the middle', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** One gateway life: opens the store, runs `fn` on virtual time from `start`, closes. */
-  async function life(start: number, fn: (rt: ReturnType<typeof createRuntime>, clock: VirtualScheduler) => void) {
+  async function life(start: number, fn: (rt: ReturnType<typeof createRuntime>, clock: VirtualScheduler) => void, config = CONFIG) {
     const store = await TicketStore.open(file);
     const clock = new VirtualScheduler(start);
-    const rt = createRuntime({ config: CONFIG, store, scheduler: clock });
+    const rt = createRuntime({ config, store, scheduler: clock });
     try {
       fn(rt, clock);
     } finally {
@@ -83,6 +83,29 @@ describe('restart in the middle', () => {
     const later = await only('press-04/jam');
     expect(later?.escalations.map((e) => e.level)).toEqual([1, 2]);
     expect(later?.escalations[1]?.at).toBe(new Date(T0 + 2 * 60 * MIN).toISOString());
+  });
+
+  it('levels scoped by match: after a restart each ticket gets only the levels that fit it', async () => {
+    const scoped = parseConfig(`
+gateway: { id: restart-test }
+assets:
+  press-04: { area: stamping, tags: ["stamping/press-04/**"] }
+  feeder-7: { area: utilities, tags: ["utilities/feeder-7/**"] }
+rules:
+  - { id: alarms, when: { tag: "stamping/*/alarm/**", equals: true }, fault: jam, priority: P1 }
+  - { id: dip, when: { tag: "utilities/*/voltage", below: 200 }, fault: voltage-dip, priority: P3 }
+escalation:
+  - { after: 1h, unless: resolved, level: 1, match: { priority: [P0, P1] } }
+  - { after: 2h, unless: resolved, level: 2, match: { area: [utilities, paint] } }
+`);
+    await life(T0, (rt, clock) => {
+      push(rt, clock, T0, 'stamping/press-04/alarm/J1', true);
+      push(rt, clock, T0, 'utilities/feeder-7/voltage', 190);
+      clock.advanceTo(T0 + 10 * MIN); // down before either level
+    }, scoped);
+    await life(T0 + 3 * 60 * MIN, (_rt, clock) => clock.advanceTo(T0 + 4 * 60 * MIN), scoped);
+    expect((await only('press-04/jam'))?.escalations.map((e) => e.level)).toEqual([1]);
+    expect((await only('feeder-7/voltage-dip'))?.escalations.map((e) => e.level)).toEqual([2]);
   });
 
   it('a deadline still ahead at restart fires at its time, not at the restart', async () => {

@@ -53,6 +53,10 @@ describe('modbus source config', () => {
     [{ address: 65536 }, 'sources[0].registers[0].address ANDON_CONFIG_INVALID_VALUE'],
     [{ type: 'int64' }, 'sources[0].registers[0].type ANDON_CONFIG_INVALID_VALUE'],
     [{ wordorder: 'big' }, 'sources[0].registers[0].wordorder ANDON_CONFIG_UNKNOWN_KEY'],
+    [{ table: 'coil', decimals: 1 }, 'sources[0].registers[0].decimals ANDON_CONFIG_INVALID_VALUE'],
+    [{ type: 'bit', bit: 2, decimals: 0 }, 'sources[0].registers[0].decimals ANDON_CONFIG_INVALID_VALUE'],
+    [{ type: 'float32', decimals: 11 }, 'sources[0].registers[0].decimals ANDON_CONFIG_INVALID_VALUE'],
+    [{ type: 'float32', unit: '' }, 'sources[0].registers[0].unit ANDON_CONFIG_INVALID_VALUE'],
   ])('refuses register %j: %s', (register, expected) => {
     expect(problems(register)).toEqual([expected]);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, id, issue } from '../../config/types.ts';
+import { decimals, duration, id, issue, unit } from '../../config/types.ts';
 
 export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'bit'] as const;
 export type RegisterType = (typeof REGISTER_TYPES)[number];
@@ -26,8 +26,11 @@ const registerSchema = z
     byteOrder: z.enum(['big', 'little']).default('big').describe('Order of the two bytes inside each register.'),
     scale: z.number().default(1).describe('Value = raw × scale + offset (numbers only).'),
     offset: z.number().default(0).describe('Added after `scale`.'),
+    unit: unit(),
+    decimals: decimals(),
   })
   .superRefine((r, ctx) => {
+    if (r.decimals !== undefined && (isBitTable(r.table) || r.type === 'bit')) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'decimals rounds numbers; a bit is true or false', ['decimals']);
     if (isBitTable(r.table)) {
       if (r.type !== undefined && r.type !== 'bit')
         issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `a ${r.table} is one bit: leave type out (or write type: bit), not ${r.type}`, ['type']);

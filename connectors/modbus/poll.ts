@@ -5,6 +5,7 @@ import { ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, isDeviceException, type Modbu
 import { registerWidth, type RegisterConfig } from './config.ts';
 import { applyScale, decodeRegisters } from './decode.ts';
 import { splitRead, type PlannedRead } from './plan.ts';
+import { float32Value, roundTo, tidy } from '../values.ts';
 
 export interface PollDeps {
   source: string;
@@ -17,6 +18,17 @@ export interface PollDeps {
 /** What one poll found: `failedTags` answered with a Modbus exception (the device itself is alive). */
 export interface PollOutcome {
   failedTags: number;
+}
+
+/**
+ * The engineering value as people read it: a float32 cut to its own precision (196.39999389648438 → 196.4),
+ * scaled without arithmetic noise, rounded to `decimals` when set. Booleans pass through.
+ */
+export function readable(register: Pick<RegisterConfig, 'type' | 'scale' | 'offset' | 'decimals'>, raw: number | boolean): number | boolean {
+  if (typeof raw === 'boolean') return raw;
+  let value = applyScale(register.type === 'float32' ? float32Value(raw) : raw, register.scale, register.offset) as number;
+  if (register.scale !== 1 || register.offset !== 0) value = tidy(value);
+  return register.decimals === undefined ? value : roundTo(value, register.decimals);
 }
 
 interface TagState {
@@ -36,14 +48,16 @@ export function createPoller(initialPlan: readonly PlannedRead[], deps: PollDeps
   const tags = new Map<string, TagState>();
   for (const read of reads) for (const { register } of read.items) tags.set(register.tag, { last: null, bad: false });
 
-  const signal = (register: RegisterConfig, value: Signal['value'], quality: Signal['quality'], ts: number): Signal =>
-    register.asset === undefined
-      ? { source: deps.source, tag: register.tag, value, quality, ts }
-      : { source: deps.source, tag: register.tag, value, quality, ts, asset: register.asset };
+  const signal = (register: RegisterConfig, value: Signal['value'], quality: Signal['quality'], ts: number): Signal => {
+    const s: Signal = { source: deps.source, tag: register.tag, value, quality, ts };
+    if (register.asset !== undefined) s.asset = register.asset;
+    if (register.unit !== undefined) s.unit = register.unit;
+    return s;
+  };
 
   const good = (register: RegisterConfig, raw: number | boolean, ts: number) => {
     const state = tags.get(register.tag) as TagState;
-    const value = applyScale(raw, register.scale, register.offset);
+    const value = readable(register, raw);
     if (typeof value === 'number' && !Number.isFinite(value)) {
       // The device answered, but with NaN/Infinity ("no valid reading" on many meters): a bad reading, every poll.
       deps.emit(signal(register, null, 'bad', ts));

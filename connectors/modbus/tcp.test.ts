@@ -3,6 +3,8 @@ import { isAndonError } from '../../gateway/errors.ts';
 import type { Signal } from '../../rules/types.ts';
 import { harness, modbusConfig, oneOfEach, waitFor, type Harness } from './fixtures/harness.ts';
 import { CASES, ORDERS } from './fixtures/patterns.ts';
+import { encodeRegisters } from './decode.ts';
+import { float32Value } from '../values.ts';
 import { TcpDevice } from './fixtures/tcp-device.ts';
 
 // Against modbus-serial's ServerTCP, a real Modbus TCP server on 127.0.0.1.
@@ -61,13 +63,46 @@ describe('modbus connector against a Modbus TCP server', () => {
       5_000,
     );
     CASES.forEach((c, i) => {
-      expect(seen.get(`hr/${i}`)?.value, `holding ${c.type} ${c.order}`).toBe(c.value);
-      expect(seen.get(`ir/${i}`)?.value, `input ${c.type} ${c.order}`).toBe(c.value);
+      // A float32 goes on cut to its own precision (Math.fround(-123.456) is -123.456).
+      const value = c.type === 'float32' ? float32Value(c.value as number) : c.value;
+      expect(seen.get(`hr/${i}`)?.value, `holding ${c.type} ${c.order}`).toBe(value);
+      expect(seen.get(`ir/${i}`)?.value, `input ${c.type} ${c.order}`).toBe(value);
     });
+    expect(seen.get(`hr/${CASES.findIndex((c) => c.value === Math.fround(-123.456))}`)?.value).toBe(-123.456);
     expect(['status/b0', 'status/b1', 'status/b15', 'coil/6', 'coil/7', 'di/9'].map((t) => seen.get(t)?.value)).toEqual([true, false, true, false, true, true]);
-    expect(seen.get('scaled')?.value).toBeCloseTo(200.5, 10);
+    expect(seen.get('scaled')?.value).toBe(200.5); // 2305 × 0.1 − 30, without the arithmetic's noise
     expect(seen.get('di/9')).toMatchObject({ source: 'plc', asset: 'press-1', quality: 'good', ts: expect.any(Number) });
     expect(h.statuses).toEqual(['connecting', 'up']);
+  });
+
+  it('values as people read them: float32 to its precision, decimals, and the unit on every signal', async () => {
+    const device = await deviceOn();
+    const words = (value: number, type: 'float32' | 'float64' = 'float32') => encodeRegisters(value, { type, wordOrder: 'big', byteOrder: 'big' });
+    device.holding.set(words(196.4), 0); // 196.39999389648438 as a double
+    device.holding.set(words(0.1), 2);
+    device.holding.set(words(23.456789), 4);
+    device.holding.set(words(2.345678901, 'float64'), 6);
+    device.holding[10] = 1234; // 123.4 after scale 0.1
+    const h = await started(device, {
+      registers: [
+        { tag: 'feeder/voltage', table: 'holding', address: 0, type: 'float32', unit: 'V' },
+        { tag: 'feeder/pf', table: 'holding', address: 2, type: 'float32' },
+        { tag: 'oven/temp', table: 'holding', address: 4, type: 'float32', decimals: 1, unit: '°C' },
+        { tag: 'line/flow', table: 'holding', address: 6, type: 'float64', decimals: 2, unit: 'm³/h' },
+        { tag: 'tank/level', table: 'holding', address: 10, scale: 0.1, unit: '%' },
+      ],
+    });
+    const seen = await oneOfEach(h, ['feeder/voltage', 'feeder/pf', 'oven/temp', 'line/flow', 'tank/level'], 5_000);
+    expect(seen.get('feeder/voltage')).toMatchObject({ value: 196.4, unit: 'V', quality: 'good' });
+    expect(seen.get('feeder/pf')?.value).toBe(0.1);
+    expect(seen.get('feeder/pf')).not.toHaveProperty('unit');
+    expect(seen.get('oven/temp')).toMatchObject({ value: 23.5, unit: '°C' });
+    expect(seen.get('line/flow')).toMatchObject({ value: 2.35, unit: 'm³/h' });
+    expect(seen.get('tank/level')).toMatchObject({ value: 123.4, unit: '%' });
+    // The device goes away: the bad signal carries the unit too.
+    await device.stop();
+    const bad = h.signals.find((s) => s.tag === 'feeder/voltage' && s.quality === 'bad') ?? (await waitFor(h.connector.signals$, (s) => s.tag === 'feeder/voltage' && s.quality === 'bad', 5_000, 'bad voltage'));
+    expect(bad).toMatchObject({ value: 196.4, unit: 'V' });
   });
 
   it('batches contiguous registers: one request yields many signals', async () => {

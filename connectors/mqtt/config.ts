@@ -10,7 +10,7 @@ const expr = () =>
     if (typeof e === 'string') issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', e);
   });
 
-const MAPPING_KEYS = ['tag', 'value', 'ts', 'quality', 'asset', 'severity', 'message'] as const;
+const MAPPING_KEYS = ['tag', 'value', 'ts', 'quality', 'asset', 'severity', 'message', 'unit'] as const;
 
 const subscriptionSchema = z
   .strictObject({
@@ -33,6 +33,16 @@ const subscriptionSchema = z
     /** json: alarm severity 1..1000 (design §2), when the payload has one. */
     severity: expr().optional().describe('json: alarm severity 1..1000, when the payload has one.'),
     message: expr().optional().describe('json: alarm text, when the payload has one.'),
+    unit: expr()
+      .optional()
+      .describe('json: engineering unit of the values, a constant (`V`) or from the payload (`{unit}`, `$.u`): carried by the signals and shown with the value (`196.4 V`).'),
+    decimals: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe('json: round numeric values to this many decimal places (halves away from zero).'),
   })
   .superRefine((s, ctx) => {
     const problem = topicFilterProblem(s.topic);
@@ -46,7 +56,7 @@ const subscriptionSchema = z
           'topic',
         ]);
       }
-      for (const key of MAPPING_KEYS) {
+      for (const key of [...MAPPING_KEYS, 'decimals'] as const) {
         if (s[key] !== undefined)
           issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `"${key}" maps JSON payloads; sparkplug subscriptions take tags and values from the metrics`, [key]);
       }

@@ -28,6 +28,9 @@ beforeAll(async () => {
       // Everything by default: tag = topic, value = $.value (a bare scalar payload is its own value).
       { topic: 'raw/#' },
       { topic: 'lists/+', tag: 'lists/{1}/{name}', value: "$['reading value']", quality: 'uncertain' },
+      // Units: a constant, or from the payload; decimals rounds numbers.
+      { topic: 'meters/+/voltage', tag: 'utilities/{1}/voltage', value: '$.v', unit: 'V', decimals: 1 },
+      { topic: 'meters/+/any', tag: 'utilities/{1}/{name}', value: '$.v', unit: '{u}' },
     ],
   });
   await h.connector.start();
@@ -59,6 +62,15 @@ describe('JSON subscriptions', () => {
       severity: 700,
       message: 'seal jaw fault',
     });
+  });
+
+  it('a unit (constant or from the payload) goes with the signal; decimals rounds numbers', async () => {
+    await pub.publishAsync('meters/feeder-3/voltage', JSON.stringify({ v: 196.39999389648438 }), { qos: 1 });
+    expect(await h.signal((x) => x.tag === 'utilities/feeder-3/voltage')).toMatchObject({ value: 196.4, unit: 'V' });
+    await pub.publishAsync('meters/feeder-3/any', JSON.stringify({ name: 'flow', v: 12.345, u: 'm³/h' }), { qos: 1 });
+    expect(await h.signal((x) => x.tag === 'utilities/feeder-3/flow')).toMatchObject({ value: 12.345, unit: 'm³/h' });
+    await pub.publishAsync('meters/feeder-3/any', JSON.stringify({ name: 'count', v: 7 }), { qos: 1 });
+    expect(await h.signal((x) => x.tag === 'utilities/feeder-3/count')).not.toHaveProperty('unit');
   });
 
   it('numbers wildcards left to right ({1}, {2}) and lets "#" capture several levels ({3})', async () => {

@@ -1,5 +1,6 @@
 import type { RejectReason } from '../connector.ts';
 import type { Signal } from '../../rules/types.ts';
+import { roundTo } from '../values.ts';
 import type { MqttSubscription } from './config.ts';
 import { evaluate, parseExpr, type Expr, type Found } from './expr.ts';
 
@@ -81,6 +82,7 @@ export function compileJsonMapping(sub: MqttSubscription, source: string, now: (
   const asset = compile(sub.asset);
   const severity = compile(sub.severity);
   const message = compile(sub.message);
+  const unit = compile(sub.unit);
 
   function mapItem(item: unknown, topic: string, captures: readonly string[], arrived: number): Signal | Refusal {
     if (Array.isArray(item)) return refusal('wrong-type', 'an array inside the payload array');
@@ -121,11 +123,15 @@ export function compileJsonMapping(sub: MqttSubscription, source: string, now: (
     if (isRefusal(s)) return s;
     const m = scalarOf(at(message), 'message');
     if (isRefusal(m)) return m;
+    const u = scalarOf(at(unit), 'unit');
+    if (isRefusal(u)) return u;
+    if (typeof v === 'number' && sub.decimals !== undefined) v = roundTo(v, sub.decimals);
 
     const signal: Signal = { source, tag: tagText as string, value: v, quality: q, ts: t };
     if (a !== undefined && a !== null && a !== '') signal.asset = String(a);
     if (s !== undefined) signal.severity = s;
     if (m !== undefined && m !== null) signal.message = String(m);
+    if (u !== undefined && u !== null && u !== '') signal.unit = String(u).slice(0, 32);
     return signal;
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, id, issue } from '../../config/types.ts';
+import { decimals, duration, id, issue, unit } from '../../config/types.ts';
 
 /**
  * An OPC UA node id in string form: `i=2253`, `ns=1;s=Sealer01.State`,
@@ -64,6 +64,8 @@ export const opcuaSourceSchema = z.strictObject({
         /** Absolute deadband, in the variable's unit. */
         deadband: z.number().nonnegative().optional().describe('Absolute deadband, in the variable\'s unit: smaller changes are not reported.'),
         queueSize: z.number().int().min(1).max(10_000).optional().describe('Server-side queue of this item; the source\'s by default.'),
+        unit: unit(),
+        decimals: decimals(),
       }),
     )
     .default([])

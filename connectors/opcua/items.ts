@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { RejectReason } from '../connector.ts';
 import type { Signal } from '../../rules/types.ts';
+import { float32Value, roundTo } from '../values.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 
 type TagConfig = OpcuaSourceConfig['tags'][number];
@@ -33,6 +34,8 @@ export function signalValue(v: Variant): { value: Signal['value'] } | { refused:
   if (v.dataType === DataType.Null) return { value: null };
   if (v.dataType === DataType.Boolean) return { value: Boolean(v.value) };
   if (v.dataType === DataType.String) return { value: String(v.value) };
+  // A Float is a float32: cut to its own precision (196.39999389648438 is 196.4).
+  if (v.dataType === DataType.Float) return { value: float32Value(Number(v.value)) };
   if (NUMERIC.has(v.dataType)) return { value: Number(v.value) };
   if (v.dataType === DataType.Int64 || v.dataType === DataType.UInt64) {
     // node-opcua carries 64-bit integers as [high, low] 32-bit words.
@@ -126,7 +129,8 @@ export class DataItems {
       return;
     }
     const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? this.now();
-    const signal: Signal = { source: this.config.id, tag: t.tag, value: v.value, quality: quality(dv.statusCode), ts, ...(t.asset ? { asset: t.asset } : {}) };
+    const value = typeof v.value === 'number' && t.decimals !== undefined ? roundTo(v.value, t.decimals) : v.value;
+    const signal: Signal = { source: this.config.id, tag: t.tag, value, quality: quality(dv.statusCode), ts, ...(t.asset ? { asset: t.asset } : {}), ...(t.unit ? { unit: t.unit } : {}) };
     this.last.set(i, signal);
     this.emit(signal);
   }

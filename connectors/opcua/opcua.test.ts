@@ -23,6 +23,7 @@ describe('opcua connector against a live plant server', () => {
       { tag: 'packaging/sealer-01/temperature-coarse', nodeId: 'ns=1;s=Sealer01.Temperature', deadband: 5, samplingInterval: '50ms' },
       { tag: 'packaging/sealer-01/counts', nodeId: 'ns=1;s=Sealer01.Counts' },
       { tag: 'andon/red', nodeId: 'ns=1;s=Andon.Red' },
+      { tag: 'packaging/sealer-01/temperature-shown', nodeId: 'ns=1;s=Sealer01.Temperature', unit: '°C', decimals: 1 },
     ],
     alarms: [{ notifier: 'ns=1;s=Sealer01', asset: 'sealer-01', area: 'packaging' }],
   });
@@ -61,6 +62,15 @@ describe('opcua connector against a live plant server', () => {
     expect((await h.signals.next(byTag(TEMP, (s) => s.value === 73), 'bad 73', { since: from })).quality).toBe('bad');
     plant.setTemperature(74);
     expect((await h.signals.next(byTag(TEMP, (s) => s.value === 74), 'good 74', { since: from })).quality).toBe('good');
+  });
+
+  it('a tag with unit and decimals: its signals carry the unit, the value rounded', async () => {
+    const from = h.signals.length;
+    plant.setTemperature(64.2649);
+    const shown = await h.signals.next(byTag('packaging/sealer-01/temperature-shown', (s) => s.value === 64.3), 'rounded 64.3', { since: from });
+    expect(shown).toMatchObject({ unit: '°C', quality: 'good' });
+    const plain = await h.signals.next(byTag(TEMP, (s) => s.value === 64.2649), 'plain 64.2649', { since: from });
+    expect(plain).not.toHaveProperty('unit');
   });
 
   it('an absolute deadband suppresses changes smaller than it', async () => {

@@ -132,7 +132,7 @@ function body(t, now, history) {
         ? table(
             ['Time', 'Tag', 'Value', 'Message'],
             [...t.evidence].reverse().map((e) => ({
-              cells: [fmtFull(e.ts), e.tag, fmtValue(e.value), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
+              cells: [fmtFull(e.ts), e.tag, fmtValue(e.value, e.unit), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
             })),
           )
         : h('p', { class: 'muted' }, 'No evidence recorded.'),

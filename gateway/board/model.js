@@ -114,15 +114,18 @@ export function badges(t, now, fmtTime) {
   return out;
 }
 
-/** A reading for people: numbers to 7 significant digits (a float32 register's 221.39999389648438 reads 221.4). */
-export const fmtValue = (v) => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(7))) : JSON.stringify(v));
+/** A reading for people: numbers to 7 significant digits (a float32 register's 221.39999389648438 reads 221.4), with the unit when the signal named one (`196.4 V`). */
+export const fmtValue = (v, unit) => {
+  const text = typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(7))) : JSON.stringify(v);
+  return unit ? `${text} ${unit}` : text;
+};
 
 /** The newest human-readable detail of a ticket: the latest evidence message, else its tag. */
 export function latestDetail(t) {
   const ev = t.evidence ?? [];
   for (let i = ev.length - 1; i >= 0; i--) if (ev[i].message) return ev[i].message;
   const last = ev[ev.length - 1];
-  return last ? `${last.tag} = ${fmtValue(last.value)}` : '';
+  return last ? `${last.tag} = ${fmtValue(last.value, last.unit)}` : '';
 }
 
 /**

@@ -104,6 +104,7 @@ const ticketProperties = {
         ts: time('Signal time.'),
         message: str,
         severity: { type: 'integer' },
+        unit: { type: 'string', description: 'Engineering unit of the value (`V`), when its source names one.' },
       },
     },
   },

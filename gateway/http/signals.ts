@@ -5,6 +5,7 @@ import { AndonError } from '../errors.ts';
 import { describeTimeProblem, readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
+import { valueTypeGuard } from '../value-type.ts';
 
 interface Opts {
   config: AndonConfig;
@@ -28,6 +29,7 @@ const signalSchema = {
     asset: { type: 'string', maxLength: 200 },
     severity: { type: 'integer', minimum: 1, maximum: 1000 },
     message: { type: 'string', maxLength: 1000 },
+    unit: { type: 'string', minLength: 1, maxLength: 32 },
   },
 } as const;
 
@@ -124,16 +126,26 @@ export function ingestBatcher(runtime: Runtime, metrics: Metrics) {
   };
 }
 
-type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string };
+type Body = { source?: string; tag: string; value: Signal['value']; quality?: Signal['quality']; ts?: number | string; asset?: string; severity?: number; message?: string; unit?: string };
 
 /**
  * `POST /api/v1/signals`: one signal or an array (MES over HTTP), role ingest.
  * Answers 202 only after the ticket changes the signals caused are committed.
+ * A value of the wrong type for its rules (a string for `above: 80`) still answers 202: it is listed under
+ * `rejected` (reason `type`), counted and logged, and the rest of the request goes in (docs/contracts.md).
  */
 export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, current = () => config, runtime, metrics, now }) => {
   const httpSourcesOf = liveHttpSources(current);
   countRejects(app, metrics, httpSourcesOf()[0] ?? 'http');
   const batcher = ingestBatcher(runtime, metrics);
+  // made again when a reload brings other rules
+  const typeGuard = (c: AndonConfig) => valueTypeGuard({ rules: c.rules, now, onMismatch: (source) => metrics.rejected.inc({ source, reason: 'type' }), log: app.log.child({ component: 'ingest' }) });
+  let guarded = { rules: config.rules, check: typeGuard(config) };
+  const checkType = (s: Parameters<typeof guarded.check>[0]) => {
+    const c = current();
+    if (c.rules !== guarded.rules) guarded = { rules: c.rules, check: typeGuard(c) };
+    return guarded.check(s);
+  };
   app.addHook('onClose', async () => batcher.flush());
   app.post<{ Body: Body | Body[] }>(
     '/signals',
@@ -142,7 +154,18 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, curr
       bodyLimit: config.gateway.http.signalBodyLimit,
       schema: {
         body: { oneOf: [signalSchema, { type: 'array', maxItems: 10_000, items: signalSchema }] },
-        response: { 202: { type: 'object', properties: { accepted: { type: 'integer' } } } },
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              accepted: { type: 'integer' },
+              rejected: {
+                type: 'array',
+                items: { type: 'object', properties: { index: { type: 'integer' }, tag: { type: 'string' }, reason: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } },
+              },
+            },
+          },
+        },
       },
     },
     async (req, reply) => {
@@ -165,10 +188,16 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, curr
         if (b.asset) s.asset = b.asset;
         if (b.severity) s.severity = b.severity;
         if (b.message) s.message = b.message;
+        if (b.unit) s.unit = b.unit;
         return s;
       });
       await batcher.submit(signals);
-      return reply.status(202).send({ accepted: list.length });
+      // Checked once they are committed (a 503 is retried by the client and must not count twice).
+      const rejected = signals.flatMap((s, index) => {
+        const m = checkType(s);
+        return m ? [{ index, tag: s.tag, reason: 'type', rule: m.rule, message: m.message }] : [];
+      });
+      return reply.status(202).send(rejected.length > 0 ? { accepted: list.length - rejected.length, rejected } : { accepted: list.length });
     },
   );
 };

@@ -1,4 +1,5 @@
 import type { NotificationKind } from '../store/notifications.ts';
+import { withUnit } from '../../connectors/values.ts';
 import type { HistoryEvent, Ticket } from '../tickets/ticket.ts';
 
 /** Everything a format needs for one message: the notification, the ticket as it is now, and where the board is. */
@@ -72,14 +73,26 @@ function deadline(t: Ticket, timezone: string): [string, string] {
   return [respond ? 'Respond by' : 'Resolve by', t.breaches.includes(kind) ? `${at} (missed)` : at];
 }
 
+/**
+ * The newest reading as people read it, `utilities/feeder-3/voltage = 196.4 V`: when the newest evidence
+ * is a number or names its unit (an alarm's `true` says nothing the fault does not).
+ */
+function readingOf(t: Ticket): [string, string] | undefined {
+  const e = t.evidence.at(-1);
+  if (!e || (typeof e.value !== 'number' && e.unit === undefined)) return undefined;
+  return ['Reading', `${e.tag} = ${withUnit(e.value, e.unit)}`];
+}
+
 /** The content of a notification, independent of the receiver's format. */
 export function summarize(m: NotificationMessage): Summary {
   const t = m.ticket;
   const detail = [...t.evidence].reverse().find((e) => typeof e.message === 'string' && e.message.trim() !== '')?.message;
+  const reading = readingOf(t);
   const facts: [string, string][] = [
     ['Priority', t.priority],
     ['Asset', t.asset ?? '-'],
     ['Fault', t.fault],
+    ...(reading ? [reading] : []),
     ['Area', t.area ?? '-'],
     ['State', t.state.replace('_', ' ')],
     deadline(t, m.timezone),

@@ -33,7 +33,7 @@ const MAX_SIMILAR = 5;
 
 // The source's time is checked where it enters (gateway/signal-time.ts); should a bad one slip through, the
 // evidence takes the command's time rather than throw a RangeError and fail the whole change.
-const toEvidence = (e: Evidence, at: number) => ({ tag: e.tag, value: e.value, ts: iso(Number.isFinite(e.ts) && Math.abs(e.ts) <= 8.64e15 ? e.ts : at), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}) });
+const toEvidence = (e: Evidence, at: number) => ({ tag: e.tag, value: e.value, ts: iso(Number.isFinite(e.ts) && Math.abs(e.ts) <= 8.64e15 ? e.ts : at), ...(e.message ? { message: e.message } : {}), ...(e.severity ? { severity: e.severity } : {}), ...(e.unit ? { unit: e.unit } : {}) });
 const toMember = (m: FloodMember): Member => ({ asset: m.asset, fault: m.fault, at: iso(m.at) });
 /** Flags of the closed loop: the fault came back after a fix / stayed quiet long enough after it. */
 const RECURRED = 'recurred-after-fix';

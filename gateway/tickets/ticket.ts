@@ -72,7 +72,7 @@ export interface Ticket {
   escalations: { level: number; at: string; notified: string[] }[];
   /** SLA deadlines missed so far ('respond', 'resolve'). */
   breaches: ('respond' | 'resolve')[];
-  evidence: { tag: string; value: unknown; ts: string; message?: string; severity?: number }[];
+  evidence: { tag: string; value: unknown; ts: string; message?: string; severity?: number; unit?: string }[];
   similar: { id: string; asset: string | null; fault: string; state: TicketState; resolution: string | null; rootCause: string | null; resolvedAt: string | null }[];
   wait: { reason: string; partNumber: string | null; eta: string | null } | null;
   resolution: string | null;

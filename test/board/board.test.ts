@@ -280,14 +280,16 @@ describe.skipIf(!hasChromium)('alarm board (headless Chromium)', () => {
           m.recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon' }),
           m.recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null }),
         ],
-        values: [m.fmtValue(221.39999389648438), m.fmtValue(207), m.fmtValue(true), m.fmtValue('E21'), m.fmtValue(0.000123456789)],
+        values: [m.fmtValue(221.39999389648438), m.fmtValue(207), m.fmtValue(true), m.fmtValue('E21'), m.fmtValue(0.000123456789), m.fmtValue(196.39999389648438, 'V')],
+        detail: m.latestDetail({ evidence: [{ tag: 'utilities/feeder-3/voltage', value: 196.4, unit: 'V' }] }),
       };
-    })()`)) as { order: string[]; stale: boolean; countdowns: string[]; labels: string[]; values: string[] };
+    })()`)) as { order: string[]; stale: boolean; countdowns: string[]; labels: string[]; values: string[]; detail: string };
     expect(out.order).toEqual(['c', 'b', 'd', 'a']);
     expect(out.stale).toBe(false);
     expect(out.countdowns).toEqual(['+1:05', '1:02:03', '3d 04h']);
     expect(out.labels).toEqual(['daily ~16:00', 'weekly Mon ~06:30', 'irregular ×3']);
-    expect(out.values).toEqual(['221.4', '207', 'true', '"E21"', '0.0001234568']);
+    expect(out.values).toEqual(['221.4', '207', 'true', '"E21"', '0.0001234568', '196.4 V']);
+    expect(out.detail).toBe('utilities/feeder-3/voltage = 196.4 V');
     await page.close();
   }, 30_000);
 

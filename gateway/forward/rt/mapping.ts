@@ -75,7 +75,7 @@ export function describe(t: Ticket): string {
   if (t.members.length > 0) lines.push(`Members: ${t.members.length} alarms`);
   if (t.evidence.length > 0) {
     lines.push('', 'Evidence:');
-    for (const e of t.evidence.slice(0, 20)) lines.push(`- ${when(e.ts)}  ${e.tag} = ${clip(value(e.value), 200)}${e.message ? `  (${e.message})` : ''}`);
+    for (const e of t.evidence.slice(0, 20)) lines.push(`- ${when(e.ts)}  ${e.tag} = ${clip(value(e.value), 200)}${e.unit ? ` ${e.unit}` : ''}${e.message ? `  (${e.message})` : ''}`);
   }
   for (const s of t.similar.slice(0, 5)) lines.push(`Similar: ${s.id} ${s.fault}${s.resolution ? `: ${clip(s.resolution, 200)}` : ''}`);
   lines.push('', 'History:', ...t.history.map(eventLine));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { event, T0, ticketDoc, ticketOf } from '../../../test/ticket-fixture.ts';
-import type { NotificationMessage } from '../message.ts';
+import { summarize, type NotificationMessage } from '../message.ts';
 import { dingtalkMessage } from './dingtalk.ts';
 import { FORMATS } from './index.ts';
 import { jsonMessage } from './json.ts';
@@ -140,6 +140,32 @@ describe('message formats: the exact body each receiver expects', () => {
         },
       ],
     });
+  });
+
+  it('a reading is shown with its unit: the newest evidence, as the connector rounded it', () => {
+    const sag = ticketOf(
+      ticketDoc({
+        evidence: [
+          { tag: 'packaging/sealer-01/alarm/E21', value: true, ts: opened.ticket.openedAt },
+          { tag: 'utilities/feeder-3/voltage', value: 196.4, unit: 'V', ts: opened.ticket.openedAt },
+        ],
+      }),
+    );
+    const m = { ...opened, ticket: sag };
+    expect(summarize(m).facts.slice(0, 4)).toEqual([
+      ['Priority', 'P1'],
+      ['Asset', 'sealer-01'],
+      ['Fault', 'alarm-stop'],
+      ['Reading', 'utilities/feeder-3/voltage = 196.4 V'],
+    ]);
+    expect((wecomMessage(m) as { markdown: { content: string } }).markdown.content).toContain('**Reading:** utilities/feeder-3/voltage = 196.4 V');
+    expect(JSON.stringify(teamsMessage(m))).toContain('"title":"Reading","value":"utilities/feeder-3/voltage = 196.4 V"');
+    // A number without a unit is shown bare; a text reading with a unit keeps it; an alarm's true is no reading.
+    const withValue = (value: unknown, unit?: string) =>
+      summarize({ ...opened, ticket: ticketOf(ticketDoc({ evidence: [{ tag: 'line-1/x', value, ts: opened.ticket.openedAt, ...(unit ? { unit } : {}) }] })) }).facts.find(([k]) => k === 'Reading')?.[1];
+    expect(withValue(81)).toBe('line-1/x = 81');
+    expect(withValue('HIGH', 'bar')).toBe('line-1/x = "HIGH" bar');
+    expect(withValue(true)).toBeUndefined();
   });
 
   it('json: the notification, the Ticket JSON as it is now, and the event that caused it', () => {

@@ -228,7 +228,10 @@ export class TicketEngine {
       case 'transition': {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
-        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.deps.config.shelving.maxDuration });
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, {
+          maxShelve: this.deps.config.shelving.maxDuration,
+          checklist: this.deps.config.lifecycle?.closeChecklist.map((i) => i.id),
+        });
         save(t, ticket, withActor(event, cmd.actor));
         break;
       }

@@ -191,7 +191,12 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             assignee: { type: ['string', 'null'], maxLength: 200 },
             group: { type: 'string', maxLength: 200 },
             note: { type: 'string', maxLength: 4000 },
-            checklist: { type: 'object', additionalProperties: { type: 'boolean' } },
+            checklist: {
+              type: 'object',
+              additionalProperties: { type: 'boolean' },
+              description:
+                'close: every item of lifecycle.closeChecklist true (default customerInformed, partsRecorded, knowledgeBaseChecked; GET /api/v1/board/config lists them with labels).',
+            },
             duration: { type: 'string', maxLength: 32, description: 'shelve: for how long, like 30m or 2h (at most shelving.maxDuration).' },
             until: { type: 'string', maxLength: 64, description: 'shelve: until when (ISO date-time), instead of duration.' },
           },

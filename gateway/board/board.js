@@ -81,11 +81,13 @@ function reload() {
   return reloading;
 }
 
+const connText = (state) => tr(`conn.${state === 'live' || state === 'reconnecting' ? state : 'connecting'}`);
+
 function setConn(state) {
   conn = state;
   const el = $('conn');
   el.dataset.state = state;
-  fill(el.querySelector('.conn-text'), tr(`conn.${state === 'live' || state === 'reconnecting' ? state : 'connecting'}`));
+  fill(el.querySelector('.conn-text'), connText(state));
   if (state === 'live') {
     lostSince = null;
     document.body.classList.remove('stale');
@@ -178,7 +180,7 @@ async function start() {
   setMessages(config.messages, config.locale);
   setDisplay({ timezone: config.timezone, locale: intlLocale() });
   setOperatorButton();
-  setConn(conn);
+  fill($('conn').querySelector('.conn-text'), connText(conn));
   tick();
   fill($('gateway'), config.gatewayId);
   if (!config.anonymousRead && !token.get()) {

@@ -46,6 +46,8 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'cause-unknown-fault.yaml', path: 'correlation.causes[0].cause', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'voltage-sag' },
     { file: 'duplicate-rule-id.yaml', path: 'rules[1].id', code: 'ANDON_CONFIG_DUPLICATE_ID', mentions: 'alarms' },
     { file: 'bad-timezone.yaml', path: 'gateway.timezone', code: 'ANDON_CONFIG_INVALID_TIMEZONE', mentions: 'Asia/Shangai' },
+    { file: 'bad-locale.yaml', path: 'gateway.locale', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'zh-CN' },
+    { file: 'close-checklist-duplicate-id.yaml', path: 'lifecycle.closeChecklist[1].id', code: 'ANDON_CONFIG_DUPLICATE_ID', mentions: 'lockoutRemoved' },
     { file: 'bad-priority.yaml', path: 'rules[0].priority', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
     { file: 'port-as-string.yaml', path: 'gateway.http.port', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'number' },
     { file: 'http-request-timeout-off.yaml', path: 'gateway.http.requestTimeout', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'between 10ms and 5m' },
@@ -180,15 +182,20 @@ describe('environment references', () => {
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
 
-  it('gateway defaults: UTC, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew', () => {
+  it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew', () => {
     expect(config.gateway).toEqual({
       id: 'plant-x',
       timezone: 'UTC',
+      locale: 'en',
       maxClockSkew: 300_000,
       dataDir: './data',
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 },
       auth: { anonymousRead: false, tokens: [] },
     });
+  });
+
+  it('lifecycle defaults: close needs the three checklist items of design §4', () => {
+    expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }] });
   });
 
   it('correlation defaults: chatter 5 in 60s, flood 10 in 10m per area, recurrence 3 in 14d, no causes', () => {

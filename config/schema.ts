@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { sourceSchema } from '../connectors/schemas.ts';
+import { LOCALES } from '../gateway/i18n.ts';
+import { CHECKLIST } from '../gateway/tickets/lifecycle.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**
@@ -55,7 +57,11 @@ const gatewaySchema = z.strictObject({
     .superRefine((tz, ctx) => {
       if (!isTimezone(tz)) issue(ctx, 'ANDON_CONFIG_INVALID_TIMEZONE', `"${tz}" is not an IANA timezone such as Asia/Shanghai or Europe/Berlin`);
     })
-    .describe('IANA timezone of the plant (`Asia/Shanghai`): recurrence patterns ("daily around 16:00") are in its local time.'),
+    .describe('IANA timezone of the plant (`Asia/Shanghai`): recurrence patterns ("daily around 16:00"), times in notifications and every time on the board are in its local time.'),
+  locale: z
+    .enum(LOCALES)
+    .default('en')
+    .describe('Language of the board, of notification texts and of CSV header rows: `en` or `zh-CN`. Plant data (asset, fault and tag names, alarm messages, ticket titles) is shown as it comes.'),
   maxClockSkew: duration()
     .default(300_000)
     .describe(
@@ -349,6 +355,32 @@ const actionSchema = z.strictObject({
     .describe('The output to write, through the source\'s connector.'),
 });
 
+const checklistItemSchema = z.strictObject({
+  id: id().describe('The item\'s key in the close request\'s and the ticket\'s `checklist` (`lockoutRemoved`).'),
+  label: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('What the board shows next to the checkbox. Default: the `gateway.locale` text of a built-in item (customerInformed, partsRecorded, knowledgeBaseChecked), else the id.'),
+});
+
+const lifecycleSchema = z.strictObject({
+  closeChecklist: z
+    .array(checklistItemSchema)
+    .default(CHECKLIST.map((id) => ({ id })))
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        if (seen.has(item.id)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `close checklist item "${item.id}" is listed twice`, [i, 'id']);
+        seen.add(item.id);
+      });
+    })
+    .describe(
+      'What `close` needs confirmed: every item `true` in the request\'s `checklist` (else ANDON_TICKET_FIELD_REQUIRED). The board shows them as checkboxes (GET /api/v1/board/config). Default: customerInformed, partsRecorded, knowledgeBaseChecked; `[]` closes without a checklist.',
+    ),
+});
+
 const HOUR = 3_600_000;
 const storeSchema = z.strictObject({
   retention: duration()
@@ -441,6 +473,9 @@ const configObject = z
       .strictObject({ maxDuration: duration().default(8 * 3_600_000).describe('Longest a ticket may be shelved (ISA-18.2) at once.') })
       .default({ maxDuration: 8 * 3_600_000 })
       .describe('Shelving: a person silences a ticket for a while; it still counts occurrences.'),
+    lifecycle: lifecycleSchema
+      .default({ closeChecklist: CHECKLIST.map((id) => ({ id })) })
+      .describe('Ticket lifecycle settings: what closing a ticket needs.'),
     actions: z.array(actionSchema).default([]).describe('Writes back to the plant (the andon light): on with the first matching ticket, off when none is left.'),
     store: storeSchema.default({}).describe('The ticket store (`<dataDir>/andon.sqlite`): how long closed tickets are kept.'),
     forward: forwardSchema.optional().describe('Store-and-forward of every ticket version to a central ticket system; absent: tickets stay local.'),

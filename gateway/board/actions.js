@@ -1,6 +1,8 @@
-// Operator actions on one ticket: acknowledge, comment, shelve / unshelve. Needs an operator token.
+// Operator actions on one ticket: acknowledge, resolve, close (with the configured checklist),
+// comment, shelve / unshelve. Needs an operator token.
 import { comment, token, transition } from './api.js';
 import { fill, fmtTime, h } from './dom.js';
+import { t as tr } from './i18n.js';
 import { isShelved } from './model.js';
 
 const DURATIONS = [
@@ -20,17 +22,21 @@ const DURATIONS = [
 export function shelveOptions(maxSeconds) {
   const opts = DURATIONS.filter(([, s]) => s <= maxSeconds).map(([d, s]) => ({ value: d, seconds: s }));
   if (!opts.some((o) => o.seconds === maxSeconds) && maxSeconds > 0)
-    opts.push({ value: `${maxSeconds}s`, seconds: maxSeconds, label: `max (${Math.round(maxSeconds / 60)}m)` });
+    opts.push({ value: `${maxSeconds}s`, seconds: maxSeconds, max: true });
   return opts;
 }
 
-const label = (o) =>
-  o.label ??
-  o.value
-    .replace('m', ' min')
-    .replace('h', ' h')
-    .replace('d', ' days')
-    .replace(/^1 days$/, '1 day');
+/** "30 min", "2 h", "1 day", "3 days", "max (90 min)" in the board's language. */
+const label = (o) => {
+  if (o.max) return tr('act.max', { n: Math.round(o.seconds / 60) });
+  const n = Number.parseInt(o.value, 10);
+  if (o.value.endsWith('m')) return tr('act.minutes', { n });
+  if (o.value.endsWith('h')) return tr('act.hours', { n });
+  return n === 1 ? tr('act.day') : tr('act.days', { n });
+};
+
+/** States resolve is allowed from (gateway/tickets/lifecycle.ts). */
+const RESOLVABLE = ['open', 'acknowledged', 'in_progress'];
 
 /** What changes which buttons are shown: rebuilt only then, so typed text survives live updates. */
 export const actionsKey = (t, now) => `${t.id}|${t.state}|${isShelved(t, now)}|${token.get() ? 'op' : 'ro'}`;
@@ -63,9 +69,9 @@ export function renderActions(container, t, { now, config, done, signIn }) {
       h(
         'div',
         { class: 'readonly-note' },
-        'Read-only. ',
-        h('button', { type: 'button', class: 'link', onclick: signIn }, 'Enter an operator token'),
-        ' to acknowledge, comment or shelve.',
+        tr('act.readOnly'),
+        h('button', { type: 'button', class: 'link', onclick: signIn }, tr('act.enterToken')),
+        tr('act.readOnlyTail'),
       ),
     );
     return;
@@ -73,7 +79,7 @@ export function renderActions(container, t, { now, config, done, signIn }) {
 
   const parts = [];
   if (t.state === 'open') {
-    const ack = h('button', { type: 'button', class: 'btn primary', dataset: { action: 'ack' } }, 'Acknowledge');
+    const ack = h('button', { type: 'button', class: 'btn primary', dataset: { action: 'ack' } }, tr('act.ack'));
     ack.addEventListener(
       'click',
       run([ack], () => transition(t.id, { action: 'ack' })),
@@ -81,8 +87,13 @@ export function renderActions(container, t, { now, config, done, signIn }) {
     parts.push(h('div', { class: 'action-row' }, ack));
   }
 
-  if (isShelved(t, now)) {
-    const un = h('button', { type: 'button', class: 'btn', dataset: { action: 'unshelve' } }, 'Unshelve');
+  if (RESOLVABLE.includes(t.state)) parts.push(resolveForm(t, run, show));
+  if (t.state === 'resolved') parts.push(closeForm(t, config.closeChecklist ?? [], run, show));
+
+  if (!['open', 'acknowledged', 'in_progress', 'waiting'].includes(t.state)) {
+    // resolved, closed, merged: nothing to shelve
+  } else if (isShelved(t, now)) {
+    const un = h('button', { type: 'button', class: 'btn', dataset: { action: 'unshelve' } }, tr('act.unshelve'));
     un.addEventListener(
       'click',
       run([un], () => transition(t.id, { action: 'unshelve' })),
@@ -91,7 +102,7 @@ export function renderActions(container, t, { now, config, done, signIn }) {
       h(
         'div',
         { class: 'action-row' },
-        h('span', { class: 'shelved-note' }, `Shelved until ${fmtTime(t.shelvedUntil)}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}`),
+        h('span', { class: 'shelved-note' }, `${tr('act.shelvedUntil', { time: fmtTime(t.shelvedUntil) })}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}`),
         un,
       ),
     );
@@ -102,28 +113,28 @@ export function renderActions(container, t, { now, config, done, signIn }) {
       name: 'reason',
       maxlength: 200,
       required: true,
-      placeholder: 'reason (e.g. maintenance in progress)',
+      placeholder: tr('act.shelveReason'),
       list: 'shelve-reasons',
-      'aria-label': 'shelve reason',
+      'aria-label': tr('act.shelveReasonAria'),
     });
     const duration = h(
       'select',
-      { name: 'duration', 'aria-label': 'shelve duration' },
+      { name: 'duration', 'aria-label': tr('act.shelveDurationAria') },
       options.map((o) => h('option', { value: o.value }, label(o))),
     );
-    const btn = h('button', { type: 'submit', class: 'btn', dataset: { action: 'shelve' } }, 'Shelve');
+    const btn = h('button', { type: 'submit', class: 'btn', dataset: { action: 'shelve' } }, tr('act.shelve'));
     const form = h('form', { class: 'action-row shelve-form' }, reason, duration, btn);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      if (!reason.value.trim()) return show({ code: 'REASON_REQUIRED', message: 'shelving needs a reason' });
+      if (!reason.value.trim()) return show({ code: 'REASON_REQUIRED', message: tr('act.shelveNeedsReason') });
       run([btn], () => transition(t.id, { action: 'shelve', reason: reason.value.trim(), duration: duration.value }))();
     });
     if (options.length === 0) btn.disabled = true;
     parts.push(form);
   }
 
-  const text = h('textarea', { name: 'comment', rows: 2, maxlength: 4000, placeholder: 'comment', 'aria-label': 'comment' });
-  const add = h('button', { type: 'submit', class: 'btn', dataset: { action: 'comment' } }, 'Add comment');
+  const text = h('textarea', { name: 'comment', rows: 2, maxlength: 4000, placeholder: tr('act.comment'), 'aria-label': tr('act.comment') });
+  const add = h('button', { type: 'submit', class: 'btn', dataset: { action: 'comment' } }, tr('act.addComment'));
   const cform = h('form', { class: 'action-row comment-form' }, text, add);
   cform.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -143,9 +154,52 @@ export function renderActions(container, t, { now, config, done, signIn }) {
     h(
       'datalist',
       { id: 'shelve-reasons' },
-      ['maintenance in progress', 'known nuisance alarm', 'instrument fault, work order raised', 'process upset, handled'].map((r) =>
-        h('option', { value: r }),
-      ),
+      ['reason.maintenance', 'reason.nuisance', 'reason.instrument', 'reason.upset'].map((k) => h('option', { value: tr(k) })),
     ),
   );
+}
+
+/** Resolve: what was done and the root cause, both required (POST transitions { action: resolve, resolution, rootCause }). */
+function resolveForm(t, run, show) {
+  const resolution = h('textarea', { name: 'resolution', rows: 2, maxlength: 4000, placeholder: tr('act.resolution'), 'aria-label': tr('act.resolution') });
+  const rootCause = h('input', { type: 'text', name: 'rootCause', maxlength: 4000, placeholder: tr('act.rootCause'), 'aria-label': tr('act.rootCause') });
+  const btn = h('button', { type: 'submit', class: 'btn', dataset: { action: 'resolve' } }, tr('act.resolve'));
+  const form = h('form', { class: 'action-row resolve-form' }, resolution, rootCause, btn);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!resolution.value.trim() || !rootCause.value.trim()) return show({ code: 'ANDON_TICKET_FIELD_REQUIRED', message: tr('act.resolveNeeds') });
+    run([btn], () => transition(t.id, { action: 'resolve', resolution: resolution.value.trim(), rootCause: rootCause.value.trim() }))();
+  });
+  return form;
+}
+
+/**
+ * Close: one checkbox per item of the gateway's close checklist (config lifecycle.closeChecklist,
+ * from the board config); the button stays disabled until every item is ticked.
+ */
+function closeForm(t, items, run, show) {
+  const boxes = items.map((item) => h('input', { type: 'checkbox', name: item.id, dataset: { item: item.id } }));
+  const btn = h('button', { type: 'submit', class: 'btn primary', dataset: { action: 'close' }, disabled: items.length > 0 }, tr('act.close'));
+  const sync = () => {
+    btn.disabled = !boxes.every((b) => b.checked);
+  };
+  for (const b of boxes) b.addEventListener('change', sync);
+  const form = h(
+    'form',
+    { class: 'action-row close-form' },
+    items.length > 0 && h('span', { class: 'checklist-head' }, tr('act.checklist')),
+    h(
+      'div',
+      { class: 'checklist' },
+      items.map((item, i) => h('label', { class: 'check' }, boxes[i], ' ', item.label)),
+    ),
+    btn,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!boxes.every((b) => b.checked)) return show({ code: 'ANDON_TICKET_FIELD_REQUIRED', message: tr('act.closeNeeds') });
+    const checklist = Object.fromEntries(items.map((item) => [item.id, true]));
+    run([btn], () => transition(t.id, { action: 'close', checklist }))().finally(sync);
+  });
+  return form;
 }

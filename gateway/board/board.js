@@ -1,7 +1,8 @@
 // The live alarm board: initial list, then the event stream; renders in batches, ticks each second.
 import { ApiError, api, loadTickets, streamKey, token } from './api.js';
 import { createDetail } from './detail.js';
-import { clock, fill, fmtClock, h } from './dom.js';
+import { clock, fill, fmtClock, h, setDisplay } from './dom.js';
+import { intlLocale, setMessages, t as tr } from './i18n.js';
 import { openLive } from './live.js';
 import { BOARD_STATES, TicketBook, isShelved } from './model.js';
 import { renderCounts, renderFloods, renderRows } from './rows.js';
@@ -10,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 const book = new TicketBook();
 const FRESH_MS = 15_000;
 
-let config = { gatewayId: '', timezone: 'UTC', anonymousRead: true, shelvingMaxSeconds: 8 * 3600 };
+let config = { gatewayId: '', timezone: 'UTC', locale: 'en', anonymousRead: true, shelvingMaxSeconds: 8 * 3600, closeChecklist: [], messages: {} };
 let tickers = [];
 let renderTimer = null;
 let loaded = false;
@@ -68,10 +69,10 @@ function reload() {
       const { items, truncated } = await loadTickets(BOARD_STATES);
       book.replace(items, (id) => touched.has(id));
       loaded = true;
-      if (truncated) notice('More than 1000 tickets in one state: the board shows the oldest 1000 of each.', 'warn');
+      if (truncated) notice(tr('notice.truncated'), 'warn');
       else if (conn === 'live') notice(null);
     } catch (err) {
-      notice(`Cannot load tickets — ${describe(err)}`, 'error');
+      notice(tr('notice.cannotLoad', { error: describe(err) }), 'error');
       if (err instanceof ApiError && err.code === 'ANDON_AUTH_REQUIRED') openSignIn();
     } finally {
       reloading = null;
@@ -81,11 +82,13 @@ function reload() {
   return reloading;
 }
 
+const connText = (state) => tr(`conn.${state === 'live' || state === 'reconnecting' ? state : 'connecting'}`);
+
 function setConn(state) {
   conn = state;
   const el = $('conn');
   el.dataset.state = state;
-  fill(el.querySelector('.conn-text'), state === 'live' ? 'LIVE' : state === 'reconnecting' ? 'RECONNECTING' : 'CONNECTING');
+  fill(el.querySelector('.conn-text'), connText(state));
   if (state === 'live') {
     lostSince = null;
     document.body.classList.remove('stale');
@@ -99,7 +102,7 @@ function tick() {
   for (const t of tickers) t(now);
   if (lostSince != null && now - lostSince > 10_000) {
     document.body.classList.add('stale');
-    notice(`Connection to the gateway lost since ${fmtClock(lostSince)} — the board may be out of date. Reconnecting…`, 'conn');
+    notice(tr('notice.lost', { time: fmtClock(lostSince) }), 'conn');
   }
   // A shelf that ran out, or a highlight that ended: the gateway's unshelve event follows, but do not wait for it.
   const view = [...book.byId.values()];
@@ -111,7 +114,7 @@ function setOperatorButton() {
   const b = $('operator');
   const signed = Boolean(token.get());
   b.dataset.signed = String(signed);
-  fill(b, signed ? h('span', {}, '● Operator') : 'Read-only · sign in');
+  fill(b, signed ? h('span', {}, tr('operator.signedIn')) : tr('operator.readOnly'));
 }
 
 function openSignIn() {
@@ -153,7 +156,7 @@ const detail = createDetail($('detail'), {
 let live = null;
 
 async function start() {
-  setOperatorButton();
+  // The operator button and the connection state keep the page's text until the config brings the locale's.
   $('operator').addEventListener('click', openSignIn);
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -174,9 +177,15 @@ async function start() {
     }
   }
   notice(null);
+  // The plant's language and zone, whatever the browser's.
+  setMessages(config.messages, config.locale);
+  setDisplay({ timezone: config.timezone, locale: intlLocale() });
+  setOperatorButton();
+  fill($('conn').querySelector('.conn-text'), connText(conn));
+  tick();
   fill($('gateway'), config.gatewayId);
   if (!config.anonymousRead && !token.get()) {
-    notice('This gateway shows tickets only with a token: enter an operator token.', 'warn');
+    notice(tr('notice.tokenNeeded'), 'warn');
     openSignIn();
   }
   live = openLive({
@@ -201,7 +210,7 @@ async function openLinked() {
     onTicket(await api(`/api/v1/tickets/${encodeURIComponent(id)}`));
     detail.show(id);
   } catch (err) {
-    notice(`Ticket ${id}: ${describe(err)}`, 'error');
+    notice(tr('notice.ticket', { id, error: describe(err) }), 'error');
   }
 }
 

@@ -3,7 +3,8 @@
 import { actionsKey, renderActions } from './actions.js';
 import { historyNewest } from './api.js';
 import { fill, fmtFull, fmtTime, h } from './dom.js';
-import { badges, causeLabel, countdown, fmtValue, memberCount, recurrenceLabel, sla, stateLabel } from './model.js';
+import { t as tr, tOr } from './i18n.js';
+import { badges, causeLabel, countdown, episodes, fmtValue, memberCount, ownTitle, recurrenceLabel, sla, stateLabel } from './model.js';
 
 /** The detail shows this many of the newest history events (the whole history: GET /api/v1/tickets/{id}/history). */
 const HISTORY_SHOWN = 100;
@@ -38,11 +39,11 @@ const table = (head, rows, cls = '') =>
 
 const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)];
 
-/** History event fields other than at/action/by/actor, as "key: value" text. */
+/** History event fields other than at/action/by/actor, as "key: value" text (field names in the board's language). */
 function eventDetail(e) {
   return Object.entries(e)
     .filter(([k]) => !['at', 'action', 'by', 'actor', 'index'].includes(k))
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${tOr('field', k)}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
 
@@ -53,70 +54,74 @@ function body(t, now, history) {
     h(
       'dl',
       { class: 'facts' },
-      fact('Area', [t.area, t.line].filter(Boolean).join(' · ')),
-      fact('Category', t.category),
-      fact('Rule', t.rule),
-      fact('Assigned', [t.assignedGroup, t.assignee].filter(Boolean).join(' / ')),
-      fact('Opened', fmtFull(t.openedAt)),
-      fact('Last seen', `${fmtFull(t.lastSeen)} (×${t.occurrences})`),
-      fact('Respond by', fmtFull(t.respondBy)),
-      fact('Resolve by', fmtFull(t.resolveBy)),
-      fact('SLA now', `${s.kind} ${s.left < 0 ? 'overdue ' : 'in '}${countdown(s.left)}`),
+      fact(tr('fact.area'), [t.area, t.line].filter(Boolean).join(' · ')),
+      fact(tr('fact.category'), t.category),
+      fact(tr('fact.rule'), t.rule),
+      fact(tr('fact.assigned'), [t.assignedGroup, t.assignee].filter(Boolean).join(' / ')),
+      fact(tr('fact.opened'), fmtFull(t.openedAt)),
+      fact(tr('fact.lastSeen'), `${fmtFull(t.lastSeen)} (×${t.occurrences})`),
+      fact(tr('fact.respondBy'), fmtFull(t.respondBy)),
+      fact(tr('fact.resolveBy'), fmtFull(t.resolveBy)),
+      fact(tr('fact.slaNow'), `${tr(`sla.${s.kind}${s.left < 0 ? 'Overdue' : 'In'}`)} ${countdown(s.left)}`),
       fact(
-        'Escalation',
+        tr('fact.escalation'),
         t.escalationLevel
-          ? `level ${t.escalationLevel}${t.escalations?.length ? ` (notified ${t.escalations.flatMap((e) => e.notified).join(', ') || 'nobody'})` : ''}`
+          ? `${tr('fact.escalationLevel', { level: t.escalationLevel })}${t.escalations?.length ? tr('fact.notified', { who: t.escalations.flatMap((e) => e.notified).join(', ') || tr('fact.nobody') }) : ''}`
           : null,
       ),
+      fact(tr('fact.recurrence'), r ? `${recurrenceLabel(r)} — ${episodes(r)}` : null),
+      fact(tr('fact.shelved'), t.shelvedUntil ? `${tr('fact.until', { time: fmtFull(t.shelvedUntil) })}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}` : null),
       fact(
-        'Recurrence',
-        r ? `${recurrenceLabel(r)} — ${r.count} episodes${r.spreadMinutes != null ? `, spread ±${r.spreadMinutes} min` : ''} (gateway time)` : null,
+        tr('fact.waiting'),
+        t.wait ? `${tOr('wait', t.wait.reason)}${t.wait.partNumber ? tr('fact.part', { part: t.wait.partNumber }) : ''}${t.wait.eta ? tr('fact.waitEta', { eta: t.wait.eta }) : ''}` : null,
       ),
-      fact('Shelved', t.shelvedUntil ? `until ${fmtFull(t.shelvedUntil)}${t.shelvedReason ? ` — ${t.shelvedReason}` : ''}` : null),
-      fact('Waiting', t.wait ? `${t.wait.reason}${t.wait.partNumber ? ` part ${t.wait.partNumber}` : ''}${t.wait.eta ? ` eta ${t.wait.eta}` : ''}` : null),
-      fact('Fix check', t.verifyBy ? `verified if quiet until ${fmtFull(t.verifyBy)}` : null),
-      fact('Central', t.central ? `${t.central.id} (v${t.central.syncedVersion})` : null),
+      fact(tr('fact.resolution'), t.resolution),
+      fact(tr('fact.rootCause'), t.rootCause),
+      fact(tr('fact.fixCheck'), t.verifyBy ? tr('fact.fixCheckUntil', { time: fmtFull(t.verifyBy) }) : null),
+      fact(tr('fact.central'), t.central ? `${t.central.id} (v${t.central.syncedVersion})` : null),
     ),
   ];
   const p = t.previous;
   if (p) {
     parts.push(
       section(
-        p.id === t.id ? 'Came back after its fix' : 'Came back after a closed ticket',
+        tr(p.id === t.id ? 'section.previousSelf' : 'section.previousClosed'),
         h(
           'dl',
           { class: 'facts previous-fix' },
-          fact('Resolved', p.resolvedAt ? fmtFull(p.resolvedAt) : null),
-          fact('Root cause', p.rootCause),
-          fact('Resolution', p.resolution),
-          fact('Ticket', p.id === t.id ? null : p.id),
+          fact(tr('fact.resolved'), p.resolvedAt ? fmtFull(p.resolvedAt) : null),
+          fact(tr('fact.rootCause'), p.rootCause),
+          fact(tr('fact.resolution'), p.resolution),
+          fact(tr('fact.ticket'), p.id === t.id ? null : p.id),
         ),
       ),
     );
   }
   parts.push(
     section(
-      'Probable causes',
+      tr('section.causes'),
       (t.causes ?? []).length
         ? table(
-            ['Cause', 'Asset', 'Support', 'Lead', 'Source'],
+            [tr('col.cause'), tr('col.asset'), tr('col.support'), tr('col.lead'), tr('col.source')],
             t.causes.map((c) => ({
-              cells: [c.fault, c.asset ?? '—', `${c.support} of ${c.of}`, `${c.leadSeconds} s before`, c.source],
+              cells: [c.fault, c.asset ?? '—', tr('col.supportOf', { support: c.support, of: c.of }), tr('col.leadBefore', { seconds: c.leadSeconds }), tOr('cause', c.source)],
               cls: `cause-${c.source}`,
             })),
           )
-        : h('p', { class: 'muted' }, 'None found yet.'),
-      (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, `Most likely: ${causeLabel(t.causes[0])}.`),
+        : h('p', { class: 'muted' }, tr('section.noCauses')),
+      (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, tr('section.mostLikely', { cause: causeLabel(t.causes[0]) })),
     ),
   );
   if ((t.members ?? []).length) {
     const first = t.firstOut;
     parts.push(
       section(
-        t.members.length < memberCount(t) ? `Flood members (${memberCount(t)}; the newest ${t.members.length} shown)` : `Flood members (${t.members.length})`,
-        first && h('p', { class: 'first-out' }, 'First out: ', h('strong', {}, `${first.asset ?? '—'} ${first.fault}`), ` at ${fmtFull(first.at)}`),
+        t.members.length < memberCount(t)
+          ? tr('section.membersSome', { count: memberCount(t), shown: t.members.length })
+          : tr('section.members', { count: t.members.length }),
+        first && h('p', { class: 'first-out' }, tr('section.firstOut'), h('strong', {}, `${first.asset ?? '—'} ${first.fault}`), tr('flood.at', { time: fmtFull(first.at) })),
         table(
-          ['Asset', 'Fault', 'At'],
+          [tr('col.asset'), tr('col.fault'), tr('col.at')],
           t.members.map((m) => ({
             cells: [m.asset ?? '—', m.fault, fmtFull(m.at)],
             cls: first && m.at === first.at && m.fault === first.fault && m.asset === first.asset ? 'first' : null,
@@ -127,35 +132,39 @@ function body(t, now, history) {
   }
   parts.push(
     section(
-      `Evidence (${(t.evidence ?? []).length})`,
+      tr('section.evidence', { count: (t.evidence ?? []).length }),
       (t.evidence ?? []).length
         ? table(
-            ['Time', 'Tag', 'Value', 'Message'],
+            [tr('col.time'), tr('col.tag'), tr('col.value'), tr('col.message')],
             [...t.evidence].reverse().map((e) => ({
-              cells: [fmtFull(e.ts), e.tag, fmtValue(e.value, e.unit), [e.message ?? '', e.severity ? ` (severity ${e.severity})` : ''].join('')],
+              cells: [fmtFull(e.ts), e.tag, fmtValue(e.value, e.unit), [e.message ?? '', e.severity ? tr('section.severity', { severity: e.severity }) : ''].join('')],
             })),
           )
-        : h('p', { class: 'muted' }, 'No evidence recorded.'),
+        : h('p', { class: 'muted' }, tr('section.noEvidence')),
     ),
   );
   parts.push(
     section(
-      'Similar cases',
+      tr('section.similar'),
       (t.similar ?? []).length
         ? table(
-            ['Ticket', 'Fault', 'State', 'Resolution', 'Root cause', 'Resolved'],
+            [tr('col.ticket'), tr('col.fault'), tr('col.state'), tr('col.resolution'), tr('col.rootCause'), tr('col.resolved')],
             t.similar.map((x) => ({
-              cells: [`${x.asset ?? ''} ${x.id.slice(-8)}`, x.fault, x.state, x.resolution ?? '—', x.rootCause ?? '—', fmtTime(x.resolvedAt)],
+              cells: [`${x.asset ?? ''} ${x.id.slice(-8)}`, x.fault, tOr('stateName', x.state), x.resolution ?? '—', x.rootCause ?? '—', fmtTime(x.resolvedAt)],
             })),
           )
-        : h('p', { class: 'muted' }, 'No earlier case of this fault.'),
+        : h('p', { class: 'muted' }, tr('section.noSimilar')),
     ),
   );
   const events = history.events;
   parts.push(
     section(
-      history.loading && events.length === 0 ? 'History (loading…)' : events.length < t.version ? `History (${t.version}; the newest ${events.length} shown)` : `History (${events.length})`,
-      history.error ? h('p', { class: 'muted' }, `History not loaded: ${history.error}`) : null,
+      history.loading && events.length === 0
+        ? tr('section.historyLoading')
+        : events.length < t.version
+          ? tr('section.historySome', { count: t.version, shown: events.length })
+          : tr('section.history', { count: events.length }),
+      history.error ? h('p', { class: 'muted' }, tr('section.historyError', { error: history.error })) : null,
       h(
         'ol',
         { class: 'history', reversed: true },
@@ -164,9 +173,9 @@ function body(t, now, history) {
             'li',
             { dataset: { index: String(e.index) } },
             h('time', {}, fmtFull(e.at)),
-            h('span', { class: 'h-action' }, e.action),
+            h('span', { class: 'h-action', dataset: { action: e.action } }, tOr('action', e.action)),
             // Who they said they were, and (✓) the name of the token they were signed in with.
-            h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: `signed in as ${e.actor}` }, ` ✓${e.actor}`) : null),
+            h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: tr('section.signedInAs', { actor: e.actor }) }, ` ✓${e.actor}`) : null),
             h('span', { class: 'h-detail' }, eventDetail(e)),
           ),
         ),
@@ -236,6 +245,7 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
         'div',
         { class: 'detail-title' },
         h('h2', {}, t.asset ?? t.area ?? '—', ' ', h('span', { class: 'fault' }, t.fault)),
+        ownTitle(t) && h('p', { class: 'ticket-title' }, ownTitle(t)),
         h(
           'div',
           { class: 'badges' },
@@ -243,7 +253,7 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
         ),
       ),
       h('span', { class: `pill state-${t.state}`, dataset: { state: t.state } }, stateLabel(t.state)),
-      h('button', { type: 'button', class: 'close', 'aria-label': 'close', onclick: () => dialog.close() }, '×'),
+      h('button', { type: 'button', class: 'close', 'aria-label': tr('detail.close'), onclick: () => dialog.close() }, '×'),
     );
     const k = actionsKey(t, at);
     if (k !== key) {

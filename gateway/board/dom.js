@@ -48,30 +48,43 @@ export const clock = {
   },
 };
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
-const secFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-const dateFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+// Times are the plant's (gateway.timezone, from the board config), never the browser's zone.
+let fmts = null;
+/** Makes the formatters for the gateway's timezone and the board's locale; called once the config is known. */
+export function setDisplay({ timezone = 'UTC', locale = 'en-US' } = {}) {
+  const opts = { timeZone: timezone, hourCycle: 'h23' };
+  fmts = {
+    time: new Intl.DateTimeFormat(locale, { ...opts, hour: '2-digit', minute: '2-digit' }),
+    sec: new Intl.DateTimeFormat(locale, { ...opts, hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+    date: new Intl.DateTimeFormat(locale, { ...opts, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+    day: new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }),
+  };
+}
+setDisplay();
 
-/** "16:02" today, "Jan 20, 16:02:10" otherwise (the screen's local time). */
+/** The same calendar day as now, in the gateway's timezone. */
+const today = (d) => fmts.day.format(new Date(clock.now())) === fmts.day.format(d);
+
+/** "16:02" today, "Jan 20, 16:02:10" otherwise (the plant's local time). */
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Date(clock.now()).toDateString() === d.toDateString() ? timeFmt.format(d) : dateFmt.format(d);
+  return today(d) ? fmts.time.format(d) : fmts.date.format(d);
 }
 
 /** With seconds ("16:02:10"), and the date when not today: where the order of seconds matters (first-out). */
 export function fmtTimeSec(iso) {
   const d = new Date(iso ?? '');
   if (Number.isNaN(d.getTime())) return '—';
-  return new Date(clock.now()).toDateString() === d.toDateString() ? secFmt.format(d) : dateFmt.format(d);
+  return today(d) ? fmts.sec.format(d) : fmts.date.format(d);
 }
 
 /** Always with the date and seconds (detail view). */
 export function fmtFull(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : dateFmt.format(d);
+  return Number.isNaN(d.getTime()) ? String(iso) : fmts.date.format(d);
 }
 
-export const fmtClock = (ms) => secFmt.format(new Date(ms));
+export const fmtClock = (ms) => fmts.sec.format(new Date(ms));

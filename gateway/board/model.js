@@ -1,19 +1,12 @@
 // What the board shows, as pure functions of ticket JSON (design §4) and the time: no DOM here.
+// Labels come from the gateway's locale (i18n.js).
+import { t as tr, tOr } from './i18n.js';
 
 export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'];
 /** The states an operator still has to act on (the states shelving allows). */
 export const BOARD_STATES = ['open', 'acknowledged', 'in_progress', 'waiting'];
 
-const STATE_LABELS = {
-  open: 'UNACK',
-  acknowledged: 'ACK',
-  in_progress: 'IN PROGRESS',
-  waiting: 'WAITING',
-  resolved: 'RESOLVED',
-  closed: 'CLOSED',
-  merged: 'MERGED',
-};
-export const stateLabel = (state) => STATE_LABELS[state] ?? String(state).toUpperCase();
+export const stateLabel = (state) => tOr('state', state);
 
 const ms = (iso) => (iso ? Date.parse(iso) : NaN);
 
@@ -53,33 +46,34 @@ export function countdown(msLeft) {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  const text = d > 0 ? `${d}d ${pad(h)}h` : h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+  const text = d > 0 ? `${d}${tr('unit.d')} ${pad(h)}${tr('unit.h')}` : h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
   return msLeft < 0 ? `+${text}` : text;
 }
 
 /** An age at a glance: `45s`, `12m`, `3h 05m`, `2d 4h`. */
 export function age(msAgo) {
   const s = Math.max(0, Math.floor(msAgo / 1000));
-  if (s < 60) return `${s}s`;
+  const [ud, uh, um, us] = ['unit.d', 'unit.h', 'unit.m', 'unit.s'].map((k) => tr(k));
+  if (s < 60) return `${s}${us}`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
+  if (m < 60) return `${m}${um}`;
   const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${pad(m % 60)}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  if (h < 24) return `${h}${uh} ${pad(m % 60)}${um}`;
+  return `${Math.floor(h / 24)}${ud} ${h % 24}${uh}`;
 }
 
 /** "daily ~16:00", "weekly Mon ~16:00", "irregular ×5" (times are the gateway's local time). */
 export function recurrenceLabel(r) {
   if (!r) return '';
-  if (r.pattern === 'daily' && r.at) return `daily ~${r.at}`;
-  if (r.pattern === 'weekly' && r.at) return `weekly ${r.day ?? ''} ~${r.at}`.replace('  ', ' ');
-  return `irregular ×${r.count}`;
+  if (r.pattern === 'daily' && r.at) return tr('recurrence.daily', { at: r.at });
+  if (r.pattern === 'weekly' && r.at) return tr('recurrence.weekly', { day: r.day ?? '', at: r.at }).replace('  ', ' ');
+  return tr('recurrence.irregular', { count: r.count });
 }
 
 /** "feeder-3 voltage-sag 1m before (5/5)" */
 export function causeLabel(c) {
-  const lead = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)}m` : `${c.leadSeconds}s`;
-  return `${c.asset ? `${c.asset} ` : ''}${c.fault} ${lead} before (${c.support}/${c.of})`;
+  const lead = c.leadSeconds >= 60 ? `${Math.round(c.leadSeconds / 60)}${tr('unit.m')}` : `${c.leadSeconds}${tr('unit.s')}`;
+  return tr('cause.label', { what: `${c.asset ? `${c.asset} ` : ''}${c.fault}`, lead, support: c.support, of: c.of });
 }
 
 /** How many alarms a flood ticket holds: stream messages carry the newest members and `membersTotal`. */
@@ -89,30 +83,32 @@ export const memberCount = (t) => t.membersTotal ?? (t.members ?? []).length;
 export function badges(t, now, fmtTime) {
   const out = [];
   const flags = t.flags ?? [];
-  if (t.fault === 'alarm-flood' || flags.includes('flood')) out.push({ kind: 'flood', text: `flood · ${memberCount(t)} alarms` });
+  if (t.fault === 'alarm-flood' || flags.includes('flood')) out.push({ kind: 'flood', text: tr('badge.flood', { count: memberCount(t) }) });
   if (flags.includes('recurring') || t.recurrence) {
     const r = t.recurrence;
-    out.push({
-      kind: 'recurring',
-      text: `↻ ${recurrenceLabel(r) || 'recurring'}`,
-      title: r ? `${r.count} episodes${r.spreadMinutes != null ? `, spread ±${r.spreadMinutes} min` : ''} (gateway time)` : '',
-    });
+    out.push({ kind: 'recurring', text: `↻ ${recurrenceLabel(r) || tr('badge.recurring')}`, title: r ? episodes(r) : '' });
   }
   if (flags.includes('recurred-after-fix') && !['resolved', 'closed'].includes(t.state)) {
     const p = t.previous;
-    out.push({ kind: 'recurred', text: '↺ back after fix', title: p ? `last fix: ${p.resolution ?? '—'} (root cause: ${p.rootCause ?? '—'})` : '' });
+    out.push({ kind: 'recurred', text: tr('badge.recurred'), title: p ? tr('badge.recurredTitle', { resolution: p.resolution ?? '—', rootCause: p.rootCause ?? '—' }) : '' });
   }
-  if (flags.includes('fix-verified')) out.push({ kind: 'verified', text: '✓ fix verified' });
-  if (flags.includes('chattering')) out.push({ kind: 'chattering', text: 'chattering' });
-  if (t.escalationLevel > 0) out.push({ kind: 'escalated', text: `ESC ${t.escalationLevel}` });
-  if (sla(t, now).missed) out.push({ kind: 'breached', text: 'SLA missed' });
-  if (isShelved(t, now)) out.push({ kind: 'shelved', text: `shelved until ${fmtTime(t.shelvedUntil)}`, title: t.shelvedReason ?? '' });
-  if (t.condition === 'cleared') out.push({ kind: 'cleared', text: 'cleared' });
-  if (t.wait) out.push({ kind: 'waiting', text: `waiting: ${t.wait.reason}${t.wait.eta ? ` (eta ${t.wait.eta})` : ''}` });
+  if (flags.includes('fix-verified')) out.push({ kind: 'verified', text: tr('badge.fixVerified') });
+  if (flags.includes('chattering')) out.push({ kind: 'chattering', text: tr('badge.chattering') });
+  if (t.escalationLevel > 0) out.push({ kind: 'escalated', text: tr('badge.escalated', { level: t.escalationLevel }) });
+  if (sla(t, now).missed) out.push({ kind: 'breached', text: tr('badge.slaMissed') });
+  if (isShelved(t, now)) out.push({ kind: 'shelved', text: tr('badge.shelvedUntil', { time: fmtTime(t.shelvedUntil) }), title: t.shelvedReason ?? '' });
+  if (t.condition === 'cleared') out.push({ kind: 'cleared', text: tr('badge.cleared') });
+  if (t.wait) out.push({ kind: 'waiting', text: `${tr('badge.waiting', { reason: tOr('wait', t.wait.reason) })}${t.wait.eta ? tr('badge.eta', { eta: t.wait.eta }) : ''}` });
   const cause = (t.causes ?? [])[0];
-  if (cause) out.push({ kind: 'cause', text: `cause? ${causeLabel(cause)}`, title: `${cause.source} cause` });
+  if (cause) out.push({ kind: 'cause', text: tr('badge.cause', { cause: causeLabel(cause) }), title: tr('badge.causeSource', { source: tOr('cause', cause.source) }) });
   return out;
 }
+
+/** "5 episodes, spread ±3 min (gateway time)" */
+export const episodes = (r) => `${tr('badge.episodes', { count: r.count })}${r.spreadMinutes != null ? tr('badge.spread', { minutes: r.spreadMinutes }) : ''}${tr('badge.gatewayTime')}`;
+
+/** The ticket's own title when it says more than the default `<asset>: <fault>` (a rule's configured `title`); a flood's banner says it already. */
+export const ownTitle = (t) => (t.title && t.fault !== 'alarm-flood' && t.title !== `${t.asset ?? ''}: ${t.fault}` ? t.title : null);
 
 /** A reading for people: numbers to 7 significant digits (a float32 register's 221.39999389648438 reads 221.4), with the unit when the signal named one (`196.4 V`). */
 export const fmtValue = (v, unit) => {

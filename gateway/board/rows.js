@@ -1,6 +1,7 @@
 // The board's list: one row per ticket, flood banners, priority counts. Text only through dom.js.
 import { fill, fmtTime, fmtTimeSec, h } from './dom.js';
-import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, sla, stateLabel } from './model.js';
+import { t as tr } from './i18n.js';
+import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, ownTitle, sla, stateLabel } from './model.js';
 
 /**
  * Renders the rows and returns the tickers: what must change each second
@@ -16,7 +17,7 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
     const tick = (at) => {
       ageVal.textContent = age(at - Date.parse(t.openedAt));
       const s = sla(t, at);
-      slaLabel.textContent = s.left < 0 ? `${s.kind} overdue` : `${s.kind} in`;
+      slaLabel.textContent = tr(`sla.${s.kind}${s.left < 0 ? 'Overdue' : 'In'}`);
       slaVal.textContent = countdown(s.left);
       slaCell.classList.toggle('breached', s.breached);
       slaCell.classList.toggle('soon', !s.breached && s.left < 5 * 60_000);
@@ -43,7 +44,13 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
         'div',
         { class: 'cell what', role: 'cell' },
         h('div', { class: 'line1' }, h('span', { class: 'asset' }, t.asset ?? t.area ?? '—'), h('span', { class: 'fault' }, t.fault)),
-        h('div', { class: 'line2' }, where && h('span', { class: 'where' }, where), h('span', { class: 'msg' }, latestDetail(t))),
+        h(
+          'div',
+          { class: 'line2' },
+          where && h('span', { class: 'where' }, where),
+          ownTitle(t) && h('span', { class: 'title' }, ownTitle(t)),
+          h('span', { class: 'msg' }, latestDetail(t)),
+        ),
         h(
           'div',
           { class: 'badges' },
@@ -54,9 +61,9 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
         'div',
         { class: 'cell state', role: 'cell' },
         h('span', { class: 'pill' }, stateLabel(t.state)),
-        h('span', { class: 'occ', title: 'occurrences' }, `×${t.occurrences}`),
+        h('span', { class: 'occ', title: tr('row.occurrences') }, `×${t.occurrences}`),
       ),
-      h('div', { class: 'cell age', role: 'cell' }, h('span', { class: 'label' }, 'age'), ageVal),
+      h('div', { class: 'cell age', role: 'cell' }, h('span', { class: 'label' }, tr('row.age')), ageVal),
       slaCell,
     );
     return row;
@@ -75,15 +82,15 @@ export function renderFloods(container, active, { onOpen }) {
       h(
         'button',
         { class: 'flood', type: 'button', dataset: { id: f.ticket.id }, onclick: () => onOpen(f.ticket.id) },
-        h('span', { class: 'flood-title' }, `ALARM FLOOD · ${f.area}`),
-        h('span', { class: 'flood-count' }, `${f.members} alarms since ${fmtTimeSec(f.ticket.firstSeen)}`),
+        h('span', { class: 'flood-title' }, tr('flood.title', { area: f.area })),
+        h('span', { class: 'flood-count' }, tr('flood.count', { count: f.members, time: fmtTimeSec(f.ticket.firstSeen) })),
         f.firstOut &&
           h(
             'span',
             { class: 'flood-first' },
-            'first out: ',
+            tr('flood.firstOut'),
             h('strong', {}, `${f.firstOut.asset ?? '—'} ${f.firstOut.fault}`),
-            ` at ${fmtTimeSec(f.firstOut.at)}`,
+            tr('flood.at', { time: fmtTimeSec(f.firstOut.at) }),
           ),
       ),
     ),
@@ -100,7 +107,7 @@ export function renderCounts(container, active, shelvedCount) {
         'span',
         {
           class: `count prio-${p.toLowerCase()}${c[p].total ? '' : ' zero'}${c[p].unack ? ' lit' : ''}`,
-          title: `${c[p].total} ${p} (${c[p].unack} unacknowledged)`,
+          title: tr('counts.title', { total: c[p].total, priority: p, unack: c[p].unack }),
           dataset: { priority: p },
         },
         h('span', { class: 'count-p' }, p),
@@ -110,8 +117,8 @@ export function renderCounts(container, active, shelvedCount) {
     shelvedCount > 0 &&
       h(
         'span',
-        { class: 'count shelved', title: 'shelved' },
-        h('span', { class: 'count-p' }, 'SHELVED'),
+        { class: 'count shelved', title: tr('counts.shelvedTitle') },
+        h('span', { class: 'count-p' }, tr('counts.shelved')),
         h('span', { class: 'count-n' }, String(shelvedCount)),
       ),
   );

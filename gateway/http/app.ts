@@ -85,8 +85,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (err.status >= 500) req.log.error({ component: 'http', err, code: err.code, method: req.method, url: req.url }, err.message);
       return fail(reply, err.status, err.code, err.message, err.path);
     }
-    const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
-    if (e.validation) return fail(reply, 400, 'ANDON_REQUEST_INVALID', e.message);
+    const e = err as { validation?: { keyword?: string; params?: { allowedValues?: unknown[] } }[]; statusCode?: number; code?: string; message: string };
+    if (e.validation) {
+      // A value outside an enum (?format=xlsx, ?state=done) names the values that are allowed.
+      const allowed = e.validation[0]?.keyword === 'enum' ? e.validation[0].params?.allowedValues : undefined;
+      return fail(reply, 400, 'ANDON_REQUEST_INVALID', allowed ? `${e.message}: ${allowed.join(', ')}` : e.message);
+    }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'ANDON_REQUEST_TOO_LARGE', e.message);
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'ANDON_REQUEST_MEDIA_TYPE', e.message);
     if (e.statusCode && e.statusCode < 500) return fail(reply, e.statusCode, 'ANDON_REQUEST_INVALID', e.message);
@@ -111,8 +115,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     root.get('/metrics', { schema: { response: text } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   });
 
-  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now });
-  app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now });
+  const locale = deps.config.gateway.locale;
+  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now, locale });
+  app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, locale });
   app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, streamKeys, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
   app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
   app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });

@@ -5,22 +5,24 @@ import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
+import { MESSAGES } from '../i18n.ts';
 import { buildApp } from './app.ts';
 
-const config = (anonymousRead: boolean) =>
+const config = (anonymousRead: boolean, extra = '', locale = 'en') =>
   parseConfig(`
 gateway:
   id: board-gw
   timezone: Asia/Shanghai
+  locale: ${locale}
   auth: { anonymousRead: ${anonymousRead}, tokens: [ { name: wang, role: operator, token: operator-token-0123456789 } ] }
 shelving: { maxDuration: 4h }
-`);
+${extra}`);
 
 describe('board routes', () => {
   let store: TicketStore;
   let app: ReturnType<typeof buildApp>;
-  const open = async (anonymousRead = true) => {
-    const c = config(anonymousRead);
+  const open = async (anonymousRead = true, extra = '', locale = 'en') => {
+    const c = config(anonymousRead, extra, locale);
     store = await TicketStore.open(':memory:');
     const registry = new Registry();
     const scheduler = new VirtualScheduler(Date.parse('2026-03-01T08:00:00Z'));
@@ -90,11 +92,38 @@ describe('board routes', () => {
       await open(anonymousRead);
       const res = await app.inject({ method: 'GET', url: '/api/v1/board/config' });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ gatewayId: 'board-gw', timezone: 'Asia/Shanghai', anonymousRead, shelvingMaxSeconds: 14_400 });
+      expect(res.json()).toEqual({
+        gatewayId: 'board-gw',
+        timezone: 'Asia/Shanghai',
+        locale: 'en',
+        anonymousRead,
+        shelvingMaxSeconds: 14_400,
+        closeChecklist: [
+          { id: 'customerInformed', label: 'Customer informed' },
+          { id: 'partsRecorded', label: 'Parts recorded' },
+          { id: 'knowledgeBaseChecked', label: 'Knowledge base checked' },
+        ],
+        messages: MESSAGES.en,
+      });
       if (!anonymousRead) expect((await app.inject({ method: 'GET', url: '/api/v1/tickets' })).statusCode).toBe(401);
       await app.close();
       await store.close();
     }
     await open(); // for afterEach
+  });
+
+  it('GET /api/v1/board/config gives the locale\'s texts and the configured close checklist, labelled in that locale unless the config labels it', async () => {
+    await app.close();
+    await store.close();
+    await open(true, 'lifecycle:\n  closeChecklist: [ { id: customerInformed }, { id: lockoutRemoved, label: "挂牌上锁已解除" }, { id: areaCleaned } ]', 'zh-CN');
+    const body = (await app.inject({ method: 'GET', url: '/api/v1/board/config' })).json();
+    expect(body.locale).toBe('zh-CN');
+    expect(body.messages).toEqual(MESSAGES['zh-CN']);
+    expect(body.messages['head.what']).toBe('设备 · 故障');
+    expect(body.closeChecklist).toEqual([
+      { id: 'customerInformed', label: '已通知客户' },
+      { id: 'lockoutRemoved', label: '挂牌上锁已解除' },
+      { id: 'areaCleaned', label: 'areaCleaned' },
+    ]);
   });
 });

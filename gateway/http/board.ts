@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
+import { checklistLabel, LOCALES, MESSAGES } from '../i18n.ts';
 
 interface Opts {
   config: AndonConfig;
@@ -48,20 +49,31 @@ export function securePages(app: FastifyInstance): void {
 const boardConfig = {
   type: 'object',
   additionalProperties: false,
-  required: ['gatewayId', 'timezone', 'anonymousRead', 'shelvingMaxSeconds'],
+  required: ['gatewayId', 'timezone', 'locale', 'anonymousRead', 'shelvingMaxSeconds', 'closeChecklist', 'messages'],
   properties: {
     gatewayId: { type: 'string' },
-    timezone: { type: 'string' },
+    timezone: { type: 'string', description: 'gateway.timezone: the board shows every time in it, whatever the browser\'s zone.' },
+    locale: { type: 'string', enum: [...LOCALES], description: 'gateway.locale: the language of the board.' },
     anonymousRead: { type: 'boolean' },
     shelvingMaxSeconds: { type: 'integer' },
+    closeChecklist: {
+      type: 'array',
+      description: 'lifecycle.closeChecklist: what close needs confirmed (every id true in the checklist), with the label to show.',
+      items: { type: 'object', additionalProperties: false, required: ['id', 'label'], properties: { id: { type: 'string' }, label: { type: 'string' } } },
+    },
+    messages: {
+      type: 'object',
+      description: 'The board\'s texts in gateway.locale, by key (gateway/i18n.ts); `{name}` is filled in by the board.',
+      additionalProperties: { type: 'string' },
+    },
   },
 } as const;
 
 /**
  * The live alarm board: GET / (the page), GET /board/* (its files) and
  * GET /api/v1/board/config (what the page needs to know before it has a
- * token: whether it may read anonymously, the shelving limit, the gateway's
- * id and timezone). Nothing here is secret, so none of it needs a token.
+ * token: whether it may read anonymously, the shelving limit, the close
+ * checklist, the gateway's id, timezone and locale, and its texts in that locale). Nothing here is secret, so none of it needs a token.
  */
 export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initial, current = () => initial }) => {
   await app.register(fastifyStatic, {
@@ -86,8 +98,11 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
     return {
       gatewayId: config.gateway.id,
       timezone: config.gateway.timezone,
+      locale: config.gateway.locale,
       anonymousRead: config.gateway.auth.anonymousRead,
       shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
+      closeChecklist: config.lifecycle.closeChecklist.map((item) => ({ id: item.id, label: checklistLabel(config.gateway.locale, item) })),
+      messages: MESSAGES[config.gateway.locale],
     };
   });
 };

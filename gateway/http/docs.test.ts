@@ -14,12 +14,12 @@ type Op = {
 
 /** Routes with a query string, and what it takes. */
 const QUERIES: Record<string, string[]> = {
-  'GET /api/v1/tickets': ['state', 'priority', 'area', 'asset', 'limit', 'offset', 'include'],
+  'GET /api/v1/tickets': ['state', 'priority', 'area', 'asset', 'limit', 'offset', 'include', 'format'],
   'GET /api/v1/tickets/:id/history': ['after', 'before', 'limit'],
   // ?key= is documented as the streamKey security scheme (swagger lists it there, not here)
   'GET /api/v1/events': ['lastEventId'],
-  'GET /api/v1/reports/top-faults': ['from', 'to', 'limit'],
-  'GET /api/v1/reports/response': ['from', 'to'],
+  'GET /api/v1/reports/top-faults': ['from', 'to', 'limit', 'format'],
+  'GET /api/v1/reports/response': ['from', 'to', 'format'],
   'GET /api/v1/outbox': ['parked', 'limit', 'offset'],
   'GET /api/v1/notifications': ['state', 'channel', 'limit', 'offset'],
 };
@@ -97,6 +97,14 @@ describe('OpenAPI at /docs', () => {
       const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
       expect(query.sort(), route).toEqual([...(QUERIES[route] ?? [])].sort());
       for (const p of op.parameters ?? []) expect(p.schema, `${route} ${p.name}`).toBeTruthy();
+    }
+  });
+
+  it('the ticket list and every report document a CSV answer next to the JSON one', () => {
+    for (const route of ['GET /api/v1/tickets', 'GET /api/v1/reports/top-faults', 'GET /api/v1/reports/response']) {
+      const op = ops.find(([k]) => k === route)![1];
+      expect(Object.keys(op.responses['200']!.content!).sort(), route).toEqual(['application/json', 'text/csv']);
+      expect(op.parameters?.find((p) => p.name === 'format')?.schema, route).toMatchObject({ enum: ['json', 'csv'], default: 'json' });
     }
   });
 

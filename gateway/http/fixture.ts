@@ -17,9 +17,10 @@ export const TOKENS = {
 } as const;
 export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576, http = '') => `
+export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576, http = '', gateway = '') => `
 gateway:
   id: api-test
+${gateway}
   http: { bodyLimit: ${bodyLimit}${http ? `, ${http}` : ''} }
   auth:
     anonymousRead: ${anonymousRead}
@@ -42,10 +43,10 @@ ${extra}`;
  * in a temp dir) in virtual time. `close()` removes everything.
  */
 export async function testApp(
-  opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number; http?: string; logger?: AppDeps['logger'] } = {},
+  opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number; http?: string; logger?: AppDeps['logger']; gateway?: string } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'andon-api-'));
-  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http));
+  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http, opts.gateway));
   const store = await TicketStore.open(join(dir, 'andon.sqlite'));
   const clock = new VirtualScheduler(opts.start ?? Date.parse('2026-03-02T08:00:00.000Z'));
   const runtime: Runtime = createRuntime({ config, store, scheduler: clock });

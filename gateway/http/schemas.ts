@@ -133,7 +133,7 @@ const ticketProperties = {
   },
   resolution: maybe(str),
   rootCause: maybe(str),
-  checklist: { type: ['object', 'null'], additionalProperties: { type: 'boolean' } },
+  checklist: { type: ['object', 'null'], additionalProperties: { type: 'boolean' }, description: 'The close checklist confirmed at close: the items of lifecycle.closeChecklist, each true.' },
   mergedInto: maybe(text('The flood ticket this one was merged into.')),
   shelvedUntil: maybe(time('ISA-18.2 shelving: no notification or escalation until then; occurrences still count.')),
   shelvedReason: maybe(text('Why it is shelved.')),

@@ -1,17 +1,49 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AndonError } from '../errors.ts';
+import type { Locale } from '../i18n.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
 import { ACTIONS } from '../tickets/lifecycle.ts';
-import { STATES } from '../tickets/ticket.ts';
+import { STATES, type Ticket } from '../tickets/ticket.ts';
 import type { Who } from './auth.ts';
+import { formatParam, jsonOrCsv, sendCsv, toCsv, type Column } from './csv.ts';
 import { historyEventRef, ticketItemRef, ticketRef } from './schemas.ts';
 
 interface Opts {
   store: TicketStore;
   runtime: Runtime;
   now: () => number;
+  /** `gateway.locale`: the CSV header row's language. */
+  locale?: Locale;
 }
+
+/** The columns of GET /api/v1/tickets?format=csv (docs/contracts.md), in order. */
+export const TICKET_COLUMNS: Column<Omit<Ticket, 'history'>>[] = [
+  { header: 'csv.id', value: (t) => t.id },
+  { header: 'csv.key', value: (t) => t.key },
+  { header: 'csv.priority', value: (t) => t.priority },
+  { header: 'csv.state', value: (t) => t.state },
+  { header: 'csv.condition', value: (t) => t.condition },
+  { header: 'csv.title', value: (t) => t.title },
+  { header: 'csv.asset', value: (t) => t.asset },
+  { header: 'csv.area', value: (t) => t.area },
+  { header: 'csv.line', value: (t) => t.line },
+  { header: 'csv.fault', value: (t) => t.fault },
+  { header: 'csv.category', value: (t) => t.category },
+  { header: 'csv.assignedGroup', value: (t) => t.assignedGroup },
+  { header: 'csv.assignee', value: (t) => t.assignee },
+  { header: 'csv.openedAt', value: (t) => t.openedAt },
+  { header: 'csv.acknowledgedAt', value: (t) => t.acknowledgedAt },
+  { header: 'csv.resolvedAt', value: (t) => t.resolvedAt },
+  { header: 'csv.closedAt', value: (t) => t.closedAt },
+  { header: 'csv.respondBy', value: (t) => t.respondBy },
+  { header: 'csv.resolveBy', value: (t) => t.resolveBy },
+  { header: 'csv.occurrences', value: (t) => t.occurrences },
+  { header: 'csv.escalationLevel', value: (t) => t.escalationLevel },
+  { header: 'csv.flags', value: (t) => t.flags },
+  { header: 'csv.resolution', value: (t) => t.resolution },
+  { header: 'csv.rootCause', value: (t) => t.rootCause },
+];
 
 const ticket = ticketRef;
 /** The authenticated token's name, recorded next to the free-text `by` (design §4 history). */
@@ -19,15 +51,27 @@ const actor = (who: Who | null) => (who ? { actor: who.name } : {});
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 /** Tickets: list, read, lifecycle transitions and comments (design §7). */
-export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now }) => {
-  app.get<{ Querystring: { state?: (typeof STATES)[number]; priority?: string; area?: string; asset?: string; limit?: number; offset?: number; include?: 'history' } }>(
+export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now, locale = 'en' }) => {
+  app.get<{
+    Querystring: {
+      state?: (typeof STATES)[number];
+      priority?: string;
+      area?: string;
+      asset?: string;
+      limit?: number;
+      offset?: number;
+      include?: 'history';
+      format?: 'json' | 'csv';
+    };
+  }>(
     '/tickets',
     {
       schema: {
         summary: 'List tickets (oldest first), filtered by state, priority, area, asset',
         description:
           'Paged (`limit`, default 100, at most 1000; `offset`). The tickets come without their history, which can be long: ' +
-          '`?include=history` adds it; GET /api/v1/tickets/{id} and /api/v1/tickets/{id}/history give it for one ticket.',
+          '`?include=history` adds it; GET /api/v1/tickets/{id} and /api/v1/tickets/{id}/history give it for one ticket. ' +
+          '`?format=csv`: the same page as CSV (one row per ticket, columns in docs/contracts.md, `X-Total-Count` says how many match); not with include=history.',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -39,19 +83,32 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
             include: { type: 'string', enum: ['history'], description: 'history: each ticket with its whole history.' },
+            format: formatParam,
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['items', 'total'],
-            properties: { items: { type: 'array', items: ticketItemRef }, total: { type: 'integer', description: 'How many tickets match (items holds at most limit of them).' } },
-          },
+          200: jsonOrCsv(
+            {
+              type: 'object',
+              required: ['items', 'total'],
+              properties: {
+                items: { type: 'array', items: ticketItemRef },
+                total: { type: 'integer', description: 'How many tickets match (items holds at most limit of them).' },
+              },
+            },
+            'A page of tickets.',
+          ),
         },
       },
     },
-    async (req) => {
-      const { include, ...filter } = req.query;
+    async (req, reply) => {
+      const { include, format, ...filter } = req.query;
+      if (format === 'csv') {
+        if (include !== undefined)
+          throw new AndonError('ANDON_REQUEST_INVALID', 'format=csv has one row per ticket and no history: leave out include=history', { path: 'include' });
+        const page = store.list({ ...filter, history: false });
+        return sendCsv(reply.header('x-total-count', String(page.total)), 'andon-tickets.csv', toCsv(locale, TICKET_COLUMNS, page.items));
+      }
       return store.list({ ...filter, history: include === 'history' });
     },
   );
@@ -101,11 +158,15 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     },
   );
 
-  app.get<{ Params: { id: string } }>('/tickets/:id', { schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } }, async (req) => {
-    const t = store.get(req.params.id);
-    if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${req.params.id}`);
-    return t;
-  });
+  app.get<{ Params: { id: string } }>(
+    '/tickets/:id',
+    { schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } },
+    async (req) => {
+      const t = store.get(req.params.id);
+      if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${req.params.id}`);
+      return t;
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { action: string; by?: string } & Record<string, unknown> }>(
     '/tickets/:id/transitions',
@@ -130,7 +191,12 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             assignee: { type: ['string', 'null'], maxLength: 200 },
             group: { type: 'string', maxLength: 200 },
             note: { type: 'string', maxLength: 4000 },
-            checklist: { type: 'object', additionalProperties: { type: 'boolean' } },
+            checklist: {
+              type: 'object',
+              additionalProperties: { type: 'boolean' },
+              description:
+                'close: every item of lifecycle.closeChecklist true (default customerInformed, partsRecorded, knowledgeBaseChecked; GET /api/v1/board/config lists them with labels).',
+            },
             duration: { type: 'string', maxLength: 32, description: 'shelve: for how long, like 30m or 2h (at most shelving.maxDuration).' },
             until: { type: 'string', maxLength: 64, description: 'shelve: until when (ISO date-time), instead of duration.' },
           },
@@ -152,7 +218,12 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
       schema: {
         summary: 'Add a comment to the ticket history',
         params: idParams,
-        body: { type: 'object', required: ['text'], additionalProperties: false, properties: { by: { type: 'string', minLength: 1, maxLength: 200 }, text: { type: 'string', minLength: 1, maxLength: 4000 } } },
+        body: {
+          type: 'object',
+          required: ['text'],
+          additionalProperties: false,
+          properties: { by: { type: 'string', minLength: 1, maxLength: 200 }, text: { type: 'string', minLength: 1, maxLength: 4000 } },
+        },
         response: { 200: ticket },
       },
     },

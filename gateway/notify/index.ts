@@ -25,6 +25,7 @@ export function startNotifications(config: Pick<AndonConfig, 'notify' | 'gateway
     scheduler: deps.scheduler,
     publicUrl: config.gateway.publicUrl,
     timezone: config.gateway.timezone,
+    locale: config.gateway.locale,
     log: deps.log,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.random ? { random: deps.random } : {}),

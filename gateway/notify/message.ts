@@ -1,3 +1,4 @@
+import { translator, type Locale } from '../i18n.ts';
 import type { NotificationKind } from '../store/notifications.ts';
 import { withUnit } from '../../connectors/values.ts';
 import type { HistoryEvent, Ticket } from '../tickets/ticket.ts';
@@ -16,6 +17,8 @@ export interface NotificationMessage {
   publicUrl: string | null;
   /** `gateway.timezone`: times in messages are local to the plant. */
   timezone: string;
+  /** `gateway.locale`: the language of the message's texts (default en); plant text stays as it is. */
+  locale?: Locale;
 }
 
 /** The human content every format renders: a headline, the ticket's title, an optional detail, facts and a link. */
@@ -58,47 +61,53 @@ export function localTime(iso: string, timezone: string): string {
 /** The ticket's page on the board (the board reads `?ticket=<id>`). */
 export const boardLink = (publicUrl: string, ticketId: string): string => `${publicUrl.replace(/\/+$/, '')}/?ticket=${encodeURIComponent(ticketId)}`;
 
+/** The translator of a message's locale. */
+export const textsOf = (m: Pick<NotificationMessage, 'locale'>) => translator(m.locale ?? 'en');
+
 const what = (m: NotificationMessage): string => {
-  if (m.kind === 'opened') return 'New ticket';
-  if (m.kind === 'raised') return `Priority raised to ${m.ticket.priority}`;
-  if (m.kind === 'reopened') return 'Fault came back after fix';
-  return `Escalated to level ${typeof m.event.level === 'number' ? m.event.level : m.ticket.escalationLevel}`;
+  const tr = textsOf(m);
+  if (m.kind === 'opened') return tr('notify.opened');
+  if (m.kind === 'raised') return tr('notify.raised', { priority: m.ticket.priority });
+  if (m.kind === 'reopened') return tr('notify.reopened');
+  return tr('notify.escalated', { level: typeof m.event.level === 'number' ? m.event.level : m.ticket.escalationLevel });
 };
 
 /** The SLA deadline that matters now: respond-by until someone acknowledges, then resolve-by. */
-function deadline(t: Ticket, timezone: string): [string, string] {
+function deadline(t: Ticket, m: NotificationMessage): [string, string] {
+  const tr = textsOf(m);
   const respond = t.state === 'open';
   const kind = respond ? 'respond' : 'resolve';
-  const at = localTime(respond ? t.respondBy : t.resolveBy, timezone);
-  return [respond ? 'Respond by' : 'Resolve by', t.breaches.includes(kind) ? `${at} (missed)` : at];
+  const at = localTime(respond ? t.respondBy : t.resolveBy, m.timezone);
+  return [tr(respond ? 'notify.respondBy' : 'notify.resolveBy'), t.breaches.includes(kind) ? tr('notify.missed', { time: at }) : at];
 }
 
 /**
  * The newest reading as people read it, `utilities/feeder-3/voltage = 196.4 V`: when the newest evidence
  * is a number or names its unit (an alarm's `true` says nothing the fault does not).
  */
-function readingOf(t: Ticket): [string, string] | undefined {
+function readingOf(t: Ticket, label: string): [string, string] | undefined {
   const e = t.evidence.at(-1);
   if (!e || (typeof e.value !== 'number' && e.unit === undefined)) return undefined;
-  return ['Reading', `${e.tag} = ${withUnit(e.value, e.unit)}`];
+  return [label, `${e.tag} = ${withUnit(e.value, e.unit)}`];
 }
 
 /** The content of a notification, independent of the receiver's format. */
 export function summarize(m: NotificationMessage): Summary {
   const t = m.ticket;
   const detail = [...t.evidence].reverse().find((e) => typeof e.message === 'string' && e.message.trim() !== '')?.message;
-  const reading = readingOf(t);
+  const tr = textsOf(m);
+  const reading = readingOf(t, tr('notify.reading'));
   const facts: [string, string][] = [
-    ['Priority', t.priority],
-    ['Asset', t.asset ?? '-'],
-    ['Fault', t.fault],
+    [tr('notify.priority'), t.priority],
+    [tr('notify.asset'), t.asset ?? '-'],
+    [tr('notify.fault'), t.fault],
     ...(reading ? [reading] : []),
-    ['Area', t.area ?? '-'],
-    ['State', t.state.replace('_', ' ')],
-    deadline(t, m.timezone),
-    ['Escalation level', String(t.escalationLevel)],
-    ['Assigned to', t.assignee ?? t.assignedGroup ?? '-'],
-    ['Occurrences', String(t.occurrences)],
+    [tr('notify.area'), t.area ?? '-'],
+    [tr('notify.state'), tr(`stateName.${t.state}`)],
+    deadline(t, m),
+    [tr('notify.escalationLevel'), String(t.escalationLevel)],
+    [tr('notify.assignedTo'), t.assignee ?? t.assignedGroup ?? '-'],
+    [tr('notify.occurrences'), String(t.occurrences)],
   ];
   return {
     headline: oneLine(`[${t.priority}] ${what(m)}: ${t.title}`),

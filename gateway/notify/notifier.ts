@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { NotifyChannelConfig } from '../../config/schema.ts';
+import type { Locale } from '../i18n.ts';
 import { fullJitter } from '../forward/central-health.ts';
 import { Batch, settledWithin, Wakeup } from '../forward/pump.ts';
 import type { NotificationKind, NotificationSettlement, QueuedNotification } from '../store/notifications.ts';
@@ -44,6 +45,8 @@ export interface NotifierDeps {
   /** `gateway.publicUrl`: messages link to the board when set. */
   publicUrl?: string | undefined;
   timezone: string;
+  /** `gateway.locale`: the language of message texts (default en). */
+  locale?: Locale;
   /** Wall-clock bound for `stop()` when a receiver ignores the abort. */
   stopTimeoutMs?: number;
   /** With nothing to wait for, look at the queue this often anyway. */
@@ -151,7 +154,7 @@ export function createNotifier(deps: NotifierDeps) {
         settle(line, { kind: 'park', id: row.id, at: scheduler.now(), code: 'ANDON_NOTIFY_EXPIRED', error: why }, { ...d, outcome: 'parked', code: 'ANDON_NOTIFY_EXPIRED', error: why });
         return;
       }
-      const body = FORMATS[line.config.format]({ id: row.id, channel: line.channel, kind: row.kind, event: row.event, ticket, publicUrl: deps.publicUrl ?? null, timezone: deps.timezone });
+      const body = FORMATS[line.config.format]({ id: row.id, channel: line.channel, kind: row.kind, event: row.event, ticket, publicUrl: deps.publicUrl ?? null, timezone: deps.timezone, locale: deps.locale ?? 'en' });
       await line.webhook.send(body, abort.signal, `${row.ticketId}:${row.version}:${line.channel}`);
       settle(line, { kind: 'done', id: row.id }, { ...d, outcome: 'sent' });
     } catch (err) {

@@ -263,7 +263,10 @@ export class TicketEngine {
       case 'transition': {
         const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
-        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, { maxShelve: this.config.shelving.maxDuration });
+        const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, {
+          maxShelve: this.config.shelving.maxDuration,
+          checklist: this.config.lifecycle?.closeChecklist.map((i) => i.id),
+        });
         // A resolve starts the fix's verification (the fault must stay quiet until verifyBy); a person's reopen ends it.
         if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.config, t));
         if (cmd.action === 'reopen') ticket.verifyBy = null;

@@ -260,6 +260,27 @@ describe('legal moves and what they record', () => {
     expect(event).toEqual({ at: '2026-01-20T07:30:00.000Z', action: 'close', by: 'zhao', checklist: FULL_CHECKLIST });
   });
 
+  it('close with a configured checklist (lifecycle.closeChecklist): its items, not the default ones, must be true', () => {
+    const limits: LifecycleLimits = { maxShelve: 8 * 3_600_000, checklist: ['lockoutRemoved', 'areaCleaned'] };
+    const resolved = deepFreeze(ticketDoc('resolved'));
+    const refusal = (checklist: unknown) => {
+      try {
+        transition(resolved, 'close', 'zhao', AT, { checklist }, limits);
+      } catch (e) {
+        return { code: (e as AndonError).code, path: (e as AndonError).path, message: (e as AndonError).message };
+      }
+      return null;
+    };
+    expect(refusal(FULL_CHECKLIST)).toMatchObject({ code: 'ANDON_TICKET_FIELD_REQUIRED', path: 'checklist', message: expect.stringContaining('lockoutRemoved, areaCleaned') });
+    expect(refusal({ lockoutRemoved: true })).toMatchObject({ code: 'ANDON_TICKET_FIELD_REQUIRED', message: expect.stringContaining('not confirmed: areaCleaned') });
+    expect(refusal(JSON.parse('{"__proto__": {"lockoutRemoved": true}, "areaCleaned": true}'))).toMatchObject({ code: 'ANDON_TICKET_FIELD_REQUIRED' });
+    const { ticket, event } = transition(resolved, 'close', 'zhao', AT, { checklist: { lockoutRemoved: true, areaCleaned: true, extra: false } }, limits);
+    expect(ticket.checklist).toEqual({ lockoutRemoved: true, areaCleaned: true });
+    expect(event.checklist).toEqual({ lockoutRemoved: true, areaCleaned: true });
+    // An empty checklist: close needs none.
+    expect(transition(resolved, 'close', 'zhao', AT, {}, { maxShelve: 1, checklist: [] }).ticket).toMatchObject({ state: 'closed', checklist: {} });
+  });
+
   it('reopen: resolved -> in_progress, clears the resolution; the reason goes into the event', () => {
     const resolved = ticketDoc('resolved', { resolvedAt: OPENED });
     const { ticket, event } = transition(deepFreeze(resolved), 'reopen', 'zhao', AT, { reason: 'alarm came back' });

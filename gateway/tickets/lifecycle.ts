@@ -35,11 +35,14 @@ const MOVES: Record<LifecycleAction, { from: readonly TicketState[]; to: TicketS
 export interface LifecycleLimits {
   /** Longest shelving from now (config shelving.maxDuration), ms. */
   maxShelve: number;
+  /** The ids close needs confirmed (config lifecycle.closeChecklist); default CHECKLIST. */
+  checklist?: readonly string[];
 }
-const DEFAULT_LIMITS: LifecycleLimits = { maxShelve: 8 * 3_600_000 };
 
 export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
+/** The default close checklist (config lifecycle.closeChecklist). */
 export const CHECKLIST = ['customerInformed', 'partsRecorded', 'knowledgeBaseChecked'] as const;
+const DEFAULT_LIMITS: LifecycleLimits = { maxShelve: 8 * 3_600_000, checklist: CHECKLIST };
 
 export const isLifecycleAction = (a: string): a is LifecycleAction => (ACTIONS as readonly string[]).includes(a);
 
@@ -141,15 +144,16 @@ export function transition(
       Object.assign(event, { resolution: next.resolution, rootCause: next.rootCause });
       break;
     case 'close': {
-      const list = fields.checklist;
+      const items = limits.checklist ?? CHECKLIST;
+      const list = fields.checklist ?? (items.length === 0 ? {} : undefined);
       if (list === null || typeof list !== 'object') {
-        throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `close needs checklist { ${CHECKLIST.join(', ')} }`, { path: 'checklist' });
+        throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `close needs checklist { ${items.join(', ')} }`, { path: 'checklist' });
       }
-      const missing = CHECKLIST.filter((k) => (list as Record<string, unknown>)[k] !== true);
+      const missing = items.filter((k) => !Object.hasOwn(list, k) || (list as Record<string, unknown>)[k] !== true);
       if (missing.length > 0) {
         throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', `close needs every checklist item confirmed; not confirmed: ${missing.join(', ')}`, { path: 'checklist' });
       }
-      next.checklist = Object.fromEntries(CHECKLIST.map((k) => [k, true]));
+      next.checklist = Object.fromEntries(items.map((k) => [k, true]));
       next.closedAt = when;
       event.checklist = next.checklist;
       break;

@@ -14,11 +14,12 @@ const OK: Answer = { status: 200, body: { errcode: 0, errmsg: 'ok' } };
 const silent = pino({ level: 'silent' });
 
 /** P1 alarms and P2 warnings of one fault (a warning then an alarm raises the ticket to P1); routing notifies `duty` (WeCom), escalation `vp` (DingTalk). */
-const config = (dataDir: string, url: string) =>
+const config = (dataDir: string, url: string, locale = 'en') =>
   parseConfig(`
 gateway:
   id: notify-e2e
   timezone: Asia/Shanghai
+  locale: ${locale}
   dataDir: ${dataDir}
   publicUrl: https://andon.plant-a.example
   http: { port: 0 }
@@ -57,6 +58,20 @@ describe('notifications through startGateway and a real webhook receiver', () =>
     gw = undefined;
     await receiver.stop();
     tmp.remove();
+  });
+
+  it('gateway.locale zh-CN: the WeCom message comes in Chinese, plant names as they are', async () => {
+    gw = await startGateway(config(tmp.dir, receiver.url, 'zh-CN'), { logger: silent });
+    const sent = nextOf(gw.notifying!.notifier.deliveries$, (d) => d.outcome === 'sent');
+    expect((await signal(gw, 'packaging/sealer-01/alarm/E21')).status).toBe(202);
+    await sent;
+    const content = wecomContent(receiver.requests[0]!);
+    const t = gw.store.liveByKey('sealer-01/stop');
+    expect(content).toContain('### <font color="warning">[P1] 新工单: sealer-01: stop</font>');
+    expect(content).toContain('**状态:** 未确认');
+    expect(content).toMatch(/\*\*响应期限:\*\* \d{4}-\d\d-\d\d \d\d:\d\d GMT\+8/);
+    expect(content).toContain(`[在看板上打开](https://andon.plant-a.example/?ticket=${t?.id})`);
+    expect(content).not.toMatch(/New ticket|Respond by|Open on the board/);
   });
 
   it('a P1 ticket: the WeCom receiver gets the robot message with the board link, and the metrics count it', async () => {

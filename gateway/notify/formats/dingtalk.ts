@@ -1,5 +1,5 @@
 import { summarize, type NotificationMessage } from '../message.ts';
-import { cutBytes, footer } from './text.ts';
+import { cutBytes, footer, openOnBoard } from './text.ts';
 
 /** DingTalk takes larger messages, but a notification is meant to be read on a phone. */
 const MAX_BYTES = 8000;
@@ -18,7 +18,7 @@ export function dingtalkMessage(m: NotificationMessage) {
     `#### ${s.headline}`,
     ...(s.detail ? [`> ${s.detail}`] : []),
     ...s.facts.map(([k, v]) => `- **${k}:** ${v}`),
-    ...(s.link ? [`[Open on the board](${s.link})`] : []),
+    ...(s.link ? [`[${openOnBoard(m)}](${s.link})`] : []),
     `###### ${footer(m)}`,
   ];
   return { msgtype: 'markdown', markdown: { title: `Andon ${s.headline}`, text: cutBytes(lines.join('\n\n'), MAX_BYTES) } };

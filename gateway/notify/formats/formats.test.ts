@@ -168,6 +168,35 @@ describe('message formats: the exact body each receiver expects', () => {
     expect(withValue(true)).toBeUndefined();
   });
 
+  it('gateway.locale zh-CN: headline, fact labels, state, link and footer in Chinese; plant text and times as in en', () => {
+    const zh: NotificationMessage = { ...opened, locale: 'zh-CN' };
+    expect((wecomMessage(zh) as { markdown: { content: string } }).markdown.content).toBe(
+      [
+        '### <font color="warning">[P1] 新工单: sealer-01: alarm-stop</font>',
+        '> seal jaw fault',
+        '**优先级:** P1',
+        '**设备:** sealer-01',
+        '**故障:** alarm-stop',
+        '**区域:** packaging',
+        '**状态:** 未确认',
+        '**响应期限:** 2026-01-20 16:31 GMT+8',
+        '**升级级别:** 0',
+        '**指派给:** maintenance-packaging',
+        '**发生次数:** 1',
+        `[在看板上打开](${LINK})`,
+        '<font color="comment">Andon plant-a-line-1 · 工单 01JH7SEALER01</font>',
+      ].join('\n'),
+    );
+    const esc = dingtalkMessage({ ...zh, kind: 'escalated', event: event('escalated', T0 + 1_800_000, { level: 2 }) });
+    expect(esc.markdown.title).toBe('Andon [P1] 升级至第 2 级: sealer-01: alarm-stop');
+    const slack = JSON.stringify(slackMessage(zh));
+    const teams = JSON.stringify(teamsMessage(zh));
+    for (const body of [slack, teams]) {
+      expect(body).toContain('在看板上打开');
+      expect(body).not.toMatch(/Open on the board|Respond by|Occurrences/);
+    }
+  });
+
   it('json: the notification, the Ticket JSON as it is now, and the event that caused it', () => {
     expect(jsonMessage(opened)).toEqual({
       notification: { id: 7, channel: 'duty-supervisor', kind: 'opened', headline: '[P1] New ticket: sealer-01: alarm-stop', link: LINK },

@@ -1,5 +1,5 @@
 import { oneLine, summarize, type NotificationMessage } from '../message.ts';
-import { footer } from './text.ts';
+import { footer, openOnBoard } from './text.ts';
 
 /** Slack mrkdwn treats &, < and > as control characters. */
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -16,7 +16,7 @@ export function slackMessage(m: NotificationMessage) {
     { type: 'section', text: { type: 'mrkdwn', text: `*${esc(s.title)}*${s.detail ? `\n>${esc(s.detail)}` : ''}` } },
     { type: 'section', fields: s.facts.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${esc(k)}*\n${esc(v)}` })) },
   ];
-  if (s.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open on the board' }, url: s.link }] });
+  if (s.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: openOnBoard(m) }, url: s.link }] });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: esc(footer(m)) }] });
   return { text: esc(s.headline), blocks };
 }

@@ -1,5 +1,5 @@
 import { summarize, type NotificationMessage } from '../message.ts';
-import { footer } from './text.ts';
+import { footer, openOnBoard } from './text.ts';
 
 /**
  * format `teams`: a Microsoft Teams Workflows webhook ("Post to a channel when a
@@ -23,7 +23,7 @@ export function teamsMessage(m: NotificationMessage) {
     version: '1.4',
     msteams: { width: 'Full' },
     body,
-    ...(s.link ? { actions: [{ type: 'Action.OpenUrl', title: 'Open on the board', url: s.link }] } : {}),
+    ...(s.link ? { actions: [{ type: 'Action.OpenUrl', title: openOnBoard(m), url: s.link }] } : {}),
   };
   return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
 }

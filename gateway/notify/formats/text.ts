@@ -1,7 +1,10 @@
-import type { NotificationMessage } from '../message.ts';
+import { textsOf, type NotificationMessage } from '../message.ts';
 
-/** The last line of every human-readable message; "Andon" in it also satisfies a DingTalk robot's keyword check. */
-export const footer = (m: NotificationMessage): string => `Andon ${m.ticket.gateway} · ticket ${m.ticket.id}`;
+/** The last line of every human-readable message; "Andon" in it (every locale) also satisfies a DingTalk robot's keyword check. */
+export const footer = (m: NotificationMessage): string => textsOf(m)('notify.footer', { gateway: m.ticket.gateway, id: m.ticket.id });
+
+/** The board link's text, in the message's locale. */
+export const openOnBoard = (m: NotificationMessage): string => textsOf(m)('notify.openBoard');
 
 /** Cuts `s` to at most `max` UTF-8 bytes on a character boundary (WeCom counts bytes). */
 export function cutBytes(s: string, max: number): string {

@@ -1,5 +1,5 @@
 import { summarize, type NotificationMessage } from '../message.ts';
-import { cutBytes, footer } from './text.ts';
+import { cutBytes, footer, openOnBoard } from './text.ts';
 
 /** WeCom robots take at most 4096 bytes of markdown content. */
 const MAX_BYTES = 4096;
@@ -20,7 +20,7 @@ export function wecomMessage(m: NotificationMessage) {
     `### <font color="${color}">${safe(s.headline)}</font>`,
     ...(s.detail ? [`> ${safe(s.detail)}`] : []),
     ...s.facts.map(([k, v]) => `**${k}:** ${safe(v)}`),
-    ...(s.link ? [`[Open on the board](${s.link})`] : []),
+    ...(s.link ? [`[${openOnBoard(m)}](${s.link})`] : []),
     `<font color="comment">${safe(footer(m))}</font>`,
   ];
   return { msgtype: 'markdown', markdown: { content: cutBytes(lines.join('\n'), MAX_BYTES) } };

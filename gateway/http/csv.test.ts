@@ -152,8 +152,9 @@ describe('?format=csv on a real server (127.0.0.1, port 0)', () => {
     const rows = parseCsv((await response.text()).replace(/^\uFEFF/, ''));
     expect(rows[0]?.slice(0, 3)).toEqual(['优先级', '开启数', '已确认数']);
     expect(rows.slice(1).map((r) => r[0])).toEqual(['P0', 'P1', 'P2', 'P3']);
-    // P1: one opened, resolved at once (MTTR 0 s), never acknowledged (empty statistics).
-    expect(rows[2]).toEqual(['P1', '1', '0', '', '', '', '1', '0', '0', '0']);
+    // P1: one opened, resolved at once (MTTR 0 s), never acknowledged (empty statistics); its fix not verified yet.
+    expect(rows[2]).toEqual(['P1', '1', '0', '', '', '', '1', '0', '0', '0', '0', '0', '']);
+    expect(rows[0]?.slice(-3)).toEqual(['修复已验证', '修复后复发', '一次修复率']);
     // format=json (the default) is unchanged.
     expect((await get('/api/v1/reports/response?format=json&from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z')).headers.get('content-type')).toMatch(
       /^application\/json/,

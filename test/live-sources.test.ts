@@ -158,4 +158,15 @@ describe('actions: the andon light', () => {
     }
     await redBecomes(false);
   });
+
+  it('goes on again when a resolved ticket\'s fault comes back (reopened after its fix), as for a new ticket', async () => {
+    expect(red()).toBe(false);
+    const reopened = firstValueFrom(gw.runtime.engine.changes$.pipe(filter((c) => c.ticket.key === 'labeler-02/alarm-stop' && c.event.action === 'reopened'), timeout(15_000)));
+    const mes = await connectAsync(broker.url);
+    await mes.publishAsync('mes/labeler-02/alarms', JSON.stringify({ code: 'L7', active: false }), { qos: 1 });
+    await mes.publishAsync('mes/labeler-02/alarms', JSON.stringify({ code: 'L7', active: true }), { qos: 1 });
+    await mes.endAsync();
+    expect((await reopened).ticket).toMatchObject({ state: 'open', flags: expect.arrayContaining(['recurred-after-fix']) });
+    await redBecomes(true);
+  });
 });

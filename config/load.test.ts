@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AndonError } from '../gateway/errors.ts';
+import { AndonError } from '../model/errors.ts';
 import { ConfigError, loadConfig, parseConfig, validateConfig, type ConfigProblem } from './load.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

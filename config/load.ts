@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { AndonError, type ErrorCode } from '../gateway/errors.ts';
+import { AndonError, type ErrorCode } from '../model/errors.ts';
 import { configSchema, type AndonConfig } from './schema.ts';
 
 /** One thing wrong with a config: where, which code, and what to do. */

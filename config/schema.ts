@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sourceSchema } from '../connectors/schemas.ts';
-import { LOCALES } from '../gateway/i18n.ts';
-import { CHECKLIST } from '../gateway/tickets/lifecycle.ts';
+import { LOCALES } from '../model/locale.ts';
+import { CHECKLIST } from '../model/ticket.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**

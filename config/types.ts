@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { patternProblem } from './pattern.ts';
+import { PRIORITIES } from '../model/ticket.ts';
 
 /**
  * Shared schema pieces: every custom issue carries its ANDON_CONFIG_* code in `params.code`.
@@ -30,8 +31,8 @@ export const tagPattern = () =>
   .meta({ kind: 'tag pattern' });
 
 export const id = () => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'ids use letters, digits, ".", "_" and "-"').meta({ kind: 'id' });
-export const priority = z.enum(['P0', 'P1', 'P2', 'P3']);
-export type Priority = z.infer<typeof priority>;
+export const priority = z.enum(PRIORITIES);
+export type { Priority } from '../model/ticket.ts';
 export const scalar = z.union([z.number(), z.boolean(), z.string()]);
 
 /** A value's engineering unit (`V`, `°C`, `bar`): carried by its signals, shown with the value. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
-import type { Signal } from '../rules/types.ts';
+import type { Signal } from '../model/signal.ts';
 
 /** Where a connector stands with its peer. */
 export type ConnectorStatus = 'connecting' | 'up' | 'degraded' | 'down';
@@ -47,6 +47,8 @@ export interface Connector {
   write?(req: WriteRequest): Promise<void>;
   /** Acknowledges a native alarm condition at the peer (OPC UA A&C) when its ticket is acknowledged. */
   acknowledge?(asset: string, conditionName: string, comment: string): Promise<void>;
+  /** The assets whose native alarm conditions this connector acknowledges (with `acknowledge`). */
+  readonly alarmAssets?: readonly string[];
 }
 
 /**

@@ -3,7 +3,7 @@ import { filter, type Subscription } from 'rxjs';
 import type { Connector } from '../connectors/connector.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
-import type { TicketDoc } from './tickets/ticket.ts';
+import type { TicketDoc } from '../model/ticket.ts';
 
 type Action = AndonConfig['actions'][number];
 

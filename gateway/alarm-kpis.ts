@@ -1,7 +1,7 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { TicketStore } from './store/store.ts';
 import type { TicketChange } from './tickets/engine.ts';
-import { isLive, type TicketDoc } from './tickets/ticket.ts';
+import { isLive, type TicketDoc } from '../model/ticket.ts';
 
 /** The sliding window of `andon_alarm_rate_10m` (EEMUA 191 counts alarms per 10 minutes). */
 export const RATE_WINDOW_MS = 10 * 60_000;
@@ -135,7 +135,7 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
     help: 'Live tickets shelved now (shelvedUntil in the future; ISA-18.2 shelving)',
     registers: [registry],
     collect() {
-      // isShelved (tickets/ticket.ts) on epoch ms: no date parsing per ticket per scrape
+      // isShelved (model/ticket.ts) on epoch ms: no date parsing per ticket per scrape
       this.set(count((t, at) => t.shelvedUntil !== null && t.shelvedUntil > at));
     },
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AndonError } from './errors.ts';
+import { AndonError } from '../model/errors.ts';
 
 /**
  * The command line's one description: every command's usage, options (with

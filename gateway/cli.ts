@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
-import { AndonError, isAndonError } from './errors.ts';
+import { AndonError, isAndonError } from '../model/errors.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';

@@ -9,8 +9,9 @@
  * Plant data (asset, fault, tag and area names, alarm messages, ticket titles)
  * is never translated.
  */
-export const LOCALES = ['en', 'zh-CN'] as const;
-export type Locale = (typeof LOCALES)[number];
+import type { Locale } from '../model/locale.ts';
+
+export { LOCALES, type Locale } from '../model/locale.ts';
 
 const en = {
   // The board: header, list, sign-in

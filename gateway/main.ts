@@ -16,7 +16,7 @@ import { areasOf, createMetrics, type ReloadOutcome } from './metrics.ts';
 import { invalid, planReload, ReloadError, restartRequired, type ReloadResult } from './reload.ts';
 import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
-import { AndonError, isAndonError } from './errors.ts';
+import { AndonError, isAndonError } from '../model/errors.ts';
 import { createConnectors, wireSources } from './sources.ts';
 import { startRetention } from './store/retention.ts';
 import { startActions } from './actions.ts';

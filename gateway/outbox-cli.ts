@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { asyncScheduler } from 'rxjs';
 import { loadConfig } from '../config/load.ts';
-import { AndonError } from './errors.ts';
+import { AndonError } from '../model/errors.ts';
 import type { OutboxTicket } from './store/outbox.ts';
 import { TicketStore } from './store/store.ts';
 

@@ -1,6 +1,6 @@
 import type { ConfigProblem } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
-import { AndonError } from './errors.ts';
+import { AndonError } from '../model/errors.ts';
 
 /**
  * What a config reload may change live and what it may not. `planReload`

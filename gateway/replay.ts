@@ -4,12 +4,12 @@ import { createInterface } from 'node:readline';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
-import { isAndonError } from './errors.ts';
+import { isAndonError } from '../model/errors.ts';
 import { readTime, timeProblem } from './signal-time.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 import { ACTIONS } from './tickets/lifecycle.ts';
-import type { Ticket } from './tickets/ticket.ts';
+import type { Ticket } from '../model/ticket.ts';
 import { seeded } from './seeded.ts';
 
 /** A replay input line (design §5): a signal, or a person's action on a ticket. */

@@ -1,14 +1,14 @@
 import { from, map, merge, Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { monotonicFactory } from 'ulid';
 import type { AndonConfig } from '../config/schema.ts';
-import { escalations } from '../rules/escalation.ts';
+import { escalations } from './tickets/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
-import { fixVerification, unshelving } from '../rules/shelving.ts';
+import { fixVerification, unshelving } from './tickets/timers.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
-import { AndonError, isAndonError } from './errors.ts';
+import { AndonError, isAndonError } from '../model/errors.ts';
 import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
-import type { TicketDoc } from './tickets/ticket.ts';
+import type { TicketDoc } from '../model/ticket.ts';
 import { canonical } from './reload.ts';
 
 export interface RuntimeDeps {

@@ -3,7 +3,7 @@ import { asyncScheduler, filter, retry, tap, type Subscription } from 'rxjs';
 import type { Connector, ConnectorStatus, RejectReason } from '../connectors/connector.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { AndonConfig } from '../config/schema.ts';
-import { AndonError } from './errors.ts';
+import { AndonError } from '../model/errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
 import { timeGuard } from './signal-time.ts';
@@ -141,9 +141,10 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     ]);
   };
   for (const source of config.sources) wire(source);
-  // Acknowledging a ticket acknowledges the native alarm conditions behind it (OPC UA A&C).
-  const alarmSourcesOf = (c: AndonConfig) => new Map(c.sources.flatMap((s) => (s.type === 'opcua' ? s.alarms.map((a) => [a.asset, s.id] as const) : [])));
-  let alarmSources = alarmSourcesOf(config);
+  // Acknowledging a ticket acknowledges the native alarm conditions behind it (OPC UA A&C), at the connector
+  // that says it has the asset's alarms (Connector.alarmAssets): the gateway knows no protocol.
+  const alarmSourcesOf = () => new Map([...connectors].flatMap(([id, c]) => (c.acknowledge ? (c.alarmAssets ?? []).map((a) => [a, id] as const) : [])));
+  let alarmSources = alarmSourcesOf();
   const acks = runtime.engine.changes$.pipe(filter((c) => c.event.action === 'ack')).subscribe((c: TicketChange) => {
     const sourceId = c.ticket.asset ? alarmSources.get(c.ticket.asset) : undefined;
     const connector = sourceId ? connectors.get(sourceId) : undefined;
@@ -176,7 +177,7 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
      */
     async replace(next: AndonConfig, fresh: Map<string, Connector>, stop: string[]): Promise<void> {
       current = next;
-      alarmSources = alarmSourcesOf(next);
+
       if (next.rules !== config.rules) checkType = typeGuard(next);
       const ids = new Set(next.sources.map((s) => s.id));
       await Promise.all(stop.map((id) => unwire(id)));
@@ -187,6 +188,7 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
         metrics.sourceUp.remove({ source: id });
       }
       for (const [id, c] of fresh) connectors.set(id, c);
+      alarmSources = alarmSourcesOf();
       for (const source of next.sources) if (!wired.has(source.id)) wire(source);
       await Promise.all([...fresh.values()].map((c) => c.start()));
     },

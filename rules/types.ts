@@ -1,19 +1,10 @@
-import type { Priority } from '../config/types.ts';
+import type { Cause, Priority, Recurrence } from '../model/ticket.ts';
+import type { Signal } from '../model/signal.ts';
 
-/** A reading or event from a source (design §2). */
-export interface Signal {
-  source: string;
-  tag: string;
-  value: number | boolean | string | null;
-  quality: 'good' | 'uncertain' | 'bad';
-  /** Source timestamp, epoch ms. */
-  ts: number;
-  asset?: string;
-  severity?: number;
-  message?: string;
-  /** Engineering unit of the value (`V`), from the connector's tag config or the HTTP body. */
-  unit?: string;
-}
+// The model's types, where the rules have always exported them from.
+export type { Signal } from '../model/signal.ts';
+export type { Cause, Priority, Recurrence } from '../model/ticket.ts';
+export { higherPriority, PRIORITIES } from '../model/ticket.ts';
 
 /** A signal after asset resolution: every reading knows its asset and area. */
 export interface Reading extends Signal {
@@ -28,23 +19,6 @@ export interface Evidence {
   message?: string;
   severity?: number;
   unit?: string;
-}
-
-export interface Recurrence {
-  count: number;
-  pattern: 'daily' | 'weekly' | 'irregular';
-  at: string | null;
-  day: string | null;
-  spreadMinutes: number | null;
-}
-
-export interface Cause {
-  fault: string;
-  asset: string | null;
-  support: number;
-  of: number;
-  leadSeconds: number;
-  source: 'configured' | 'discovered';
 }
 
 export interface FloodMember {
@@ -86,11 +60,9 @@ export type TicketCommand =
   | { type: 'comment'; at: number; id: string; by: string; actor?: string; text: string }
   /** The fix of a resolved or closed ticket stayed quiet until `verifyBy` (gateway/tickets: flag fix-verified). */
   | { type: 'verify-fix'; at: number; id: string; verifyBy: string }
-  /** A shelving's end came (rules/shelving.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */
+  /** A shelving's end came (gateway/tickets/timers.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */
   | { type: 'unshelve-due'; at: number; id: string; until: string };
 
 export type DetectCommand = Extract<TicketCommand, { type: 'detect' }>;
 
 /** Priority order: lower index is more urgent. */
-export const PRIORITIES: readonly Priority[] = ['P0', 'P1', 'P2', 'P3'];
-export const higherPriority = (a: Priority, b: Priority): Priority => (PRIORITIES.indexOf(a) <= PRIORITIES.indexOf(b) ? a : b);

@@ -1,7 +1,7 @@
-import { ERRORS, type ErrorSpec } from '../gateway/errors.ts';
+import { ERRORS, type ErrorSpec } from '../model/errors.ts';
 
 /**
- * Renders docs/errors.md from the one error catalogue (gateway/errors.ts), in
+ * Renders docs/errors.md from the one error catalogue (model/errors.ts), in
  * the manner of Fastify's Errors.md: one heading per code, so every code has a
  * stable anchor (`docs/errors.md#andon_config_missing`) that messages and issues can link.
  */

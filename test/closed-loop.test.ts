@@ -6,7 +6,7 @@ import { parseConfig } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { createRuntime, type Runtime } from '../gateway/runtime.ts';
 import { TicketStore } from '../gateway/store/store.ts';
-import type { Ticket } from '../gateway/tickets/ticket.ts';
+import type { Ticket } from '../model/ticket.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
 
 // The closed loop (issue 13, items 1 and 2): a fault that comes back after a fix reopens its ticket or links the

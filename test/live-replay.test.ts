@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
 import { startGateway } from '../gateway/main.ts';
 import { replay } from '../gateway/replay.ts';
-import type { Ticket } from '../gateway/tickets/ticket.ts';
+import type { Ticket } from '../model/ticket.ts';
 
 /**
  * Replay and live runs share the rule, engine and store code: the same

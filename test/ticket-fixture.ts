@@ -1,4 +1,4 @@
-import type { HistoryEvent, Ticket, TicketDoc } from '../gateway/tickets/ticket.ts';
+import type { HistoryEvent, Ticket, TicketDoc } from '../model/ticket.ts';
 
 export const T0 = Date.parse('2026-01-20T08:01:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();

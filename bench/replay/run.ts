@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load.ts';
 import type { AndonConfig } from '../../config/schema.ts';
 import { replay } from '../../gateway/replay.ts';
-import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import type { Ticket } from '../../model/ticket.ts';
 import { runProcess } from './process.ts';
 import type { StormKind } from './storm.ts';
 import { CONFIG_FILE, DEFAULT_INPUT, generate, generatorHash, metaFile, RECORDS } from './generate.ts';

@@ -1,5 +1,5 @@
 import modbusSerial from 'modbus-serial';
-import { AndonError, type ErrorCode } from '../../gateway/errors.ts';
+import { AndonError, type ErrorCode } from '../../model/errors.ts';
 import type { ModbusSourceConfig } from './config.ts';
 
 // modbus-serial is CommonJS: its default export is the module, whose `default` is the client class.

@@ -1,6 +1,6 @@
 import { asyncScheduler, BehaviorSubject, distinctUntilChanged, Subject } from 'rxjs';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { describeEndpoint, endpointOf, ModbusError, openTransport } from './client.ts';
 import type { ModbusSourceConfig } from './config.ts';
 import { encodeRegister } from './decode.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RejectReason } from '../connector.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, isDeviceException, type ModbusError, type Transport } from './client.ts';
 import { registerWidth, type RegisterConfig } from './config.ts';
 import { applyScale, decodeRegisters } from './decode.ts';

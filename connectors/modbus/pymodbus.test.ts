@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peer } from '../../test/peers.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { harness, modbusConfig, waitFor, type Harness } from './fixtures/harness.ts';
 
 // The independent peer: pymodbus 3.0 (Debian python3-pymodbus) running fixtures/modbus_sim.py.

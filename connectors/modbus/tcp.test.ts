@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAndonError } from '../../gateway/errors.ts';
-import type { Signal } from '../../rules/types.ts';
+import { isAndonError } from '../../model/errors.ts';
+import type { Signal } from '../../model/signal.ts';
 import { harness, modbusConfig, oneOfEach, waitFor, type Harness } from './fixtures/harness.ts';
 import { CASES, ORDERS } from './fixtures/patterns.ts';
 import { encodeRegisters } from './decode.ts';

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../config/load.ts';
-import { AndonError } from '../../gateway/errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { mqttSourceSchema } from './config.ts';
 import { createMqttConnector } from './index.ts';
 import { compileTopicFilter } from './topic.ts';

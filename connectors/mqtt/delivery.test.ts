@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { filter, firstValueFrom, fromEvent, lastValueFrom, Subject, take, tap, timeout, toArray } from 'rxjs';
 import proto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { freePort, startAedes, type AedesBroker } from './fixtures/brokers.ts';
 import { harness, testClient, type Harness } from './fixtures/harness.ts';
 import { REJECT_LOG_WINDOW_MS } from './rejects.ts';

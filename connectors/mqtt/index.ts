@@ -1,7 +1,7 @@
 import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
 import { asyncScheduler, filter, firstValueFrom, Observable, ReplaySubject, type Subscriber } from 'rxjs';
-import { AndonError } from '../../gateway/errors.ts';
-import type { Signal } from '../../rules/types.ts';
+import { AndonError } from '../../model/errors.ts';
+import type { Signal } from '../../model/signal.ts';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
 import type { MqttSourceConfig } from './config.ts';
 import { compileJsonMapping, type JsonMapper } from './json.ts';

@@ -1,5 +1,5 @@
 import type { RejectReason } from '../connector.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { roundTo } from '../values.ts';
 import type { MqttSubscription } from './config.ts';
 import { evaluate, parseExpr, type Expr, type Found } from './expr.ts';

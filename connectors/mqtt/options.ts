@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import { AndonError } from '../../gateway/errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { MqttSourceConfig } from './config.ts';
 
 /**

@@ -1,5 +1,5 @@
 import proto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 
 /**
  * Sparkplug B payloads, decoded with the generated protobuf code of

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RejectReason } from '../connector.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { DT, decodePayload, describeMetric, templateMembers, valueOf, type DecodedPayload, type Metric } from './sparkplug-payload.ts';
 
 /**

@@ -20,8 +20,8 @@ import {
   type Variant,
 } from 'node-opcua-client';
 import type { Logger } from 'pino';
-import { AndonError } from '../../gateway/errors.ts';
-import type { Signal } from '../../rules/types.ts';
+import { AndonError } from '../../model/errors.ts';
+import type { Signal } from '../../model/signal.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 import type { ItemFailure } from './items.ts';
 

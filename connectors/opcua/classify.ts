@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../gateway/errors.ts';
+import type { ErrorCode } from '../../model/errors.ts';
 
 /** What a failure to connect means: its code, and whether waiting can fix it without a person. */
 export interface Classified {

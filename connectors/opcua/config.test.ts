@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load.ts';
-import { isAndonError } from '../../gateway/errors.ts';
+import { isAndonError } from '../../model/errors.ts';
 import { opcuaSourceSchema } from './config.ts';
 import { createOpcuaConnector } from './index.ts';
 

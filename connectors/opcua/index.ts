@@ -1,7 +1,7 @@
 import { resolveNodeId } from 'node-opcua-client';
 import { BehaviorSubject, Subject } from 'rxjs';
-import { AndonError } from '../../gateway/errors.ts';
-import type { Signal } from '../../rules/types.ts';
+import { AndonError } from '../../model/errors.ts';
+import type { Signal } from '../../model/signal.ts';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
 import { within } from './classify.ts';
 import { opcuaSourceSchema, type OpcuaSourceConfig } from './config.ts';
@@ -94,6 +94,7 @@ export function createOpcuaConnector(config: OpcuaSourceConfig, deps: OpcuaDeps)
     id: config.id,
     signals$: signals.asObservable(),
     status$: status.asObservable(),
+    alarmAssets: config.alarms.map((a) => a.asset),
     start: () => link.start(),
     async stop() {
       await link.stop();

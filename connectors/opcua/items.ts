@@ -14,7 +14,7 @@ import {
 } from 'node-opcua-client';
 import type { Logger } from 'pino';
 import type { RejectReason } from '../connector.ts';
-import type { Signal } from '../../rules/types.ts';
+import type { Signal } from '../../model/signal.ts';
 import { float32Value, roundTo } from '../values.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 

@@ -1,6 +1,6 @@
 import { StatusCodes } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAndonError } from '../../gateway/errors.ts';
+import { isAndonError } from '../../model/errors.ts';
 import { byTag, connect, tempDir, type Harness } from './fixtures/harness.ts';
 import { startPlantServer, type PlantServer } from './fixtures/server.ts';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { MessageSecurityMode, SecurityPolicy, UserTokenType, type UserIdentityInfo } from 'node-opcua-client';
-import { AndonError } from '../../gateway/errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { OpcuaSourceConfig } from './config.ts';
 
 /**

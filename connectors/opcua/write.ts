@@ -1,6 +1,6 @@
 import { coerceInt64, coerceUInt64 } from 'node-opcua-basic-types';
 import { AttributeIds, DataType, resolveNodeId, Variant, type ClientSession, type NodeId } from 'node-opcua-client';
-import { AndonError } from '../../gateway/errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { WriteRequest } from '../connector.ts';
 import { within } from './classify.ts';
 

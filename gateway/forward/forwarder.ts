@@ -3,7 +3,7 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
 import { errorText } from '../redact.ts';
-import type { TicketDoc } from '../tickets/ticket.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 import { CentralHealth, fullJitter } from './central-health.ts';
 import { Batch, settledWithin, Wakeup } from './pump.ts';
 import { ForwardError, type ForwardedTicket, type Sink } from './sink.ts';

@@ -1,5 +1,5 @@
 import type { ForwardConfig } from '../../config/schema.ts';
-import type { Ticket } from '../tickets/ticket.ts';
+import type { Ticket } from '../../model/ticket.ts';
 import { asForwarded, ForwardError, type CentralChange, type CentralRef, type ForwardedTicket, type Sink } from './sink.ts';
 import { timedFetch, Unanswered } from './timed-fetch.ts';
 

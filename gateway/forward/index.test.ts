@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ForwardConfig } from '../../config/schema.ts';
-import { isAndonError } from '../errors.ts';
+import { isAndonError } from '../../model/errors.ts';
 import { createSink } from './index.ts';
 
 const rt: ForwardConfig = { type: 'rt', url: 'http://127.0.0.1:9', token: '1-2-0123456789abcdef0123456789abcdef', queue: 'General', timeout: 1_000, concurrency: 1 };

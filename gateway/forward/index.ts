@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { SchedulerLike } from 'rxjs';
 import type { ForwardConfig } from '../../config/schema.ts';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { redact } from '../redact.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
-import type { HistoryEvent } from '../tickets/ticket.ts';
+import type { HistoryEvent } from '../../model/ticket.ts';
 import { createForwarder } from './forwarder.ts';
 import { createHttpSink } from './http-sink.ts';
 import type { Sink } from './sink.ts';

@@ -1,5 +1,5 @@
 import type { IndexedEvent } from '../store/store.ts';
-import type { Ticket } from '../tickets/ticket.ts';
+import type { Ticket } from '../../model/ticket.ts';
 
 /**
  * A ticket version as it goes to central: the Ticket JSON whose `history` holds only the events central

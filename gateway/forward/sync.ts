@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { isAndonError } from '../errors.ts';
+import { isAndonError } from '../../model/errors.ts';
 import { errorText } from '../redact.ts';
 import type { Runtime } from '../runtime.ts';
 import { describeTimeProblem, timeProblem } from '../signal-time.ts';

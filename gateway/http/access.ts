@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { authorizer, bearerToken, type Who } from './auth.ts';
 import { ACCESS, type Access } from './docs.ts';
 import type { StreamKeys } from './stream-keys.ts';

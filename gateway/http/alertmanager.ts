@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import type { Signal } from '../../rules/types.ts';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { readTime, timeProblem } from '../signal-time.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AndonConfig } from '../../config/schema.ts';
-import { AndonError, isAndonError } from '../errors.ts';
+import { AndonError, isAndonError } from '../../model/errors.ts';
 import { createSyncApplier, type SyncApplier } from '../forward/sync.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';

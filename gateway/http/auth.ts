@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AndonConfig } from '../../config/schema.ts';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 
 export type Role = 'read' | 'operator' | 'ingest' | 'admin';
 

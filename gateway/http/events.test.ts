@@ -9,7 +9,7 @@ import { SseReader } from '../../test/sse.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
-import type { Ticket } from '../tickets/ticket.ts';
+import type { Ticket } from '../../model/ticket.ts';
 import { buildApp } from './app.ts';
 import type { EventStreamOptions } from './events.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Observable } from 'rxjs';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { TicketStore } from '../store/store.ts';
 import type { TicketChange } from '../tickets/engine.ts';
 import { SseClient } from './sse-client.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { TicketStore } from '../store/store.ts';
 
 interface Opts {

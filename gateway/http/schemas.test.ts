@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERRORS, type ErrorCode } from '../errors.ts';
-import type { TicketDoc } from '../tickets/ticket.ts';
+import { ERRORS, type ErrorCode } from '../../model/errors.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 import { bearer, testApp, TOKENS } from './fixture.ts';
 import { TICKET_SCHEMA } from './schemas.ts';
 

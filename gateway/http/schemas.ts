@@ -1,4 +1,4 @@
-import { STATES } from '../tickets/ticket.ts';
+import { STATES } from '../../model/ticket.ts';
 
 /**
  * JSON schemas shared by the routes (added once with `app.addSchema`, used as
@@ -197,7 +197,7 @@ export const ERROR_SCHEMA = {
   additionalProperties: false,
   required: ['code', 'message'],
   properties: {
-    code: { type: 'string', pattern: '^ANDON_[A-Z_]+$', description: 'Stable code from the error catalogue (gateway/errors.ts).' },
+    code: { type: 'string', pattern: '^ANDON_[A-Z_]+$', description: 'Stable code from the error catalogue (model/errors.ts).' },
     message: text('What went wrong, for people.'),
     path: text('The field at fault, when there is one.'),
     requestId: text('Server errors (5xx): the request id, which the gateway log has with the details.'),

@@ -11,7 +11,7 @@ import { ticketDoc } from '../../test/ticket-fixture.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
-import type { TicketDoc } from '../tickets/ticket.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 import { buildApp } from './app.ts';
 import { MAX_MESSAGE_BYTES, STREAM_MEMBERS, ticketMessage } from './stream-ticket.ts';
 

@@ -1,5 +1,5 @@
 import type { IndexedEvent } from '../store/store.ts';
-import type { TicketDoc } from '../tickets/ticket.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 
 /** No event-stream message is larger than this, whatever the ticket's size (issue: a flood must not cut off the board). */
 export const MAX_MESSAGE_BYTES = 65_536;

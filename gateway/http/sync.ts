@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { readTime } from '../signal-time.ts';
 import type { CentralChange } from '../forward/sink.ts';
 import type { SyncApplier } from '../forward/sync.ts';

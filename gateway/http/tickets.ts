@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import type { Locale } from '../i18n.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
 import { ACTIONS } from '../tickets/lifecycle.ts';
-import { STATES, type Ticket } from '../tickets/ticket.ts';
+import { STATES, type Ticket } from '../../model/ticket.ts';
 import type { Who } from './auth.ts';
 import { formatParam, jsonOrCsv, sendCsv, toCsv, type Column } from './csv.ts';
 import { historyEventRef, ticketItemRef, ticketRef } from './schemas.ts';

@@ -1,7 +1,7 @@
 import { translator, type Locale } from '../i18n.ts';
 import type { NotificationKind } from '../store/notifications.ts';
 import { withUnit } from '../../connectors/values.ts';
-import type { HistoryEvent, Ticket } from '../tickets/ticket.ts';
+import type { HistoryEvent, Ticket } from '../../model/ticket.ts';
 
 /** Everything a format needs for one message: the notification, the ticket as it is now, and where the board is. */
 export interface NotificationMessage {

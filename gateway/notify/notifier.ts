@@ -8,9 +8,9 @@ import type { NotificationKind, NotificationSettlement, QueuedNotification } fro
 import type { TicketStore } from '../store/store.ts';
 import type { TicketChange } from '../tickets/engine.ts';
 import { errorText, redact } from '../redact.ts';
-import { isShelved, type Ticket } from '../tickets/ticket.ts';
+import { isShelved, type Ticket } from '../../model/ticket.ts';
 import { FORMATS } from './formats/index.ts';
-import { notificationsFor } from './triggers.ts';
+import { notificationsFor } from '../tickets/triggers.ts';
 import { createWebhook, NotifyError, type Webhook } from './webhook.ts';
 
 /** What became of one notification attempt (the `outcome` label of andon_notifications_total). */

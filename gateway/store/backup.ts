@@ -1,6 +1,6 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { quickCheck } from './files.ts';
 
 export interface BackupResult {

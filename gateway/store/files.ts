@@ -2,7 +2,7 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSyn
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 
 /**
  * The files of the ticket store and what can go wrong with them outside SQLite.

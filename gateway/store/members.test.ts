@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import knexFactory from 'knex';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ticketDoc, T0 } from '../../test/ticket-fixture.ts';
-import type { Member, TicketDoc } from '../tickets/ticket.ts';
+import type { Member, TicketDoc } from '../../model/ticket.ts';
 import { migrationsUntil } from './migrations.ts';
 import { TicketStore } from './store.ts';
 

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { redact } from '../redact.ts';
-import type { HistoryEvent, TicketState } from '../tickets/ticket.ts';
+import type { HistoryEvent, TicketState } from '../../model/ticket.ts';
 
 type Db = BetterSqlite3.Database;
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ticketDoc, T0 } from '../../test/ticket-fixture.ts';
-import type { TicketDoc } from '../tickets/ticket.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { PRUNE_BATCH, startRetention } from './retention.ts';
 import { TicketStore } from './store.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAndonError } from '../errors.ts';
-import type { HistoryEvent, TicketDoc } from '../tickets/ticket.ts';
+import { isAndonError } from '../../model/errors.ts';
+import type { HistoryEvent, TicketDoc } from '../../model/ticket.ts';
 import { TicketStore } from './store.ts';
 
 const T0 = Date.parse('2026-01-20T07:18:00.000Z');

@@ -1,8 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
-import { AndonError } from '../errors.ts';
-import { iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../tickets/ticket.ts';
+import { AndonError } from '../../model/errors.ts';
+import { iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 import { $, compile } from './compile.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
@@ -65,7 +65,7 @@ export interface StoreTx {
    * version, no outbox row (the version's row is already there), no notification.
    */
   amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
-  /** Queues notifications the change causes (gateway/notify/triggers.ts), committed with it. */
+  /** Queues notifications the change causes (gateway/tickets/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
   /** The ticket of `key` closed last (the previous fix when its fault comes back). */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import type { DetectCommand, TicketCommand } from '../../rules/types.ts';
-import { isAndonError } from '../errors.ts';
+import { isAndonError } from '../../model/errors.ts';
 import { TicketStore } from '../store/store.ts';
 import { TicketEngine, type TicketChange } from './engine.ts';
 

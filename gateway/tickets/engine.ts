@@ -1,11 +1,11 @@
 import { Subject } from 'rxjs';
 import type { AndonConfig } from '../../config/schema.ts';
 import { higherPriority, type DetectFields, type Evidence, type FloodMember, type TicketCommand } from '../../rules/types.ts';
-import { AndonError } from '../errors.ts';
-import { notificationsFor } from '../notify/triggers.ts';
+import { AndonError } from '../../model/errors.ts';
+import { notificationsFor } from './triggers.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc } from './ticket.ts';
+import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc } from '../../model/ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { ACTIONS, allowedFrom, transition, type LifecycleLimits } from './lifecycle.ts';
-import { STATES, type TicketDoc, type TicketState } from './ticket.ts';
+import { STATES, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 
 const OPENED = '2026-01-20T07:18:00.000Z';
 const AT = Date.parse('2026-01-20T07:30:00.000Z');

@@ -1,6 +1,8 @@
 import { formatDuration, parseDuration } from '../../config/duration.ts';
-import { AndonError } from '../errors.ts';
-import { iso, isShelved, type HistoryEvent, type TicketDoc, type TicketState } from './ticket.ts';
+import { AndonError } from '../../model/errors.ts';
+import { CHECKLIST, iso, isShelved, WAIT_REASONS, type HistoryEvent, type TicketDoc, type TicketState } from '../../model/ticket.ts';
+
+export { CHECKLIST, WAIT_REASONS } from '../../model/ticket.ts';
 
 /**
  * The ticket lifecycle (design §4) as a pure function: a ticket and an action
@@ -39,9 +41,7 @@ export interface LifecycleLimits {
   checklist?: readonly string[];
 }
 
-export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
 /** The default close checklist (config lifecycle.closeChecklist). */
-export const CHECKLIST = ['customerInformed', 'partsRecorded', 'knowledgeBaseChecked'] as const;
 const DEFAULT_LIMITS: LifecycleLimits = { maxShelve: 8 * 3_600_000, checklist: CHECKLIST };
 
 export const isLifecycleAction = (a: string): a is LifecycleAction => (ACTIONS as readonly string[]).includes(a);

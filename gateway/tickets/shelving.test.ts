@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
-import { AndonError } from '../errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
-import { isShelved, type Ticket } from './ticket.ts';
+import { isShelved, type Ticket } from '../../model/ticket.ts';
 
 // P1: respond within 30m (level 1 escalates at respondBy unless acknowledged), resolve within 8h.
 const config = parseConfig(`

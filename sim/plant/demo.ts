@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { setErrorLogger, setWarningLogger } from 'node-opcua';
 import { pino, type Logger } from 'pino';
-import { AndonError } from '../../gateway/errors.ts';
+import { AndonError } from '../../model/errors.ts';
 import { startGateway } from '../../gateway/main.ts';
 import { LOG_REDACT } from '../../gateway/redact.ts';
 import { replay } from '../../gateway/replay.ts';

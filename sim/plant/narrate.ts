@@ -1,5 +1,5 @@
 import type { TicketChange } from '../../gateway/tickets/engine.ts';
-import type { TicketDoc } from '../../gateway/tickets/ticket.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
 
 /** What the board would say about a ticket, in one line: recurrence and the top cause. */
 export function ticketFacts(t: TicketDoc): string {

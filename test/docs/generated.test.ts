@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../config/schema.ts';
 import { duration, id } from '../../config/types.ts';
-import { ERRORS } from '../../gateway/errors.ts';
+import { ERRORS } from '../../model/errors.ts';
 import { configSections, renderConfigDoc, undocumented } from '../../scripts/config-doc.ts';
 import { GENERATED } from '../../scripts/docs.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpSink } from '../../gateway/forward/http-sink.ts';
 import type { ForwardedTicket, Sink } from '../../gateway/forward/sink.ts';
-import type { Ticket } from '../../gateway/tickets/ticket.ts';
+import type { Ticket } from '../../model/ticket.ts';
 import { startCentral, type Central } from '../../sim/central/server.ts';
 import { gateway, next, seeded, T0, tempDir, type Gw } from './kit.ts';
 

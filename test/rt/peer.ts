@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { transition } from '../../gateway/tickets/lifecycle.ts';
 import { ForwardError, type CentralRef, type Sink } from '../../gateway/forward/sink.ts';
-import type { HistoryEvent, Ticket } from '../../gateway/tickets/ticket.ts';
+import type { HistoryEvent, Ticket } from '../../model/ticket.ts';
 import { ticketDoc, ticketOf } from '../ticket-fixture.ts';
 
 /** The RT test peer: scripts, env file, a REST helper acting as a person in RT, and Andon tickets. */

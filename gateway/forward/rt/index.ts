@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ForwardConfig } from '../../../config/schema.ts';
-import { AndonError } from '../../errors.ts';
-import type { HistoryEvent, Ticket } from '../../tickets/ticket.ts';
+import { AndonError } from '../../../model/errors.ts';
+import type { HistoryEvent, Ticket } from '../../../model/ticket.ts';
 import { asForwarded, ForwardError, type CentralRef, type ForwardedTicket, type Sink } from '../sink.ts';
 import { createChanges } from './changes.ts';
 import { createRtClient, type RtClient } from './client.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.ts';
-import { STATES } from '../../tickets/ticket.ts';
+import { STATES } from '../../../model/ticket.ts';
 import { tokenUserId } from './changes.ts';
 import { classify } from './client.ts';
 import { createRtSink } from './index.ts';

@@ -1,5 +1,5 @@
 import type { Priority } from '../../../config/types.ts';
-import type { HistoryEvent, Ticket, TicketState } from '../../tickets/ticket.ts';
+import type { HistoryEvent, Ticket, TicketState } from '../../../model/ticket.ts';
 
 /** RT status (default lifecycle) for each Andon state. */
 export const RT_STATUS: Record<TicketState, string> = {

@@ -1,9 +1,9 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.ts';
-import { iso, type TicketDoc } from '../gateway/tickets/ticket.ts';
+import { parseConfig } from '../../config/load.ts';
+import { iso, type TicketDoc } from '../../model/ticket.ts';
 import { escalations, steps } from './escalation.ts';
-import type { TicketCommand } from './types.ts';
+import type { TicketCommand } from '../../rules/types.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

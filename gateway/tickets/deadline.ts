@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { TicketDoc } from '../gateway/tickets/ticket.ts';
-import { at } from './match.ts';
-import type { TicketCommand } from './types.ts';
+import type { TicketDoc } from '../../model/ticket.ts';
+import { at } from '../../rules/match.ts';
+import type { TicketCommand } from '../../rules/types.ts';
 
 /**
  * One timer per ticket at a deadline the ticket itself stores (an ISO time, or null for none): watches ticket

@@ -1,8 +1,8 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { AndonConfig } from '../config/schema.ts';
-import { isShelved, type TicketDoc } from '../gateway/tickets/ticket.ts';
-import { at, matches } from './match.ts';
-import type { TicketCommand } from './types.ts';
+import type { AndonConfig } from '../../config/schema.ts';
+import { isShelved, type TicketDoc } from '../../model/ticket.ts';
+import { at, matches } from '../../rules/match.ts';
+import type { TicketCommand } from '../../rules/types.ts';
 
 type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
 

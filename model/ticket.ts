@@ -1,5 +1,30 @@
-import type { Priority } from '../../config/types.ts';
-import type { Cause, Recurrence } from '../../rules/types.ts';
+/** Ticket priorities, most urgent first (P0 stops a line). */
+export const PRIORITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+/** The more urgent of two priorities. */
+export const higherPriority = (a: Priority, b: Priority): Priority => (PRIORITIES.indexOf(a) <= PRIORITIES.indexOf(b) ? a : b);
+
+export interface Recurrence {
+  count: number;
+  pattern: 'daily' | 'weekly' | 'irregular';
+  at: string | null;
+  day: string | null;
+  spreadMinutes: number | null;
+}
+
+export interface Cause {
+  fault: string;
+  asset: string | null;
+  support: number;
+  of: number;
+  leadSeconds: number;
+  source: 'configured' | 'discovered';
+}
+
+/** Why a ticket waits (the `wait` action's reason). */
+export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
+/** The close checklist by default (config lifecycle.closeChecklist). */
+export const CHECKLIST = ['customerInformed', 'partsRecorded', 'knowledgeBaseChecked'] as const;
 
 export const STATES = ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved', 'closed', 'merged'] as const;
 export type TicketState = (typeof STATES)[number];

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { iso, type TicketDoc, type TicketState } from '../gateway/tickets/ticket.ts';
-import { unshelving } from './shelving.ts';
+import { iso, type TicketDoc, type TicketState } from '../../model/ticket.ts';
+import { unshelving } from './timers.ts';
 
 const MIN = 60_000;
 // unshelving reads only id, state and shelvedUntil

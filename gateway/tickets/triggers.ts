@@ -1,6 +1,6 @@
 import type { Priority } from '../../config/types.ts';
 import type { NotificationDraft, NotificationKind } from '../store/notifications.ts';
-import { isShelved, type HistoryEvent, type TicketDoc } from '../tickets/ticket.ts';
+import { isShelved, type HistoryEvent, type TicketDoc } from '../../model/ticket.ts';
 
 /** Priorities that notify people when a ticket opens at them or is raised to them. */
 export const URGENT: readonly Priority[] = ['P0', 'P1'];

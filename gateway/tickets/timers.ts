@@ -1,7 +1,7 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
-import { isLive, type TicketDoc } from '../gateway/tickets/ticket.ts';
+import { isLive, type TicketDoc } from '../../model/ticket.ts';
 import { ticketDeadline } from './deadline.ts';
-import type { TicketCommand } from './types.ts';
+import type { TicketCommand } from '../../rules/types.ts';
 
 /**
  * Auto-unshelve (ISA-18.2): watches ticket versions and, when a shelving's

@@ -194,7 +194,7 @@ describe('defaults', () => {
     });
   });
 
-  it('lifecycle defaults: close needs the three checklist items of design §4', () => {
+  it('lifecycle defaults: close needs the three checklist items of contracts §Lifecycle', () => {
     expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }] });
   });
 
@@ -208,7 +208,7 @@ describe('defaults', () => {
     });
   });
 
-  it('the priorities table defaults to the SLA of design §3, in milliseconds', () => {
+  it('the priorities table defaults to the default SLA of docs/config.md, in milliseconds', () => {
     expect(config.priorities).toEqual({
       P0: { respondWithin: 15 * 60_000, resolveWithin: 4 * HOUR },
       P1: { respondWithin: 30 * 60_000, resolveWithin: 8 * HOUR },
@@ -303,7 +303,7 @@ describe('tokens and secrets', () => {
 describe('good configs load', () => {
   const env = { ANDON_OPERATOR_TOKEN: 'operator-token-0123456789', CENTRAL_TOKEN: 'central-token' };
 
-  it('the full example config of design §3 loads, with durations in ms and env vars filled in', () => {
+  it('the full example config of docs/config.md loads, with durations in ms and env vars filled in', () => {
     const config = loadConfig(fixture('good/design-example.yaml'), env);
     expect(config.gateway).toMatchObject({ id: 'plant-a-line-1', timezone: 'Asia/Shanghai', http: { host: '127.0.0.1', port: 8080 } });
     expect(config.gateway.auth.tokens).toEqual([{ name: 'control-room', role: 'operator', token: 'operator-token-0123456789' }]);

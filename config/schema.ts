@@ -5,7 +5,7 @@ import { CHECKLIST } from '../model/ticket.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**
- * The config schema (design §3). One schema yields the types (`AndonConfig`),
+ * The config schema (docs/config.md). One schema yields the types (`AndonConfig`),
  * the validation with paths and ANDON_CONFIG_* codes, and the defaults.
  */
 
@@ -402,7 +402,7 @@ const rtCustomFieldsSchema = z.strictObject({
 
 const forwardSchema = z
   .strictObject({
-    type: z.enum(['http', 'rt']).describe('http: the central contract of design §6 (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md).'),
+    type: z.enum(['http', 'rt']).describe('http: the central contract of contracts §Central API (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md).'),
     url: z
       .url()
       .superRefine((url, ctx) => noCredentials(url, ctx, 'forward.token'))

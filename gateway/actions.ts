@@ -17,7 +17,7 @@ export function matches(on: Action['on'], t: TicketDoc): boolean {
 const offValue = (v: boolean | number | string) => (typeof v === 'boolean' ? false : typeof v === 'number' ? 0 : '');
 
 /**
- * Actions (design §3): writes to the plant while matching tickets exist — the
+ * Actions (docs/config.md): writes to the plant while matching tickets exist — the
  * andon light goes on with the first matching ticket and off when none is
  * left. The wanted state is written again whenever the target source comes
  * back up, so a light missed during an outage or a restart catches up.

@@ -66,7 +66,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'Replay recorded signals in virtual time and print the final tickets.',
     usage: ['andon replay --config <file.yaml> --input <records.jsonl> [--out <file.json>] [--db <file.sqlite>] [--verbose]'],
     description:
-      "Reads one JSON record per line (a signal, or a person's action such as ack or resolve; design §5) and runs them through the same rules, engine and store as a live gateway, with time taken from the records: on-delays, silence and escalation timers fire as it passes. " +
+      "Reads one JSON record per line (a signal, or a person's action such as ack or resolve; contracts §Replay) and runs them through the same rules, engine and store as a live gateway, with time taken from the records: on-delays, silence and escalation timers fire as it passes. " +
       'Prints the final tickets as a JSON array, and a one-line summary on stderr. Lines that are not valid records are counted and skipped. On a terminal, a progress line (percent of the file, lines/s) shows while a large input runs.',
     options: [
       { name: 'config', arg: '<file.yaml>', description: 'Config to replay with (required).' },

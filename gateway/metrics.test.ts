@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,11 +6,10 @@ import { createMetrics } from './metrics.ts';
 import { TicketStore } from './store/store.ts';
 
 /**
- * The metric contract: design §8 and the issue-6 additions (name → label names).
+ * The metric contract of docs/contracts.md (Metrics): name → label names.
  * Dashboards and alert rules are checked against a live gateway in test/dashboards.
  */
 const CONTRACT: Record<string, string[]> = {
-  // design §8
   andon_signals_total: ['source'],
   andon_signals_rejected_total: ['source', 'reason'],
   andon_source_up: ['source'],
@@ -40,7 +39,7 @@ const CONTRACT: Record<string, string[]> = {
   andon_config_info: ['sha'],
 };
 
-const DESIGN = fileURLToPath(new URL('../../shared/design.md', import.meta.url));
+const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));
 
 describe('metric names', () => {
   let store: TicketStore;
@@ -67,12 +66,12 @@ describe('metric names', () => {
       expect(registry.getSingleMetric(name), name).toBeDefined();
   });
 
-  // design.md lives next to the repository (../shared); where it is, the contract above must cover its §8.
-  it.runIf(existsSync(DESIGN))('covers every metric named in design §8', () => {
-    const text = readFileSync(DESIGN, 'utf8');
-    const section = text.slice(text.indexOf('## 8. Metrics')).split(/\n## /)[0] as string;
-    const named = [...section.matchAll(/`(andon_[a-z0-9_]+)(?:\{([^}]*)\})?`/g)];
-    expect(named.length).toBeGreaterThanOrEqual(12);
-    for (const [, name, labels] of named) expect(CONTRACT[name as string], name).toEqual(labels ? labels.split(',') : []);
+  it('is the Metrics table of docs/contracts.md, name for name and label for label', () => {
+    const text = readFileSync(CONTRACTS, 'utf8');
+    const section = text.slice(text.indexOf('## Metrics')).split(/\n## /)[0] as string;
+    const rows = [...section.matchAll(/^\| `(andon_[a-z0-9_]+)` \|([^|]*)\|/gm)].map(([, name, labels]) => [name as string, (labels as string).trim()] as const);
+    expect(rows.length).toBeGreaterThanOrEqual(20);
+    const documented = Object.fromEntries(rows.map(([name, labels]) => [name, labels === '' ? [] : labels.split(',').map((l) => l.trim())]));
+    expect(documented).toEqual(CONTRACT);
   });
 });

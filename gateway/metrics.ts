@@ -8,7 +8,7 @@ import type { TicketChange } from './tickets/engine.ts';
 import type { TicketStore } from './store/store.ts';
 
 /**
- * Andon's metrics (design §8), made in one place on an injected registry.
+ * Andon's metrics (contracts §Metrics), made in one place on an injected registry.
  * Label values come from config ids and closed sets only.
  */
 export function createMetrics(

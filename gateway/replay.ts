@@ -12,7 +12,7 @@ import { ACTIONS } from './tickets/lifecycle.ts';
 import type { Ticket } from '../model/ticket.ts';
 import { seeded } from './seeded.ts';
 
-/** A replay input line (design §5): a signal, or a person's action on a ticket. */
+/** A replay input line (contracts §Replay): a signal, or a person's action on a ticket. */
 export type ReplayRecord =
   { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' }> };
 
@@ -102,7 +102,7 @@ export interface ReplayOptions {
 
 /**
  * Replays records in virtual time through the same runtime as a live gateway
- * and returns the final tickets (design §4) with a summary. Time is the
+ * and returns the final tickets (contracts §Ticket JSON) with a summary. Time is the
  * records' `t`; timers fire as it passes; it ends at the last record.
  */
 export async function replay(opts: ReplayOptions): Promise<{ tickets: Ticket[]; summary: ReplaySummary }> {

@@ -1,4 +1,4 @@
-/** A reading or event from a source (design §2). */
+/** A reading or event from a source (contracts §Signal). */
 export interface Signal {
   source: string;
   tag: string;

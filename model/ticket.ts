@@ -59,7 +59,7 @@ export interface PreviousFix {
   resolution: string | null;
 }
 
-/** The ticket JSON of design §4; every field is present, `null`/`[]` when empty. */
+/** The ticket JSON of contracts §Ticket JSON; every field is present, `null`/`[]` when empty. */
 export interface Ticket {
   id: string;
   version: number;

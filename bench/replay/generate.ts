@@ -8,7 +8,7 @@ import { MEASURES, meterOf, plant, plantConfigYaml, plcOf, type AnalogMeasure, t
 
 /**
  * Writes the benchmark input: a deterministic (seeded) JSONL stream of signal
- * records (design §5) over the 10,000 tags of `plant.ts`, in time order, and
+ * records (contracts §Replay) over the 10,000 tags of `plant.ts`, in time order, and
  * the matching bench/replay/config.yaml. Each tag reports on its own period
  * (±20 % jitter) and at once when its value changes state (report by
  * exception); onto that normal noise the plan below lays the episodes that

@@ -1,6 +1,6 @@
 /**
  * The benchmark plant: 20 areas × 50 assets × 10 tags (10,000 tags), the
- * sources that carry them, and the config (design §3) that watches them.
+ * sources that carry them, and the config (docs/config.md) that watches them.
  * `generate.ts` drives these tags; `plantConfigYaml()` is bench/replay/config.yaml.
  */
 

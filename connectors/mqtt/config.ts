@@ -30,7 +30,7 @@ const subscriptionSchema = z
     /** json: good | uncertain | bad, a boolean, or an OPC quality number; default good. */
     quality: expr().optional().describe('json: good | uncertain | bad, a boolean, or an OPC quality number; default good.'),
     asset: expr().optional().describe('json: the asset (`{1}`); default: found through `assets[].tags`.'),
-    /** json: alarm severity 1..1000 (design §2), when the payload has one. */
+    /** json: alarm severity 1..1000 (contracts §Signal), when the payload has one. */
     severity: expr().optional().describe('json: alarm severity 1..1000, when the payload has one.'),
     message: expr().optional().describe('json: alarm text, when the payload has one.'),
     unit: expr()

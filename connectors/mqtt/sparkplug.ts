@@ -4,7 +4,7 @@ import type { Signal } from '../../model/signal.ts';
 import { DT, decodePayload, describeMetric, templateMembers, valueOf, type DecodedPayload, type Metric } from './sparkplug-payload.ts';
 
 /**
- * A Sparkplug B host application (read side), design §2.
+ * A Sparkplug B host application (read side), contracts §Signal.
  *
  * Topic `spBv1.0/<group>/<type>/<edge node>[/<device>]`. A metric becomes the
  * signal `<group>/<device or node>/<metric name>` with asset = device or node.

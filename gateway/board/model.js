@@ -1,4 +1,4 @@
-// What the board shows, as pure functions of ticket JSON (design §4) and the time: no DOM here.
+// What the board shows, as pure functions of ticket JSON (contracts §Ticket JSON) and the time: no DOM here.
 // Labels come from the gateway's locale (i18n.js).
 import { t as tr, tOr } from './i18n.js';
 

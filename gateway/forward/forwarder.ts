@@ -49,7 +49,7 @@ const HOT_MAX = 1000;
 const MAX_RETRY_AFTER = 3_600_000;
 
 /**
- * Store-and-forward (design §6): reads the outbox, sends each ticket's current
+ * Store-and-forward (contracts §Central API): reads the outbox, sends each ticket's current
  * snapshot (pending versions coalesce into the newest), one request per ticket
  * at a time and up to `concurrency` tickets at once; settles outcomes on disk
  * in batched transactions. The backlog stays on disk: the forwarder holds at

@@ -26,7 +26,7 @@ const refOf = (b: unknown): CentralRef | undefined => {
 };
 
 /**
- * The `http` sink: central ticket contract of design §6.
+ * The `http` sink: central ticket contract of contracts §Central API.
  *   PUT {url}/tickets/{id}  Authorization: Bearer, Idempotency-Key: {id}:{version}, body: the ticket
  *   200/201 → CentralRef; 409 → conflict; 408, 429, 5xx, timeout, connection error → retry; other 4xx → poison
  *   GET {url}/tickets/changes?since=<cursor> → { changes, cursor }

@@ -55,7 +55,7 @@ export class ForwardError extends Error {
   }
 }
 
-/** A central ticket system (design §6). One implementation per `forward.type`. */
+/** A central ticket system (contracts §Central API). One implementation per `forward.type`. */
 export interface Sink {
   /** Puts the ticket snapshot with the history central lacks (idempotent per id and version); throws ForwardError. */
   put(ticket: ForwardedTicket | Ticket, signal: AbortSignal): Promise<CentralRef>;

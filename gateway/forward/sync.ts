@@ -34,7 +34,7 @@ export interface SyncDeps {
 }
 
 /**
- * Changes made at central enter the local lifecycle (design §6): central owns
+ * Changes made at central enter the local lifecycle (contracts §Central API): central owns
  * assignment and human states, the gateway owns occurrences, condition and
  * detection fields. A change the lifecycle refuses is recorded in `sync_log`
  * and counted, never lost and never thrown; one that is already in effect

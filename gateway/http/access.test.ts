@@ -37,7 +37,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/admin/reload': { url: () => '/api/v1/admin/reload', ok: 409 },
 };
 
-/** Who gets through, from design §7: read is any token (or none with anonymousRead), admin may do everything. */
+/** Who gets through, from contracts §HTTP API: read is any token (or none with anonymousRead), admin may do everything. */
 function expected(access: Access, caller: Caller, anonymousRead: boolean): 'ok' | 401 | 403 {
   if (access === 'public') return 'ok';
   if (caller === 'bad token') return 401;

@@ -49,7 +49,7 @@ export interface AppDeps {
   events?: EventStreamOptions;
 }
 
-/** Builds the HTTP API (design §7) without listening; `main` listens, tests use `inject`. */
+/** Builds the HTTP API (contracts §HTTP API) without listening; `main` listens, tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   // Every error answer is { code, message } from the catalogue, and counted (andon_http_errors_total{code}).
   // A server error (5xx) also names its request id, which its log line carries.

@@ -108,7 +108,7 @@ describe('OpenAPI at /docs', () => {
     }
   });
 
-  it('tickets are answered with the shared Ticket schema, which names every field of design §4', () => {
+  it('tickets are answered with the shared Ticket schema, which names every field of contracts §Ticket JSON', () => {
     for (const route of ['GET /api/v1/tickets/:id', 'POST /api/v1/tickets/:id/transitions', 'POST /api/v1/tickets/:id/comments']) {
       const op = ops.find(([k]) => k === route)![1];
       expect(op.responses['200']!.content!['application/json']!.schema, route).toEqual({ $ref: '#/components/schemas/Ticket' });

@@ -9,7 +9,7 @@ import { ERROR_SCHEMA, errorRef, HISTORY_EVENT_SCHEMA, TICKET_ITEM_SCHEMA, TICKE
 export type Access = Role | 'public';
 
 /**
- * The API's routes and who may call them (design §7). This table is what is
+ * The API's routes and who may call them (contracts §HTTP API). This table is what is
  * enforced: gateway/http/access.ts checks every request against it before
  * the body is read, and refuses to build an app with a route missing here.
  * It is also the OpenAPI's (/docs) account of roles; access.test.ts calls
@@ -18,7 +18,7 @@ export type Access = Role | 'public';
 export const ACCESS: Record<string, { access: Access; summary: string }> = {
   'GET /healthz': { access: 'public', summary: 'Liveness: the process answers' },
   'GET /readyz': { access: 'public', summary: 'Readiness: store open and sources started' },
-  'GET /metrics': { access: 'public', summary: 'Prometheus metrics (design §8)' },
+  'GET /metrics': { access: 'public', summary: 'Prometheus metrics (contracts §Metrics)' },
   'GET /api/v1/board/config': { access: 'public', summary: 'What the alarm board needs before it has a token' },
   'GET /api/v1/tickets': { access: 'read', summary: 'List tickets' },
   'GET /api/v1/tickets/:id': { access: 'read', summary: 'One ticket' },
@@ -89,7 +89,7 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
         title: 'Andon gateway API',
         version: '1',
         description:
-          'Tickets from plant signals (design §7). Errors are `{ code, message }` with a stable ANDON_* code. ' +
+          'Tickets from plant signals (contracts §HTTP API). Errors are `{ code, message }` with a stable ANDON_* code. ' +
           'Writes need a bearer token: operator (transitions, comments), ingest (signals), admin (everything).',
       },
       components: {

@@ -7,7 +7,7 @@ import { TICKET_SCHEMA } from './schemas.ts';
 const OPERATOR = bearer(TOKENS.operator);
 const INGEST = bearer(TOKENS.ingest);
 
-/** A ticket with every field of design §4 filled in, nested optional fields included. */
+/** A ticket with every field of contracts §Ticket JSON filled in, nested optional fields included. */
 const FULL: TicketDoc = {
   id: '01JH7FULLTICKET000000000000',
   version: 1,

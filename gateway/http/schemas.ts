@@ -4,7 +4,7 @@ import { STATES } from '../../model/ticket.ts';
  * JSON schemas shared by the routes (added once with `app.addSchema`, used as
  * `{ $ref: 'Ticket#' }`) and published as OpenAPI components at /docs.
  * Responses are serialised from these (fast-json-stringify drops what a schema
- * does not name), so the Ticket schema names every field of design §4;
+ * does not name), so the Ticket schema names every field of contracts §Ticket JSON;
  * schemas.test.ts checks it against tickets the engine makes.
  */
 
@@ -155,17 +155,17 @@ const ticketProperties = {
   },
 } as const;
 
-/** The ticket JSON of design §4 (every field present; `null`/`[]` when empty). */
+/** The ticket JSON of contracts §Ticket JSON (every field present; `null`/`[]` when empty). */
 export const TICKET_SCHEMA = {
   $id: 'Ticket',
   type: 'object',
-  description: 'A ticket (design §4): every field is present, null or [] when empty.',
+  description: 'A ticket (contracts §Ticket JSON): every field is present, null or [] when empty.',
   additionalProperties: false,
   required: Object.keys(ticketProperties),
   properties: ticketProperties,
 } as const;
 
-/** One history event (design §4); `index` (its place in the history, 0-based) where a route or stream gives it. */
+/** One history event (contracts §Ticket JSON); `index` (its place in the history, 0-based) where a route or stream gives it. */
 export const HISTORY_EVENT_SCHEMA = {
   $id: 'HistoryEvent',
   type: 'object',

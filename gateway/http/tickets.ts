@@ -46,11 +46,11 @@ export const TICKET_COLUMNS: Column<Omit<Ticket, 'history'>>[] = [
 ];
 
 const ticket = ticketRef;
-/** The authenticated token's name, recorded next to the free-text `by` (design §4 history). */
+/** The authenticated token's name, recorded next to the free-text `by` (contracts §Ticket JSON history). */
 const actor = (who: Who | null) => (who ? { actor: who.name } : {});
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
-/** Tickets: list, read, lifecycle transitions and comments (design §7). */
+/** Tickets: list, read, lifecycle transitions and comments (contracts §HTTP API). */
 export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now, locale = 'en' }) => {
   app.get<{
     Querystring: {

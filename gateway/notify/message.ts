@@ -11,7 +11,7 @@ export interface NotificationMessage {
   kind: NotificationKind;
   /** The history event that caused the notification. */
   event: HistoryEvent;
-  /** The ticket now (design §4), with its history. */
+  /** The ticket now (contracts §Ticket JSON), with its history. */
   ticket: Ticket;
   /** `gateway.publicUrl`, or null: then messages carry no link. */
   publicUrl: string | null;

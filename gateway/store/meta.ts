@@ -37,7 +37,7 @@ export interface SyncLogEntry {
   change: string;
 }
 
-/** Refused changes from central: recorded, never lost (design §6 sync back). */
+/** Refused changes from central: recorded, never lost (contracts §Central API sync back). */
 export class SyncLog {
   private readonly s;
 

@@ -3,7 +3,7 @@ import { redact } from '../redact.ts';
 
 type Db = BetterSqlite3.Database;
 
-/** Where a ticket lives at central, as recorded on the ticket (design §4 `central`). */
+/** Where a ticket lives at central, as recorded on the ticket (contracts §Ticket JSON `central`). */
 export interface CentralLink {
   id: string;
   url: string | null;

@@ -6,7 +6,7 @@ import { STATES, type TicketDoc, type TicketState } from '../../model/ticket.ts'
 const OPENED = '2026-01-20T07:18:00.000Z';
 const AT = Date.parse('2026-01-20T07:30:00.000Z');
 
-/** A complete stored ticket (design §4) in `state`; override any field. */
+/** A complete stored ticket (contracts §Ticket JSON) in `state`; override any field. */
 function ticketDoc(state: TicketState, overrides: Partial<TicketDoc> = {}): TicketDoc {
   return {
     id: '01JH7TESTTICKET0000000000',
@@ -110,7 +110,7 @@ const SETUP: Partial<Record<(typeof ACTIONS)[number], Partial<TicketDoc>>> = {
 };
 
 /**
- * The state machine of design §4, written out here independently of the
+ * The state machine of contracts §Ticket JSON, written out here independently of the
  * implementation: action -> states it is allowed from. `assign` changes who,
  * not the state, and is allowed while the ticket is live (not closed or merged).
  */
@@ -140,7 +140,7 @@ const TARGET: Record<(typeof ACTIONS)[number], TicketState | 'same'> = {
   unshelve: 'same',
 };
 
-describe('the state machine of design §4', () => {
+describe('the state machine of contracts §Lifecycle', () => {
   it('knows the ten lifecycle actions and seven states', () => {
     expect([...ACTIONS].sort()).toEqual(Object.keys(SPEC).sort());
     expect([...STATES].sort()).toEqual(['acknowledged', 'closed', 'in_progress', 'merged', 'open', 'resolved', 'waiting']);

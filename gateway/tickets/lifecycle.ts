@@ -5,7 +5,7 @@ import { CHECKLIST, iso, isShelved, WAIT_REASONS, type HistoryEvent, type Ticket
 export { CHECKLIST, WAIT_REASONS } from '../../model/ticket.ts';
 
 /**
- * The ticket lifecycle (design §4) as a pure function: a ticket and an action
+ * The ticket lifecycle (contracts §Lifecycle) as a pure function: a ticket and an action
  * give the next ticket and its history event, or an AndonError and nothing.
  *
  *   open ──ack──> acknowledged ──start──> in_progress ──wait──> waiting ──resume──> in_progress

@@ -2,7 +2,7 @@ import { localParts } from '../../rules/time-pattern.ts';
 import { NOMINAL_VOLTS, SAG, SEALER_ALARM } from './story.ts';
 import { seeded } from '../../gateway/seeded.ts';
 
-/** A replay record (design §5): what the plant's sources said, as `andon replay` reads it. */
+/** A replay record (contracts §Replay): what the plant's sources said, as `andon replay` reads it. */
 export interface HistoryRecord {
   t: string;
   tag: string;

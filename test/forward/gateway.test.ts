@@ -52,7 +52,7 @@ describe('startGateway with forward configured', () => {
     }
   });
 
-  it('a token central refuses parks the ticket (design §6: 4xx other is poison) and alerts through andon_outbox_parked', async () => {
+  it('a token central refuses parks the ticket (contracts §Central API: 4xx other is poison) and alerts through andon_outbox_parked', async () => {
     const gw = await startGateway(config(tmp.dir, central.url, 'wrong-token'), { logger: pino({ level: 'silent' }) });
     try {
       const parked = next(gw.forwarding!.forwarder.deliveries$, (d) => d.outcome === 'poison');

@@ -17,7 +17,7 @@ const failure = (p: Promise<unknown>) =>
     },
   );
 
-describe('http sink (design §6) against the reference central', () => {
+describe('http sink (contracts §Central API) against the reference central', () => {
   let central: Central;
   let sink: ReturnType<typeof createHttpSink>;
   beforeEach(async () => {

@@ -128,7 +128,7 @@ export function operator(env: RtEnv) {
 let seq = 0;
 const OPENED = '2026-01-20T07:18:00.000Z';
 
-/** A fresh Andon ticket (design §4) with an id no earlier run used: the shared fixture, as a P2 with no channels. */
+/** A fresh Andon ticket (contracts §Ticket JSON) with an id no earlier run used: the shared fixture, as a P2 with no channels. */
 export function andonTicket(overrides: Partial<Ticket> = {}): Ticket {
   const id = `01RT${process.pid.toString(36).toUpperCase()}${(seq++).toString(36).toUpperCase()}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
   const doc = ticketDoc({

@@ -40,9 +40,9 @@ export interface Variant {
   seed: number;
   /** Everything drawn from the seed that matters, for failure messages. */
   params: Record<string, unknown>;
-  /** Gateway config, YAML (design §3). */
+  /** Gateway config, YAML (docs/config.md). */
   config: string;
-  /** Replay records, JSONL (design §5); includes some broken lines. */
+  /** Replay records, JSONL (contracts §Replay); includes some broken lines. */
   lines: string[];
   /** Ground truth, expected.json format (test/scenarios/README.md). */
   expected: Expected;

@@ -233,7 +233,7 @@ export function utility(rng: Rng): Utility {
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
-/** Replay records (design §5), written in any order and sorted by time at the end. */
+/** Replay records (contracts §Replay), written in any order and sorted by time at the end. */
 export class Timeline {
   private recs: { t: number; seq: number; o: Record<string, Json> }[] = [];
   private seq = 0;

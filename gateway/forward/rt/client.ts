@@ -17,7 +17,7 @@ export interface RtClientOptions {
   log?: Logger | undefined;
 }
 
-/** What RT answered with a 4xx/5xx, as the sink's error kinds (design §6, sink.ts). */
+/** What RT answered with a 4xx/5xx, as the sink's error kinds (contracts §Central API, sink.ts). */
 export function classify(status: number, what: string, message: string, retryAfter: string | null): ForwardError {
   const text = `${what}: RT answered ${status}${message ? ` (${message})` : ''}`;
   if (status === 429) return new ForwardError('retry', text, retryAfterMs(retryAfter), status);

@@ -2,7 +2,7 @@ import { summarize, type NotificationMessage } from '../message.ts';
 
 /**
  * format `json`: for receivers of your own (a wall screen, a pager bridge).
- *   { notification: { id, channel, kind, headline, link }, ticket: <Ticket JSON of design §4, now>, event: <the history event> }
+ *   { notification: { id, channel, kind, headline, link }, ticket: <Ticket JSON of contracts §Ticket JSON, now>, event: <the history event> }
  * `notification.id` is the same on every attempt: dedupe by it (delivery is at least once).
  */
 export function jsonMessage(m: NotificationMessage) {

@@ -45,3 +45,17 @@ describe('backoff', () => {
     expect(backoff(2, { base: 1_000, max: 60_000, jitter: 'equal' }, () => -1)).toBe(1_000);
   });
 });
+
+describe('the one formula at every call site', () => {
+  it('OPC UA rebuilds use it with equal jitter from 0.5 s', async () => {
+    const { backoffMs } = await import('../../connectors/opcua/watchdog.ts');
+    expect([0, 1, 2, 3].map((f) => backoffMs(f, 10_000, () => 1))).toEqual([500, 1_000, 2_000, 4_000]);
+    expect([0, 1, 2, 3].map((f) => backoffMs(f, 10_000, () => 0))).toEqual([250, 500, 1_000, 2_000]);
+    expect(backoffMs(50, 60_000, () => 1)).toBe(60_000);
+  });
+
+  it('Modbus reconnects use it with equal jitter', async () => {
+    const { backoffDelay } = await import('../../connectors/modbus/backoff.ts');
+    for (const r of [0, 0.3, 0.999]) for (let n = 1; n < 12; n++) expect(backoffDelay(n, 250, 30_000, () => r)).toBe(backoff(n, { base: 250, max: 30_000, jitter: 'equal' }, () => r));
+  });
+});

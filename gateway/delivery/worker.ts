@@ -243,5 +243,3 @@ export function createDeliveryWorker<Job, Key, R>(policy: DeliveryPolicy<Job, Ke
     },
   };
 }
-
-export type DeliveryWorker<Key = unknown> = ReturnType<typeof createDeliveryWorker<unknown, Key, unknown>>;

@@ -26,7 +26,7 @@ module.exports = {
       name: 'model-is-a-leaf',
       severity: 'error',
       comment: 'model/ imports nothing of ours: it is what every layer shares.',
-      from: { path: '^model/' },
+      from: { path: '^model/', pathNot: outside },
       to: { pathNot: ['^model/', notOurs], dependencyTypesNot: ['core'] },
     },
     {

@@ -31,13 +31,13 @@ describe('runtime', () => {
   };
 
   /** A runtime on a store file whose inserts fail for press-9's ticket until `heal()`; closed after `fn`. */
-  async function withFailingStore(fn: (g: { store: TicketStore; rt: ReturnType<typeof createRuntime>; clock: VirtualScheduler; failures: unknown[]; heal: () => void; push: (asset: string) => void }) => void) {
+  async function withFailingStore(fn: (g: { store: TicketStore; rt: ReturnType<typeof createRuntime>; clock: VirtualScheduler; failures: unknown[]; heal: () => void; push: (asset: string) => void }) => void, random?: () => number) {
     const file = join(dir, 'andon.sqlite');
     const store = await TicketStore.open(file);
     const heal = failing(file, 'press-9');
     const clock = new VirtualScheduler(Date.parse('2026-02-01T00:00:00Z'));
     const failures: unknown[] = [];
-    const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err) });
+    const rt = createRuntime({ config, store, scheduler: clock, onFailure: (_c, err) => failures.push(err), ...(random ? { random } : {}) });
     const push = (asset: string) => rt.push({ source: 'plc', tag: `press/${asset}/alarm/E1`, value: true, quality: 'good', ts: clock.now() });
     try {
       fn({ store, rt, clock, failures, heal, push });
@@ -124,4 +124,21 @@ describe('runtime', () => {
       expect(rt.held()).toBe(0);
       expect(store.liveByKey('press-9/alarm-stop')?.state).toBe('open');
     }));
+
+  it('held changes are retried with the one backoff formula: exponential, equal jitter, from the injected random source', () =>
+    withFailingStore(
+      ({ rt, clock, failures, heal, push }) => {
+        const t0 = clock.now();
+        expect(() => push('press-9')).toThrow(/simulated/);
+        // random 0: half of each ceiling (1 s, 2 s, 4 s): retries at +0.5 s, +1.5 s, +3.5 s.
+        for (const [at, n] of [[499, 0], [500, 1], [1_499, 1], [1_500, 2], [3_499, 2], [3_500, 3]] as const) {
+          clock.advanceTo(t0 + at);
+          expect(failures, `at +${at} ms`).toHaveLength(n);
+        }
+        heal();
+        clock.advanceTo(t0 + 3_500 + 4_000);
+        expect(rt.held()).toBe(0);
+      },
+      () => 0,
+    ));
 });

@@ -5,6 +5,7 @@ import { escalations } from './tickets/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
 import { fixVerification, unshelving } from './tickets/timers.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
+import { backoff } from '../model/backoff.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
@@ -70,7 +71,9 @@ export function createRuntime(deps: RuntimeDeps) {
   let failure: { err: unknown } | undefined;
   const held: TicketCommand[] = [];
   let retry: Subscription | undefined;
-  let retryDelay = RETRY_MIN_MS;
+  /** Retries of the held commands that failed in a row (0: none held). */
+  let retries = 0;
+  const jitter = deps.random ?? Math.random;
   /**
    * While a batch is open: the commands it took (applied or held), in order. Should its commit fail, none
    * of them is in the store, so they are all held, in this order, for the retry.
@@ -102,16 +105,18 @@ export function createRuntime(deps: RuntimeDeps) {
       }
       held.shift();
     }
-    retryDelay = RETRY_MIN_MS;
+    retries = 0;
     return true;
   };
   const scheduleRetry = () => {
     if (retry && !retry.closed) return;
-    retry = scheduler.schedule(() => {
-      retry = undefined;
-      retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
-      flush();
-    }, retryDelay);
+    retry = scheduler.schedule(
+      () => {
+        retry = undefined;
+        flush();
+      },
+      backoff(++retries, HELD_RETRY, jitter),
+    );
   };
   const apply = (cmd: TicketCommand) => {
     batchLog?.push(cmd);
@@ -244,9 +249,8 @@ export function createRuntime(deps: RuntimeDeps) {
   };
 }
 
-/** Retry of held commands: from 1 s, doubling, up to 30 s. */
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
+/** Retry of held commands: the gateway's one backoff formula, equal jitter, ceilings from 1 s doubling up to 30 s. */
+const HELD_RETRY = { base: 1_000, max: 30_000, jitter: 'equal' } as const;
 
 /** Live flood tickets whose condition is still active: the flood stage picks them up after a restart. */
 const activeFloods = (live: TicketDoc[]) =>

@@ -1,5 +1,6 @@
 import { connect, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
 import { asyncScheduler, filter, firstValueFrom, Observable, ReplaySubject, type Subscriber } from 'rxjs';
+import { backoff } from '../../model/backoff.ts';
 import { AndonError } from '../../model/errors.ts';
 import type { Signal } from '../../model/signal.ts';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
@@ -59,6 +60,10 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
   /** Set when a message could not be handed over: nothing more is taken on this connection. */
   let refusing = false;
   let deliveryFailures = 0;
+  /** Reconnect attempts since the last connect. */
+  let reconnects = 0;
+  /** The gateway's one backoff formula (equal jitter: never at once, never in lockstep). */
+  const reconnectBackoff = { base: config.reconnectPeriod, max: config.maxReconnectPeriod, jitter: 'equal' } as const;
   let lastError = { message: '', at: -Infinity };
 
   const sinks = new Set<Subscriber<Signal>>();
@@ -176,7 +181,7 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
       }
       refusing = true;
       deliveryFailures++;
-      const delay = Math.min(config.maxReconnectPeriod, config.reconnectPeriod * 2 ** (deliveryFailures - 1));
+      const delay = backoff(deliveryFailures, reconnectBackoff);
       c.options.reconnectPeriod = delay;
       const err = new AndonError(
         'ANDON_MQTT_DELIVERY_FAILED',
@@ -190,6 +195,7 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
     };
     c.on('connect', (connack) => {
       refusing = false;
+      reconnects = 0;
       if (deliveryFailures === 0) c.options.reconnectPeriod = config.reconnectPeriod;
       log.info({ url: config.url, clientId: options.clientId, sessionPresent: connack.sessionPresent }, 'mqtt connected');
       // The session keeps our subscriptions; subscribe anyway on the first connect (the config may have changed).
@@ -205,9 +211,10 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
       });
     });
     c.on('reconnect', () => {
-      // Backoff: the next wait (if this attempt fails) doubles, with jitter, up to maxReconnectPeriod.
-      const next = Math.min(config.maxReconnectPeriod, (c.options.reconnectPeriod ?? config.reconnectPeriod) * 2);
-      c.options.reconnectPeriod = Math.round(next * (0.8 + 0.4 * Math.random()));
+      // Backoff: the next wait (if this attempt fails) doubles, with jitter, up to maxReconnectPeriod; after a
+      // delivery failure it goes on from that failure's wait.
+      reconnects++;
+      c.options.reconnectPeriod = backoff(Math.max(deliveryFailures, 1) + reconnects, reconnectBackoff);
     });
     c.on('close', () => {
       if (!stopping) setStatus('down');

@@ -1,3 +1,4 @@
+import { backoff } from '../../model/backoff.ts';
 import type { Classified } from './classify.ts';
 import type { Generation } from './generation.ts';
 
@@ -56,8 +57,10 @@ export class Watchdog {
   }
 }
 
-/** Exponential backoff with ±20 % jitter: 0.5 s, 1 s, 2 s, ... up to `max`. */
-export function backoffMs(failures: number, max: number): number {
-  const base = Math.min(max, 500 * 2 ** Math.min(failures, 16));
-  return Math.round(base * (0.8 + 0.4 * Math.random()));
+/**
+ * The pause before rebuilding the connection after `failures` failed attempts (0: it was up until now):
+ * the gateway's one formula (gateway/delivery/backoff.ts) with equal jitter, ceilings 0.5 s, 1 s, 2 s, ... up to `max`.
+ */
+export function backoffMs(failures: number, max: number, random: () => number = Math.random): number {
+  return backoff(failures + 1, { base: 500, max, jitter: 'equal' }, random);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CentralHealth } from './central-health.ts';
+import { Circuit as CentralHealth } from '../delivery/circuit.ts';
 
 const health = () => new CentralHealth({ base: 1_000, max: 60_000, threshold: 3, random: () => 0.99 });
 

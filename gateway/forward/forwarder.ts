@@ -4,8 +4,7 @@ import type { TicketStore } from '../store/store.ts';
 import type { CentralLink, OutboxHead, Settlement } from '../store/outbox.ts';
 import { errorText } from '../redact.ts';
 import type { TicketDoc } from '../../model/ticket.ts';
-import { CentralHealth, fullJitter } from './central-health.ts';
-import { Batch, settledWithin, Wakeup } from './pump.ts';
+import { createDeliveryWorker, type Verdict } from '../delivery/worker.ts';
 import { ForwardError, type ForwardedTicket, type Sink } from './sink.ts';
 
 /** What became of one request to central (the `outcome` label of andon_forward_requests_total). */
@@ -46,72 +45,105 @@ export interface ForwarderDeps {
 }
 
 const HOT_MAX = 1000;
-const MAX_RETRY_AFTER = 3_600_000;
+const CENTRAL = 'central';
+
+/** One ticket to send: its outbox head and what goes (null: the ticket is gone, its rows just go). */
+interface Job {
+  id: string;
+  head: OutboxHead;
+  ticket: ForwardedTicket | null;
+}
+type Rec = { s: Settlement | null; d: Delivery };
 
 /**
- * Store-and-forward (contracts §Central API): reads the outbox, sends each ticket's current
- * snapshot (pending versions coalesce into the newest), one request per ticket
- * at a time and up to `concurrency` tickets at once; settles outcomes on disk
- * in batched transactions. The backlog stays on disk: the forwarder holds at
- * most `batch` ids read ahead plus the tickets in flight. Fresh commits go to
- * the front (alternating with the backlog, so neither starves).
+ * Store-and-forward (contracts §Central API): the forwarding policy of the delivery worker
+ * (gateway/delivery/worker.ts), which owns wake-up, concurrency, backoff,
+ * Retry-After, the circuit, batched outcome writes and stop. This file says
+ * what is due and what an answer means: each ticket's current snapshot goes
+ * (pending versions coalesce into the newest), one request per ticket at a
+ * time and up to `concurrency` tickets at once. The backlog stays on disk: the
+ * forwarder holds at most `batch` ids read ahead plus the tickets in flight.
+ * Fresh commits go to the front (alternating with the backlog, so neither starves).
  */
 export function createForwarder(deps: ForwarderDeps) {
   const { store, sink, scheduler } = deps;
-  const random = deps.random ?? Math.random;
-  const base = deps.backoff?.base ?? 1_000;
-  const max = deps.backoff?.max ?? 300_000;
+  const backoff = { base: deps.backoff?.base ?? 1_000, max: deps.backoff?.max ?? 300_000 };
   const batch = deps.batch ?? 100;
   const log = deps.log?.child({ component: 'forward' });
   const deliveries$ = new Subject<Delivery>();
-  const health = new CentralHealth({ base, max, threshold: deps.circuitThreshold ?? 3, random }, (open) =>
-    open ? log?.warn({ code: 'ANDON_FORWARD_RETRY' }, 'central does not answer; probing with one request at a time') : log?.info('central answers again'),
-  );
-  /** Tickets in flight or waiting for their outcome to be written: none of them is sent again meanwhile. */
-  const busy = new Map<string, Promise<void>>();
   /** Tickets committed to while busy: looked at again once their outcome is on disk. */
   const changedWhileBusy = new Set<string>();
   const hot = new Set<string>();
   let backlog: string[] = [];
   let turn = 0;
   let sub: Subscription | undefined;
-  let started = false;
-  let stopping: Promise<void> | undefined;
-  const abort = new AbortController();
-  const wakeup = new Wakeup(scheduler, () => pump());
-  const kick = () => wakeup.soon();
-  const schedule = (at: number, now: number) => wakeup.at(at, now);
-  /** Outcomes that arrive together are written in one transaction (one fsync). */
-  const settled = new Batch<{ s: Settlement | null; d: Delivery }>(flush);
-  const settle = (x: { s: Settlement | null; d: Delivery }) => settled.push(x);
 
-  function pump(): void {
-    if (!started || stopping) return;
-    const now = scheduler.now();
-    try {
-      const read = { empty: false };
-      while (busy.size < deps.concurrency && health.allows(now, busy.size)) {
-        const id = next(now, read);
-        if (id === undefined) break;
-        dispatch(id, now);
+  const worker = createDeliveryWorker<Job, string, Rec>(
+    {
+      lanes: [
+        {
+          id: CENTRAL,
+          concurrency: deps.concurrency,
+          backoff,
+          circuit: {
+            threshold: deps.circuitThreshold ?? 3,
+            onChange: (open) =>
+              open ? log?.warn({ code: 'ANDON_FORWARD_RETRY' }, 'central does not answer; probing with one request at a time') : log?.info('central answers again'),
+          },
+        },
+      ],
+      key: (job) => job.id,
+      take,
+      deliver,
+      failed,
+      aborted: (job, err) => ({ s: null, d: { ticketId: job.id, version: job.head.version, outcome: 'aborted', error: errorText(err) } }),
+      write: (records) => store.outbox.settle(records.flatMap((r) => (r.s ? [r.s] : []))),
+      settled: ({ d }) => {
+        if (changedWhileBusy.delete(d.ticketId) && hot.size < HOT_MAX) hot.add(d.ticketId);
+        deliveries$.next(d);
+      },
+    },
+    {
+      scheduler,
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.idleCheckMs !== undefined ? { idleCheckMs: deps.idleCheckMs } : {}),
+      stopTimeoutMs: deps.stopTimeoutMs ?? 5_000,
+      log,
+      messages: { readFailed: 'cannot read the outbox', writeFailed: 'cannot record delivery outcomes' },
+    },
+  );
+
+  /** Up to `room` due tickets, and when to look again: the next backoff running out, once nothing else waits. */
+  function take(_lane: unknown, now: number, room: number, busy: ReadonlyMap<string, unknown>): { jobs: Job[]; wakeAt: number } {
+    const jobs: Job[] = [];
+    const picked = new Set<string>();
+    const read = { empty: false };
+    while (jobs.length < room) {
+      const id = next(now, read, busy, picked);
+      if (id === undefined) break;
+      const job = prepare(id, now);
+      if (job) {
+        jobs.push(job);
+        picked.add(id);
       }
-      arm(now);
-    } catch (err) {
-      // The store failed (disk, closed): try again later rather than stop forwarding for good.
-      log?.error({ err, code: 'ANDON_STORE_UNAVAILABLE' }, 'cannot read the outbox');
-      schedule(now + base, now);
     }
+    let wakeAt = Infinity;
+    if (busy.size + jobs.length < deps.concurrency && hot.size === 0 && backlog.length === 0) {
+      const due = store.outbox.nextDueAt([...busy.keys(), ...picked]);
+      if (due !== null && due > now) wakeAt = due;
+    }
+    return { jobs, wakeAt };
   }
 
   /**
    * The next ticket to look at: fresh commits and the backlog in turn, the backlog read from disk in
    * batches (at most one read per pump that finds nothing, so a steady stream of fresh ids costs no query each).
    */
-  function next(now: number, read: { empty: boolean }): string | undefined {
+  function next(now: number, read: { empty: boolean }, busy: ReadonlyMap<string, unknown>, picked: ReadonlySet<string>): string | undefined {
     for (;;) {
       const hotTurn = hot.size > 0 && turn++ % 2 === 0;
       if (!hotTurn && backlog.length === 0 && !read.empty) {
-        backlog = store.outbox.due(now, batch, busy.keys());
+        backlog = store.outbox.due(now, batch, [...busy.keys(), ...picked]);
         read.empty = backlog.length === 0;
       }
       let id: string;
@@ -123,23 +155,21 @@ export function createForwarder(deps: ForwarderDeps) {
       } else {
         return undefined;
       }
-      if (!busy.has(id)) return id;
+      if (!busy.has(id) && !picked.has(id)) return id;
       changedWhileBusy.add(id);
     }
   }
 
-  function dispatch(id: string, now: number): void {
+  /** What goes for ticket `id` now; undefined when nothing of it is due. */
+  function prepare(id: string, now: number): Job | undefined {
     const head = store.outbox.head(id);
-    if (!head || head.nextAttemptAt > now) return;
+    if (!head || head.nextAttemptAt > now) return undefined;
     const doc = store.doc(id);
-    if (!doc) {
-      settle({ s: { kind: 'delivered', ticketId: id, version: head.version, central: null }, d: { ticketId: id, version: head.version, outcome: 'ok', error: 'ticket gone' } });
-      return;
-    }
+    if (!doc) return { id, head, ticket: null };
     // The events central has not acknowledged (one per version): a forwarded version does not grow with the history.
     const historyFrom = Math.min(doc.central?.syncedVersion ?? 0, doc.version);
     const history = store.eventsSince(id, historyFrom);
-    busy.set(id, send(oneEventPerVersion(doc.version, historyFrom, history) ? { ...doc, history, historyFrom } : whole(doc), head));
+    return { id, head, ticket: oneEventPerVersion(doc.version, historyFrom, history) ? { ...doc, history, historyFrom } : whole(doc) };
   }
 
   /**
@@ -155,95 +185,71 @@ export function createForwarder(deps: ForwarderDeps) {
     return { ...doc, history: store.history(doc.id).map((e, index) => ({ ...e, index })), historyFrom: 0 };
   }
 
-  async function send(ticket: ForwardedTicket, head: OutboxHead): Promise<void> {
-    const ticketId = ticket.id;
+  async function deliver(job: Job, signal: AbortSignal): Promise<Verdict<Rec>> {
+    const { id: ticketId, head, ticket } = job;
+    if (!ticket) return { kind: 'done', record: { s: { kind: 'delivered', ticketId, version: head.version, central: null }, d: { ticketId, version: head.version, outcome: 'ok', error: 'ticket gone' } } };
     const version = ticket.version;
-    try {
-      const ref = await sink.put(ticket, abort.signal);
-      health.answered();
-      settle({ s: { kind: 'delivered', ticketId, version, central: { id: ref.id, url: ref.url, syncedVersion: version } }, d: { ticketId, version, outcome: 'ok' } });
-    } catch (err) {
-      const now = scheduler.now();
-      // Stored as lastError, logged and shown by the API: central or undici may have put the URL in it.
-      const error = errorText(err);
-      if (abort.signal.aborted) {
-        settle({ s: null, d: { ticketId, version, outcome: 'aborted', error } });
-      } else if (err instanceof ForwardError && err.kind === 'conflict') {
-        health.answered();
-        const central: CentralLink | null = err.ref
-          ? { id: err.ref.id, url: err.ref.url, syncedVersion: version }
-          : ticket.central && { ...ticket.central, syncedVersion: version };
-        settle({ s: { kind: 'delivered', ticketId, version, central }, d: { ticketId, version, outcome: 'conflict', error } });
-      } else if (err instanceof ForwardError && err.kind === 'poison') {
-        health.answered();
-        log?.warn({ code: 'ANDON_FORWARD_POISON', ticket: ticketId, version, status: err.status, err: error }, 'central refused the ticket; its outbox rows are parked');
-        settle({ s: { kind: 'park', ticketId, version, at: now, error }, d: { ticketId, version, outcome: 'poison', error } });
-      } else {
-        if (!(err instanceof ForwardError)) log?.error({ err, ticket: ticketId, version }, 'the sink failed unexpectedly; retrying');
-        // Honoured, up to an hour: a central that says "come back tomorrow" must not silence forwarding that long.
-        // A history gap (central holds less than we thought) goes again at once, the first time: a central that
-        // answers gaps again and again backs off like any failure instead of being asked in a tight loop.
-        const gap = err instanceof ForwardError && err.status === 409 && err.ref !== undefined;
-        const retryAfter = err instanceof ForwardError && err.retryAfterMs !== undefined && !(gap && head.attempts > 0) ? Math.min(err.retryAfterMs, MAX_RETRY_AFTER) : undefined;
-        health.failed(now, retryAfter);
-        const attempts = head.attempts + 1;
-        const nextAttemptAt = now + (retryAfter ?? fullJitter(attempts, base, max, random));
+    const ref = await sink.put(ticket, signal);
+    return { kind: 'done', answered: true, record: { s: { kind: 'delivered', ticketId, version, central: { id: ref.id, url: ref.url, syncedVersion: version } }, d: { ticketId, version, outcome: 'ok' } } };
+  }
+
+  /** What central's answer (or its silence) means for the ticket. */
+  function failed(job: Job, err: unknown, now: number): Verdict<Rec> {
+    const { id: ticketId, head } = job;
+    const ticket = job.ticket as ForwardedTicket;
+    const version = ticket.version;
+    // Stored as lastError, logged and shown by the API: central or undici may have put the URL in it.
+    const error = errorText(err);
+    if (err instanceof ForwardError && err.kind === 'conflict') {
+      const central: CentralLink | null = err.ref ? { id: err.ref.id, url: err.ref.url, syncedVersion: version } : ticket.central && { ...ticket.central, syncedVersion: version };
+      return { kind: 'done', answered: true, record: { s: { kind: 'delivered', ticketId, version, central }, d: { ticketId, version, outcome: 'conflict', error } } };
+    }
+    if (err instanceof ForwardError && err.kind === 'poison') {
+      log?.warn({ code: 'ANDON_FORWARD_POISON', ticket: ticketId, version, status: err.status, err: error }, 'central refused the ticket; its outbox rows are parked');
+      return { kind: 'park', answered: true, record: { s: { kind: 'park', ticketId, version, at: now, error }, d: { ticketId, version, outcome: 'poison', error } } };
+    }
+    if (!(err instanceof ForwardError)) log?.error({ err, ticket: ticketId, version }, 'the sink failed unexpectedly; retrying');
+    // Retry-After is honoured (the worker caps it at an hour). A history gap (central holds less than we
+    // thought) goes again at once, the first time: a central that answers gaps again and again backs off
+    // like any failure instead of being asked in a tight loop.
+    const gap = err instanceof ForwardError && err.status === 409 && err.ref !== undefined;
+    const retryAfterMs = err instanceof ForwardError && err.retryAfterMs !== undefined && !(gap && head.attempts > 0) ? err.retryAfterMs : undefined;
+    const attempts = head.attempts + 1;
+    // A history gap (central holds less than we thought): the link goes back to what central holds.
+    const resync = err instanceof ForwardError && err.status === 409 && err.ref ? { id: err.ref.id, url: err.ref.url, syncedVersion: err.ref.version } : undefined;
+    return {
+      kind: 'retry',
+      attempts,
+      retryAfterMs,
+      record: (nextAttemptAt) => {
         log?.debug({ code: 'ANDON_FORWARD_RETRY', ticket: ticketId, version, attempts, nextAttemptAt, err: error }, 'delivery failed; backing off');
-        // A history gap (central holds less than we thought): the link goes back to what central holds.
-        const resync = err instanceof ForwardError && err.status === 409 && err.ref ? { id: err.ref.id, url: err.ref.url, syncedVersion: err.ref.version } : undefined;
-        settle({
+        return {
           s: { kind: 'retry', ticketId, attempts, nextAttemptAt, error, ...(resync ? { resync } : {}) },
           d: { ticketId, version, outcome: 'retry', error, attempts, nextAttemptAt },
-        });
-      }
-    }
+        };
+      },
+    };
   }
 
-  function flush(list: { s: Settlement | null; d: Delivery }[]): void {
-    try {
-      store.outbox.settle(list.flatMap((x) => (x.s ? [x.s] : [])));
-    } catch (err) {
-      // Not written: the rows stay as they were and the versions go again (central dedupes them).
-      log?.error({ err, code: 'ANDON_STORE_UNAVAILABLE', n: list.length }, 'cannot record delivery outcomes');
-    }
-    for (const { d } of list) {
-      busy.delete(d.ticketId);
-      if (changedWhileBusy.delete(d.ticketId) && hot.size < HOT_MAX) hot.add(d.ticketId);
-      deliveries$.next(d);
-    }
-    pump();
-  }
-
-  /** Sets the one timer for when something can go next: a hold ending, or the next backoff running out. */
-  function arm(now: number): void {
-    let at = health.heldUntil(now) || Infinity;
-    if (at === Infinity && busy.size < deps.concurrency && hot.size === 0 && backlog.length === 0) {
-      const due = store.outbox.nextDueAt(busy.keys());
-      if (due !== null && due > now) at = due;
-    }
-    schedule(Math.min(at, now + (deps.idleCheckMs ?? 30_000)), now);
-  }
-
+  let stopping: Promise<void> | undefined;
   return {
     /** Every request's outcome, once it is on disk. */
     deliveries$: deliveries$.asObservable(),
     start(): void {
-      if (started) return;
-      started = true;
+      if (sub) return;
       sub = deps.changes$.subscribe(({ ticket }) => {
-        if (busy.has(ticket.id)) changedWhileBusy.add(ticket.id);
+        if (worker.busy(CENTRAL, ticket.id)) changedWhileBusy.add(ticket.id);
         else if (hot.size < HOT_MAX) hot.add(ticket.id);
-        kick();
+        worker.kick();
       });
-      kick();
+      worker.start();
     },
     /** Looks at the outbox now (after `andon outbox retry` or an un-park through the API); an open circuit probes at once. */
     wake(): void {
-      health.probeNow(scheduler.now());
-      kick();
+      worker.wake();
     },
     /** Requests in flight (or settling) right now. */
-    inFlight: (): number => busy.size,
+    inFlight: (): number => worker.inFlight(),
     /**
      * Stops in bounded time: aborts requests in flight (their versions stay in
      * the outbox and go after the next start), writes the outcomes that are in.
@@ -251,10 +257,7 @@ export function createForwarder(deps: ForwarderDeps) {
     stop(): Promise<void> {
       stopping ??= (async () => {
         sub?.unsubscribe();
-        wakeup.cancel();
-        abort.abort();
-        await settledWithin([...busy.values()], deps.stopTimeoutMs ?? 5_000);
-        settled.flush();
+        await worker.stop();
         deliveries$.complete();
       })();
       return stopping;

@@ -1,7 +1,7 @@
 import type { ForwardConfig } from '../../config/schema.ts';
 import type { Ticket } from '../../model/ticket.ts';
 import { asForwarded, ForwardError, type CentralChange, type CentralRef, type ForwardedTicket, type Sink } from './sink.ts';
-import { timedFetch, Unanswered } from './timed-fetch.ts';
+import { retryAfterMs, timedFetch, Unanswered } from '../delivery/timed-fetch.ts';
 
 export interface HttpSinkDeps {
   fetch?: typeof fetch;
@@ -9,14 +9,6 @@ export interface HttpSinkDeps {
   now?: () => number;
 }
 
-/** Retry-After in ms: delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const s = header.trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const at = Date.parse(s);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /** Central's `{ id, url, version }` out of an answer body; undefined when it has none. */
 const refOf = (b: unknown): CentralRef | undefined => {

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NotifyChannelConfig } from '../../config/schema.ts';
-import { retryAfterMs } from '../forward/http-sink.ts';
-import { timedFetch, Unanswered } from '../forward/timed-fetch.ts';
+import { retryAfterMs, timedFetch, Unanswered } from '../delivery/timed-fetch.ts';
 
 /**
  * Why a message did not go, which decides what the notifier does:

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHttpSink, retryAfterMs } from '../../gateway/forward/http-sink.ts';
+import { retryAfterMs } from '../../gateway/delivery/timed-fetch.ts';
+import { createHttpSink } from '../../gateway/forward/http-sink.ts';
 import { ForwardError, type ForwardedTicket } from '../../gateway/forward/sink.ts';
 import { startCentral, type Central } from '../../sim/central/server.ts';
 

@@ -1,7 +1,7 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 
 /**
- * When a queue reader (the forwarder, the notifier) looks at its queue again:
+ * When the delivery worker (./worker.ts) looks at its queues again:
  * `soon()` once after the current synchronous work however often it is asked
  * (commits come in bursts), and `at(t)` on one timer for the earliest time
  * asked for, on the injected scheduler (virtual in tests).

@@ -1,18 +1,17 @@
-/** Exponential backoff with full jitter: a delay in [0, min(max, base·2^(attempt-1))). */
-export const fullJitter = (attempt: number, base: number, max: number, random: () => number): number =>
-  Math.floor(random() * Math.min(max, base * 2 ** Math.min(Math.max(attempt - 1, 0), 40)));
+import { backoff } from '../../model/backoff.ts';
 
 /**
- * What the forwarder knows about central as a whole (in memory; the per-ticket
- * backoff is on disk). A 429 or a Retry-After holds every request until then.
- * After `threshold` failures in a row without any answer from central, the
- * circuit opens: one probe at a time, spaced by its own backoff, until central
- * answers again; so a long outage costs a probe now and then, not one failing
- * request per ticket.
+ * What a delivery worker knows about one receiver as a whole (central for the
+ * forwarder), in memory; the per-item backoff is on disk. A 429 or a
+ * Retry-After holds every request until then. After `threshold` failures in a
+ * row without any answer from the receiver, the circuit opens: one probe at a
+ * time, spaced by its own backoff, until the receiver answers again (half
+ * open); so a long outage costs a probe now and then, not one failing request
+ * per item.
  */
-export class CentralHealth {
+export class Circuit {
   private holdUntil = 0;
-  /** The part of the hold central asked for (429 / Retry-After): a manual retry does not cut it short. */
+  /** The part of the hold the receiver asked for (429 / Retry-After): a manual retry does not cut it short. */
   private askedUntil = 0;
   private streak = 0;
   private probes = 0;
@@ -34,12 +33,12 @@ export class CentralHealth {
     return now < this.holdUntil ? this.holdUntil : 0;
   }
 
-  /** A person asked to try now (an un-park): the open circuit probes at once, unless central itself asked to wait. */
+  /** A person asked to try now (an un-park): the open circuit probes at once, unless the receiver itself asked to wait. */
   probeNow(now: number): void {
     if (this.open) this.holdUntil = Math.max(this.askedUntil, Math.min(this.holdUntil, now));
   }
 
-  /** Central answered (ok, conflict, poison): it is up. */
+  /** The receiver answered (ok, conflict, refused): it is up. */
   answered(): void {
     this.streak = 0;
     this.probes = 0;
@@ -64,6 +63,6 @@ export class CentralHealth {
     }
     this.probes++;
     const { base, max, random } = this.opts;
-    this.holdUntil = Math.max(this.holdUntil, now + Math.max(base / 2, fullJitter(this.probes, base, max, random)));
+    this.holdUntil = Math.max(this.holdUntil, now + backoff(this.probes, { base, max, min: base / 2 }, random));
   }
 }

@@ -51,6 +51,20 @@ module.exports = {
       to: { pathNot: ['^rules/', '^model/', '^config/', notOurs], dependencyTypesNot: ['core'] },
     },
     {
+      name: 'notify-and-forward-apart',
+      severity: 'error',
+      comment: 'Notifications and forwarding are two policies on gateway/delivery: neither imports the other.',
+      from: { path: '^gateway/notify/', pathNot: outside },
+      to: { path: '^gateway/forward/' },
+    },
+    {
+      name: 'forward-and-notify-apart',
+      severity: 'error',
+      comment: 'Notifications and forwarding are two policies on gateway/delivery: neither imports the other.',
+      from: { path: '^gateway/forward/', pathNot: outside },
+      to: { path: '^gateway/notify/' },
+    },
+    {
       name: 'only-the-store-runs-sql',
       severity: 'error',
       comment: 'Only gateway/store/ talks to SQLite (better-sqlite3, knex).',

@@ -47,7 +47,12 @@ describe('SLA clock and countdowns', () => {
   });
 
   it('formats countdowns and ages in the locale', () => {
-    expect([countdown(-65_000), countdown(59_000), countdown(3_723_000), countdown(3 * 86_400_000 + 4 * 3_600_000)]).toEqual(['+1:05', '0:59', '1:02:03', '3d 04h']);
+    expect([countdown(-65_000), countdown(59_000), countdown(3_723_000), countdown(3 * 86_400_000 + 4 * 3_600_000)]).toEqual([
+      '+1:05',
+      '0:59',
+      '1:02:03',
+      '3d 04h',
+    ]);
     expect([age(45_000), age(12 * MIN), age(185 * MIN), age((2 * 24 + 4) * 60 * MIN), age(-5)]).toEqual(['45s', '12m', '3h 05m', '2d 4h', '0s']);
     useMessages(MESSAGES['zh-CN'], 'zh-CN');
     expect(countdown(3 * 86_400_000 + 4 * 3_600_000)).toBe('3天 04时');
@@ -56,17 +61,26 @@ describe('SLA clock and countdowns', () => {
 
 describe('readings and labels', () => {
   it('shows numbers to 7 significant digits with their unit, other values as JSON', () => {
-    expect([fmtValue(221.39999389648438), fmtValue(207), fmtValue(true), fmtValue('E21'), fmtValue(0.000123456789), fmtValue(196.39999389648438, 'V'), fmtValue(null)]).toEqual([
-      '221.4',
-      '207',
-      'true',
-      '"E21"',
-      '0.0001234568',
-      '196.4 V',
-      'null',
-    ]);
-    expect(latestDetail({ evidence: [{ tag: 'utilities/feeder-3/voltage', value: 196.39999389648438, ts: at(0), unit: 'V' }] })).toBe('utilities/feeder-3/voltage = 196.4 V');
-    expect(latestDetail({ evidence: [{ tag: 'a', value: 1, ts: at(0), message: 'seal jaw fault' }, { tag: 'b', value: 2, ts: at(1) }] })).toBe('seal jaw fault');
+    expect([
+      fmtValue(221.39999389648438),
+      fmtValue(207),
+      fmtValue(true),
+      fmtValue('E21'),
+      fmtValue(0.000123456789),
+      fmtValue(196.39999389648438, 'V'),
+      fmtValue(null),
+    ]).toEqual(['221.4', '207', 'true', '"E21"', '0.0001234568', '196.4 V', 'null']);
+    expect(latestDetail({ evidence: [{ tag: 'utilities/feeder-3/voltage', value: 196.39999389648438, ts: at(0), unit: 'V' }] })).toBe(
+      'utilities/feeder-3/voltage = 196.4 V',
+    );
+    expect(
+      latestDetail({
+        evidence: [
+          { tag: 'a', value: 1, ts: at(0), message: 'seal jaw fault' },
+          { tag: 'b', value: 2, ts: at(1) },
+        ],
+      }),
+    ).toBe('seal jaw fault');
     expect(latestDetail({ evidence: [] })).toBe('');
   });
 
@@ -184,4 +198,3 @@ describe('flood banners', () => {
     ]);
   });
 });
-

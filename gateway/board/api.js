@@ -4,6 +4,19 @@ import { clock } from './dom.js';
 
 const KEY = 'andon.operatorToken';
 
+/**
+ * GET /api/v1/board/config: what the board needs before it has a token (gateway/http/board.ts).
+ * @typedef {{
+ *   gatewayId: string,
+ *   timezone: string,
+ *   locale: string,
+ *   anonymousRead: boolean,
+ *   shelvingMaxSeconds: number,
+ *   closeChecklist: { id: string, label: string }[],
+ *   messages: Record<string, string>,
+ * }} BoardConfig
+ */
+
 /** The operator token, kept in this browser only (localStorage). */
 export const token = {
   get: () => {

@@ -9,10 +9,11 @@
 /**
  * h('div', { class: 'row', onclick: fn, dataset: { id } }, 'text', child, [more]) -> Element.
  * Attributes are set with setAttribute (never `on*` strings): functions become listeners.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, any> | null} [attrs]
  * @param {Child[]} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);

@@ -17,7 +17,7 @@
  *
  * @param {{
  *   url: string,
- *   streamKey: () => Promise<string | null>,
+ *   streamKey: () => Promise<string | null> | string | null,
  *   onTicket: (ticket: import('./model.js').BoardTicket) => void,
  *   onReset: () => void,
  *   onOpen: (open: { resumed: boolean }) => void,

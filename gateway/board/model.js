@@ -5,8 +5,10 @@ import { t as tr, tOr } from './i18n.js';
 
 /**
  * A ticket as the board gets it (design §4): from the list without `history`; the event stream's
- * carries the newest members and `membersTotal`.
- * @typedef {import('../tickets/ticket.ts').TicketDoc & { membersTotal?: number }} BoardTicket
+ * carries the newest members, `membersTotal` and the history `events` it brings; an action's answer
+ * has the whole `history`.
+ * @typedef {import('../tickets/ticket.ts').HistoryEvent & { index: number }} IndexedEvent
+ * @typedef {import('../tickets/ticket.ts').TicketDoc & { membersTotal?: number, events?: IndexedEvent[], history?: import('../tickets/ticket.ts').HistoryEvent[] }} BoardTicket
  * @typedef {NonNullable<import('../tickets/ticket.ts').Ticket['recurrence']>} Recurrence
  * @typedef {import('../tickets/ticket.ts').Ticket['causes'][number]} Cause
  * @typedef {{ kind: string, text: string, title?: string }} Badge

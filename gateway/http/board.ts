@@ -82,6 +82,8 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
     index: false,
     list: false,
     dotfiles: 'deny',
+    // What the browser loads, not the folder's tests and tsconfig (model.test.ts, tsconfig.json).
+    allowedPath: (path) => /\.(js|css|html|svg)$/.test(path),
     cacheControl: false,
     // A gateway upgrade must reach the wall screen without a hard reload: revalidate every time (ETag).
     setHeaders: (res) => {

@@ -3,9 +3,13 @@ import type { HistoryEvent, Ticket, TicketDoc } from '../model/ticket.ts';
 export const T0 = Date.parse('2026-01-20T08:01:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A complete §4 ticket as the engine would save it: sealer-01 stopped with a P1 alarm. */
-export function ticketDoc(over: Partial<TicketDoc> = {}): TicketDoc {
-  const at = iso(T0);
+/**
+ * A complete §4 ticket as the engine would save it: sealer-01 stopped with a
+ * P1 alarm at `openedAt` (respond within 30 min, resolve within 8 h). `over`
+ * replaces any field.
+ */
+export function ticketDoc(over: Partial<TicketDoc> = {}, openedAt = T0): TicketDoc {
+  const at = iso(openedAt);
   return {
     id: '01JH7SEALER01',
     version: 1,
@@ -23,8 +27,8 @@ export function ticketDoc(over: Partial<TicketDoc> = {}): TicketDoc {
     condition: 'active',
     openedAt: at,
     updatedAt: at,
-    respondBy: iso(T0 + 1_800_000),
-    resolveBy: iso(T0 + 8 * 3_600_000),
+    respondBy: iso(openedAt + 1_800_000),
+    resolveBy: iso(openedAt + 8 * 3_600_000),
     acknowledgedAt: null,
     resolvedAt: null,
     closedAt: null,

@@ -1,3 +1,4 @@
+// @ts-check
 // Operator actions on one ticket: acknowledge, resolve, close (with the configured checklist),
 // comment, shelve / unshelve. Needs an operator token.
 import { comment, token, transition } from './api.js';
@@ -5,6 +6,12 @@ import { fill, fmtTime, h } from './dom.js';
 import { t as tr } from './i18n.js';
 import { isShelved } from './model.js';
 
+/** @typedef {import('./model.js').BoardTicket} BoardTicket */
+/** @typedef {{ value: string, seconds: number, max?: boolean }} ShelveOption */
+/** @typedef {{ code?: string, message?: string }} Shown */
+/** @typedef {(buttons: HTMLButtonElement[], fn: () => Promise<BoardTicket>) => () => Promise<void>} Run */
+
+/** @type {[string, number][]} */
 const DURATIONS = [
   ['15m', 900],
   ['30m', 1800],
@@ -18,8 +25,12 @@ const DURATIONS = [
   ['7d', 604800],
 ];
 
-/** The shelving durations the gateway allows (config shelving.maxDuration), longest included. */
+/**
+ * The shelving durations the gateway allows (config shelving.maxDuration), longest included.
+ * @param {number} maxSeconds
+ */
 export function shelveOptions(maxSeconds) {
+  /** @type {ShelveOption[]} */
   const opts = DURATIONS.filter(([, s]) => s <= maxSeconds).map(([d, s]) => ({ value: d, seconds: s }));
   if (!opts.some((o) => o.seconds === maxSeconds) && maxSeconds > 0)
     opts.push({ value: `${maxSeconds}s`, seconds: maxSeconds, max: true });
@@ -27,6 +38,7 @@ export function shelveOptions(maxSeconds) {
 }
 
 /** "30 min", "2 h", "1 day", "3 days", "max (90 min)" in the board's language. */
+/** @param {ShelveOption} o */
 const label = (o) => {
   if (o.max) return tr('act.max', { n: Math.round(o.seconds / 60) });
   const n = Number.parseInt(o.value, 10);
@@ -39,18 +51,25 @@ const label = (o) => {
 const RESOLVABLE = ['open', 'acknowledged', 'in_progress'];
 
 /** What changes which buttons are shown: rebuilt only then, so typed text survives live updates. */
+/** @param {BoardTicket} t @param {number} now */
 export const actionsKey = (t, now) => `${t.id}|${t.state}|${isShelved(t, now)}|${token.get() ? 'op' : 'ro'}`;
 
 /**
  * The actions panel of the detail view. `done(ticket)` gets the ticket the
  * API answered with; errors ({ code, message }) are shown in the panel.
+ * @param {Element} container
+ * @param {BoardTicket} t
+ * @param {{ now: number, config: import('./api.js').BoardConfig, done: (ticket: BoardTicket) => void, signIn: () => void }} opts
  */
 export function renderActions(container, t, { now, config, done, signIn }) {
   const error = h('div', { class: 'action-error', role: 'alert', hidden: true });
+  /** @param {unknown} err */
   const show = (err) => {
+    const e = /** @type {Shown} */ (err);
     error.hidden = false;
-    fill(error, h('strong', {}, err.code ?? 'ERROR'), ' ', err.message ?? String(err));
+    fill(error, h('strong', {}, e.code ?? 'ERROR'), ' ', e.message ?? String(err));
   };
+  /** @type {Run} */
   const run = (buttons, fn) => async () => {
     error.hidden = true;
     for (const b of buttons) b.disabled = true;
@@ -77,6 +96,7 @@ export function renderActions(container, t, { now, config, done, signIn }) {
     return;
   }
 
+  /** @type {HTMLElement[]} */
   const parts = [];
   if (t.state === 'open') {
     const ack = h('button', { type: 'button', class: 'btn primary', dataset: { action: 'ack' } }, tr('act.ack'));
@@ -159,7 +179,12 @@ export function renderActions(container, t, { now, config, done, signIn }) {
   );
 }
 
-/** Resolve: what was done and the root cause, both required (POST transitions { action: resolve, resolution, rootCause }). */
+/**
+ * Resolve: what was done and the root cause, both required (POST transitions { action: resolve, resolution, rootCause }).
+ * @param {BoardTicket} t
+ * @param {Run} run
+ * @param {(err: Shown) => void} show
+ */
 function resolveForm(t, run, show) {
   const resolution = h('textarea', { name: 'resolution', rows: 2, maxlength: 4000, placeholder: tr('act.resolution'), 'aria-label': tr('act.resolution') });
   const rootCause = h('input', { type: 'text', name: 'rootCause', maxlength: 4000, placeholder: tr('act.rootCause'), 'aria-label': tr('act.rootCause') });
@@ -176,6 +201,10 @@ function resolveForm(t, run, show) {
 /**
  * Close: one checkbox per item of the gateway's close checklist (config lifecycle.closeChecklist,
  * from the board config); the button stays disabled until every item is ticked.
+ * @param {BoardTicket} t
+ * @param {{ id: string, label: string }[]} items
+ * @param {Run} run
+ * @param {(err: Shown) => void} show
  */
 function closeForm(t, items, run, show) {
   const boxes = items.map((item) => h('input', { type: 'checkbox', name: item.id, dataset: { item: item.id } }));

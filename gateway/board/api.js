@@ -1,7 +1,21 @@
+// @ts-check
 // The gateway's HTTP API as the board uses it: bearer token from localStorage, errors as { code, message }.
 import { clock } from './dom.js';
 
 const KEY = 'andon.operatorToken';
+
+/**
+ * GET /api/v1/board/config: what the board needs before it has a token (gateway/http/board.ts).
+ * @typedef {{
+ *   gatewayId: string,
+ *   timezone: string,
+ *   locale: string,
+ *   anonymousRead: boolean,
+ *   shelvingMaxSeconds: number,
+ *   closeChecklist: { id: string, label: string }[],
+ *   messages: Record<string, string>,
+ * }} BoardConfig
+ */
 
 /** The operator token, kept in this browser only (localStorage). */
 export const token = {
@@ -12,12 +26,18 @@ export const token = {
       return '';
     }
   },
+  /** @param {string} v */
   set: (v) => localStorage.setItem(KEY, v.trim()),
   clear: () => localStorage.removeItem(KEY),
 };
 
 /** An answer of the API that is not 2xx, or no answer at all (code ANDON_BOARD_OFFLINE). */
 export class ApiError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {number} status
+   */
   constructor(code, message, status) {
     super(message);
     this.code = code;
@@ -25,8 +45,14 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch + JSON + the token; throws ApiError with the gateway's { code, message }. */
+/**
+ * fetch + JSON + the token; throws ApiError with the gateway's { code, message }.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown }} [init]
+ * @returns {Promise<any>} the answer's JSON (null for an empty body)
+ */
 export async function api(path, { method = 'GET', body } = {}) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   const t = token.get();
   if (t) headers.authorization = `Bearer ${t}`;
@@ -35,7 +61,7 @@ export async function api(path, { method = 'GET', body } = {}) {
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   } catch (err) {
-    throw new ApiError('ANDON_BOARD_OFFLINE', `the gateway cannot be reached (${err.message})`, 0);
+    throw new ApiError('ANDON_BOARD_OFFLINE', `the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`, 0);
   }
   clock.observe(res.headers.get('date'));
   const text = await res.text();
@@ -49,20 +75,29 @@ export async function api(path, { method = 'GET', body } = {}) {
   return json;
 }
 
-/** The live tickets of every board state (each state its own page of up to 1000). */
+/**
+ * The live tickets of every board state (each state its own page of up to 1000).
+ * @param {string[]} states
+ * @returns {Promise<{ items: import('./model.js').BoardTicket[], truncated: boolean }>}
+ */
 export async function loadTickets(states) {
+  /** @type {{ items: import('./model.js').BoardTicket[], total: number }[]} */
   const pages = await Promise.all(states.map((s) => api(`/api/v1/tickets?state=${encodeURIComponent(s)}&limit=1000`)));
   return { items: pages.flatMap((p) => p.items), truncated: pages.some((p) => p.total > p.items.length) };
 }
 
 /** The newest events of a ticket's history (newest first), and how many there are in all. */
+/** @param {string} id @param {number} limit */
 export const historyNewest = (id, limit) => api(`/api/v1/tickets/${encodeURIComponent(id)}/history?before=${Number.MAX_SAFE_INTEGER}&limit=${limit}`);
 
 /** POST a lifecycle action (ack, shelve, unshelve, ...): the ticket after the change. */
+/** @param {string} id @param {Record<string, unknown>} body */
 export const transition = (id, body) => api(`/api/v1/tickets/${encodeURIComponent(id)}/transitions`, { method: 'POST', body });
 
 /** A single-use key for opening the event stream (valid 60 s): EventSource cannot send the token as a header. */
+/** @returns {Promise<string>} */
 export const streamKey = async () => (await api('/api/v1/events/key', { method: 'POST' })).key;
 
 /** POST a comment: the ticket after the change. */
+/** @param {string} id @param {string} text */
 export const comment = (id, text) => api(`/api/v1/tickets/${encodeURIComponent(id)}/comments`, { method: 'POST', body: { text } });

@@ -1,3 +1,4 @@
+// @ts-check
 // The live alarm board: initial list, then the event stream; renders in batches, ticks each second.
 import { ApiError, api, loadTickets, streamKey, token } from './api.js';
 import { createDetail } from './detail.js';
@@ -7,28 +8,46 @@ import { openLive } from './live.js';
 import { BOARD_STATES, TicketBook, isShelved } from './model.js';
 import { renderCounts, renderFloods, renderRows } from './rows.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of index.html, which has every id the board uses.
+ * @param {string} id
+ */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @param {string} id */
+const dialog$ = (id) => /** @type {HTMLDialogElement} */ ($(id));
+/** @param {string} id */
+const input$ = (id) => /** @type {HTMLInputElement} */ ($(id));
 const book = new TicketBook();
 const FRESH_MS = 15_000;
 
+/** @type {import('./api.js').BoardConfig} */
 let config = { gatewayId: '', timezone: 'UTC', locale: 'en', anonymousRead: true, shelvingMaxSeconds: 8 * 3600, closeChecklist: [], messages: {} };
+/** @type {((at: number) => void)[]} */
 let tickers = [];
+/** @type {ReturnType<typeof setTimeout> | null} */
 let renderTimer = null;
 let loaded = false;
+/** @type {Promise<void> | null} */
 let reloading = null;
 const touched = new Set(); // ids changed live while a reload was in flight
 const freshUntil = new Map(); // id -> time until which its row is highlighted as new
 let conn = 'connecting';
+/** @type {number | null} */
 let lostSince = null;
 
-/** A message above the list (connection lost, API error, too many tickets). */
+/**
+ * A message above the list (connection lost, API error, too many tickets).
+ * @param {string | null} text
+ * @param {string} [kind]
+ */
 function notice(text, kind = 'warn') {
   const el = $('notice');
   el.hidden = !text;
   el.dataset.kind = kind;
   fill(el, text ?? '');
 }
-const describe = (err) => (err instanceof ApiError ? `${err.code}: ${err.message}` : String(err?.message ?? err));
+/** @param {unknown} err */
+const describe = (err) => (err instanceof ApiError ? `${err.code}: ${err.message}` : String(/** @type {{ message?: unknown } | null | undefined} */ (err)?.message ?? err));
 
 function render() {
   renderTimer = null;
@@ -36,6 +55,7 @@ function render() {
   for (const [id, until] of freshUntil) if (until < now) freshUntil.delete(id);
   const fresh = new Set(freshUntil.keys());
   const { active, shelved } = book.view(now);
+  /** @param {string} id */
   const onOpen = (id) => detail.show(id);
   tickers = [...renderRows($('rows'), active, now, { onOpen, fresh }), ...renderRows($('shelved-rows'), shelved, now, { onOpen, compact: true })];
   renderFloods($('floods'), active, { onOpen });
@@ -51,7 +71,10 @@ const schedule = () => {
   renderTimer ??= setTimeout(render, 40);
 };
 
-/** One ticket version, from the stream or an action's answer. */
+/**
+ * One ticket version, from the stream or an action's answer.
+ * @param {import('./model.js').BoardTicket} t
+ */
 function onTicket(t) {
   if (reloading) touched.add(t.id);
   const before = book.get(t.id);
@@ -82,13 +105,15 @@ function reload() {
   return reloading;
 }
 
+/** @param {string} state */
 const connText = (state) => tr(`conn.${state === 'live' || state === 'reconnecting' ? state : 'connecting'}`);
 
+/** @param {string} state */
 function setConn(state) {
   conn = state;
   const el = $('conn');
   el.dataset.state = state;
-  fill(el.querySelector('.conn-text'), connText(state));
+  fill(/** @type {Element} */ (el.querySelector('.conn-text')), connText(state));
   if (state === 'live') {
     lostSince = null;
     document.body.classList.remove('stale');
@@ -118,13 +143,14 @@ function setOperatorButton() {
 }
 
 function openSignIn() {
-  const d = $('signin');
-  $('token-input').value = token.get();
+  const d = dialog$('signin');
+  input$('token-input').value = token.get();
   $('signin-error').hidden = true;
   $('signout').hidden = !token.get();
   if (!d.open) d.showModal();
 }
 
+/** @param {string} value */
 async function saveToken(value) {
   const err = $('signin-error');
   if (value) token.set(value);
@@ -138,14 +164,14 @@ async function saveToken(value) {
     setOperatorButton();
     return;
   }
-  $('signin').close();
+  dialog$('signin').close();
   setOperatorButton();
   live?.restart();
   detail.update(true);
   reload();
 }
 
-const detail = createDetail($('detail'), {
+const detail = createDetail(dialog$('detail'), {
   book,
   now: () => clock.now(),
   getConfig: () => config,
@@ -153,6 +179,7 @@ const detail = createDetail($('detail'), {
   signIn: () => openSignIn(),
 });
 
+/** @type {ReturnType<typeof openLive> | null} */
 let live = null;
 
 async function start() {
@@ -160,10 +187,10 @@ async function start() {
   $('operator').addEventListener('click', openSignIn);
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    saveToken($('token-input').value.trim());
+    saveToken(input$('token-input').value.trim());
   });
   $('signout').addEventListener('click', () => saveToken(''));
-  $('signin-cancel').addEventListener('click', () => $('signin').close());
+  $('signin-cancel').addEventListener('click', () => dialog$('signin').close());
   setInterval(tick, 1000);
   tick();
 
@@ -181,7 +208,7 @@ async function start() {
   setMessages(config.messages, config.locale);
   setDisplay({ timezone: config.timezone, locale: intlLocale() });
   setOperatorButton();
-  fill($('conn').querySelector('.conn-text'), connText(conn));
+  fill(/** @type {Element} */ ($('conn').querySelector('.conn-text')), connText(conn));
   tick();
   fill($('gateway'), config.gatewayId);
   if (!config.anonymousRead && !token.get()) {

@@ -1,3 +1,4 @@
+// @ts-check
 // The ticket detail (click a row): facts, actions, probable causes, evidence, flood members,
 // similar cases and history. Rebuilt on every live update except the actions, which keep typed text.
 import { actionsKey, renderActions } from './actions.js';
@@ -9,8 +10,22 @@ import { badges, causeLabel, countdown, episodes, fmtValue, memberCount, ownTitl
 /** The detail shows this many of the newest history events (the whole history: GET /api/v1/tickets/{id}/history). */
 const HISTORY_SHOWN = 100;
 
+/** @typedef {import('./model.js').BoardTicket} BoardTicket */
+/** @typedef {import('./model.js').IndexedEvent} IndexedEvent */
+/** @typedef {import('./dom.js').Child} Child */
+/**
+ * The shown ticket's newest history events (newest first) and how far their loading got.
+ * @typedef {{ id: string | null, events: IndexedEvent[], total: number, loading: boolean, error: string | null }} HistoryView
+ */
+
+/** @param {string} title @param {Child[]} body */
 const section = (title, ...body) => h('section', { class: 'detail-section' }, h('h3', {}, title), ...body);
 
+/**
+ * @param {string[]} head
+ * @param {{ cells: Child[], cls?: string | null }[]} rows
+ * @param {string} [cls]
+ */
 const table = (head, rows, cls = '') =>
   h(
     'table',
@@ -37,9 +52,11 @@ const table = (head, rows, cls = '') =>
     ),
   );
 
+/** @param {string} k @param {string | null | undefined} v */
 const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)];
 
 /** History event fields other than at/action/by/actor, as "key: value" text (field names in the board's language). */
+/** @param {IndexedEvent} e */
 function eventDetail(e) {
   return Object.entries(e)
     .filter(([k]) => !['at', 'action', 'by', 'actor', 'index'].includes(k))
@@ -47,9 +64,15 @@ function eventDetail(e) {
     .join(' · ');
 }
 
+/**
+ * @param {BoardTicket} t
+ * @param {number} now
+ * @param {HistoryView} history
+ */
 function body(t, now, history) {
   const s = sla(t, now);
   const r = t.recurrence;
+  /** @type {HTMLElement[]} */
   const parts = [
     h(
       'dl',
@@ -109,7 +132,7 @@ function body(t, now, history) {
             })),
           )
         : h('p', { class: 'muted' }, tr('section.noCauses')),
-      (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, tr('section.mostLikely', { cause: causeLabel(t.causes[0]) })),
+      (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, tr('section.mostLikely', { cause: causeLabel(/** @type {import('./model.js').Cause} */ (t.causes[0])) })),
     ),
   );
   if ((t.members ?? []).length) {
@@ -185,19 +208,34 @@ function body(t, now, history) {
   return parts;
 }
 
-/** The detail dialog; `show(id)` opens it, `update()` follows live changes of the shown ticket. */
+/**
+ * The detail dialog; `show(id)` opens it, `update()` follows live changes of the shown ticket.
+ * @param {HTMLDialogElement} dialog
+ * @param {{
+ *   book: import('./model.js').TicketBook,
+ *   now: () => number,
+ *   getConfig: () => import('./api.js').BoardConfig,
+ *   onChanged: (ticket: BoardTicket) => void,
+ *   signIn: () => void,
+ * }} opts
+ */
 export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }) {
-  const head = dialog.querySelector('.detail-head');
-  const actions = dialog.querySelector('.detail-actions');
-  const main = dialog.querySelector('.detail-body');
+  const head = /** @type {HTMLElement} */ (dialog.querySelector('.detail-head'));
+  const actions = /** @type {HTMLElement} */ (dialog.querySelector('.detail-actions'));
+  const main = /** @type {HTMLElement} */ (dialog.querySelector('.detail-body'));
+  /** @type {string | null} */
   let id = null;
+  /** @type {string | null} */
   let key = null;
+  /** @type {BoardTicket | null} */
   let shown = null; // the ticket object on screen: rebuilt only when a newer version replaces it
   // The shown ticket's newest events (newest first), fetched when the dialog opens; live messages add theirs.
   // A client that falls behind gets a ticket's newest version only (the stream skips versions then): when
   // the newest events shown are not the ticket's last ones without a hole, the newest page is fetched again
   // (one fetch at a time, and only for a version newer than the last page's total: no loop).
+  /** @type {HistoryView} */
   let history = { id: null, events: [], total: 0, loading: false, error: null };
+  /** @param {string} ticketId @param {boolean} [keep] */
   const loadHistory = async (ticketId, keep = false) => {
     const kept = keep && history.id === ticketId ? history : { events: [], total: 0 };
     history = { id: ticketId, events: kept.events, total: kept.total, loading: true, error: null };
@@ -207,19 +245,25 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
       history = { id: ticketId, events: merge(page.items, history.events), total: page.total, loading: false, error: null };
     } catch (e) {
       if (history.id !== ticketId) return;
-      history = { ...history, loading: false, error: e.message };
+      history = { ...history, loading: false, error: e instanceof Error ? e.message : String(e) };
     }
     if (id === ticketId) render();
   };
   /** Whether `events` (newest first) are the ticket's newest ones, without a hole. */
+  /** @param {IndexedEvent[]} events @param {number} version */
   const complete = (events, version) =>
     events.length === Math.min(HISTORY_SHOWN, version) && events[0]?.index === version - 1 && events.at(-1)?.index === version - events.length;
   /** Newest first, one per index, at most HISTORY_SHOWN. */
+  /** @param {IndexedEvent[]} a @param {IndexedEvent[]} b */
   const merge = (a, b) => {
     const byIndex = new Map([...a, ...b].map((e) => [e.index, e]));
     return [...byIndex.values()].sort((x, y) => y.index - x.index).slice(0, HISTORY_SHOWN);
   };
   /** The events a ticket version brings: a stream message's `events`; an action's answer (the whole ticket) its history's tail. */
+  /**
+   * @param {BoardTicket} t
+   * @returns {IndexedEvent[]}
+   */
   const eventsOf = (t) => {
     if (t.events) return t.events;
     if (!Array.isArray(t.history)) return [];
@@ -228,8 +272,8 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
   };
 
   const render = () => {
-    const t = book.get(id);
-    if (!t) return;
+    const t = id === null ? undefined : book.get(id);
+    if (!t || id === null) return;
     if (history.id === id) {
       const brought = t !== shown ? eventsOf(t) : [];
       if (brought.length) history = { ...history, events: merge(brought, history.events) };
@@ -268,6 +312,7 @@ export function createDetail(dialog, { book, now, getConfig, onChanged, signIn }
     key = null;
   });
   return {
+    /** @param {string} ticketId */
     show(ticketId) {
       id = ticketId;
       key = null;

@@ -1,3 +1,4 @@
+// @ts-check
 // The live feed: GET /api/v1/events (server-sent events), resumed from the last id after any break.
 
 /**
@@ -13,10 +14,22 @@
  *   onReset()             the gap is too large: reload the list
  *   onOpen({ resumed })   connected; resumed=false means nothing to resume from
  *   onState(state)        'connecting' | 'live' | 'reconnecting'
+ *
+ * @param {{
+ *   url: string,
+ *   streamKey: () => Promise<string | null> | string | null,
+ *   onTicket: (ticket: import('./model.js').BoardTicket) => void,
+ *   onReset: () => void,
+ *   onOpen: (open: { resumed: boolean }) => void,
+ *   onState: (state: 'connecting' | 'live' | 'reconnecting') => void,
+ * }} opts
  */
 export function openLive({ url, streamKey, onTicket, onReset, onOpen, onState }) {
+  /** @type {string | null} */
   let lastId = null;
+  /** @type {EventSource | null} */
   let es = null;
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
   let delay = 3000;
   let stopped = false;
@@ -46,13 +59,14 @@ export function openLive({ url, streamKey, onTicket, onReset, onOpen, onState })
     if (lastId != null) q.set('lastEventId', lastId);
     const qs = q.toString();
     const resumed = lastId != null;
-    es = new EventSource(qs ? `${url}?${qs}` : url);
-    es.addEventListener('open', () => {
+    const source = new EventSource(qs ? `${url}?${qs}` : url);
+    es = source;
+    source.addEventListener('open', () => {
       delay = 3000;
       onState('live');
       onOpen({ resumed });
     });
-    es.addEventListener('ticket', (e) => {
+    source.addEventListener('ticket', (e) => {
       if (e.lastEventId) lastId = e.lastEventId;
       let ticket;
       try {
@@ -62,13 +76,13 @@ export function openLive({ url, streamKey, onTicket, onReset, onOpen, onState })
       }
       onTicket(ticket);
     });
-    es.addEventListener('reset', (e) => {
+    source.addEventListener('reset', (e) => {
       if (e.lastEventId) lastId = e.lastEventId;
       onReset();
     });
-    es.addEventListener('error', () => {
+    source.addEventListener('error', () => {
       if (stopped) return;
-      es.close();
+      es?.close();
       retry();
     });
   };

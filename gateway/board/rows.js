@@ -1,3 +1,4 @@
+// @ts-check
 // The board's list: one row per ticket, flood banners, priority counts. Text only through dom.js.
 import { fill, fmtTime, fmtTimeSec, h } from './dom.js';
 import { t as tr } from './i18n.js';
@@ -6,14 +7,21 @@ import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, ownTi
 /**
  * Renders the rows and returns the tickers: what must change each second
  * (age, SLA countdown, breach colour) without rebuilding the list.
+ * @param {Element} container
+ * @param {import('./model.js').BoardTicket[]} tickets
+ * @param {number} now
+ * @param {{ onOpen: (id: string) => void, compact?: boolean, fresh?: Set<string> }} opts
+ * @returns {((at: number) => void)[]}
  */
 export function renderRows(container, tickets, now, { onOpen, compact = false, fresh = new Set() }) {
+  /** @type {((at: number) => void)[]} */
   const tickers = [];
   const rows = tickets.map((t) => {
     const ageVal = h('span', { class: 'val' });
     const slaVal = h('span', { class: 'val' });
     const slaLabel = h('span', { class: 'label' });
     const slaCell = h('div', { class: 'cell sla' }, slaLabel, slaVal);
+    /** @param {number} at */
     const tick = (at) => {
       ageVal.textContent = age(at - Date.parse(t.openedAt));
       const s = sla(t, at);
@@ -33,6 +41,7 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
         tabindex: 0,
         dataset: { id: t.id, state: t.state },
         onclick: () => onOpen(t.id),
+        /** @param {KeyboardEvent} e */
         onkeydown: (e) => {
           if (e.key !== 'Enter' && e.key !== ' ') return;
           e.preventDefault();
@@ -72,7 +81,12 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
   return tickers;
 }
 
-/** One banner per area in flood, naming the first-out alarm (where to start looking). */
+/**
+ * One banner per area in flood, naming the first-out alarm (where to start looking).
+ * @param {HTMLElement} container
+ * @param {import('./model.js').BoardTicket[]} active
+ * @param {{ onOpen: (id: string) => void }} opts
+ */
 export function renderFloods(container, active, { onOpen }) {
   const list = floods(active);
   container.hidden = list.length === 0;
@@ -97,23 +111,29 @@ export function renderFloods(container, active, { onOpen }) {
   );
 }
 
-/** The header's count per priority; a priority with unacknowledged tickets is lit. */
+/**
+ * The header's count per priority; a priority with unacknowledged tickets is lit.
+ * @param {Element} container
+ * @param {import('./model.js').BoardTicket[]} active
+ * @param {number} shelvedCount
+ */
 export function renderCounts(container, active, shelvedCount) {
   const c = counts(active);
   fill(
     container,
-    PRIORITIES.map((p) =>
-      h(
+    PRIORITIES.map((p) => {
+      const n = c[p] ?? { total: 0, unack: 0 };
+      return h(
         'span',
         {
-          class: `count prio-${p.toLowerCase()}${c[p].total ? '' : ' zero'}${c[p].unack ? ' lit' : ''}`,
-          title: tr('counts.title', { total: c[p].total, priority: p, unack: c[p].unack }),
+          class: `count prio-${p.toLowerCase()}${n.total ? '' : ' zero'}${n.unack ? ' lit' : ''}`,
+          title: tr('counts.title', { total: n.total, priority: p, unack: n.unack }),
           dataset: { priority: p },
         },
         h('span', { class: 'count-p' }, p),
-        h('span', { class: 'count-n' }, String(c[p].total)),
-      ),
-    ),
+        h('span', { class: 'count-n' }, String(n.total)),
+      );
+    }),
     shelvedCount > 0 &&
       h(
         'span',

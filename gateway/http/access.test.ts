@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS, type Access } from './docs.ts';
-import { bearer, testApp, TOKENS } from './fixture.ts';
+import type { Access } from './auth.ts';
+import { bearer, routeTable, testApp, TOKENS } from './fixture.ts';
+
+/** The app's routes as declared in their own options, walked with onRoute. */
+const ROUTES = await routeTable();
+/** The API: every route /docs shows (the board's page and files and the docs UI are hidden there). */
+const API = Object.fromEntries(Object.entries(ROUTES).filter(([, r]) => !r.hidden));
 
 type Caller = 'anonymous' | 'bad token' | 'operator' | 'ingest' | 'admin';
 const CALLERS: Caller[] = ['anonymous', 'bad token', 'operator', 'ingest', 'admin'];
@@ -62,12 +67,12 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
   });
   afterAll(() => t.close());
 
-  it('every route of the table has a sample request here', () => {
-    expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(ACCESS).sort());
+  it('every API route has a sample request here', () => {
+    expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(API).sort());
   });
 
-  const cases = Object.entries(ACCESS).flatMap(([route, { access }]) =>
-    CALLERS.map((caller) => ({ route, access, caller, want: expected(access, caller, anonymousRead) })),
+  const cases = Object.entries(API).flatMap(([route, { access }]) =>
+    CALLERS.map((caller) => ({ route, access: access!, caller, want: expected(access!, caller, anonymousRead) })),
   );
 
   it.each(cases)('$route as $caller: $want', async ({ route, caller, want }) => {
@@ -108,17 +113,54 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
   });
 });
 
-describe('the access table is what is enforced', () => {
-  it('a route that ACCESS does not name stops the app from being built (no route is open by mistake)', async () => {
+describe('each route declares who may call it', () => {
+  it('every route of the app has an access (walked with onRoute); only the board page, its files and the docs UI are hidden, and they are public', () => {
+    expect(Object.keys(ROUTES).length).toBeGreaterThan(Object.keys(SAMPLES).length);
+    for (const [route, { access, hidden }] of Object.entries(ROUTES)) {
+      expect(access, route).toMatch(/^(public|read|operator|ingest|admin)$/);
+      if (hidden) {
+        expect(route, route).toMatch(/^GET \/(board\/.*|docs(\/.*)?)?$/);
+        expect(access, route).toBe('public');
+      }
+    }
+    // the stream key is declared by the event stream only
+    expect(
+      Object.entries(ROUTES)
+        .filter(([, r]) => r.streamKey)
+        .map(([k]) => k),
+    ).toEqual(['GET /api/v1/events']);
+  });
+
+  it('a route that declares no access stops the app from being built (no route is open by mistake)', async () => {
     const t = await testApp();
     try {
       const add = async () => {
-        t.app.post('/api/v1/unlisted', async () => ({ done: true }));
+        t.app.post('/api/v1/undeclared', async () => ({ done: true }));
         await t.app.ready();
       };
-      await expect(add()).rejects.toThrow(/POST \/api\/v1\/unlisted has no entry in ACCESS/);
+      await expect(add()).rejects.toThrow(/POST \/api\/v1\/undeclared declares no access/);
     } finally {
       await t.close().catch(() => undefined);
+    }
+  });
+
+  it('a declared route is enforced from its declaration, and its HEAD route too', async () => {
+    const t = await testApp({ anonymousRead: false });
+    try {
+      await t.app.register(async (scope) => {
+        scope.get('/api/v1/declared', { config: { access: 'operator' } }, async () => ({ done: true }));
+      });
+      await t.app.ready();
+      expect((await t.app.inject({ url: '/api/v1/declared' })).json()).toMatchObject({ code: 'ANDON_AUTH_REQUIRED' });
+      expect((await t.app.inject({ method: 'HEAD', url: '/api/v1/declared' })).statusCode).toBe(401);
+      expect((await t.app.inject({ url: '/api/v1/declared', headers: bearer(TOKENS.ingest) })).json()).toMatchObject({ code: 'ANDON_AUTH_FORBIDDEN' });
+      expect((await t.app.inject({ url: '/api/v1/declared', headers: bearer(TOKENS.operator) })).json()).toEqual({ done: true });
+      // documented from the same declaration
+      const op = (await t.app.inject({ url: '/docs/json' })).json().paths['/api/v1/declared'].get;
+      expect(op.description).toContain('Bearer token with role operator or admin.');
+      expect(op.security).toEqual([{ bearer: [] }]);
+    } finally {
+      await t.close();
     }
   });
 });

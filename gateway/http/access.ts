@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError } from '../../model/errors.ts';
-import { authorizer, bearerToken, type Who } from './auth.ts';
-import { ACCESS, type Access } from './docs.ts';
+import { authorizer, bearerToken, type Access, type Who } from './auth.ts';
 import type { StreamKeys } from './stream-keys.ts';
 
 declare module 'fastify' {
@@ -11,24 +10,35 @@ declare module 'fastify' {
     who: Who | null;
   }
   interface FastifyContextConfig {
-    /** Who may call the route: from ACCESS (gateway/http/docs.ts), set when the route is added. */
+    /**
+     * Who may call the route, declared in its own options (`config: { access: 'operator' }`):
+     * the `onRequest` hook below enforces it and the OpenAPI (gateway/http/docs.ts) documents it.
+     * A route without it stops the app from being built.
+     */
     access?: Access;
+    /** The route also takes a single-use stream key as `?key=` in place of the Authorization header (GET /api/v1/events). */
+    streamKey?: boolean;
   }
 }
 
-/** Files anyone may fetch: the board page and its files, the API docs UI. Not API routes, so not in ACCESS. */
-const PUBLIC_FILES = /^\/(board\/.*|docs(\/.*)?)?$/;
+/**
+ * Files served by plugins that take no route options (the board's files from
+ * @fastify/static, the API docs UI from @fastify/swagger-ui): anyone may fetch
+ * them. Every other route declares its access itself.
+ */
+const PUBLIC_FILES = /^\/(board\/.*|docs(\/.*)?)$/;
 
 /** Whether a request has a body that is still on the wire (it is never read when refused here). */
 const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /**
  * Role checks, once for every route, before anything of the request body is
- * read: each route's access comes from ACCESS when the route is added (a
- * route missing there stops the build), and an `onRequest` hook enforces it.
- * A refused request with a body gets `Connection: close`, so its body is not
- * read either. GET /api/v1/events also takes a stream key (`?key=`) in place
- * of the header. Registered before the routes.
+ * read: each route declares its access in its options (`config.access`; a
+ * route without one stops the build when it is added), and an `onRequest` hook
+ * enforces it. A refused request with a body gets `Connection: close`, so its
+ * body is not read either. A route with `config.streamKey` (GET /api/v1/events)
+ * also takes a stream key (`?key=`) in place of the header. Registered before
+ * the routes.
  */
 export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config): void {
   // Tokens are read from the config in use at each request: a reload rotates them (anonymousRead needs a restart).
@@ -45,12 +55,13 @@ export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: Str
   app.decorateRequest('who', null);
 
   app.addHook('onRoute', (route: RouteOptions) => {
-    for (const method of [route.method].flat()) {
-      const entry = ACCESS[`${method === 'HEAD' ? 'GET' : method} ${route.url}`];
-      const access = entry?.access ?? (PUBLIC_FILES.test(route.url) ? 'public' : undefined);
-      if (access === undefined) throw new Error(`route ${method} ${route.url} has no entry in ACCESS (gateway/http/docs.ts): say who may call it`);
-      route.config = { ...route.config, access };
+    const access = route.config?.access ?? (PUBLIC_FILES.test(route.url) ? 'public' : undefined);
+    if (access === undefined) {
+      throw new Error(
+        `route ${[route.method].flat().join(',')} ${route.url} declares no access: add config: { access: 'public' | 'read' | 'operator' | 'ingest' | 'admin' } to its options`,
+      );
     }
+    route.config = { ...route.config, access };
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -62,7 +73,7 @@ export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: Str
       const auth = authNow();
       if (token !== undefined) req.who = auth.identify(token);
       else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
-      else if (req.routeOptions.url === '/api/v1/events') req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
+      else if (req.routeOptions.config.streamKey === true) req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
       auth.allow(req.who, access);
     } catch (err) {
       if (hasBody(req)) reply.header('connection', 'close');

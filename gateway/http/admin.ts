@@ -35,7 +35,9 @@ export const adminRoutes: FastifyPluginAsync<Opts> = async (app, { reload, onRef
   app.post(
     '/admin/reload',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: 'Read the config file again and apply it without a restart (as SIGHUP does)',
         description:
           'Reads the config file again, validates it as `andon check-config` does and swaps it in: rules, routing, escalation, notify, priorities, assets, tokens, actions, store retention and forward. Only sources whose config changed are restarted. Tickets, SLA and escalation timers and shelving are kept. Keys that need a restart (gateway.http.*, gateway.dataDir...) refuse the whole reload.',
         response: {

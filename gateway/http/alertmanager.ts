@@ -119,7 +119,15 @@ export const alertmanagerRoutes: FastifyPluginAsync<Opts> = async (app, { config
   countRejects(app, metrics, sourceOf());
   app.post<{ Body: { alerts: AmAlert[] } }>(
     '/alertmanager',
-    { attachValidation: true, schema: { body: payloadSchema, response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, rejected: { type: 'integer' } } } } } },
+    {
+      config: { access: 'ingest' },
+      attachValidation: true,
+      schema: {
+        summary: 'Alertmanager webhook receiver (payload version 4)',
+        body: payloadSchema,
+        response: { 200: { type: 'object', properties: { accepted: { type: 'integer' }, rejected: { type: 'integer' } } } },
+      },
+    },
     async (req) => {
       if (req.validationError) throw new AndonError('ANDON_SIGNAL_INVALID', `not an Alertmanager webhook payload (version 4): ${req.validationError.message}`);
       const at = now();

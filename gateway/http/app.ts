@@ -106,13 +106,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // In a plugin, so that they load after the OpenAPI plugin and appear at /docs.
   app.register(async (root) => {
     const status = { 200: { type: 'object', properties: { status: { type: 'string' } } } };
-    root.get('/healthz', { schema: { response: status } }, async () => ({ status: 'ok' }));
-    root.get('/readyz', { schema: { response: { ...status, 503: errorRef } } }, async (_req, reply) => {
+    root.get('/healthz', { config: { access: 'public' }, schema: { summary: 'Liveness: the process answers', response: status } }, async () => ({ status: 'ok' }));
+    root.get('/readyz', { config: { access: 'public' }, schema: { summary: 'Readiness: store open and sources started', response: { ...status, 503: errorRef } } }, async (_req, reply) => {
       if (!deps.ready()) return reply.status(503).send({ code: 'ANDON_STORE_UNAVAILABLE', message: 'not ready yet' });
       return { status: 'ready' };
     });
     const text = { 200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } } };
-    root.get('/metrics', { schema: { response: text } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+    root.get('/metrics', { config: { access: 'public' }, schema: { summary: 'Prometheus metrics (contracts §Metrics)', response: text } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   });
 
   const locale = deps.config.gateway.locale;

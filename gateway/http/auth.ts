@@ -4,6 +4,9 @@ import { AndonError } from '../../model/errors.ts';
 
 export type Role = 'read' | 'operator' | 'ingest' | 'admin';
 
+/** Who may call a route: nobody needs a token (`public`), or a bearer token of a role (admin may do everything). */
+export type Access = Role | 'public';
+
 /** Who made a request: the name and role of its token (never the token itself). */
 export interface Who {
   name: string;

@@ -79,7 +79,8 @@ describe('board routes', () => {
       expect(res.headers['content-type']).toMatch(type);
       expect(res.body).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // no CDN
     }
-    for (const url of ['/board/../http/board.ts', '/board/%2e%2e/http/board.ts', '/board/..%2fhttp/board.ts', '/board/', '/board/nope.js']) {
+    // the folder's tests and tsconfig are no board files
+    for (const url of ['/board/../http/board.ts', '/board/%2e%2e/http/board.ts', '/board/..%2fhttp/board.ts', '/board/', '/board/nope.js', '/board/model.test.ts', '/board/tsconfig.json']) {
       const res = await app.inject({ method: 'GET', url });
       expect([403, 404], url).toContain(res.statusCode);
       expect(res.json().code, url).toMatch(/^ANDON_/);

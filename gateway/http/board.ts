@@ -82,6 +82,8 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
     index: false,
     list: false,
     dotfiles: 'deny',
+    // What the browser loads, not the folder's tests and tsconfig (model.test.ts, tsconfig.json).
+    allowedPath: (path) => /\.(js|css|html|svg)$/.test(path),
     cacheControl: false,
     // A gateway upgrade must reach the wall screen without a hard reload: revalidate every time (ETag).
     setHeaders: (res) => {
@@ -91,9 +93,9 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
   });
 
   // Its security headers come from securePages, as for every HTML answer.
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
 
-  app.get('/api/v1/board/config', { schema: { response: { 200: boardConfig } } }, async () => {
+  app.get('/api/v1/board/config', { config: { access: 'public' }, schema: { summary: 'What the alarm board needs before it has a token', response: { 200: boardConfig } } }, async () => {
     const config = current();
     return {
       gatewayId: config.gateway.id,

@@ -66,7 +66,9 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
   app.post(
     '/events/key',
     {
+      config: { access: 'read' },
       schema: {
+        summary: 'A short-lived, single-use key for opening the event stream from a browser',
         description:
           'EventSource cannot send an Authorization header, and a token in a URL stays in access logs: this answers a key for ' +
           '`GET /api/v1/events?key=` instead. It carries the caller\'s token (name and role), works once and only for 60 s.',
@@ -89,6 +91,7 @@ export const eventRoutes: FastifyPluginAsync<Opts> = async (app, opts) => {
   app.get<{ Querystring: { key?: string; lastEventId?: string }; Headers: { 'last-event-id'?: string } }>(
     '/events',
     {
+      config: { access: 'read', streamKey: true },
       schema: {
         summary: 'Ticket changes, live (server-sent events)',
         description:

@@ -7,6 +7,8 @@ import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
+import type { FastifySchema, RouteOptions } from 'fastify';
+import type { Access } from './auth.ts';
 import { buildApp, type AppDeps } from './app.ts';
 
 /** Tokens of the test config, by role. */
@@ -76,4 +78,34 @@ export async function testApp(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A route of the app as it was added: its declared access, whether it takes a stream key, whether /docs hides it. */
+export interface RouteEntry {
+  access: Access | undefined;
+  streamKey: boolean;
+  hidden: boolean;
+}
+
+/**
+ * Every route of the real app (`'METHOD /url'`, HEAD routes left out), walked
+ * with an `onRoute` hook while the app is built, with the access it declares
+ * (gateway/http/access.ts fills in `public` for the board's files and the docs UI).
+ */
+export async function routeTable(): Promise<Record<string, RouteEntry>> {
+  const t = await testApp();
+  const routes: Record<string, RouteEntry> = {};
+  try {
+    t.app.addHook('onRoute', (route: RouteOptions) => {
+      for (const method of [route.method].flat()) {
+        if (method === 'HEAD') continue;
+        const hidden = Boolean((route.schema as (FastifySchema & { hide?: boolean }) | undefined)?.hide);
+        routes[`${method} ${route.url}`] = { access: route.config?.access, streamKey: route.config?.streamKey === true, hidden };
+      }
+    });
+    await t.app.ready();
+  } finally {
+    await t.close();
+  }
+  return routes;
 }

@@ -52,7 +52,9 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
   app.get<{ Querystring: { state: 'pending' | 'parked'; channel?: string; limit: number; offset: number } }>(
     '/notifications',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: 'Queued and parked notifications',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -76,7 +78,9 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
   app.post<{ Params: { id: number } }>(
     '/notifications/:id/retry',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: 'Retry a parked notification',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
         response: { 200: item },
       },

@@ -31,7 +31,9 @@ export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
   app.get<{ Querystring: { parked?: boolean; limit?: number; offset?: number } }>(
     '/outbox',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: 'What waits for central, and what central refused (parked)',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -60,7 +62,9 @@ export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
   app.post<{ Params: { ticketId: string } }>(
     '/outbox/:ticketId/retry',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: "Un-park a ticket's outbox rows",
         params: { type: 'object', required: ['ticketId'], properties: { ticketId: { type: 'string', maxLength: 64 } } },
         response: { 200: { type: 'object', properties: { ticketId: { type: 'string' }, unparked: { type: 'integer' } } } },
       },

@@ -116,6 +116,7 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
   app.get<{ Querystring: { from?: string; to?: string; limit: number; format?: 'json' | 'csv' } }>(
     '/reports/top-faults',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'The faults raised most in a period, by asset and fault',
         description:
@@ -168,6 +169,7 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
   app.get<{ Querystring: { from?: string; to?: string; format?: 'json' | 'csv' } }>(
     '/reports/response',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'Response times per priority: MTTA and MTTR; first-time-fix rate per priority and area',
         description:

@@ -1,81 +1,69 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../model/errors.ts';
 import type { TicketDoc } from '../../model/ticket.ts';
+import { ticketDoc } from '../../test/ticket-fixture.ts';
 import { bearer, testApp, TOKENS } from './fixture.ts';
 import { TICKET_SCHEMA } from './schemas.ts';
 
 const OPERATOR = bearer(TOKENS.operator);
 const INGEST = bearer(TOKENS.ingest);
 
-/** A ticket with every field of contracts §Ticket JSON filled in, nested optional fields included. */
-const FULL: TicketDoc = {
-  id: '01JH7FULLTICKET000000000000',
-  version: 1,
-  key: 'sealer-01/alarm-stop',
-  gateway: 'api-test',
-  asset: 'sealer-01',
-  area: 'packaging',
-  line: 'line-1',
-  fault: 'alarm-stop',
-  category: 'hardware',
-  priority: 'P1',
-  rule: 'alarms',
-  title: 'sealer-01: alarm-stop',
-  state: 'waiting',
-  condition: 'cleared',
-  openedAt: '2026-03-02T07:18:00.000Z',
-  updatedAt: '2026-03-02T07:40:00.000Z',
-  respondBy: '2026-03-02T07:48:00.000Z',
-  resolveBy: '2026-03-02T15:18:00.000Z',
-  acknowledgedAt: '2026-03-02T07:20:00.000Z',
-  resolvedAt: '2026-03-02T07:39:00.000Z',
-  closedAt: '2026-03-02T07:39:30.000Z',
-  firstSeen: '2026-03-02T07:18:00.000Z',
-  lastSeen: '2026-03-02T07:30:00.000Z',
-  occurrences: 5,
-  flags: ['recurring', 'chattering', 'flood', 'sla-breached'],
-  recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5 },
-  causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60.5, source: 'discovered' }],
-  members: [
-    { asset: 'conveyor-02', fault: 'motor-trip', at: '2026-03-02T07:18:00.000Z' },
-    { asset: null, fault: 'comms-lost', at: '2026-03-02T07:18:01.000Z' },
-  ],
-  firstOut: { asset: 'conveyor-02', fault: 'motor-trip', at: '2026-03-02T07:18:00.000Z' },
-  assignedGroup: 'maintenance-packaging',
-  assignee: 'wang',
-  notify: ['duty-supervisor'],
-  escalationLevel: 1,
-  escalations: [{ level: 1, at: '2026-03-02T07:48:00.000Z', notified: ['duty-supervisor'] }],
-  breaches: ['respond', 'resolve'],
-  evidence: [
-    { tag: 'packaging/sealer-01/alarm', value: true, ts: '2026-03-02T07:18:00.000Z', message: 'seal jaw fault', severity: 700 },
-    { tag: 'packaging/sealer-01/temperature', value: 81.25, ts: '2026-03-02T07:19:00.000Z' },
-    { tag: 'packaging/sealer-01/mode', value: 'manual', ts: '2026-03-02T07:19:30.000Z' },
-    { tag: 'packaging/sealer-01/mode', value: null, ts: '2026-03-02T07:19:40.000Z' },
-  ],
-  similar: [
-    {
-      id: '01JH0OLD',
-      asset: 'sealer-01',
-      fault: 'alarm-stop',
-      state: 'closed',
-      resolution: 'installed voltage stabilizer',
-      rootCause: 'sag',
-      resolvedAt: '2026-02-01T10:00:00.000Z',
-    },
-  ],
-  wait: { reason: 'parts', partNumber: 'HB-220-40', eta: '2026-03-04T08:00:00.000Z' },
-  resolution: 'replaced heater band',
-  rootCause: 'heater band worn',
-  checklist: { customerInformed: true, partsRecorded: true, knowledgeBaseChecked: false },
-  mergedInto: '01JH7FLOOD',
-  shelvedUntil: '2026-03-02T09:40:00.000Z',
-  shelvedReason: 'waiting for the heater band',
-  previous: { id: '01JH7PREV', resolvedAt: '2026-02-20T08:00:00.000Z', rootCause: 'loose terminal', resolution: 'retightened' },
-  reopenedAt: '2026-03-02T09:00:00.000Z',
-  verifyBy: null,
-  central: { id: 'RT-1234', url: 'http://central.example/rt/1234', syncedVersion: 1 },
-};
+/** The fixture's ticket with every field of contracts §Ticket JSON filled in, nested optional fields included. */
+const FULL: TicketDoc = ticketDoc(
+  {
+    id: '01JH7FULLTICKET000000000000',
+    gateway: 'api-test',
+    rule: 'alarms',
+    state: 'waiting',
+    condition: 'cleared',
+    updatedAt: '2026-03-02T07:40:00.000Z',
+    acknowledgedAt: '2026-03-02T07:20:00.000Z',
+    resolvedAt: '2026-03-02T07:39:00.000Z',
+    closedAt: '2026-03-02T07:39:30.000Z',
+    lastSeen: '2026-03-02T07:30:00.000Z',
+    occurrences: 5,
+    flags: ['recurring', 'chattering', 'flood', 'sla-breached'],
+    recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5 },
+    causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60.5, source: 'discovered' }],
+    members: [
+      { asset: 'conveyor-02', fault: 'motor-trip', at: '2026-03-02T07:18:00.000Z' },
+      { asset: null, fault: 'comms-lost', at: '2026-03-02T07:18:01.000Z' },
+    ],
+    firstOut: { asset: 'conveyor-02', fault: 'motor-trip', at: '2026-03-02T07:18:00.000Z' },
+    assignee: 'wang',
+    escalationLevel: 1,
+    escalations: [{ level: 1, at: '2026-03-02T07:48:00.000Z', notified: ['duty-supervisor'] }],
+    breaches: ['respond', 'resolve'],
+    evidence: [
+      { tag: 'packaging/sealer-01/alarm', value: true, ts: '2026-03-02T07:18:00.000Z', message: 'seal jaw fault', severity: 700 },
+      { tag: 'packaging/sealer-01/temperature', value: 81.25, ts: '2026-03-02T07:19:00.000Z' },
+      { tag: 'packaging/sealer-01/mode', value: 'manual', ts: '2026-03-02T07:19:30.000Z' },
+      { tag: 'packaging/sealer-01/mode', value: null, ts: '2026-03-02T07:19:40.000Z' },
+    ],
+    similar: [
+      {
+        id: '01JH0OLD',
+        asset: 'sealer-01',
+        fault: 'alarm-stop',
+        state: 'closed',
+        resolution: 'installed voltage stabilizer',
+        rootCause: 'sag',
+        resolvedAt: '2026-02-01T10:00:00.000Z',
+      },
+    ],
+    wait: { reason: 'parts', partNumber: 'HB-220-40', eta: '2026-03-04T08:00:00.000Z' },
+    resolution: 'replaced heater band',
+    rootCause: 'heater band worn',
+    checklist: { customerInformed: true, partsRecorded: true, knowledgeBaseChecked: false },
+    mergedInto: '01JH7FLOOD',
+    shelvedUntil: '2026-03-02T09:40:00.000Z',
+    shelvedReason: 'waiting for the heater band',
+    previous: { id: '01JH7PREV', resolvedAt: '2026-02-20T08:00:00.000Z', rootCause: 'loose terminal', resolution: 'retightened' },
+    reopenedAt: '2026-03-02T09:00:00.000Z',
+    central: { id: 'RT-1234', url: 'http://central.example/rt/1234', syncedVersion: 1 },
+  },
+  Date.parse('2026-03-02T07:18:00.000Z'),
+);
 
 describe('the Ticket JSON through the API', () => {
   let t: Awaited<ReturnType<typeof testApp>>;

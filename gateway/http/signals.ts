@@ -150,9 +150,11 @@ export const signalRoutes: FastifyPluginAsync<Opts> = async (app, { config, curr
   app.post<{ Body: Body | Body[] }>(
     '/signals',
     {
+      config: { access: 'ingest' },
       attachValidation: true,
       bodyLimit: config.gateway.http.signalBodyLimit,
       schema: {
+        summary: 'Signals over HTTP (one or an array), answered after their tickets are committed',
         body: { oneOf: [signalSchema, { type: 'array', maxItems: 10_000, items: signalSchema }] },
         response: {
           202: {

@@ -45,7 +45,9 @@ export const syncRoutes: FastifyPluginAsync<Opts> = async (app, { applier, now }
   app.post<{ Body: ChangeBody[] }>(
     '/sync',
     {
+      config: { access: 'admin' },
       schema: {
+        summary: 'Changes made at central',
         body: { type: 'array', maxItems: 1000, items: changeSchema },
         response: {
           200: {

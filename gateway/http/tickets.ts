@@ -66,6 +66,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
   }>(
     '/tickets',
     {
+      config: { access: 'read' },
       schema: {
         summary: 'List tickets (oldest first), filtered by state, priority, area, asset',
         description:
@@ -116,6 +117,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
   app.get<{ Params: { id: string }; Querystring: { after?: number; before?: number; limit?: number } }>(
     '/tickets/:id/history',
     {
+      config: { access: 'read' },
       schema: {
         summary: "A page of a ticket's history",
         description:
@@ -160,7 +162,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
 
   app.get<{ Params: { id: string } }>(
     '/tickets/:id',
-    { schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } },
+    { config: { access: 'read' }, schema: { summary: 'One ticket with its history', params: idParams, response: { 200: ticket } } },
     async (req) => {
       const t = store.get(req.params.id);
       if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${req.params.id}`);
@@ -171,6 +173,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
   app.post<{ Params: { id: string }; Body: { action: string; by?: string } & Record<string, unknown> }>(
     '/tickets/:id/transitions',
     {
+      config: { access: 'operator' },
       schema: {
         summary: 'A lifecycle action (ack, start, wait, resume, resolve, close, reopen, assign, shelve, unshelve)',
         description:
@@ -215,6 +218,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
   app.post<{ Params: { id: string }; Body: { by?: string; text: string } }>(
     '/tickets/:id/comments',
     {
+      config: { access: 'operator' },
       schema: {
         summary: 'Add a comment to the ticket history',
         params: idParams,

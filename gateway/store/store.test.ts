@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAndonError } from '../../model/errors.ts';
 import type { HistoryEvent, TicketDoc } from '../../model/ticket.ts';
 import { TicketStore } from './store.ts';
+import { ticketDoc } from '../../test/ticket-fixture.ts';
 
 const T0 = Date.parse('2026-01-20T07:18:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -30,61 +31,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A complete §4 ticket as the engine would save it. */
-function ticket(over: Partial<TicketDoc> = {}): TicketDoc {
-  const at = iso(T0);
-  return {
-    id: 'T1',
-    version: 1,
-    key: 'sealer-01/alarm-stop',
-    gateway: 'plant-a-line-1',
-    asset: 'sealer-01',
-    area: 'packaging',
-    line: null,
-    fault: 'alarm-stop',
-    category: 'hardware',
-    priority: 'P1',
-    rule: 'sealer-alarm',
-    title: 'sealer-01: alarm-stop',
-    state: 'open',
-    condition: 'active',
-    openedAt: at,
-    updatedAt: at,
-    respondBy: iso(T0 + 1_800_000),
-    resolveBy: iso(T0 + 8 * 3_600_000),
-    acknowledgedAt: null,
-    resolvedAt: null,
-    closedAt: null,
-    firstSeen: at,
-    lastSeen: at,
-    occurrences: 1,
-    flags: [],
-    recurrence: null,
-    causes: [],
-    members: [],
-    firstOut: null,
-    assignedGroup: 'maintenance-packaging',
-    assignee: null,
-    notify: [],
-    escalationLevel: 0,
-    escalations: [],
-    breaches: [],
-    evidence: [{ tag: 'packaging/sealer-01/alarm/E21', value: true, ts: at }],
-    similar: [],
-    wait: null,
-    resolution: null,
-    rootCause: null,
-    checklist: null,
-    mergedInto: null,
-    shelvedUntil: null,
-    shelvedReason: null,
-    previous: null,
-    reopenedAt: null,
-    verifyBy: null,
-    central: null,
-    ...over,
-  };
-}
+/** The fixture's complete §4 ticket, as T1 opened at T0 (no line, nobody to notify); override any field. */
+const ticket = (over: Partial<TicketDoc> = {}): TicketDoc =>
+  ticketDoc({ id: 'T1', line: null, notify: [], evidence: [{ tag: 'packaging/sealer-01/alarm/E21', value: true, ts: iso(T0) }], ...over }, T0);
 
 const event = (action: string, atMs: number, extra: Record<string, unknown> = {}): HistoryEvent => ({ at: iso(atMs), action, by: 'andon', ...extra });
 

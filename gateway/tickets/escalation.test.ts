@@ -2,6 +2,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import { iso, type TicketDoc } from '../../model/ticket.ts';
+import { ticketDoc } from '../../test/ticket-fixture.ts';
 import { escalations, steps } from './escalation.ts';
 import type { TicketCommand } from '../../rules/types.ts';
 
@@ -18,58 +19,21 @@ notify:
   production-vp: { type: webhook, url: "http://127.0.0.1:9000/b" }
 `).escalation;
 
-/** A P1 ticket opened at `openedAt`: respond within 30 min, resolve within 8 h. */
-const ticket = (over: Partial<TicketDoc> = {}, openedAt = 0, respondWithin = 30 * MIN, resolveWithin = 8 * HOUR): TicketDoc => ({
-  id: 'T1',
-  version: 1,
-  key: 'sealer-01/alarm-stop',
-  gateway: 'test',
-  asset: 'sealer-01',
-  area: 'packaging',
-  line: null,
-  fault: 'alarm-stop',
-  category: 'hardware',
-  priority: 'P1',
-  rule: 'sealer-alarm',
-  title: 'sealer-01: alarm-stop',
-  state: 'open',
-  condition: 'active',
-  openedAt: iso(openedAt),
-  updatedAt: iso(openedAt),
-  respondBy: iso(openedAt + respondWithin),
-  resolveBy: iso(openedAt + resolveWithin),
-  acknowledgedAt: null,
-  resolvedAt: null,
-  closedAt: null,
-  firstSeen: iso(openedAt),
-  lastSeen: iso(openedAt),
-  occurrences: 1,
-  flags: [],
-  recurrence: null,
-  causes: [],
-  members: [],
-  firstOut: null,
-  assignedGroup: 'maintenance-packaging',
-  assignee: null,
-  notify: [],
-  escalationLevel: 0,
-  escalations: [],
-  breaches: [],
-  evidence: [],
-  similar: [],
-  wait: null,
-  resolution: null,
-  rootCause: null,
-  checklist: null,
-  mergedInto: null,
-  shelvedUntil: null,
-  shelvedReason: null,
-  previous: null,
-  reopenedAt: null,
-  verifyBy: null,
-  central: null,
-  ...over,
-});
+/** The fixture's P1 ticket, as T1 opened at `openedAt`: respond within 30 min, resolve within 8 h. */
+const ticket = (over: Partial<TicketDoc> = {}, openedAt = 0, respondWithin = 30 * MIN, resolveWithin = 8 * HOUR): TicketDoc =>
+  ticketDoc(
+    {
+      id: 'T1',
+      gateway: 'test',
+      line: null,
+      notify: [],
+      evidence: [],
+      respondBy: iso(openedAt + respondWithin),
+      resolveBy: iso(openedAt + resolveWithin),
+      ...over,
+    },
+    openedAt,
+  );
 
 type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
 const escalate = (at: number, level: number, breach: Escalate['breach'], unless: Escalate['unless'], notify: string[] = [], id = 'T1'): Escalate => ({

@@ -2,63 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { AndonError } from '../../model/errors.ts';
 import { ACTIONS, allowedFrom, transition, type LifecycleLimits } from './lifecycle.ts';
 import { STATES, type TicketDoc, type TicketState } from '../../model/ticket.ts';
+import { ticketDoc as baseDoc } from '../../test/ticket-fixture.ts';
 
 const OPENED = '2026-01-20T07:18:00.000Z';
 const AT = Date.parse('2026-01-20T07:30:00.000Z');
 
-/** A complete stored ticket (contracts §Ticket JSON) in `state`; override any field. */
+/** The fixture's complete stored ticket (contracts §Ticket JSON) at version 3 in `state`, with what that state carries; override any field. */
 function ticketDoc(state: TicketState, overrides: Partial<TicketDoc> = {}): TicketDoc {
-  return {
-    id: '01JH7TESTTICKET0000000000',
-    version: 3,
-    key: 'sealer-01/alarm-stop',
-    gateway: 'plant-a-line-1',
-    asset: 'sealer-01',
-    area: 'packaging',
-    line: 'line-1',
-    fault: 'alarm-stop',
-    category: 'hardware',
-    priority: 'P1',
-    rule: 'sealer-alarm',
-    title: 'sealer-01: alarm-stop',
-    state,
-    condition: 'active',
-    openedAt: OPENED,
-    updatedAt: OPENED,
-    respondBy: '2026-01-20T07:48:00.000Z',
-    resolveBy: '2026-01-20T15:18:00.000Z',
-    acknowledgedAt: null,
-    resolvedAt: null,
-    closedAt: null,
-    firstSeen: OPENED,
-    lastSeen: OPENED,
-    occurrences: 1,
-    flags: [],
-    recurrence: null,
-    causes: [],
-    members: [],
-    firstOut: null,
-    assignedGroup: 'maintenance-packaging',
-    assignee: null,
-    notify: [],
-    escalationLevel: 0,
-    escalations: [],
-    breaches: [],
-    evidence: [{ tag: 'packaging/sealer-01/alarm/E21', value: true, ts: OPENED }],
-    similar: [],
-    wait: state === 'waiting' ? { reason: 'coordination', partNumber: null, eta: null } : null,
-    resolution: state === 'resolved' || state === 'closed' ? 'replaced heater band' : null,
-    rootCause: state === 'resolved' || state === 'closed' ? 'heater band worn' : null,
-    checklist: null,
-    mergedInto: state === 'merged' ? '01JH7FLOODTICKET000000000' : null,
-    shelvedUntil: null,
-    shelvedReason: null,
-    previous: null,
-    reopenedAt: null,
-    verifyBy: null,
-    central: null,
-    ...overrides,
-  };
+  return baseDoc(
+    {
+      id: '01JH7TESTTICKET0000000000',
+      version: 3,
+      state,
+      notify: [],
+      evidence: [{ tag: 'packaging/sealer-01/alarm/E21', value: true, ts: OPENED }],
+      wait: state === 'waiting' ? { reason: 'coordination', partNumber: null, eta: null } : null,
+      resolution: state === 'resolved' || state === 'closed' ? 'replaced heater band' : null,
+      rootCause: state === 'resolved' || state === 'closed' ? 'heater band worn' : null,
+      mergedInto: state === 'merged' ? '01JH7FLOODTICKET000000000' : null,
+      ...overrides,
+    },
+    Date.parse(OPENED),
+  );
 }
 
 const deepFreeze = <T>(o: T): T => {

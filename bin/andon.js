@@ -42,7 +42,8 @@ if (reason !== undefined) {
     process.stderr.write(`andon: ${reason}: run \`npm run build\` (it compiles the sources into dist/)\n`);
     process.exit(1);
   }
-  if (!process.env.VITEST) process.stderr.write(`andon: ${reason}: running the TypeScript sources through tsx (slower start); \`npm run build\` compiles them\n`);
+  if (!process.env.VITEST)
+    process.stderr.write(`andon: ${reason}: running the TypeScript sources through tsx (slower start); \`npm run build\` compiles them\n`);
   register();
   entry = join(root, 'gateway', 'cli.ts');
 }

@@ -18,6 +18,21 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // The gateway runs compiled from dist/ (npm run build): a path made from the module's own
+    // location points into dist/, where only code is. Files that are not code come from fromRoot().
+    files: ['{gateway,connectors,rules,config,sim}/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/fixtures/**', 'gateway/package-root.ts', 'gateway/forward/index.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.type='MetaProperty'][property.name=/^(url|dirname|filename)$/]",
+          message: 'bin/andon.js runs dist/, which holds only code: find a file that is not code with fromRoot() (gateway/package-root.ts).',
+        },
+      ],
+    },
+  },
+  {
     // The alarm board runs in the browser (vanilla ES modules, no build step).
     files: ['gateway/board/**/*.js'],
     languageOptions: {

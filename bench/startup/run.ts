@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuProfArgs, printProfiles } from '../lib/cpu-prof.ts';
 
 /**
  * bench/startup: `andon start --config <file> --port 0` from spawn to the
@@ -13,14 +14,20 @@ import { parseArgs } from 'node:util';
  * run of each is not counted (it also fills tsx's cache; `--cold` turns that
  * cache off for the tsx runs: every file is compiled at every start).
  *
- *   node --import tsx bench/startup/run.ts [--runs 5] [--cold]     (npm run bench:startup)
+ *   node --import tsx bench/startup/run.ts [--runs 5] [--cold] [--cpu-prof]     (npm run bench:startup)
+ *
+ * --cpu-prof: every run writes a CPU profile (bench/startup/out/prof/<variant>; the
+ * figures then include the profiler's cost) and the last run of each is summed up.
  *
  * dist/ must be as new as the sources (`npm run build`): bin/andon.js would
  * otherwise run them through tsx itself, and the bench refuses.
  */
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, cold: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, cold: { type: 'boolean', default: false }, 'cpu-prof': { type: 'boolean', default: false } },
+});
 const RUNS = Number(args.runs);
 const ROOT = join(import.meta.dirname, '..', '..');
+const prof = (variant: string) => (args['cpu-prof'] ? join(import.meta.dirname, 'out', 'prof', variant) : undefined);
 
 interface Run {
   readyMs: number;
@@ -51,7 +58,11 @@ async function once(variant: 'dist' | 'tsx'): Promise<Run> {
   delete env.VITEST;
   if (args.cold && variant === 'tsx') env.TSX_DISABLE_CACHE = '1';
   const t0 = performance.now();
-  const child = spawn(process.execPath, [entry, 'start', '--config', config, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [...cpuProfArgs(prof(variant)), entry, 'start', '--config', config, '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   try {
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
@@ -99,7 +110,9 @@ console.log(
 const results: Record<'tsx' | 'dist', Run[]> = { tsx: [], dist: [] };
 await once('tsx');
 await once('dist');
+let lastRound = 0;
 for (let i = 0; i < RUNS; i++) {
+  lastRound = Date.now();
   for (const v of ['tsx', 'dist'] as const) {
     const r = await once(v);
     results[v].push(r);
@@ -114,3 +127,4 @@ for (const v of ['tsx', 'dist'] as const) {
     `  ${label.padEnd(16)} ${`${median(rs.map((r) => r.readyMs)).toFixed(0)} ms`.padStart(19)}   ${`${median(rs.map((r) => r.rssMiB)).toFixed(1)} MiB`.padStart(12)}   ${`${median(rs.map((r) => r.treeMiB)).toFixed(1)} MiB`.padStart(17)}`,
   );
 }
+for (const v of ['tsx', 'dist'] as const) printProfiles(prof(v), lastRound, 15, `andon start (${v})`);

@@ -123,6 +123,14 @@ describe('an image-like install: dist/ and production dependencies only', () => 
     expect(code, output).toBe(0);
   }, 120_000);
 
+  it('loads the Request Tracker sink, whose module path is in a variable (rewritten from .ts to .js at run time by a tsc helper)', () => {
+    const rt = { type: 'rt', url: 'http://127.0.0.1:9', token: '1-2-0123456789abcdef0123456789abcdef', queue: 'General', timeout: 1000, concurrency: 1 };
+    const script = `import { createSink } from './dist/gateway/forward/index.js';\nconst sink = await createSink(${JSON.stringify(rt)});\nconsole.log(typeof sink.put);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: plainEnv(), timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('function\n');
+  });
+
   it('npm ci --omit=dev runs prepare, which builds nothing there (no typescript) and does not fail', () => {
     const r = spawnSync(process.execPath, ['scripts/prepare.js'], { cwd: dir, encoding: 'utf8', env: plainEnv(), timeout: 20_000 });
     expect(r.status, r.stderr).toBe(0);

@@ -34,8 +34,7 @@ type RtModule = { createRtSink?: (config: ForwardConfig, deps: SinkDeps) => Sink
 export async function createSink(config: ForwardConfig, deps: SinkDeps = {}): Promise<Sink> {
   if (config.type === 'http') return createHttpSink(config, deps.fetch ? { fetch: deps.fetch } : {});
   // A specifier in a variable: the type checker and bundlers do not follow it, so this file never needs ./rt.
-  // From the build (dist/, plain JavaScript) it is ./rt/index.js: tsc rewrites only literal specifiers.
-  const rtPath = import.meta.url.endsWith('.ts') ? './rt/index.ts' : './rt/index.js';
+  const rtPath = './rt/index.ts';
   let mod: RtModule;
   try {
     mod = (await (deps.loadRt ?? (() => import(rtPath)))()) as RtModule;

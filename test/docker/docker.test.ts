@@ -140,6 +140,24 @@ describe('Dockerfile', () => {
     expect([...bin.packages.keys()]).toEqual(['tsx']);
   });
 
+  it('has in the build stage every file tsc compiles into dist/ (tsconfig.build.json and what it imports)', () => {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const files = r.stdout
+      .split('\n')
+      .filter((f) => f.startsWith(`${root}`) && !f.includes('/node_modules/'))
+      .map((f) => f.slice(root.length).replace(/^\//, ''));
+    expect(files).toContain('gateway/cli.ts');
+    const build = stageCopying('/app/dist');
+    const copied = contextCopies(build);
+    const missing = files.filter((f) => ignored(f) || !copied.some((c) => f === c || f.startsWith(`${c}/`)));
+    expect(missing, 'the build stage would not have them').toEqual([]);
+  });
+
   it('has in the image every file the gateway reads from the package root (fromRoot: the board, configs, package.json)', () => {
     const { files } = runtimeGraph(root, 'gateway/cli.ts');
     const rootFiles = [...files].flatMap((f) =>

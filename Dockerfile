@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Andon gateway image: Node.js 22 LTS; the TypeScript sources run through tsx (no build step).
+# Andon gateway image: Node.js 22 LTS running the compiled gateway (dist/, plain JavaScript built
+# by tsc in the build stage); no TypeScript, tsx or esbuild in the image.
 #
 #   docker build -t andon .
 #   docker run -p 8080:8080 -v andon-data:/data andon                  # config/docker.yaml
@@ -18,9 +19,23 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency (bin/andon.js registers it to load the .ts sources): --omit=dev keeps it.
+# npm ci runs the prepare script; without dev dependencies (no tsc) it builds nothing.
+COPY scripts/prepare.js ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
+
+# --- build: tsc compiles the sources into dist/ (tsconfig.build.json). It needs the dev
+# dependencies (typescript, @types) but runs no package's install script (no native build).
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY config ./config
+COPY connectors ./connectors
+COPY gateway ./gateway
+COPY rules ./rules
+COPY sim ./sim
+RUN npm run build
 
 # --- runtime
 FROM node:22-bookworm-slim
@@ -28,13 +43,13 @@ ENV NODE_ENV=production \
     ANDON_DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# bin/andon.js runs dist/gateway/cli.js; the files it reads that are not code are found from
+# the package root (package.json: the version; config/: the demo and example configs; the board).
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY config ./config
-COPY connectors ./connectors
-COPY gateway ./gateway
-COPY rules ./rules
-COPY sim ./sim
+COPY gateway/board ./gateway/board
 # The ticket store (andon.sqlite, WAL) and OPC UA certificates live in /data: keep it on a volume.
 RUN mkdir -p /data \
  && chown node:node /data

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'test-output/', 'bench/**/out/', 'coverage/', 'test/scenarios/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'test-output/', 'bench/**/out/', 'coverage/', 'test/scenarios/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,6 +20,21 @@ export default tseslint.config(
   {
     files: ['**/*.test.ts', 'bench/**', 'sim/**', 'bin/**'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The gateway runs compiled from dist/ (npm run build): a path made from the module's own
+    // location points into dist/, where only code is. Files that are not code come from fromRoot().
+    files: ['{gateway,connectors,rules,config,sim}/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/fixtures/**', 'gateway/package-root.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.type='MetaProperty'][property.name=/^(url|dirname|filename)$/]",
+          message: 'bin/andon.js runs dist/, which holds only code: find a file that is not code with fromRoot() (gateway/package-root.ts).',
+        },
+      ],
+    },
   },
   {
     // The alarm board runs in the browser (vanilla ES modules, no build step).

@@ -1,7 +1,51 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// Entry point: runs the compiled gateway, dist/gateway/cli.js (plain JavaScript made by
+// `npm run build`, which `npm ci` runs through `prepare`), with no TypeScript loader in the process.
+//
+// In a checkout with the sources (gateway/cli.ts is there; the Docker image has dist/ only):
+// when dist/ is missing or older than a source file, the sources run through tsx instead (a dev
+// dependency), with a warning on stderr (none under vitest: tests run the sources they test);
+// without tsx it stops with exit 1 and asks for `npm run build`.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../gateway/cli.ts');
+const root = join(import.meta.dirname, '..');
+const BUILT = join(root, 'dist', 'gateway', 'cli.js');
+
+/** Why dist/ cannot run the sources of this checkout, or undefined when it can (or there are no sources). */
+function stale() {
+  if (!existsSync(join(root, 'gateway', 'cli.ts'))) return undefined;
+  let builtAt;
+  try {
+    builtAt = statSync(BUILT).mtimeMs;
+  } catch {
+    return 'dist/ is missing';
+  }
+  // What tsconfig.build.json compiles: these folders, without tests and fixtures.
+  for (const dir of ['gateway', 'connectors', 'rules', 'config', 'sim']) {
+    for (const f of readdirSync(join(root, dir), { recursive: true })) {
+      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || /(^|\/)fixtures\//.test(f)) continue;
+      if (statSync(join(root, dir, f)).mtimeMs > builtAt) return `dist/ is older than ${dir}/${f}`;
+    }
+  }
+  return undefined;
+}
+
+let entry = BUILT;
+const reason = stale();
+if (reason !== undefined) {
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write(`andon: ${reason}: run \`npm run build\` (it compiles the sources into dist/)\n`);
+    process.exit(1);
+  }
+  if (!process.env.VITEST)
+    process.stderr.write(`andon: ${reason}: running the TypeScript sources through tsx (slower start); \`npm run build\` compiles them\n`);
+  register();
+  entry = join(root, 'gateway', 'cli.ts');
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AndonError } from '../model/errors.ts';
+import { fromRoot } from './package-root.ts';
 
 /**
  * The command line's one description: every command's usage, options (with
@@ -150,7 +151,7 @@ export const commandSpec = (name: string): CommandSpec | undefined => byName.get
 
 /** The package version (`andon --version`). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -1,16 +1,16 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
+import { fromRoot } from './package-root.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../config/example.yaml', import.meta.url));
+const EXAMPLE = fromRoot('config', 'example.yaml');
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 

@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -61,13 +61,35 @@ function tsxSourceMap(file: string): SourceMap | undefined {
   return tsxMaps.get(file);
 }
 
-/** The 1-based source line of a frame (through tsx's source map for .ts files). */
-function sourceLine(url: string, line: number, column: number): number {
-  if (url.startsWith('file://') && url.endsWith('.ts')) {
-    const e = tsxSourceMap(url.slice(7))?.findEntry(line, column) as { originalLine?: number } | undefined;
-    if (e && typeof e.originalLine === 'number') return e.originalLine + 1;
+/** tsc's source maps beside the compiled gateway (dist/…/x.js.map from `npm run build`). */
+const distMaps = new Map<string, SourceMap | undefined>();
+function distSourceMap(file: string): SourceMap | undefined {
+  if (!distMaps.has(file)) {
+    try {
+      distMaps.set(file, new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload));
+    } catch {
+      distMaps.set(file, undefined);
+    }
   }
-  return line + 1;
+  return distMaps.get(file);
+}
+
+/** The source file (relative to the repo) and 1-based line of a frame: through tsx's source map for .ts files, tsc's for dist/. */
+function sourceOf(url: string, line: number, column: number): { path: string; line: number } {
+  const file = url.slice(7);
+  if (url.startsWith('file://') && url.endsWith('.ts')) {
+    const e = tsxSourceMap(file)?.findEntry(line, column) as { originalLine?: number } | undefined;
+    if (e && typeof e.originalLine === 'number') return { path: relative(ROOT, file), line: e.originalLine + 1 };
+  }
+  if (url.startsWith('file://') && url.endsWith('.js') && file.startsWith(join(ROOT, 'dist') + '/')) {
+    const e = distSourceMap(file)?.findEntry(line, column) as { originalLine?: number; originalSource?: string } | undefined;
+    if (e && typeof e.originalLine === 'number' && e.originalSource)
+      return {
+        path: relative(ROOT, e.originalSource.startsWith('file://') ? e.originalSource.slice(7) : join(dirname(file), e.originalSource)),
+        line: e.originalLine + 1,
+      };
+  }
+  return { path: url.startsWith('file://') ? relative(ROOT, file) : url, line: line + 1 };
 }
 
 interface ProfileNode {
@@ -113,7 +135,8 @@ export function selfTimes(file: string): { frames: Frame[]; totalMs: number } {
     const us = byNode.get(x.id) ?? 0;
     if (us === 0) continue;
     const { functionName, url, lineNumber, columnNumber } = x.callFrame;
-    const where = url ? `${url.startsWith('file://') ? relative(ROOT, url.slice(7)) : url}:${sourceLine(url, lineNumber, columnNumber)}` : '';
+    const src = url ? sourceOf(url, lineNumber, columnNumber) : undefined;
+    const where = src ? `${src.path}:${src.line}` : '';
     const key = `${functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     byFrame.set(key, (byFrame.get(key) ?? 0) + us);
     total += us;

@@ -1,9 +1,8 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
 import { checklistLabel, LOCALES, MESSAGES } from '../i18n.ts';
+import { fromRoot } from '../package-root.ts';
 
 interface Opts {
   config: AndonConfig;
@@ -12,7 +11,7 @@ interface Opts {
 }
 
 /** The board's files (vanilla ES modules and CSS, no build step). */
-export const BOARD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'board');
+export const BOARD_DIR = fromRoot('gateway', 'board');
 
 /**
  * The page may load only its own files and talk only to this gateway: ticket

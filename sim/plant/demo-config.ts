@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { ConfigError, validateConfig } from '../../config/load.ts';
 import type { AndonConfig } from '../../config/schema.ts';
+import { fromRoot } from '../../gateway/package-root.ts';
 
-export const DEMO_CONFIG = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+export const DEMO_CONFIG = fromRoot('config', 'demo.yaml');
 
 /** Where the demo plant actually listens (its default ports, or free ones when those were taken). */
 export interface PlantAddresses {

@@ -20,9 +20,24 @@ const stages = parseDockerfile(read('Dockerfile'));
 const final = stages.at(-1) as Stage;
 const ops = (op: string) => final.instructions.filter((i) => i.op === op);
 const ignored = dockerignore(read('.dockerignore'));
-const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  scripts: Record<string, string>;
+};
+/** The stage the final one copies `path` from (`COPY --from=<stage> <path> ...`). */
+const stageCopying = (path: string): Stage => {
+  const from = final.instructions.find((i) => i.op === 'COPY' && argv(i).words[0] === path);
+  const stage = stages.find((s) => from !== undefined && s.name === argv(from).flags.from);
+  expect(stage, `the final stage copies ${path} from no stage`).toBeDefined();
+  return stage as Stage;
+};
 /** What an operator exports before `docker compose up` (compose refuses to start without them). */
-const TOKENS = { ANDON_INGEST_TOKEN: 'ingest-4f1c9a27d0b3e8a1', ANDON_OPERATOR_TOKEN: 'operator-7c2e91b4a6d05f3e', ANDON_ALERTMANAGER_TOKEN: 'alertmanager-93d1e07a5b2c' };
+const TOKENS = {
+  ANDON_INGEST_TOKEN: 'ingest-4f1c9a27d0b3e8a1',
+  ANDON_OPERATOR_TOKEN: 'operator-7c2e91b4a6d05f3e',
+  ANDON_ALERTMANAGER_TOKEN: 'alertmanager-93d1e07a5b2c',
+};
 const dockerConfig = loadConfig(join(root, 'config/docker.yaml'), TOKENS);
 const port = dockerConfig.gateway.http.port;
 
@@ -63,25 +78,42 @@ const composeValue = (v: string, host: NodeJS.ProcessEnv): string | undefined =>
   return refused ? undefined : out;
 };
 /** The gateway's environment in the compose, given the operator's. */
-const andonEnv = (host: NodeJS.ProcessEnv) =>
-  Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v, host)]));
+const andonEnv = (host: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(services.andon?.environment ?? {}).map(([k, v]) => [k, composeValue(v, host)]));
 
 describe('Dockerfile', () => {
   it('builds on Node 22 LTS (bookworm slim) in every stage, with the toolchain only where the native build runs', () => {
     const names = stages.map((s) => s.name);
     for (const s of stages)
       expect(names.includes(s.from) ? 'an earlier stage' : s.from, `FROM ${s.from}`).toMatch(/^(node:22-bookworm-slim|an earlier stage)$/);
-    expect(stages.length).toBeGreaterThanOrEqual(2);
-    const build = stages[0] as Stage;
-    expect(build.instructions.some((i) => i.op === 'RUN' && /apt-get install .*python3.* make .*g\+\+/.test(i.args))).toBe(true);
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    const deps = stageCopying('/app/node_modules');
+    expect(deps.instructions.some((i) => i.op === 'RUN' && /apt-get install .*python3.* make .*g\+\+/.test(i.args))).toBe(true);
     expect(final.instructions.some((i) => i.op === 'RUN' && /apt-get install/.test(i.args))).toBe(false);
-    expect(final.instructions.some((i) => i.op === 'COPY' && argv(i).flags.from === build.name && argv(i).words[0] === '/app/node_modules')).toBe(true);
   });
 
-  it('installs production dependencies only, and tsx (which runs the .ts sources) is one of them', () => {
-    expect(stages.flatMap((s) => s.instructions).some((i) => i.op === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args))).toBe(true);
-    expect(pkg.dependencies.tsx).toBeDefined();
-    expect(read('bin/andon.js')).toMatch(/from 'tsx\/esm\/api'/);
+  it('installs production dependencies only: no tsx, esbuild or typescript in the image', () => {
+    const deps = stageCopying('/app/node_modules');
+    expect(deps.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    for (const p of ['tsx', 'esbuild', 'typescript']) expect(pkg.dependencies[p], `${p} is a production dependency`).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    // npm ci runs prepare; without dev dependencies it must build nothing (and not fail), so its script is in that stage.
+    expect(pkg.scripts.prepare).toBe('node scripts/prepare.js');
+    expect(contextCopies(deps)).toContain('scripts/prepare.js');
+  });
+
+  it('compiles dist/ in a build stage (npm run build) and runs it: the final image has no TypeScript sources', () => {
+    const build = stageCopying('/app/dist');
+    expect(build).not.toBe(final);
+    expect(build.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args) && !/--omit=dev/.test(i.args))).toBe(true);
+    expect(build.instructions.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
+    expect(pkg.scripts.build).toMatch(/\btsc -p tsconfig\.build\.json\b/);
+    expect(contextCopies(build)).toEqual(expect.arrayContaining(['tsconfig.json', 'tsconfig.build.json']));
+    // bin/andon.js runs dist/gateway/cli.js; it loads tsx only in a checkout with the sources (gateway/cli.ts), which the image has not.
+    expect(read('bin/andon.js')).toMatch(/join\(root, 'dist', 'gateway', 'cli\.js'\)/);
+    expect(read('bin/andon.js')).toMatch(/existsSync\(join\(root, 'gateway', 'cli\.ts'\)\)/);
+    const copied = contextCopies(final);
+    expect(copied.filter((c) => 'gateway/cli.ts' === c || 'gateway/cli.ts'.startsWith(`${c}/`))).toEqual([]);
+    expect(copied.filter((c) => /\.ts$/.test(c) || ['connectors', 'rules', 'sim', 'gateway'].includes(c))).toEqual([]);
   });
 
   it('copies only paths that exist and that .dockerignore lets into the build context', () => {
@@ -93,15 +125,57 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('has in the image every file the gateway imports at run time, and every package it imports is a production dependency', () => {
-    const { files, packages, missing } = runtimeGraph(root, 'bin/andon.js');
+  it('compiles every file the gateway imports at run time, and every package it imports is a production dependency', () => {
+    const { files, packages, missing } = runtimeGraph(root, 'gateway/cli.ts');
     expect(missing).toEqual([]);
     expect(files.size).toBeGreaterThan(50);
-    const copied = contextCopies(final);
-    const notInImage = [...files].filter((f) => ignored(f) || !copied.some((c) => f === c || f.startsWith(`${c}/`)));
-    expect(notInImage, 'add them to COPY / .dockerignore').toEqual([]);
+    const copied = contextCopies(stageCopying('/app/dist'));
+    const notBuilt = [...files].filter((f) => ignored(f) || !copied.some((c) => f === c || f.startsWith(`${c}/`)));
+    expect(notBuilt, "add them to the build stage's COPY / .dockerignore").toEqual([]);
     const devOnly = [...packages].filter(([p]) => pkg.dependencies[p] === undefined).map(([p, by]) => `${p} (imported by ${by})`);
     expect(devOnly, 'npm ci --omit=dev would leave these out').toEqual([]);
+    // bin/andon.js itself: Node built-ins, and tsx only for a checkout whose dist/ is stale (see above).
+    const bin = runtimeGraph(root, 'bin/andon.js');
+    expect([...bin.files]).toEqual(['bin/andon.js']);
+    expect([...bin.packages.keys()]).toEqual(['tsx']);
+  });
+
+  it('has in the build stage every file tsc compiles into dist/ (tsconfig.build.json and what it imports)', () => {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const files = r.stdout
+      .split('\n')
+      .filter((f) => f.startsWith(`${root}`) && !f.includes('/node_modules/'))
+      .map((f) => f.slice(root.length).replace(/^\//, ''));
+    expect(files).toContain('gateway/cli.ts');
+    const build = stageCopying('/app/dist');
+    const copied = contextCopies(build);
+    const missing = files.filter((f) => ignored(f) || !copied.some((c) => f === c || f.startsWith(`${c}/`)));
+    expect(missing, 'the build stage would not have them').toEqual([]);
+  });
+
+  it('has in the image every file the gateway reads from the package root (fromRoot: the board, configs, package.json)', () => {
+    const { files } = runtimeGraph(root, 'gateway/cli.ts');
+    const rootFiles = [...files].flatMap((f) =>
+      [...read(f).matchAll(/\bfromRoot\(([^)]*)\)/g)].map((m) => {
+        const parts = (m[1] as string).split(',').map((a) => a.trim());
+        expect(
+          parts.every((a) => /^'[^']+'$/.test(a)),
+          `${f}: fromRoot(${m[1]}) takes string literals only`,
+        ).toBe(true);
+        return parts.map((a) => a.slice(1, -1)).join('/');
+      }),
+    );
+    expect(rootFiles).toEqual(expect.arrayContaining(['package.json', 'gateway/board', 'config/demo.yaml', 'config/example.yaml']));
+    const copied = contextCopies(final);
+    for (const f of rootFiles) {
+      expect(existsSync(join(root, f)), f).toBe(true);
+      expect(copied.some((c) => f === c || f.startsWith(`${c}/`)) && !ignored(f), `${f} is not in the image`).toBe(true);
+    }
   });
 
   it('keeps tests and local data out of the build context', () => {
@@ -113,6 +187,8 @@ describe('Dockerfile', () => {
       'node_modules/zod/package.json',
       '.git/HEAD',
       'docs/config.md',
+      'dist/gateway/cli.js',
+      'scripts/docs.ts',
     ]) {
       expect(ignored(p), p).toBe(true);
     }
@@ -268,7 +344,11 @@ describe('docker-compose.yml', () => {
       }
       return [];
     };
-    const placeholders = { ANDON_INGEST_TOKEN: 'change-me-ingest-token', ANDON_OPERATOR_TOKEN: 'demo-operator-token', ANDON_ALERTMANAGER_TOKEN: 'change-me-alertmanager-token' };
+    const placeholders = {
+      ANDON_INGEST_TOKEN: 'change-me-ingest-token',
+      ANDON_OPERATOR_TOKEN: 'demo-operator-token',
+      ANDON_ALERTMANAGER_TOKEN: 'change-me-alertmanager-token',
+    };
     expect(refused(placeholders)).toEqual([0, 1, 2].map((i) => `gateway.auth.tokens[${i}].token ANDON_CONFIG_WEAK_TOKEN`));
     expect(refused({})).toEqual([0, 1, 2].map((i) => `gateway.auth.tokens[${i}].token ANDON_CONFIG_ENV`));
     expect(dockerConfig.gateway.auth.anonymousRead).toBe(false);

@@ -31,6 +31,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY config ./config
+COPY model ./model
 COPY connectors ./connectors
 COPY gateway ./gateway
 COPY rules ./rules

@@ -86,7 +86,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const unfilled = new Set(problems.map((p) => p.path));
   if (!result.success) problems.push(...toProblems(result.error).filter((p) => !unfilled.has(p.path)));
   if (problems.length > 0) return { problems };
-  return { config: result.data as AndonConfig, problems };
+  return { config: result.data, problems };
 }
 
 /** Parses YAML text into a validated config; throws ConfigError with every problem. */

@@ -9,9 +9,9 @@ type Factory = (config: never, deps: ConnectorDeps) => Connector;
  * no connector: their signals arrive through `POST /api/v1/signals`.
  */
 const registry: Record<Exclude<SourceConfig['type'], 'http'>, () => Promise<Factory>> = {
-  opcua: async () => (await import('./opcua/index.ts')).createOpcuaConnector as Factory,
-  mqtt: async () => (await import('./mqtt/index.ts')).createMqttConnector as Factory,
-  modbus: async () => (await import('./modbus/index.ts')).createModbusConnector as Factory,
+  opcua: async () => (await import('./opcua/index.ts')).createOpcuaConnector,
+  mqtt: async () => (await import('./mqtt/index.ts')).createMqttConnector,
+  modbus: async () => (await import('./modbus/index.ts')).createModbusConnector,
 };
 
 /** Creates the connector of a source, or undefined for sources without one (http). */

@@ -45,7 +45,8 @@ const STORE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQ
 export function isStoreFailure(err: unknown): boolean {
   if (isAndonError(err)) return err.code === 'ANDON_STORE_UNAVAILABLE' || err.code === 'ANDON_TICKET_CONFLICT';
   if (!(err instanceof Error) || err.name !== 'SqliteError') return false;
-  const code = String((err as { code?: unknown }).code ?? '');
+  const raw = (err as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
   return STORE_CODES.has(code.split('_').slice(0, 2).join('_')) || code === 'SQLITE_CONSTRAINT_TRIGGER';
 }
 
@@ -145,6 +146,7 @@ export function createRuntime(deps: RuntimeDeps) {
     }
     const err = failure?.err ?? new AndonError('ANDON_STORE_UNAVAILABLE', 'earlier ticket changes are not committed yet');
     failure = undefined;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the store's own error, as it threw it
     throw err;
   };
   const pushMany = (list: readonly Signal[]) => {

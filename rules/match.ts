@@ -33,7 +33,7 @@ export class RuleStates<S> {
   }
   set(rule: RuleConfig, subject: string, state: S): void {
     let m = this.byRule.get(rule);
-    if (!m) this.byRule.set(rule, (m = new Map()));
+    if (!m) this.byRule.set(rule, (m = new Map<string, S>()));
     m.set(subject, state);
   }
   *values(): IterableIterator<S> {

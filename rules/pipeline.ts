@@ -52,7 +52,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
     const { chatter: chatterCfg, flood: floodCfg, recurrence: recurrenceCfg } = config.correlation;
     const history = ctx.history ?? [];
     return hits.pipe(
-      classify(classifier(current, assets.byName)),
+      classify(classifier(current, (name) => assets.byName(name))),
       chatter(chatterCfg),
       flood(
         {

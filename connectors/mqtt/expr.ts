@@ -76,7 +76,7 @@ export function evaluate(e: Expr, item: unknown, captures: readonly string[]): F
       const v = isRecord(item) && Object.hasOwn(item, p.field) ? item[p.field] : undefined;
       if (v === undefined || v === null) return { miss: 'unmapped', why: `field "${p.field}" of template "${e.text}" is missing` } satisfies Miss;
       if (typeof v === 'object') return { miss: 'wrong-type', why: `field "${p.field}" of template "${e.text}" is not text or a number` } satisfies Miss;
-      out += String(v);
+      out += typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
     }
   }
   return { value: out };

@@ -52,7 +52,7 @@ export function fill(el, ...children) {
 /** Wall-clock time with the offset of the gateway's clock (from its Date header), in ms. */
 export const clock = {
   offset: 0,
-  // eslint-disable-next-line no-restricted-properties -- the browser's clock is the board's only clock; corrected by `offset`.
+  // the browser's clock is the board's only clock; corrected by `offset`
   now: () => Date.now() + clock.offset,
   /**
    * Takes the gateway's Date header; corrects only a real skew (the header has 1 s resolution).
@@ -61,7 +61,6 @@ export const clock = {
   observe(dateHeader) {
     const server = Date.parse(dateHeader ?? '');
     if (Number.isNaN(server)) return;
-    // eslint-disable-next-line no-restricted-properties -- see above.
     const skew = server - Date.now();
     clock.offset = Math.abs(skew) > 2000 ? skew : 0;
   },

@@ -66,7 +66,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     genReqId: () => randomUUID(),
     bodyLimit: http.bodyLimit,
     // URLs the router refuses before any route (a path parameter over 100 characters, broken percent-encoding).
-    frameworkErrors: (err, _req, reply) => fail(reply, 400, 'ANDON_REQUEST_INVALID', err.message),
+    frameworkErrors: (err, _req, reply) => {
+      void fail(reply, 400, 'ANDON_REQUEST_INVALID', err.message);
+    },
     // Safe before auth: a slow or stalled request is closed, idle keep-alives too (Node checks
     // request and header timeouts on an interval, hence the short one).
     requestTimeout: http.requestTimeout,

@@ -39,7 +39,7 @@ export function csvField(v: unknown): string {
   else if (typeof v === 'boolean') s = String(v);
   else if (Array.isArray(v)) s = v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('; ');
   else if (typeof v === 'object') s = JSON.stringify(v);
-  else s = String(v);
+  else s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
   if (typeof v !== 'number' && FORMULA.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -45,7 +45,7 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
       description,
       security,
       response,
-      tags: (schema.tags as string[] | undefined) ?? [tag],
+      tags: schema.tags ?? [tag],
     } as FastifySchema;
   });
 

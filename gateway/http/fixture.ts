@@ -7,7 +7,7 @@ import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
-import type { FastifySchema, RouteOptions } from 'fastify';
+import type { RouteOptions } from 'fastify';
 import type { Access } from './auth.ts';
 import { buildApp, type AppDeps } from './app.ts';
 
@@ -99,7 +99,7 @@ export async function routeTable(): Promise<Record<string, RouteEntry>> {
     t.app.addHook('onRoute', (route: RouteOptions) => {
       for (const method of [route.method].flat()) {
         if (method === 'HEAD') continue;
-        const hidden = Boolean((route.schema as (FastifySchema & { hide?: boolean }) | undefined)?.hide);
+        const hidden = Boolean(route.schema?.hide);
         routes[`${method} ${route.url}`] = { access: route.config?.access, streamKey: route.config?.streamKey === true, hidden };
       }
     });

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Signal } from '../../rules/types.ts';
-import type { Runtime } from '../runtime.ts';
 import { testApp } from './fixture.ts';
 import { ingestBatcher } from './signals.ts';
 import { createMetrics } from '../metrics.ts';
@@ -18,7 +17,7 @@ const signals = (n: number, from = 0, raise = false): Signal[] =>
 
 it('requests of one turn commit together, at most 5,000 signals a commit; a larger request goes whole, alone; every one is answered', async () => {
   const commits: number[] = [];
-  const runtime = { ...t.runtime, pushMany: (l: readonly Signal[]) => (commits.push(l.length), t.runtime.pushMany(l)) } as Runtime;
+  const runtime = { ...t.runtime, pushMany: (l: readonly Signal[]) => (commits.push(l.length), t.runtime.pushMany(l)) };
   const batcher = ingestBatcher(runtime, createMetrics(new Registry(), t.store));
   await Promise.all([batcher.submit(signals(2, 0, true)), batcher.submit(signals(3, 2, true))]);
   expect(commits).toEqual([5]);

@@ -1,4 +1,4 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 
 /**
@@ -10,4 +10,4 @@ const strict = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional:
 const lenient = new Ajv({ allErrors: false, coerceTypes: 'array', removeAdditional: false, useDefaults: true, allowUnionTypes: true, strict: true });
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? strict : lenient).compile(schema as object) as ValidateFunction;
+  (httpPart === 'body' ? strict : lenient).compile(schema as object);

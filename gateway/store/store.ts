@@ -158,18 +158,18 @@ export class TicketStore {
       },
     });
     try {
-      const conn = (await knex.client.acquireConnection()) as Db;
+      const conn = (await pool(knex).acquireConnection()) as Db;
       try {
         // Before any write: migrating a damaged file can only make it worse.
         const problems = file === ':memory:' ? [] : quickCheck(conn);
         if (problems.length > 0) throw corrupt(file, `quick_check: ${problems.join('; ')}`);
         createMigrationTables(conn);
       } finally {
-        await knex.client.releaseConnection(conn);
+        await pool(knex).releaseConnection(conn);
       }
       await knex.migrate.latest({ migrationSource });
       // Keep the pool's only connection: every statement from now on runs on it, synchronously.
-      const db = (await knex.client.acquireConnection()) as Db;
+      const db = (await pool(knex).acquireConnection()) as Db;
       return new TicketStore(knex, db, file, opts.log);
     } catch (err) {
       await knex.destroy().catch(() => undefined);
@@ -556,7 +556,7 @@ export class TicketStore {
     } catch {
       // busy (another process reads) or failing: SQLite checkpoints at the next open
     }
-    await this.knex.client.releaseConnection(this.db);
+    await pool(this.knex).releaseConnection(this.db);
     await this.knex.destroy();
   }
 
@@ -594,4 +594,7 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
   by: r.by as string,
   ...(r.data ? (JSON.parse(r.data as string) as object) : {}),
 });
+/** knex's connection pool (its client is typed `any`): the one better-sqlite3 connection the store runs on. */
+const pool = (knex: Knex) => knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
+
 const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;

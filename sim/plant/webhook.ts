@@ -11,7 +11,7 @@ export interface Received {
 
 /** The first line of text a webhook body carries (WeCom/DingTalk markdown or text, Slack/Teams text, or JSON). */
 export function summarize(body: unknown): string {
-  const b = (body ?? {}) as Record<string, Record<string, unknown> | unknown>;
+  const b = (body ?? {}) as Record<string, unknown>;
   const pick = (o: unknown, k: string) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined);
   const candidates = [
     pick(b.notification, 'headline'),

@@ -35,7 +35,7 @@ export const fromRtDate = (value: unknown): string | null => (typeof value === '
 
 /** A reference field of RT's JSON: an object `{ id }` on a record, a plain value in search results. */
 export const refId = (v: unknown): string | undefined =>
-  v !== null && typeof v === 'object' ? String((v as { id?: unknown }).id) : v === undefined || v === null ? undefined : String(v);
+  v !== null && typeof v === 'object' ? String((v as { id?: string | number }).id) : v === undefined || v === null ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
 
 /** TicketSQL string literal. */
 export const sqlString = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

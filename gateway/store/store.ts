@@ -3,7 +3,6 @@ import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import { AndonError } from '../../model/errors.ts';
 import { iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
-import { $, compile } from './compile.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
 import { MetaStore, SyncLog } from './meta.ts';
@@ -74,9 +73,11 @@ export interface StoreTx {
 
 /**
  * The ticket store: the only code that runs SQL against the ticket tables.
- * Knex builds the schema (migrations) and the statements; better-sqlite3 runs
- * them synchronously so a ticket change, its history event and its outbox row
- * commit together in one `BEGIN IMMEDIATE` transaction.
+ * One SQL style: knex migrates the schema (gateway/store/migrations.ts) and
+ * holds the one connection; every statement is plain SQL prepared once with
+ * better-sqlite3 (here and in the sibling modules), run synchronously so a
+ * ticket change, its history event and its outbox row commit together in one
+ * `BEGIN IMMEDIATE` transaction.
  */
 export class TicketStore {
   private readonly stmts: ReturnType<TicketStore['prepare']>;
@@ -180,79 +181,36 @@ export class TicketStore {
   }
 
   private prepare() {
-    const k = this.knex;
-    const c = (b: Knex.QueryBuilder) => compile(this.db, b);
     // Written as a literal so SQLite can use the partial index tickets_one_live_per_key
     // (a bound parameter hides the condition from the planner: a full scan per detection).
     const LIVE = "state NOT IN ('closed', 'merged')";
     return {
-      insertTicket: c(
-        k('tickets').insert({
-          id: $(0),
-          key: $(1),
-          state: $(2),
-          version: $(3),
-          priority: $(4),
-          area: $(5),
-          asset: $(6),
-          fault: $(7),
-          opened_at: $(8),
-          updated_at: $(9),
-          doc: $(10),
-        }),
+      insertTicket: this.db.prepare(
+        'INSERT INTO tickets (id, key, state, version, priority, area, asset, fault, opened_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      updateTicket: c(
-        k('tickets')
-          .update({ state: $(0), version: $(1), priority: $(2), updated_at: $(3), doc: $(4) })
-          .where({ id: $(5), version: $(6) }),
-      ),
-      insertEvent: c(k('ticket_events').insert({ ticket_id: $(0), version: $(1), at: $(2), action: $(3), by: $(4), data: $(5) })),
+      updateTicket: this.db.prepare('UPDATE tickets SET state = ?, version = ?, priority = ?, updated_at = ?, doc = ? WHERE id = ? AND version = ?'),
+      insertEvent: this.db.prepare('INSERT INTO ticket_events (ticket_id, version, at, action, by, data) VALUES (?, ?, ?, ?, ?, ?)'),
       // A new version is due when written, unless its ticket is backing off (backoff is per ticket): then it
       // joins the ticket's newest pending row, which always carries the ticket's latest next attempt.
       insertOutbox: this.db.prepare(
         `INSERT INTO outbox (ticket_id, version, created_at, next_attempt_at) VALUES (@id, @version, @at, MAX(@at, COALESCE((
           SELECT next_attempt_at FROM outbox INDEXED BY outbox_ticket_id_version_index WHERE ticket_id = @id AND parked_at IS NULL ORDER BY version DESC LIMIT 1), 0)))`,
       ),
-      liveByKey: c(
-        k('tickets')
-          .select('doc', 'id', 'member_count')
-          .where({ key: $(0) })
-          .whereRaw(LIVE)
-          .limit(1),
-      ),
-      byId: c(
-        k('tickets')
-          .select('doc', 'id', 'member_count')
-          .where({ id: $(0) }),
-      ),
+      liveByKey: this.db.prepare(`SELECT doc, id, member_count FROM tickets WHERE key = ? AND ${LIVE} LIMIT 1`),
+      byId: this.db.prepare('SELECT doc, id, member_count FROM tickets WHERE id = ?'),
       eventsAfter: this.db.prepare(
         'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version > ? ORDER BY version LIMIT ?',
       ),
       eventsBefore: this.db.prepare(
         'SELECT version, at, action, by, data FROM ticket_events INDEXED BY ticket_events_ticket_version WHERE ticket_id = ? AND version < ? ORDER BY version DESC LIMIT ?',
       ),
-      events: c(
-        k('ticket_events')
-          .select('at', 'action', 'by', 'data')
-          .where({ ticket_id: $(0) })
-          .orderBy('seq'),
+      events: this.db.prepare('SELECT at, action, by, data FROM ticket_events WHERE ticket_id = ? ORDER BY seq'),
+      similar: this.db.prepare(
+        "SELECT doc, id, member_count FROM tickets WHERE fault = ? AND state IN ('resolved', 'closed') ORDER BY (asset IS ?) DESC, updated_at DESC LIMIT 5",
       ),
-      similar: c(
-        k('tickets')
-          .select('doc', 'id', 'member_count')
-          .where({ fault: $(0) })
-          .whereIn('state', ['resolved', 'closed'])
-          .orderByRaw('(asset IS ?) DESC, updated_at DESC', [$(1)])
-          .limit(5),
-      ),
-      raisesSince: c(
-        k('ticket_events as e')
-          .join('tickets as t', 't.id', 'e.ticket_id')
-          .select('t.key', 't.asset', 't.area', 't.fault', 'e.at')
-          .whereIn('e.action', ['opened', 'occurrence'])
-          .where('e.at', '>=', $(0))
-          .whereNot('t.fault', 'alarm-flood')
-          .orderBy('e.at'),
+      raisesSince: this.db.prepare(
+        `SELECT t.key, t.asset, t.area, t.fault, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+          WHERE e.action IN ('opened', 'occurrence') AND e.at >= ? AND t.fault != 'alarm-flood' ORDER BY e.at`,
       ),
       lastClosedByKey: this.db.prepare(
         "SELECT doc, id, member_count FROM tickets INDEXED BY tickets_key_state_updated_at WHERE key = ? AND state = 'closed' ORDER BY updated_at DESC LIMIT 1",
@@ -260,7 +218,7 @@ export class TicketStore {
       unverifiedClosed: this.db.prepare(
         "SELECT doc, id, member_count FROM tickets WHERE state = 'closed' AND json_extract(doc, '$.verifyBy') IS NOT NULL ORDER BY updated_at",
       ),
-      liveTickets: c(k('tickets').select('doc', 'id', 'member_count').whereRaw(LIVE).orderBy('opened_at')),
+      liveTickets: this.db.prepare(`SELECT doc, id, member_count FROM tickets WHERE ${LIVE} ORDER BY opened_at`),
       begin: this.db.prepare('BEGIN IMMEDIATE'),
       commit: this.db.prepare('COMMIT'),
       rollback: this.db.prepare('ROLLBACK'),
@@ -270,12 +228,8 @@ export class TicketStore {
       setMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ?'),
       insertMember: this.db.prepare('INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES (?, ?, ?, ?, ?)'),
       members: this.db.prepare('SELECT asset, fault, at FROM ticket_members WHERE ticket_id = ? ORDER BY n'),
-      openCounts: c(
-        k('tickets')
-          .select('priority', 'area')
-          .count({ n: '*' })
-          .whereIn('state', ['open', 'acknowledged', 'in_progress', 'waiting'])
-          .groupBy('priority', 'area'),
+      openCounts: this.db.prepare(
+        "SELECT priority, area, COUNT(*) AS n FROM tickets WHERE state IN ('open', 'acknowledged', 'in_progress', 'waiting') GROUP BY priority, area",
       ),
     };
   }
@@ -487,14 +441,26 @@ export class TicketStore {
   list(filter: TicketFilter & { history: false }): { items: TicketDoc[]; total: number };
   list(filter?: TicketFilter): { items: Ticket[]; total: number };
   list(filter: TicketFilter = {}): { items: (Ticket | TicketDoc)[]; total: number } {
-    const q = this.knex('tickets');
-    if (filter.state) q.whereIn('state', Array.isArray(filter.state) ? filter.state : [filter.state]);
-    for (const f of ['priority', 'area', 'asset', 'fault'] as const) if (filter[f] !== undefined) q.where(f, filter[f]);
-    const total = this.run<{ n: number }>(q.clone().count({ n: '*' }))[0]?.n ?? 0;
-    q.select('doc', 'id', 'member_count').orderBy([{ column: 'opened_at' }, { column: 'id' }]);
-    if (filter.limit !== undefined) q.limit(filter.limit).offset(filter.offset ?? 0);
+    // Filters are columns of a closed list, values are bound: the WHERE clause is built, never the values.
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.state) {
+      const states = Array.isArray(filter.state) ? filter.state : [filter.state];
+      where.push(`state IN (${states.map(() => '?').join(', ')})`);
+      args.push(...states);
+    }
+    for (const f of ['priority', 'area', 'asset', 'fault'] as const) {
+      if (filter[f] === undefined) continue;
+      where.push(`${f} = ?`);
+      args.push(filter[f]);
+    }
+    const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM tickets${clause}`).get(...args) as { n: number } | undefined)?.n ?? 0;
+    const page = filter.limit !== undefined ? ' LIMIT ? OFFSET ?' : '';
+    const pageArgs = filter.limit !== undefined ? [filter.limit, filter.offset ?? 0] : [];
+    const rows = this.db.prepare(`SELECT doc, id, member_count FROM tickets${clause} ORDER BY opened_at, id${page}`).all(...args, ...pageArgs) as Row[];
     const withHistory = filter.history ?? true;
-    const items = this.run<Row>(q).map((r) => {
+    const items = rows.map((r) => {
       const doc = this.readRow(r) as TicketDoc;
       return withHistory ? this.withHistory(doc) : doc;
     });
@@ -564,10 +530,6 @@ export class TicketStore {
     return { ...doc, history: this.history(doc.id) };
   }
 
-  private run<T>(b: Knex.QueryBuilder): T[] {
-    const { sql, bindings } = b.toSQL().toNative();
-    return this.db.prepare(sql).all(...(bindings as unknown[])) as T[];
-  }
 }
 
 /**

@@ -149,6 +149,41 @@ describe('batches (group commit)', () => {
     expect(store.list().items.map((t) => t.id)).toEqual(['A', 'C']);
   });
 
+  it('members amended into one version: the doc and event are written once at the commit; an amend that rolls back is taken back', async () => {
+    const store = await open();
+    const v1 = flood({ members: [member(0)], occurrences: 1 });
+    save(store, v1, null);
+    const amendTo = (doc: TicketDoc, current: TicketDoc, seq: number, n: number) =>
+      store.transaction((tx) => tx.amend(doc, { at: iso(T0 + n * 1000), action: 'occurrence', by: 'andon', members: n }, current, seq));
+    store.batch(() => {
+      const v2 = { ...v1, version: 2, occurrences: 2, members: [...v1.members, member(1)] };
+      const seq = store.transaction((tx) => tx.save(v2, { at: iso(T0 + 1000), action: 'occurrence', by: 'andon' }, v1));
+      const a = { ...v2, occurrences: 3, members: [...v2.members, member(2)] };
+      amendTo(a, v2, seq, 2);
+      // the next member joins the same version (member row now, doc and event before the commit)
+      const c = { ...a, occurrences: 4, members: [...a.members, member(4)] };
+      amendTo(c, a, seq, 3);
+      // a member whose command is refused after its amend: the amend is taken back with its savepoint
+      const d = { ...c, occurrences: 5, members: [...c.members, member(5)] };
+      expect(() =>
+        store.transaction((tx) => {
+          tx.amend(d, { at: iso(T0 + 5000), action: 'occurrence', by: 'andon', members: 4 }, c, seq);
+          throw new Error('refused after the amend');
+        }),
+      ).toThrow('refused after the amend');
+    });
+    const disk = onDisk('FLOOD');
+    expect(disk.doc).toMatchObject({ version: 2, occurrences: 4 });
+    expect(disk.memberCount).toBe(4);
+    expect(store.doc('FLOOD')?.members.map((m) => m.asset)).toEqual(['press-0', 'press-1', 'press-2', 'press-4']);
+    expect(store.history('FLOOD').at(-1)).toMatchObject({ action: 'occurrence', members: 3 });
+    // a reopened store reads the same
+    await store.close();
+    opened.splice(opened.indexOf(store), 1);
+    const again = await open();
+    expect(again.doc('FLOOD')).toMatchObject({ version: 2, occurrences: 4 });
+  });
+
   it('a batch that writes nothing begins no transaction', async () => {
     const store = await open();
     const before = store.transaction(() => 'x');

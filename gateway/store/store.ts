@@ -103,6 +103,14 @@ export class TicketStore {
   private readonly levels: Set<string>[] = [];
   /** PRAGMA data_version when the cache was last known good: it changes when another connection commits. */
   private dataVersion = -1;
+  /**
+   * In a batch: the flood versions amended by more members (TicketStore's tx.amend), whose doc and history
+   * event are written once, just before the commit, instead of once per member. Reads in the batch see the
+   * doc through the cache, where it is pinned until then.
+   */
+  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number }>(), events: new Map<number, { at: number; data: object }>() };
+  /** Per open level (as `levels`): how to put `deferred` back when that level rolls back. */
+  private readonly undo: (() => void)[][] = [];
   /** The open batch (TicketStore.batch); `begun` once its first write began the transaction. */
   private lazy: { begun: boolean } | undefined;
   private readonly walTimer: NodeJS.Timeout | undefined;
@@ -256,18 +264,23 @@ export class TicketStore {
     try {
       result = fn();
       if (lazy.begun) {
+        this.writeDeferred();
         this.stmts.commit.run();
         this.levels.pop();
+        this.undo.pop();
         this.wal?.afterCommit();
       }
     } catch (err) {
       if (lazy.begun) {
         if (this.db.inTransaction) this.stmts.rollback.run();
         for (const id of this.levels.pop() ?? []) this.forget(id);
+        this.undo.pop();
       }
       throw err;
     } finally {
       this.lazy = undefined;
+      this.deferred.docs.clear();
+      this.deferred.events.clear();
     }
     return result;
   }
@@ -278,6 +291,7 @@ export class TicketStore {
     this.stmts.begin.run();
     this.lazy.begun = true;
     this.levels.push(new Set());
+    this.undo.push([]);
     this.checkCache();
   }
 
@@ -317,6 +331,8 @@ export class TicketStore {
       lastClosedByKey: (key) => this.readRow(s.lastClosedByKey.get(key)),
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
+        // a newer version of an amended doc: written now, so the amend's deferred write must not overwrite it
+        if (this.deferred.docs.has(doc.id)) this.undeferDoc(doc.id);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
         const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
         const isNew = previous === undefined ? doc.version === 1 : previous === null;
@@ -338,11 +354,16 @@ export class TicketStore {
       },
       amend: (doc, event, current, seq) => {
         const at = Date.parse(event.at);
-        const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
-        if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
+        if (current.version !== doc.version) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id}: an amend keeps the version (${current.version}, got ${doc.version})`);
         appendMembers(doc, current.members.length);
         const { at: _at, action: _action, by: _by, ...data } = event;
-        s.amendEvent.run(at, JSON.stringify(data), seq);
+        // The member rows go in now; the doc and the event, which each member rewrites whole, once before the commit.
+        if (this.lazy) this.defer(doc.id, { doc, at }, seq, { at, data });
+        else {
+          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
+          if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
+          s.amendEvent.run(at, JSON.stringify(data), seq);
+        }
         this.levels[this.levels.length - 1]?.add(doc.id);
         this.remember(doc);
       },
@@ -350,6 +371,7 @@ export class TicketStore {
     };
     const outer = this.levels.length === 0;
     this.levels.push(new Set());
+    this.undo.push([]);
     let result: T;
     try {
       result = this.db
@@ -361,11 +383,14 @@ export class TicketStore {
     } catch (err) {
       // Rolled back: what the cache learnt from the writes that did not happen is forgotten.
       for (const id of this.levels.pop() ?? []) this.forget(id);
+      for (const back of (this.undo.pop() ?? []).reverse()) back();
       throw err;
     }
     const written = this.levels.pop() ?? new Set<string>();
     const parent = this.levels[this.levels.length - 1];
     if (parent) for (const id of written) parent.add(id);
+    const undone = this.undo.pop() ?? [];
+    this.undo[this.undo.length - 1]?.push(...undone);
     if (outer) this.wal?.afterCommit();
     return result;
   }
@@ -373,6 +398,38 @@ export class TicketStore {
   /** Whether a transaction is open (a change made now commits with it). */
   get inTransaction(): boolean {
     return this.levels.length > 0;
+  }
+
+  /** Records an amend's doc and event for the write before the commit; a rollback of its level takes it back. */
+  private defer(id: string, doc: { doc: TicketDoc; at: number }, seq: number, event: { at: number; data: object }): void {
+    const { docs, events } = this.deferred;
+    const hadDoc = docs.get(id);
+    const hadEvent = events.get(seq);
+    docs.set(id, doc);
+    events.set(seq, event);
+    this.undo[this.undo.length - 1]?.push(() => {
+      if (hadDoc) docs.set(id, hadDoc);
+      else docs.delete(id);
+      if (hadEvent) events.set(seq, hadEvent);
+      else events.delete(seq);
+    });
+  }
+
+  private undeferDoc(id: string): void {
+    const { docs } = this.deferred;
+    const had = docs.get(id);
+    docs.delete(id);
+    if (had) this.undo[this.undo.length - 1]?.push(() => docs.set(id, had));
+  }
+
+  /** The deferred amends, written just before the batch commits (in its transaction). */
+  private writeDeferred(): void {
+    const s = this.stmts;
+    for (const [id, { doc, at }] of this.deferred.docs) {
+      const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), id, doc.version);
+      if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${id} changed under us (expected version ${doc.version})`);
+    }
+    for (const [seq, { at, data }] of this.deferred.events) s.amendEvent.run(at, JSON.stringify(data), seq);
   }
 
   /** The doc of a stored row, with its members (rows of their own). */
@@ -392,8 +449,12 @@ export class TicketStore {
     this.cache.set(doc.id, doc);
     this.cacheKeys.set(doc.key, doc.id);
     if (this.cache.size > CACHE_TICKETS) {
-      const [oldest] = this.cache.keys();
-      if (oldest !== undefined) this.forget(oldest);
+      // the oldest that is not waiting for its deferred write (the stored row is behind it until the commit)
+      for (const id of this.cache.keys()) {
+        if (this.deferred.docs.has(id)) continue;
+        this.forget(id);
+        break;
+      }
     }
     return doc;
   }
@@ -428,12 +489,12 @@ export class TicketStore {
     return doc && this.withHistory(doc);
   }
 
-  /** Tickets that still take occurrences (for escalation timers after a restart). */
   /** Closed tickets whose fix is not verified yet (`verifyBy` set): their verification timers resume after a restart. */
   unverifiedClosed(): TicketDoc[] {
     return (this.stmts.unverifiedClosed.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
   }
 
+  /** Tickets that still take occurrences (for escalation timers after a restart). */
   liveTickets(): TicketDoc[] {
     return (this.stmts.liveTickets.all() as Row[]).map((r) => this.readRow(r) as TicketDoc);
   }

@@ -124,7 +124,15 @@ export interface Ticket {
 /** A ticket as stored: everything but the history, which lives in its own table. */
 export type TicketDoc = Omit<Ticket, 'history'>;
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastIso = '';
+/** Epoch ms as an ISO string; the last one is remembered (a change writes the same instant several times). */
+export const iso = (ms: number): string => {
+  if (ms === lastMs) return lastIso;
+  lastIso = new Date(ms).toISOString();
+  lastMs = ms;
+  return lastIso;
+};
 
 /** Whether the ticket is shelved at `now` (epoch ms): `shelvedUntil` is set and still ahead. */
 export const isShelved = (t: Pick<TicketDoc, 'shelvedUntil'>, now: number): boolean => t.shelvedUntil !== null && Date.parse(t.shelvedUntil) > now;

@@ -25,9 +25,24 @@ export function priorityOf(rule: RuleConfig, asset: AssetInfo, raiseFor: AndonCo
  */
 export function classifier(config: Pick<AndonConfig, 'routing' | 'priorities'> | (() => Pick<AndonConfig, 'routing' | 'priorities'>), assetInfo: (name: string) => AssetInfo) {
   const current = typeof config === 'function' ? config : () => config;
+  // The fields of a rule on an asset are the same for every hit until the config in use changes (a reload):
+  // worked out once per rule, asset and area (an alarm flood raises the same few thousand over and over).
+  const known = new Map<string, DetectFields>();
+  let knownFor: object | undefined;
   return (hit: Pick<RuleHit, 'rule' | 'asset' | 'area'>): DetectFields => {
-    const { rule } = hit;
     const config = current();
+    if (config !== knownFor || known.size >= 50_000) {
+      known.clear();
+      knownFor = config;
+    }
+    const id = `${hit.rule.id}\u0000${hit.asset}\u0000${hit.area ?? ''}`;
+    let fields = known.get(id);
+    if (!fields) known.set(id, (fields = classifyOnce(config, hit)));
+    return fields;
+  };
+
+  function classifyOnce(config: Pick<AndonConfig, 'routing' | 'priorities'>, hit: Pick<RuleHit, 'rule' | 'asset' | 'area'>): DetectFields {
+    const { rule } = hit;
     const info = assetInfo(hit.asset);
     const area = hit.area ?? info.area;
     const priority = priorityOf(rule, info, config.priorities.raiseFor);
@@ -41,7 +56,7 @@ export function classifier(config: Pick<AndonConfig, 'routing' | 'priorities'> |
       assignedGroup: r?.assign ?? null,
       notify: [...new Set([...rule.notify, ...(r?.notify ?? [])])],
     };
-  };
+  }
 }
 
 /**

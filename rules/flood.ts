@@ -27,6 +27,8 @@ interface Area {
   window: Raise[];
   flood: { key: string; priority: Priority } | null;
   timer: Subscription | null;
+  /** When `timer` fires (the oldest raise leaves the window). */
+  due?: number;
 }
 
 const member = (r: Raise): FloodMember => ({ asset: r.cmd.asset, fault: r.cmd.fault, at: r.at, tag: r.tag, key: r.cmd.key });
@@ -54,11 +56,14 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
       };
       // While a flood lasts, re-check whenever the oldest raise leaves the window.
       const watch = (a: Area) => {
+        const oldest = a.window[0];
+        // the same oldest raise: the timer already set for it stands (a flood's raises do not move it)
+        if (a.flood && oldest && a.timer && a.due === oldest.at + opts.within) return;
         a.timer?.unsubscribe();
         a.timer = null;
-        const oldest = a.window[0];
         if (!a.flood || !oldest) return;
-        a.timer = at(scheduler, oldest.at + opts.within, () => {
+        a.due = oldest.at + opts.within;
+        a.timer = at(scheduler, a.due, () => {
           a.timer = null;
           endIfCalm(a, scheduler.now());
         });

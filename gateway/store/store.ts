@@ -307,8 +307,40 @@ export class TicketStore {
     this.dataVersion = v;
   }
 
+  /** The writes of a transaction: one object for the store's life (its functions keep no state of a call). */
+  private txObject: StoreTx | undefined;
+  /** better-sqlite3's transaction wrapper, made once: (fn, outer) → fn(tx) in a transaction or savepoint. */
+  private runInTx: BetterSqlite3.Transaction<(fn: (tx: StoreTx) => unknown, outer: boolean) => unknown> | undefined;
+
   private txn<T>(fn: (tx: StoreTx) => T): T {
     this.beginBatch();
+    const tx = (this.txObject ??= this.makeTx());
+    const outer = this.levels.length === 0;
+    this.levels.push(new Set());
+    this.undo.push([]);
+    this.runInTx ??= this.db.transaction((f: (tx: StoreTx) => unknown, first: boolean) => {
+      if (first) this.checkCache();
+      return f(tx);
+    });
+    let result: T;
+    try {
+      result = this.runInTx.immediate(fn, outer) as T;
+    } catch (err) {
+      // Rolled back: what the cache learnt from the writes that did not happen is forgotten.
+      for (const id of this.levels.pop() ?? []) this.forget(id);
+      for (const back of (this.undo.pop() ?? []).reverse()) back();
+      throw err;
+    }
+    const written = this.levels.pop() ?? new Set<string>();
+    const parent = this.levels[this.levels.length - 1];
+    if (parent) for (const id of written) parent.add(id);
+    const undone = this.undo.pop() ?? [];
+    this.undo[this.undo.length - 1]?.push(...undone);
+    if (outer) this.wal?.afterCommit();
+    return result;
+  }
+
+  private makeTx(): StoreTx {
     const s = this.stmts;
     /** Members only ever grow: the ones `doc` has beyond the `had` already stored become rows. */
     const appendMembers = (doc: TicketDoc, had: number) => {
@@ -369,30 +401,7 @@ export class TicketStore {
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
     };
-    const outer = this.levels.length === 0;
-    this.levels.push(new Set());
-    this.undo.push([]);
-    let result: T;
-    try {
-      result = this.db
-        .transaction(() => {
-          if (outer) this.checkCache();
-          return fn(tx);
-        })
-        .immediate();
-    } catch (err) {
-      // Rolled back: what the cache learnt from the writes that did not happen is forgotten.
-      for (const id of this.levels.pop() ?? []) this.forget(id);
-      for (const back of (this.undo.pop() ?? []).reverse()) back();
-      throw err;
-    }
-    const written = this.levels.pop() ?? new Set<string>();
-    const parent = this.levels[this.levels.length - 1];
-    if (parent) for (const id of written) parent.add(id);
-    const undone = this.undo.pop() ?? [];
-    this.undo[this.undo.length - 1]?.push(...undone);
-    if (outer) this.wal?.afterCommit();
-    return result;
+    return tx;
   }
 
   /** Whether a transaction is open (a change made now commits with it). */

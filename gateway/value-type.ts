@@ -40,13 +40,16 @@ export interface TypeMismatch {
  * `unchangedFor`); see docs/contracts.md for what HTTP answers.
  */
 export function valueTypeGuard(opts: { rules: RuleConfig[]; now: () => number; onMismatch: (source: string) => void; log?: Pick<Logger, 'warn'> }) {
-  const matching = ruleIndex(
-    opts.rules.filter((r) => wants(r.when) !== undefined),
-    'tag',
-  );
+  const valueRules = opts.rules.filter((r) => wants(r.when) !== undefined);
+  const matching = ruleIndex(valueRules, 'tag');
+  // A type every value rule can use needs no lookup of the tag's rules (the common case: numbers, no text rule).
+  const kinds = new Set(valueRules.map((r) => wants(r.when) as Kind));
+  const alwaysFits = { number: !kinds.has('string'), boolean: kinds.size === 1 && kinds.has('number or boolean'), string: kinds.size === 1 && kinds.has('string') };
   const lastLog = new Map<string, number>();
   return (s: Signal): TypeMismatch | undefined => {
     if (s.quality !== 'good' || s.value === null) return undefined;
+    const type = typeof s.value as 'number' | 'boolean' | 'string';
+    if (alwaysFits[type]) return undefined;
     const rules = matching(s.tag);
     if (rules.length === 0 || rules.some((r) => fits(wants(r.when) as Kind, s.value))) return undefined;
     const rule = rules[0] as RuleConfig;

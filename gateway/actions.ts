@@ -13,6 +13,13 @@ export function matches(on: Action['on'], t: TicketDoc): boolean {
   return state && (['priority', 'area', 'asset', 'fault'] as const).every((k) => on[k] === undefined || on[k] === t[k]);
 }
 
+/** The ids of the tickets that hold `action` on. */
+function holdersOf(action: Action, live: TicketDoc[]): Set<string> {
+  const ids = new Set<string>();
+  for (const t of live) if (matches(action.on, t)) ids.add(t.id);
+  return ids;
+}
+
 /** The value that turns an output off: false, 0 or ''. */
 const offValue = (v: boolean | number | string) => (typeof v === 'boolean' ? false : typeof v === 'number' ? 0 : '');
 
@@ -24,7 +31,9 @@ const offValue = (v: boolean | number | string) => (typeof v === 'boolean' ? fal
  */
 export function startActions(actions: Action[], runtime: Runtime, live: TicketDoc[], connectors: Map<string, Connector>, log: Logger) {
   const subs: Subscription[] = [];
-  const state = actions.map((action) => ({ action, holders: new Set(live.filter((t) => matches(action.on, t)).map((t) => t.id)), written: undefined as boolean | undefined }));
+  // A loop, not a closure over `live`: a closure would keep the live tickets' docs (20k) for the process's life.
+  const state: { action: Action; holders: Set<string>; written: boolean | undefined }[] = [];
+  for (const action of actions) state.push({ action, holders: holdersOf(action, live), written: undefined });
   const apply = (i: number, force = false) => {
     const s = state[i] as (typeof state)[number];
     const on = s.holders.size > 0;

@@ -30,11 +30,12 @@ export function ticketDeadline(
           if (until === null) return;
           const due = Date.parse(until);
           if (Number.isNaN(due)) return;
+          const id = t.id; // the timer keeps the id, not the ticket
           const handle = at(scheduler, due, () => {
-            timers.delete(t.id);
-            out.next(command(t.id, Math.max(due, scheduler.now()), until));
+            timers.delete(id);
+            out.next(command(id, Math.max(due, scheduler.now()), until));
           });
-          timers.set(t.id, { until, sub: handle });
+          timers.set(id, { until, sub: handle });
         },
         error: (e) => out.error(e),
         complete: () => out.complete(),

@@ -43,6 +43,21 @@ function pending(t: TicketDoc, s: Step): boolean {
   return s.level > t.escalationLevel || (s.breach !== null && !t.breaches.includes(s.breach));
 }
 
+/**
+ * The ticket's next deadline with something to do: steps sharing the earliest deadline become one command (the
+ * highest level, and the breach). None while shelved: the unshelved version re-arms them and what fell due fires then.
+ */
+function nextStep(t: TicketDoc, escalation: AndonConfig['escalation'], now: number): Step | undefined {
+  if (isShelved(t, now)) return undefined;
+  const due = steps(t, escalation).filter((s) => pending(t, s));
+  const first = due[0];
+  if (!first) return undefined;
+  return {
+    ...due.filter((s) => s.due === first.due).reduce((a, b) => (b.level > a.level ? b : a)),
+    breach: due.find((s) => s.due === first.due && s.breach !== null)?.breach ?? null,
+  };
+}
+
 const sameStep = (a: Step, b: Step) =>
   a.due === b.due && a.level === b.level && a.breach === b.breach && a.unless === b.unless && a.notify.length === b.notify.length && a.notify.every((n, i) => n === b.notify[i]);
 
@@ -63,14 +78,7 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
       const timers = new Map<string, { step: Step; sub: Subscription }>();
       const sub = tickets.subscribe({
         next(t) {
-          // Shelved: no timer at all; the unshelved version re-arms them and what fell due fires then.
-          const due = isShelved(t, scheduler.now()) ? [] : steps(t, escalation).filter((s) => pending(t, s));
-          const first = due[0];
-          // Steps sharing the earliest deadline become one command: the highest level, and the breach.
-          const next = first && {
-            ...due.filter((s) => s.due === first.due).reduce((a, b) => (b.level > a.level ? b : a)),
-            breach: due.find((s) => s.due === first.due && s.breach !== null)?.breach ?? null,
-          };
+          const next = nextStep(t, escalation, scheduler.now());
           const current = timers.get(t.id);
           // Keep the timer only if it would send the same command: a version can drop a step that
           // shares the deadline (SLA met), which changes the breach even when due and level stay.
@@ -78,11 +86,14 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
           current?.sub.unsubscribe();
           timers.delete(t.id);
           if (!next) return;
+          // the timer keeps the id, not the ticket (no closure in this scope may use `t`): 20k live tickets'
+          // docs are not held for their deadlines
+          const id = t.id;
           const handle = at(scheduler, next.due, () => {
-            timers.delete(t.id);
-            out.next({ type: 'escalate', at: Math.max(next.due, scheduler.now()), id: t.id, level: next.level, notify: next.notify, breach: next.breach, unless: next.unless });
+            timers.delete(id);
+            out.next({ type: 'escalate', at: Math.max(next.due, scheduler.now()), id, level: next.level, notify: next.notify, breach: next.breach, unless: next.unless });
           });
-          timers.set(t.id, { step: next, sub: handle });
+          timers.set(id, { step: next, sub: handle });
         },
         error: (e) => out.error(e),
         complete: () => out.complete(),

@@ -409,6 +409,17 @@ export class TicketStore {
     return this.levels.length > 0;
   }
 
+  /** The list queries, prepared once per shape (their clauses come from a closed set of columns, so the shapes are few). */
+  private readonly listStatements = new Map<string, BetterSqlite3.Statement>();
+  private prepared(sql: string): BetterSqlite3.Statement {
+    let stmt = this.listStatements.get(sql);
+    if (!stmt) {
+      if (this.listStatements.size >= 256) this.listStatements.clear();
+      this.listStatements.set(sql, (stmt = this.db.prepare(sql)));
+    }
+    return stmt;
+  }
+
   /** Records an amend's doc and event for the write before the commit; a rollback of its level takes it back. */
   private defer(id: string, doc: { doc: TicketDoc; at: number }, seq: number, event: { at: number; data: object }): void {
     const { docs, events } = this.deferred;
@@ -525,10 +536,10 @@ export class TicketStore {
       args.push(filter[f]);
     }
     const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM tickets${clause}`).get(...args) as { n: number } | undefined)?.n ?? 0;
+    const total = (this.prepared(`SELECT COUNT(*) AS n FROM tickets${clause}`).get(...args) as { n: number } | undefined)?.n ?? 0;
     const page = filter.limit !== undefined ? ' LIMIT ? OFFSET ?' : '';
     const pageArgs = filter.limit !== undefined ? [filter.limit, filter.offset ?? 0] : [];
-    const rows = this.db.prepare(`SELECT doc, id, member_count FROM tickets${clause} ORDER BY opened_at, id${page}`).all(...args, ...pageArgs) as Row[];
+    const rows = this.prepared(`SELECT doc, id, member_count FROM tickets${clause} ORDER BY opened_at, id${page}`).all(...args, ...pageArgs) as Row[];
     const withHistory = filter.history ?? true;
     const items = rows.map((r) => {
       const doc = this.readRow(r) as TicketDoc;

@@ -6,6 +6,7 @@ import { parseConfig } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { createRuntime, type Runtime } from '../gateway/runtime.ts';
 import { TicketStore } from '../gateway/store/store.ts';
+import { verifyAfter } from '../gateway/tickets/engine.ts';
 import type { Ticket } from '../model/ticket.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
 
@@ -197,7 +198,6 @@ describe('fix verification', () => {
   it('a daily recurring fault needs three quiet days; a weekly one three weeks', async () => {
     await start(parseConfig(yaml()), T0);
     const config = parseConfig(yaml());
-    const { verifyAfter } = await import('../gateway/tickets/engine.ts');
     const daily = { recurrence: { count: 3, pattern: 'daily' as const, at: '16:00', day: null, spreadMinutes: 5 } };
     const weekly = { recurrence: { count: 3, pattern: 'weekly' as const, at: '16:00', day: 'Mon', spreadMinutes: 5 } };
     expect(verifyAfter(config, daily)).toBe(3 * DAY);

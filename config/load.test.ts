@@ -30,6 +30,7 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'unknown-rule-key.yaml', path: 'rules[0].when.clearBellow', code: 'ANDON_CONFIG_UNKNOWN_KEY', mentions: 'clearBellow' },
     { file: 'missing-gateway-id.yaml', path: 'gateway.id', code: 'ANDON_CONFIG_MISSING', mentions: 'required' },
     { file: 'bad-duration.yaml', path: 'rules[0].when.for', code: 'ANDON_CONFIG_INVALID_DURATION', mentions: '10 seconds' },
+    { file: 'verify-fix-after-too-long.yaml', path: 'correlation.verifyFix.after', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: '10 years' },
     { file: 'pattern-empty-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a//b' },
     { file: 'pattern-mqtt-wildcard.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'MQTT' },
     { file: 'pattern-double-star-in-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a**' },

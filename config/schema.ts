@@ -207,6 +207,9 @@ const windowSchema = z.strictObject({
   count: z.number().int().min(2).describe('How many (raises, distinct alarm tags, episodes) make it.'),
   within: duration().describe('The sliding window they must fall in.'),
 });
+/** The longest correlation.verifyFix.after: 10 years. */
+const MAX_VERIFY_AFTER = 3650 * 86_400_000;
+
 const correlationSchema = z.strictObject({
   chatter: windowSchema
     .default({ count: 5, within: 60_000 })
@@ -242,6 +245,10 @@ const correlationSchema = z.strictObject({
   verifyFix: z
     .strictObject({
       after: duration()
+        // a deadline past what a date can hold would make every resolve fail
+        .superRefine((ms, ctx) => {
+          if (ms > MAX_VERIFY_AFTER) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `is longer than 10 years; a fix is verified after days or weeks`);
+        })
         .optional()
         .meta({
           defaultText: '3 periods of the recurrence (3d daily, 3w weekly), else 7d',

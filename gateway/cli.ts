@@ -6,6 +6,7 @@ import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { fromRoot } from './package-root.ts';
+import { tuneHeap } from './heap.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
@@ -62,6 +63,7 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
   if (values.demo && values.config) throw usageError('start takes --demo or --config <file.yaml>, not both', c);
   if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535))
     throw usageError(`--port takes a port number 0..65535, not "${values.port}"`, c);
+  tuneHeap(); // a long-running gateway: a heap that stays near what it holds (gateway/heap.ts)
   if (!values.config) return cmdDemo(values.port ?? process.env.ANDON_PORT, io);
   const file = values.config;
   // SIGHUP reloads the config (below); one that comes while the gateway starts is noted, not fatal.

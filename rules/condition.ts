@@ -31,7 +31,8 @@ interface State {
   /** On-delay running since (scheduler time), or null. */
   pendingSince: number | null;
   timer: Subscription | null;
-  last: Reading;
+  /** The on-delay's evidence while one runs, else null: a reading kept per tag would outlive a GC cycle and be old-space garbage every second. */
+  last: Reading | null;
 }
 
 /**
@@ -64,7 +65,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
           for (const rule of matching(r.tag)) {
             let s = states.get(rule, r.tag);
             if (!s) {
-              s = { active: false, pendingSince: null, timer: null, last: r };
+              s = { active: false, pendingSince: null, timer: null, last: null };
               states.set(rule, r.tag, s);
             }
             const now = scheduler.now();
@@ -77,14 +78,15 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
             }
             const up = raises(rule.when, r.value);
             if (up === undefined) continue;
-            s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
             if (!up) {
+              s.last = null;
               s.pendingSince = null;
               s.timer?.unsubscribe();
               s.timer = null;
               continue;
             }
             const delay = rule.when.for ?? 0;
+            if (delay !== 0) s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
             if (delay === 0) {
               s.active = true;
               out.next(hit('raise', rule, r, now));
@@ -94,9 +96,12 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
               state.timer = at(scheduler, now + delay, () => {
                 state.timer = null;
                 if (state.pendingSince === null || state.active) return;
+                const evidence = state.last;
                 state.pendingSince = null;
+                state.last = null;
+                if (!evidence) return;
                 state.active = true;
-                out.next(hit('raise', rule, state.last, scheduler.now()));
+                out.next(hit('raise', rule, evidence, scheduler.now()));
               });
             }
           }

@@ -97,7 +97,8 @@ export async function startAndon(dir: string, yaml: (port: number) => string, op
   const file = join(dir, 'andon.yaml');
   writeFileSync(file, text + '\n');
   const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
-  const child = spawnLogged(process.execPath, [...profile, join(ROOT, 'bin/andon.js'), 'start', '--config', file], join(dir, 'andon.log'), { cwd: ROOT });
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // e.g. BENCH_NODE_FLAGS=--trace-gc, for experiments
+  const child = spawnLogged(process.execPath, [...profile, ...extra, join(ROOT, 'bin/andon.js'), 'start', '--config', file], join(dir, 'andon.log'), { cwd: ROOT });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`andon exited with ${code}; see ${join(dir, 'andon.log')}`))));
   exited.catch(() => undefined);

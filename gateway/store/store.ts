@@ -279,8 +279,9 @@ export class TicketStore {
       throw err;
     } finally {
       this.lazy = undefined;
-      this.deferred.docs.clear();
-      this.deferred.events.clear();
+      // clear() allocates a new table, in old space once the map is old: only when there is something to clear
+      if (this.deferred.docs.size > 0) this.deferred.docs.clear();
+      if (this.deferred.events.size > 0) this.deferred.events.clear();
     }
     return result;
   }

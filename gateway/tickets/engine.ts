@@ -127,7 +127,7 @@ export class TicketEngine {
       result = this.deps.store.batch(fn);
     } finally {
       this.batched = undefined;
-      this.floodVersions.clear();
+      if (this.floodVersions.size > 0) this.floodVersions.clear(); // clear() allocates a new table (old space, per signal)
     }
     this.busy = true;
     try {

@@ -134,7 +134,9 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   log.info({ component: 'http', address }, 'andon listening');
   await sources.start();
   started.sources = sources;
-  let actions = startActions(config.actions, runtime, store.liveTickets(), sources.connectors, log);
+  // The stored live tickets (20k docs to parse) only when an action may hold on to one of them.
+  const liveFor = (list: AndonConfig['actions']) => (list.length > 0 ? store.liveTickets() : []);
+  let actions = startActions(config.actions, runtime, liveFor(config.actions), sources.connectors, log);
 
   /**
    * Reads the file again and applies it: refused as a whole (ReloadError, nothing applied) when it has
@@ -206,7 +208,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
       if (sourcesChanged) await sources.replace(next, fresh, plan.stopSources);
       if (sourcesChanged || plan.changed.includes('actions')) {
         actions.stop();
-        actions = startActions(next.actions, runtime, store.liveTickets(), sources.connectors, log);
+        actions = startActions(next.actions, runtime, liveFor(next.actions), sources.connectors, log);
       }
       if (plan.changed.includes('forward')) {
         await forwarding?.stop();

@@ -88,7 +88,8 @@ async function writeBacklog(file: string, configText: string): Promise<{ seconds
 function startAndon(configFile: string): Promise<{ child: ChildProcess; url: string }> {
   // --cpu-prof (or DRAIN_PROF=<dir>): a CPU profile of andon (written when it stops).
   const prof = cpuProfArgs(PROF);
-  const child = spawn(process.execPath, [...prof, 'bin/andon.js', 'start', '--config', configFile], {
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // node flags, for experiments
+  const child = spawn(process.execPath, [...prof, ...extra, 'bin/andon.js', 'start', '--config', configFile], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ANDON_LOG_LEVEL: 'warn' },

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { HEAP_GROWING_PERCENT, heapFlags } from './heap.ts';
 
+const ALL = [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--semi-space-growth-factor=1'];
+
 describe('heapFlags', () => {
-  it('caps the old generation growth when the operator gave no flag', () => {
-    expect(heapFlags([], undefined)).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
-    expect(heapFlags(['--max-semi-space-size=4'], '--enable-source-maps')).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+  it('caps the heap growth and the young generation when the operator gave no flag', () => {
+    expect(heapFlags([], undefined)).toEqual(ALL);
+    expect(heapFlags(['--enable-source-maps'], '--max-old-space-size=512')).toEqual(ALL);
   });
 
-  it("keeps the operator's own value, from the command line or NODE_OPTIONS", () => {
-    expect(heapFlags(['--heap-growing-percent=20'], undefined)).toEqual([]);
-    expect(heapFlags([], '--max-old-space-size=512 --heap_growing_percent=80')).toEqual([]);
+  it("keeps the operator's own values, from the command line or NODE_OPTIONS", () => {
+    expect(heapFlags(['--heap-growing-percent=20'], undefined)).toEqual(['--semi-space-growth-factor=1']);
+    expect(heapFlags([], '--max-old-space-size=512 --heap_growing_percent=80')).toEqual(['--semi-space-growth-factor=1']);
+    expect(heapFlags(['--max-semi-space-size=4'], undefined)).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+    expect(heapFlags([], '--semi-space-growth-factor=2 --heap-growing-percent=100')).toEqual([]);
   });
 });

@@ -53,6 +53,8 @@ export interface OutboxSummary {
  */
 export class Outbox {
   private readonly s;
+  private readonly settleTx: BetterSqlite3.Transaction<(list: readonly Settlement[]) => void>;
+  private readonly sync: { relaxed: BetterSqlite3.Statement; restore: BetterSqlite3.Statement };
 
   /** `onLink(id)`: a ticket's doc changed here (its central link), outside a new version: the store's cache forgets it. */
   constructor(
@@ -66,7 +68,9 @@ export class Outbox {
       due: db.prepare(
         `SELECT ticket_id AS id FROM outbox INDEXED BY outbox_due WHERE parked_at IS NULL AND next_attempt_at <= @now AND ${NOT_BUSY} ORDER BY next_attempt_at LIMIT @rows`,
       ),
-      nextDue: db.prepare(`SELECT next_attempt_at AS at FROM outbox INDEXED BY outbox_due WHERE parked_at IS NULL AND ${NOT_BUSY} ORDER BY next_attempt_at LIMIT 1`),
+      nextDue: db.prepare(
+        `SELECT next_attempt_at AS at FROM outbox INDEXED BY outbox_due WHERE parked_at IS NULL AND ${NOT_BUSY} ORDER BY next_attempt_at LIMIT 1`,
+      ),
       head: db.prepare(
         `SELECT MAX(version) AS version, MAX(attempts) AS attempts, MIN(next_attempt_at) AS nextAttemptAt FROM ${BY_TICKET} WHERE ticket_id = @id AND parked_at IS NULL`,
       ),
@@ -77,7 +81,9 @@ export class Outbox {
       ),
       // Central says it holds less than we thought: the link goes back to what it holds (the next delta starts there).
       relink: db.prepare("UPDATE tickets SET doc = json_set(doc, '$.central', json(@central)) WHERE id = @id"),
-      retry: db.prepare(`UPDATE ${BY_TICKET} SET attempts = @attempts, next_attempt_at = @next, last_error = @error WHERE ticket_id = @id AND parked_at IS NULL`),
+      retry: db.prepare(
+        `UPDATE ${BY_TICKET} SET attempts = @attempts, next_attempt_at = @next, last_error = @error WHERE ticket_id = @id AND parked_at IS NULL`,
+      ),
       park: db.prepare(`UPDATE ${BY_TICKET} SET parked_at = @at, last_error = @error WHERE ticket_id = @id AND version <= @version AND parked_at IS NULL`),
       pending: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE parked_at IS NULL'),
       parked: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE parked_at IS NOT NULL'),
@@ -90,6 +96,29 @@ export class Outbox {
       unparkAll: db.prepare('UPDATE outbox SET parked_at = NULL, attempts = 0, next_attempt_at = @now, last_error = NULL WHERE parked_at IS NOT NULL'),
       parkedOf: db.prepare(`SELECT COUNT(*) AS n FROM ${BY_TICKET} WHERE ticket_id = @id AND parked_at IS NOT NULL`),
     };
+    this.settleTx = db.transaction((list: readonly Settlement[]) => {
+      for (const x of list) {
+        if (x.kind === 'delivered') {
+          this.s.remove.run({ id: x.ticketId, version: x.version });
+          if (x.central) {
+            this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
+            this.onLink(x.ticketId);
+          }
+        } else if (x.kind === 'retry') {
+          if (x.resync) {
+            this.s.relink.run({ id: x.ticketId, central: JSON.stringify(x.resync) });
+            this.onLink(x.ticketId);
+          }
+          this.s.retry.run({ id: x.ticketId, attempts: x.attempts, next: x.nextAttemptAt, error: x.error.slice(0, 2000) });
+        } else {
+          this.s.park.run({ id: x.ticketId, version: x.version, at: x.at, error: x.error.slice(0, 2000) });
+        }
+      }
+    });
+
+    // settle's commit level, and the connection's own (read once: the store sets it when it opens)
+    const level = Number(db.pragma('synchronous', { simple: true }));
+    this.sync = { relaxed: db.prepare(`PRAGMA synchronous = ${Math.min(level, 1)}`), restore: db.prepare(`PRAGMA synchronous = ${level}`) };
   }
 
   /** Up to `limit` ticket ids with a version due at `now`, earliest due first, leaving out `busy` ones. */
@@ -115,30 +144,24 @@ export class Outbox {
     return r && r.version !== null ? { version: r.version, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt } : undefined;
   }
 
-  /** Writes the outcome of several deliveries in one transaction (one fsync for all of them). */
+  /**
+   * Writes the outcome of several deliveries in one transaction, without an fsync of its own
+   * (`synchronous = NORMAL` for this commit only; the connection's level is restored after it).
+   * It survives kill -9 like any commit (the WAL is written); only a power loss before the next
+   * ticket change's fsync can forget it, and then the version is sent again: central absorbs it by
+   * its idempotency key (the RT sink by its `CF.{AndonId}` lookup), as after a kill -9 between
+   * central's answer and this commit. An fsync per settlement held the event loop on the disk
+   * for every few deliveries of a drain.
+   */
   settle(list: readonly Settlement[]): void {
     if (list.length === 0) return;
-    this.db
-      .transaction(() => {
-        for (const x of list) {
-          if (x.kind === 'delivered') {
-            this.s.remove.run({ id: x.ticketId, version: x.version });
-            if (x.central) {
-              this.s.link.run({ id: x.ticketId, version: x.version, central: JSON.stringify(x.central) });
-              this.onLink(x.ticketId);
-            }
-          } else if (x.kind === 'retry') {
-            if (x.resync) {
-              this.s.relink.run({ id: x.ticketId, central: JSON.stringify(x.resync) });
-              this.onLink(x.ticketId);
-            }
-            this.s.retry.run({ id: x.ticketId, attempts: x.attempts, next: x.nextAttemptAt, error: x.error.slice(0, 2000) });
-          } else {
-            this.s.park.run({ id: x.ticketId, version: x.version, at: x.at, error: x.error.slice(0, 2000) });
-          }
-        }
-      })
-      .immediate();
+    const sync = this.sync;
+    sync.relaxed.run();
+    try {
+      this.settleTx.immediate(list);
+    } finally {
+      sync.restore.run();
+    }
   }
 
   /** Ticket versions waiting to be forwarded (not parked). */

@@ -153,6 +153,22 @@ describe('TicketStore on a SQLite file', () => {
     }
   });
 
+  it('settles delivery outcomes and gives the connection back at synchronous=FULL, also when a settlement fails', async () => {
+    const store = await open();
+    const db = (store as unknown as { db: Database.Database }).db;
+    store.transaction((tx) => tx.save(ticket(), event('opened', T0)));
+    store.outbox.settle([{ kind: 'delivered', ticketId: 'T1', version: 1, central: null }]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.outboxPending()).toBe(0);
+
+    store.transaction((tx) => tx.save(ticket({ version: 2, occurrences: 2 }), event('occurrence', T0 + 1000)));
+    // a settlement that throws half-way (no error text): nothing of it is written, the level is restored
+    const broken = { kind: 'retry', ticketId: 'T1', attempts: 1, nextAttemptAt: T0 } as unknown as Parameters<typeof store.outbox.settle>[0][number];
+    expect(() => store.outbox.settle([{ kind: 'delivered', ticketId: 'T1', version: 2, central: null }, broken])).toThrow();
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.outboxPending()).toBe(1);
+  });
+
   it('keeps tickets, history and outbox across a restart', async () => {
     const first = await TicketStore.open(file);
     first.transaction((tx) => {

@@ -17,6 +17,7 @@ import { reportRoutes } from './reports.ts';
 import { errorRef } from './schemas.ts';
 import { eventRoutes, type EventStreamOptions } from './events.ts';
 import { notificationRoutes } from './notifications.ts';
+import { oncallRoutes } from './oncall.ts';
 import { outboxRoutes } from './outbox.ts';
 import { signalRoutes } from './signals.ts';
 import { createStreamKeys } from './stream-keys.ts';
@@ -128,6 +129,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(syncRoutes, { prefix: '/api/v1', applier, now: deps.now });
   app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, wake: () => deps.forwarder?.wake() });
   app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: () => Object.keys(current().notify), wake: () => deps.notifier?.wake() });
+  app.register(oncallRoutes, { prefix: '/api/v1', current, now: deps.now });
   app.register(boardRoutes, { config: deps.config, current });
   app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }) });
   return app;

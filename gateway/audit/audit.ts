@@ -38,6 +38,8 @@ export interface AuditDeps {
   onWritten?: (action: string) => void;
   /** A row could not be written (andon_audit_write_errors_total): logged, and the action it records goes on. */
   onFailed?: () => void;
+  /** Kinds folded at once (default 10,000); beyond it the oldest is written out and forgotten. */
+  maxFolding?: number;
 }
 
 /** Token uses from one address: a row an hour. */
@@ -102,7 +104,7 @@ export class AuditLog {
     this.write(e);
     this.folding.delete(key);
     this.folding.set(key, { until: at + every, folded: 0, last: null });
-    if (this.folding.size > MAX_FOLDING) {
+    if (this.folding.size > (this.deps.maxFolding ?? MAX_FOLDING)) {
       const [oldest, o] = this.folding.entries().next().value as [string, Folding];
       this.writeFolded(o);
       this.folding.delete(oldest);

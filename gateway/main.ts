@@ -268,6 +268,8 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     store,
     runtime,
     app,
+    /** The audit trail (gateway/audit): what signs people in (OIDC) records there too. */
+    audit,
     sources,
     get actions() {
       return actions;

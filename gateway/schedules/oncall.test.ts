@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load.ts';
+import { parseConfig, validateConfig } from '../../config/load.ts';
 import { onCallOf } from './oncall.ts';
 import { instantOf, localDay, offsetAt } from './zone.ts';
 
@@ -166,5 +166,50 @@ describe('shifts across a DST change (Europe/Berlin)', () => {
     const skipped = onCallOf(config('Europe/Berlin', '    g:\n      rotationStart: "2026-03-23"\n      shifts: [ { id: early, start: "02:30", end: "04:00", onCall: [wang] } ]\n'));
     expect(skipped.at('g', at('2026-03-29T01:00:00Z'))?.shift).toBeNull();
     expect(skipped.at('g', at('2026-03-29T01:30:00Z'))?.shift).toEqual({ id: 'early', from: at('2026-03-29T01:30:00Z'), to: at('2026-03-29T02:00:00Z') });
+  });
+});
+
+describe('schedule checks at load', () => {
+  const problems = (yaml: Record<string, unknown>) => validateConfig({ gateway: { id: 'x' }, notify: { phone: { type: 'webhook', url: 'http://127.0.0.1:9/p' } }, ...yaml }, {}).problems;
+  const group = (shifts: unknown[]) => ({ schedules: { people: { wang: { notify: 'phone' } }, groups: { g: { rotationStart: '2026-03-02', shifts } } } });
+
+  it('a Sunday night shift that runs into Monday morning overlaps a Monday early shift', () => {
+    expect(
+      problems(
+        group([
+          { id: 'weekend-night', start: '22:00', end: '07:00', days: ['Sun'], onCall: ['wang'] },
+          { id: 'early', start: '06:00', end: '14:00', days: ['Mon'], onCall: ['wang'] },
+        ]),
+      ),
+    ).toEqual([{ path: 'schedules.groups.g.shifts[1].start', code: 'ANDON_CONFIG_INVALID_VALUE', message: expect.stringContaining('overlap (Mon 06:00 to 07:00 local)') }]);
+  });
+
+  it('shifts that meet at the handover, or on other days, do not overlap', () => {
+    expect(
+      problems(
+        group([
+          { id: 'weekend-night', start: '22:00', end: '06:00', days: ['Sun'], onCall: ['wang'] },
+          { id: 'early', start: '06:00', end: '14:00', days: ['Mon'], onCall: ['wang'] },
+          { id: 'all-day', start: '00:00', end: '00:00', days: ['Wed'], onCall: ['wang'] },
+          { id: 'thursday', start: '00:00', end: '08:00', days: ['Thu'], onCall: ['wang'] },
+        ]),
+      ),
+    ).toEqual([]);
+  });
+
+  it('an escalation to the ticket\'s group on duty needs some schedule', () => {
+    expect(problems({ escalation: [{ after: '1h', unless: 'resolved', level: 1, onDuty: [{ role: 'supervisor' }] }] })).toEqual([
+      { path: 'escalation[0].onDuty[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', message: expect.stringContaining('no group has a schedule') },
+    ]);
+  });
+
+  it('an override names onCall or supervisor, once per shift and day', () => {
+    const base = group([{ id: 'day', start: '06:00', end: '18:00', onCall: ['wang'] }]);
+    const g = (base.schedules.groups as Record<string, Record<string, unknown>>).g!;
+    g.overrides = [{ date: '2026-03-04' }, { date: '2026-03-05', onCall: 'wang' }, { date: '2026-03-05', shift: 'day', onCall: 'wang' }, { date: '2026-03-05', onCall: 'wang' }];
+    expect(problems(base).map((p) => [p.path, p.code])).toEqual([
+      ['schedules.groups.g.overrides[0]', 'ANDON_CONFIG_MISSING'],
+      ['schedules.groups.g.overrides[3].onCall', 'ANDON_CONFIG_DUPLICATE_ID'],
+    ]);
   });
 });

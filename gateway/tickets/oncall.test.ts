@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { replay } from '../replay.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
 
@@ -143,5 +144,32 @@ describe('routing and escalation to the people on duty (virtual time, SQLite fil
     const t = ticketOf('oven-1', 'overtemp');
     expect(t.assignee).toBe('wang');
     expect(queued(t.id)).toEqual([]);
+  });
+});
+
+describe('replay assigns and escalates by the records\' time', () => {
+  it('across the spring DST change, as the live gateway would have', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'andon-oncall-replay-'));
+    try {
+      const record = (t: string, asset: string) => JSON.stringify({ t, tag: `line/${asset}/alarm`, value: true, source: 'plc' });
+      const { tickets } = await replay({
+        config,
+        db: join(dir, 'replay.sqlite'),
+        now: Date.parse('2026-04-01T00:00:00Z'),
+        input: [
+          record('2026-03-28T04:30:00Z', 'press-1'), // 05:30 CET: night shift
+          record('2026-03-29T04:30:00Z', 'press-2'), // 06:30 CEST: day shift (the same UTC time a day later)
+          record('2026-03-29T16:20:00Z', 'press-3'), // 18:20 CEST: night; its respondBy at 16:50Z escalates to qian
+          record('2026-03-29T17:00:00Z', 'press-4'),
+        ],
+      });
+      const byAsset = Object.fromEntries(tickets.map((t) => [t.asset, t]));
+      expect(byAsset['press-1']?.assignee).toBe('li');
+      expect(byAsset['press-2']?.assignee).toBe('wang');
+      expect(byAsset['press-3']?.assignee).toBe('li');
+      expect(byAsset['press-3']?.escalations[0]).toEqual({ level: 1, at: '2026-03-29T16:50:00.000Z', notified: ['qian-phone'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -61,6 +61,16 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'token-placeholder-public.yaml', path: 'gateway.auth.tokens[0].token', code: 'ANDON_CONFIG_WEAK_TOKEN', mentions: 'placeholder' },
     { file: 'forward-url-credentials.yaml', path: 'forward.url', code: 'ANDON_CONFIG_SECRET_IN_URL', mentions: 'forward.token' },
     { file: 'notify-url-credentials.yaml', path: 'notify.wall.url', code: 'ANDON_CONFIG_SECRET_IN_URL', mentions: 'headers' },
+    // on-call schedules (issue 16)
+    { file: 'schedule-person-unknown-channel.yaml', path: 'schedules.people.wang.notify', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'wang-phone' },
+    { file: 'schedule-unknown-person.yaml', path: 'schedules.groups.maintenance.shifts[0].onCall[1]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: '"lee"' },
+    { file: 'schedule-shifts-overlap.yaml', path: 'schedules.groups.maintenance.shifts[1].start', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'overlap (Mon 17:00 to 18:00 local)' },
+    { file: 'schedule-rotation-not-whole-days.yaml', path: 'schedules.groups.maintenance.shifts[0].every', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'whole days' },
+    { file: 'schedule-bad-time.yaml', path: 'schedules.groups.maintenance.shifts[0].start', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'HH:MM' },
+    { file: 'schedule-bad-date.yaml', path: 'schedules.groups.maintenance.rotationStart', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'YYYY-MM-DD' },
+    { file: 'schedule-override-unknown-shift.yaml', path: 'schedules.groups.maintenance.overrides[0].shift', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'night' },
+    { file: 'escalation-on-duty-unknown-group.yaml', path: 'escalation[1].onDuty[0].group', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'maintenence' },
+    { file: 'audit-retention-short.yaml', path: 'store.auditRetention', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'at least 1h' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sourceSchema } from '../connectors/schemas.ts';
 import { LOCALES } from '../model/locale.ts';
 import { CHECKLIST } from '../model/ticket.ts';
+import { checkScheduleReferences, DUTY_ROLES, schedulesSchema } from './schedules.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**
@@ -299,6 +300,21 @@ const escalationSchema = z.strictObject({
   match: ticketMatch()
     .default({})
     .describe('The tickets this level applies to, keyed as `routing[].match` (`priority: [P0, P1]`); another ticket skips the level. `{}`: every ticket.'),
+  onDuty: z
+    .array(
+      z.strictObject({
+        role: z.enum(DUTY_ROLES).describe('`supervisor`: the group\'s supervisor on duty; `onCall`: its on-call person on duty (who may differ from the ticket\'s assignee after a shift change).'),
+        group: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ defaultText: 'the ticket\'s assignedGroup', description: 'The group (a key under `schedules.groups`) whose person on duty is notified.' }),
+      }),
+    )
+    .default([])
+    .describe(
+      'People on duty to notify at this level, looked up in `schedules` when the level fires: `[{ role: supervisor }]` is the on-duty supervisor of the ticket\'s group, `[{ group: utilities, role: supervisor }]` of group utilities. Their notify channels join `notify`; nobody on duty then notifies nobody (the history says so).',
+    ),
 });
 
 /** A notification channel (gateway/notify/README.md): a webhook and the message format its receiver expects. */
@@ -396,6 +412,12 @@ const storeSchema = z.strictObject({
     .describe(
       'Delete closed tickets unchanged for this long (`90d`), with their history, outbox and notification rows: at start and hourly, 500 tickets per transaction. A ticket with a version still waiting for central is kept. Unset: kept for ever.',
     ),
+  auditRetention: duration()
+    .refine((ms) => ms >= HOUR, { params: { code: 'ANDON_CONFIG_INVALID_VALUE' }, message: 'auditRetention must be at least 1h' })
+    .optional()
+    .describe(
+      'Delete audit rows (GET /api/v1/audit) older than this (`400d`): at start and hourly, 500 rows per transaction, oldest first; the only way rows leave the audit table. Unset: kept for ever.',
+    ),
 });
 
 /** Ticket custom field names the RT sink uses (type rt only; see gateway/forward/rt/README.md). */
@@ -484,7 +506,10 @@ const configObject = z
       .default({ closeChecklist: CHECKLIST.map((id) => ({ id })) })
       .describe('Ticket lifecycle settings: what closing a ticket needs.'),
     actions: z.array(actionSchema).default([]).describe('Writes back to the plant (the andon light): on with the first matching ticket, off when none is left.'),
-    store: storeSchema.default({}).describe('The ticket store (`<dataDir>/andon.sqlite`): how long closed tickets are kept.'),
+    schedules: schedulesSchema.describe(
+      'On-call schedules per group, in `gateway.timezone`: shifts with rotations and overrides for a day. A new ticket is assigned (`assignee`) to the on-call person of its group on duty; escalation levels can notify the person on duty (`escalation[].onDuty`); GET /api/v1/oncall says who is on duty.',
+    ),
+    store: storeSchema.default({}).describe('The ticket store (`<dataDir>/andon.sqlite`): how long closed tickets and audit rows are kept.'),
     forward: forwardSchema.optional().describe('Store-and-forward of every ticket version to a central ticket system; absent: tickets stay local.'),
   });
 
@@ -527,6 +552,7 @@ function checkReferences(value: unknown, ctx: z.RefinementCtx): void {
       issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `action writes to source "${target}", which is not defined under sources:`, ['actions', i, 'write', 'source']);
     } else checkWrite(ctx, record(a.write), sources.get(target), ['actions', i, 'write']);
   });
+  checkScheduleReferences(cfg, ctx);
   const faults = new Set([...list(cfg.rules).map((r) => r.fault), 'alarm-flood']);
   list(record(cfg.correlation).causes).forEach((c, i) => {
     for (const k of ['effect', 'cause'] as const) {
@@ -566,3 +592,4 @@ export type AssetConfig = AndonConfig['assets'][string];
 export type EscalationConfig = AndonConfig['escalation'][number];
 export type ForwardConfig = NonNullable<AndonConfig['forward']>;
 export type NotifyChannelConfig = AndonConfig['notify'][string];
+export type { DutyRole, SchedulesConfig } from './schedules.ts';

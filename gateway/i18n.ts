@@ -303,6 +303,15 @@ const en = {
   'csv.fixVerified': 'Fixes verified',
   'csv.fixRecurred': 'Fixes recurred',
   'csv.firstTimeFixRate': 'First-time-fix rate',
+  'csv.seq': 'Seq',
+  'csv.at': 'At',
+  'csv.actor': 'Actor',
+  'csv.action': 'Action',
+  'csv.outcome': 'Outcome',
+  'csv.target': 'Target',
+  'csv.origin': 'From',
+  'csv.code': 'Code',
+  'csv.details': 'Details',
 };
 
 export type MessageKey = keyof typeof en;
@@ -586,6 +595,15 @@ const zhCN: Messages = {
   'csv.fixVerified': '修复已验证',
   'csv.fixRecurred': '修复后复发',
   'csv.firstTimeFixRate': '一次修复率',
+  'csv.seq': '序号',
+  'csv.at': '时间',
+  'csv.actor': '操作者',
+  'csv.action': '操作',
+  'csv.outcome': '结果',
+  'csv.target': '对象',
+  'csv.origin': '来源',
+  'csv.code': '代码',
+  'csv.details': '详情',
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, 'zh-CN': zhCN };

@@ -18,7 +18,8 @@ import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { createConnectors, wireSources } from './sources.ts';
-import { startRetention } from './store/retention.ts';
+import { startAuditRetention, startRetention } from './store/retention.ts';
+import { AuditLog, type AuditWho } from './audit/audit.ts';
 import { startActions } from './actions.ts';
 import { TicketStore } from './store/store.ts';
 
@@ -104,9 +105,15 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   const notifications = (c: AndonConfig) => (Object.keys(c.notify).length > 0 ? startNotifications(c, { store, engine: runtime.engine, scheduler, metrics, log }) : undefined);
   let notifying = notifications(config);
   undo.push(() => notifying?.stop());
-  const retaining = (c: AndonConfig) => (c.store.retention ? startRetention(store, c.store.retention, scheduler, log) : undefined);
+  const retaining = (c: AndonConfig) => {
+    const tickets = c.store.retention ? startRetention(store, c.store.retention, scheduler, log) : undefined;
+    const audit = c.store.auditRetention ? startAuditRetention(store, c.store.auditRetention, scheduler, log) : undefined;
+    return { stop: () => [tickets, audit].forEach((r) => r?.stop()) };
+  };
   let retention = retaining(config);
-  undo.push(() => retention?.stop());
+  undo.push(() => retention.stop());
+  // Who did what, when and from where (the HTTP side, reloads); flushed when the HTTP app closes.
+  const audit = new AuditLog({ store, now, log, onWritten: (action) => metrics.auditRecords.inc({ action }), onFailed: () => metrics.auditErrors.inc() });
   const sha = opts.configSha ?? (opts.configFile ? sha256Of(opts.configFile) : undefined);
   if (sha) metrics.configSha(sha);
   const reloads = opts.configFile ? reloader(opts.configFile, sha ?? '', opts.env ?? process.env) : undefined;
@@ -127,7 +134,8 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     // Whichever forwarder and notifier run now (a reload may replace them).
     forwarder: { wake: () => forwarding?.forwarder.wake() },
     notifier: { wake: () => notifying?.notifier.wake() },
-    ...(reloads ? { reload: () => reloads.reload('http') } : {}),
+    ...(reloads ? { reload: (who: AuditWho) => reloads.reload('http', who) } : {}),
+    audit,
   });
   undo.push(() => app.close());
   const address = await listen(app, config.gateway.http.host, opts.port ?? config.gateway.http.port);
@@ -149,25 +157,30 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     const rlog = log.child({ component: 'reload' });
     let shaInUse = firstSha;
     let queue: Promise<unknown> = Promise.resolve();
-    const refuse = (outcome: ReloadOutcome, err: ReloadError, trigger: string): ReloadError => {
+    /** A reload's audit row: who asked, the file's sha before and after, what it did or why it was refused. */
+    const audited = (who: AuditWho, trigger: string, outcome: string, details: Record<string, unknown>, code: string | null = null) =>
+      audit.record({ ...who, action: 'config.reload', outcome, target: file, code, details: { trigger, oldSha: shaInUse, ...details } });
+    const refuse = (outcome: ReloadOutcome, err: ReloadError, trigger: string, who: AuditWho): ReloadError => {
       metrics.reloads.inc({ outcome });
+      audited(who, trigger, outcome, { newSha: fileSha(file), ...(err.problems.length > 0 ? { problems: err.problems.length } : {}), ...(err.keys.length > 0 ? { keys: err.keys } : {}) }, err.code);
       const fields = { trigger, code: err.code, file, ...(err.problems.length > 0 ? { problems: err.problems } : {}), ...(err.keys.length > 0 ? { keys: err.keys } : {}) };
       if (outcome === 'invalid') rlog.error(fields, `config reload refused: ${err.message}`);
       else rlog.warn(fields, `config reload refused: ${err.message}`);
       return err;
     };
-    const once = async (trigger: string): Promise<ReloadResult> => {
+    const once = async (trigger: string, who: AuditWho): Promise<ReloadResult> => {
       let next: AndonConfig;
       let nextSha: string;
       try {
         ({ config: next, sha: nextSha } = readConfigFile(file, env));
       } catch (err) {
-        if (err instanceof ConfigError) throw refuse('invalid', invalid(file, err.problems, err), trigger);
+        if (err instanceof ConfigError) throw refuse('invalid', invalid(file, err.problems, err), trigger, who);
         throw err;
       }
       const plan = planReload(current, next);
-      if (plan.restart.length > 0) throw refuse('restart_required', restartRequired(file, plan.restart), trigger);
+      if (plan.restart.length > 0) throw refuse('restart_required', restartRequired(file, plan.restart), trigger, who);
       if (plan.changed.length === 0) {
+        audited(who, trigger, 'unchanged', { newSha: nextSha, changed: [] });
         shaInUse = nextSha;
         metrics.configSha(nextSha);
         metrics.reloads.inc({ outcome: 'unchanged' });
@@ -195,9 +208,10 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
       }
       if (problems.length > 0) {
         await Promise.all([...fresh.values()].map((c) => c.stop().catch(() => undefined)));
-        throw refuse('invalid', invalid(file, problems), trigger);
+        throw refuse('invalid', invalid(file, problems), trigger, who);
       }
       // 2. The switch, in one synchronous step: every signal, request and timer from here on meets the new config.
+      const oldSha = shaInUse;
       current = next;
       runtime.reconfigure(next, { rebuildRules: plan.rebuildRules, expectedSources: next.sources.map((s) => s.id) });
       shaInUse = nextSha;
@@ -219,22 +233,24 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
         notifying = notifications(next);
       }
       if (plan.changed.includes('store')) {
-        retention?.stop();
+        retention.stop();
         retention = retaining(next);
       }
       metrics.reloads.inc({ outcome: 'applied' });
       const restarted = plan.startSources;
+      audit.record({ ...who, action: 'config.reload', outcome: 'applied', target: file, details: { trigger, oldSha, newSha: nextSha, changed: plan.changed, restarted, removed } });
       rlog.info({ trigger, file, sha: nextSha, changed: plan.changed, restarted, removed, rulesRebuilt: plan.rebuildRules }, `config reloaded: ${plan.changed.join(', ')} changed`);
       return { outcome: 'applied', sha: nextSha, changed: plan.changed, restarted, removed };
     };
     return {
       sha: () => shaInUse,
       /** Reloads after any reload still running; rejects with ReloadError when refused. */
-      reload(trigger: 'signal' | 'http'): Promise<ReloadResult> {
+      reload(trigger: 'signal' | 'http', who: AuditWho = { actor: null, origin: trigger }): Promise<ReloadResult> {
         const run = queue.then(() =>
-          once(trigger).catch((err: unknown) => {
+          once(trigger, who).catch((err: unknown) => {
             if (!(err instanceof ReloadError)) {
               metrics.reloads.inc({ outcome: 'failed' });
+              audited(who, trigger, 'failed', { newSha: fileSha(file), error: (err as Error).message ?? String(err) }, 'ANDON_INTERNAL');
               rlog.error({ trigger, file, err }, 'config reload failed');
             }
             throw err;
@@ -254,6 +270,8 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     store,
     runtime,
     app,
+    /** The audit trail (gateway/audit): what signs people in (OIDC) records there too. */
+    audit,
     sources,
     get actions() {
       return actions;
@@ -270,9 +288,9 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
      * Reads the config file again and applies it (SIGHUP, POST /api/v1/admin/reload). Rejects with
      * ReloadError (nothing applied) when refused; ANDON_RELOAD_UNAVAILABLE without a config file.
      */
-    reload(trigger: 'signal' | 'http' = 'signal'): Promise<ReloadResult> {
+    reload(trigger: 'signal' | 'http' = 'signal', who?: AuditWho): Promise<ReloadResult> {
       if (!reloads) return Promise.reject(new ReloadError('ANDON_RELOAD_UNAVAILABLE', 'this gateway was started without a config file; there is nothing to reload'));
-      return reloads.reload(trigger);
+      return reloads.reload(trigger, who);
     },
     stop(): Promise<void> {
       stopping ??= (async () => {
@@ -285,7 +303,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
         // Requests to central and messages in flight are aborted (each bounded); their rows stay for the next start.
         await Promise.all([forwarding?.stop(), notifying?.stop()]);
         changes.unsubscribe();
-        retention?.stop();
+        retention.stop();
         runtime.stop();
         await store.close();
         log.info({ component: 'main' }, 'andon stopped');
@@ -302,6 +320,15 @@ function problemOf(err: unknown): ConfigProblem {
 }
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** The sha256 of a file for the audit trail, null when it cannot be read. */
+const fileSha = (file: string): string | null => {
+  try {
+    return sha256Of(file);
+  } catch {
+    return null;
+  }
+};
 
 /** app.listen, with a port that cannot be had (in use, not permitted) as ANDON_HTTP_LISTEN. */
 async function listen(app: ReturnType<typeof buildApp>, host: string, port: number): Promise<string> {

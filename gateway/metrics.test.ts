@@ -37,6 +37,9 @@ const CONTRACT: Record<string, string[]> = {
   // config reload (issue 13)
   andon_config_reloads_total: ['outcome'],
   andon_config_info: ['sha'],
+  // audit trail (issue 16)
+  andon_audit_records_total: ['action'],
+  andon_audit_write_errors_total: [],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

@@ -61,6 +61,17 @@ export function createMetrics(
       registers: [registry],
     }),
     configInfo: new Gauge({ name: 'andon_config_info', help: '1, labelled with the sha256 of the config file in use', labelNames: ['sha'], registers: [registry] }),
+    auditRecords: new Counter({
+      name: 'andon_audit_records_total',
+      help: 'Rows written to the audit trail, by action (config.reload, ticket.shelve, auth.sign-in, auth.refused, ...)',
+      labelNames: ['action'],
+      registers: [registry],
+    }),
+    auditErrors: new Counter({
+      name: 'andon_audit_write_errors_total',
+      help: 'Audit rows the store could not write (logged; the audited action itself went ahead)',
+      registers: [registry],
+    }),
     latency: new Histogram({
       name: 'andon_signal_to_ticket_seconds',
       help: 'From a signal\'s arrival to its ticket change being committed',

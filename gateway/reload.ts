@@ -58,7 +58,7 @@ export interface ReloadPlan {
 }
 
 /** The live sections: the top-level keys and the live keys of `gateway`. */
-const LIVE_SECTIONS = ['gateway.publicUrl', 'gateway.auth.tokens', 'sources', 'assets', 'rules', 'correlation', 'priorities', 'routing', 'escalation', 'notify', 'shelving', 'actions', 'store', 'forward'] as const;
+const LIVE_SECTIONS = ['gateway.publicUrl', 'gateway.auth.tokens', 'sources', 'assets', 'rules', 'correlation', 'priorities', 'routing', 'escalation', 'notify', 'schedules', 'shelving', 'actions', 'store', 'forward'] as const;
 
 /** What reloading `next` over `running` changes. */
 export function planReload(running: AndonConfig, next: AndonConfig): ReloadPlan {

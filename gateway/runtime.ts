@@ -40,7 +40,8 @@ const STORE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQ
  * Whether `err` means the store could not commit (the change may go in later), as opposed to a refusal
  * (AndonError) or a bug (anything else). The store throws better-sqlite3's SqliteError as it comes, with
  * extended codes (SQLITE_IOERR_WRITE); a trigger's RAISE (SQLITE_CONSTRAINT_TRIGGER) is the database's
- * own refusal too: Andon's schema has no triggers, so one is an operator's guard (or a test's fault).
+ * own refusal too: Andon's ticket tables have no triggers (only the audit table has, which the engine never
+ * writes), so one is an operator's guard (or a test's fault).
  */
 export function isStoreFailure(err: unknown): boolean {
   if (isAndonError(err)) return err.code === 'ANDON_STORE_UNAVAILABLE' || err.code === 'ANDON_TICKET_CONFLICT';

@@ -91,6 +91,8 @@ export const ERRORS = {
   ANDON_NOTIFY_EXPIRED: { status: 504, retryable: false, description: 'A notification was not delivered within its channel\'s maxAge of its event (still failing, or the gateway was down that long); it is parked, not sent, until POST /api/v1/notifications/:id/retry.' },
   ANDON_NOTIFY_UNKNOWN_CHANNEL: { status: 409, retryable: false, description: 'A queued notification names a channel that is no longer under notify: in the config; it is parked (and cannot be retried until the channel is configured again).' },
   ANDON_NOTIFY_NOT_PARKED: { status: 404, retryable: false, description: 'No parked notification with that id.' },
+
+  ANDON_ONCALL_UNKNOWN_GROUP: { status: 404, retryable: false, description: 'GET /api/v1/oncall?group= names a group that has no schedule under schedules.groups.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

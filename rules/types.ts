@@ -54,7 +54,8 @@ export type TicketCommand =
   | ({ type: 'flood'; at: number; members: FloodMember[]; firstOut: FloodMember; mergeKeys: string[]; since: number; evidence: Evidence } & DetectFields)
   | { type: 'flood-member'; at: number; key: string; member: FloodMember; priority: Priority; evidence: Evidence }
   | { type: 'flood-end'; at: number; key: string }
-  | { type: 'escalate'; at: number; id: string; level: number; notify: string[]; breach: 'respond' | 'resolve' | null; unless: 'acknowledged' | 'resolved' }
+  /** `onDuty`: people on duty to notify too, looked up when it is applied (a group of undefined: the ticket's assigned group). */
+  | { type: 'escalate'; at: number; id: string; level: number; notify: string[]; onDuty?: OnDutyRef[]; breach: 'respond' | 'resolve' | null; unless: 'acknowledged' | 'resolved' }
   /** A person's action: `by` is who they say they are, `actor` the name of the token that authenticated it (when one did). */
   | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; actor?: string; fields: Record<string, unknown> }
   | { type: 'comment'; at: number; id: string; by: string; actor?: string; text: string }
@@ -64,5 +65,11 @@ export type TicketCommand =
   | { type: 'unshelve-due'; at: number; id: string; until: string };
 
 export type DetectCommand = Extract<TicketCommand, { type: 'detect' }>;
+
+/** A person on duty an escalation level notifies (config escalation[].onDuty). */
+export interface OnDutyRef {
+  role: 'onCall' | 'supervisor';
+  group?: string | undefined;
+}
 
 /** Priority order: lower index is more urgent. */

@@ -34,6 +34,8 @@ export const KINDS: Record<string, string> = {
   duration: '`250ms`, `30s`, `10m`, `4h`, `1d`, `1w` (decimals allowed: `1.5h`); `0s` where zero makes sense.',
   'tag pattern': 'Slash-separated tag path; `*` matches one segment, `**` any number (`packaging/*/alarm/**`).',
   id: 'Letters, digits, `.`, `_` and `-`, starting with a letter or digit (`sealer-01`).',
+  'time of day': 'A local time `HH:MM` (`06:00`, `22:30`) in `gateway.timezone`.',
+  date: 'A local calendar date `YYYY-MM-DD` (`2026-03-02`) in `gateway.timezone`.',
 };
 
 const def = (s: Schema) => s._zod.def as unknown as Loose & { type: string };

@@ -21,6 +21,7 @@ const FAMILIES: Record<string, [title: string, about: string]> = {
   MQTT: ['MQTT', 'The MQTT connector ([connectors/mqtt](../connectors/mqtt/README.md)).'],
   FORWARD: ['Forwarding to central', 'The outbox forwarder and the sync back from central (`forward:`, [gateway/forward](../gateway/forward/README.md)).'],
   NOTIFY: ['Notifications', 'Webhook notifications (`notify:`).'],
+  ONCALL: ['On-call', 'Who is on duty (`schedules:`, GET /api/v1/oncall).'],
 };
 /** One-code words that read better together. */
 const API_WORDS = new Set(['REPLAY', 'SIGNAL', 'REQUEST', 'ROUTE', 'AUTH', 'INTERNAL', 'CLI', 'HTTP']);

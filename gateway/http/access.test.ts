@@ -40,6 +40,8 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/notifications/:id/retry': { url: () => '/api/v1/notifications/1/retry', ok: 404 },
   // allowed, and then "no config file to read" (ANDON_RELOAD_UNAVAILABLE): the test app has none
   'POST /api/v1/admin/reload': { url: () => '/api/v1/admin/reload', ok: 409 },
+  'GET /api/v1/oncall': { url: () => '/api/v1/oncall', ok: 200 },
+  'GET /api/v1/audit': { url: () => '/api/v1/audit?action=auth.*', ok: 200 },
 };
 
 /** Who gets through, from contracts §HTTP API: read is any token (or none with anonymousRead), admin may do everything. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { AndonConfig } from '../../config/schema.ts';
-import { AndonError } from '../../model/errors.ts';
+import { AndonError, isAndonError } from '../../model/errors.ts';
+import type { AuditLog } from '../audit/audit.ts';
 import { authorizer, bearerToken, type Access, type Who } from './auth.ts';
 import type { StreamKeys } from './stream-keys.ts';
 
@@ -38,9 +39,10 @@ const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== un
  * enforces it. A refused request with a body gets `Connection: close`, so its
  * body is not read either. A route with `config.streamKey` (GET /api/v1/events)
  * also takes a stream key (`?key=`) in place of the header. Registered before
- * the routes.
+ * the routes. With an audit log, a token's use is a sign-in there (a row per token and address an hour)
+ * and every refusal (401, 403) is recorded with who and from where.
  */
-export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config): void {
+export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config, audit?: AuditLog): void {
   // Tokens are read from the config in use at each request: a reload rotates them (anonymousRead needs a restart).
   let seen = current();
   let auth = authorizer(seen.gateway.auth);
@@ -71,12 +73,17 @@ export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: Str
     try {
       const token = bearerToken(req.headers.authorization);
       const auth = authNow();
-      if (token !== undefined) req.who = auth.identify(token);
-      else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
+      if (token !== undefined) {
+        req.who = auth.identify(token);
+        audit?.signIn({ actor: req.who.name, origin: req.ip }, 'token');
+      } else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
       else if (req.routeOptions.config.streamKey === true) req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
       auth.allow(req.who, access);
     } catch (err) {
       if (hasBody(req)) reply.header('connection', 'close');
+      // the route's pattern, never the URL (a stream key rides in its query)
+      const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+      if (isAndonError(err)) audit?.refused({ action: 'auth.refused', actor: req.who?.name ?? null, origin: req.ip, code: err.code, target: route, details: { message: err.message } });
       throw err;
     }
   });

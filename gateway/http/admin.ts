@@ -1,11 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { AuditLog, AuditWho } from '../audit/audit.ts';
 import { ReloadError, type ReloadResult } from '../reload.ts';
 
 interface Opts {
-  /** The gateway's reload (gateway/main.ts); absent when it was started without a config file. */
-  reload: (() => Promise<ReloadResult>) | undefined;
+  /** The gateway's reload (gateway/main.ts), which records itself in the audit trail; absent when it was started without a config file. */
+  reload: ((who: AuditWho) => Promise<ReloadResult>) | undefined;
   /** Counts a refusal answered here (andon_http_errors_total{code}). */
   onRefused: (code: string) => void;
+  /** The audit trail: a reload asked of a gateway without a config file is recorded here. */
+  audit?: AuditLog;
 }
 
 const problem = {
@@ -31,7 +34,7 @@ const refusal = {
  * ANDON_RELOAD_INVALID with every problem, 409 ANDON_RELOAD_RESTART_REQUIRED
  * with the keys: then nothing is applied and the running config stays.
  */
-export const adminRoutes: FastifyPluginAsync<Opts> = async (app, { reload, onRefused }) => {
+export const adminRoutes: FastifyPluginAsync<Opts> = async (app, { reload, onRefused, audit }) => {
   app.post(
     '/admin/reload',
     {
@@ -56,10 +59,14 @@ export const adminRoutes: FastifyPluginAsync<Opts> = async (app, { reload, onRef
         },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      const who = { actor: req.who?.name ?? null, origin: req.ip };
       try {
-        if (!reload) throw new ReloadError('ANDON_RELOAD_UNAVAILABLE', 'this gateway was started without a config file; there is nothing to reload');
-        return await reload();
+        if (!reload) {
+          audit?.record({ ...who, action: 'config.reload', outcome: 'unavailable', code: 'ANDON_RELOAD_UNAVAILABLE', details: { trigger: 'http' } });
+          throw new ReloadError('ANDON_RELOAD_UNAVAILABLE', 'this gateway was started without a config file; there is nothing to reload');
+        }
+        return await reload(who);
       } catch (err) {
         if (!(err instanceof ReloadError)) throw err;
         onRefused(err.code);

@@ -10,6 +10,8 @@ import type { TicketStore } from '../store/store.ts';
 import { guard } from './access.ts';
 import type { ReloadResult } from '../reload.ts';
 import { adminRoutes } from './admin.ts';
+import { AuditLog, type AuditWho } from '../audit/audit.ts';
+import { auditRoutes } from './audit.ts';
 import { alertmanagerRoutes } from './alertmanager.ts';
 import { boardRoutes, securePages } from './board.ts';
 import { registerDocs } from './docs.ts';
@@ -17,6 +19,7 @@ import { reportRoutes } from './reports.ts';
 import { errorRef } from './schemas.ts';
 import { eventRoutes, type EventStreamOptions } from './events.ts';
 import { notificationRoutes } from './notifications.ts';
+import { oncallRoutes } from './oncall.ts';
 import { outboxRoutes } from './outbox.ts';
 import { signalRoutes } from './signals.ts';
 import { createStreamKeys } from './stream-keys.ts';
@@ -43,8 +46,10 @@ export interface AppDeps {
   notifier?: { wake(): void };
   /** The config in use now, after reloads (tokens, http sources, assets, notify channels, shelving); default `config`. */
   current?: () => AndonConfig;
-  /** Reloads the config file (POST /api/v1/admin/reload); without it the route answers ANDON_RELOAD_UNAVAILABLE. */
-  reload?: () => Promise<ReloadResult>;
+  /** Reloads the config file (POST /api/v1/admin/reload) for `who`; without it the route answers ANDON_RELOAD_UNAVAILABLE. */
+  reload?: (who: AuditWho) => Promise<ReloadResult>;
+  /** The audit trail (gateway/audit); made here on the store when absent. Flushed when the app closes. */
+  audit?: AuditLog;
   /** Tuning of GET /api/v1/events (ping, per-client buffer, resume limit); defaults are the contract's. */
   events?: EventStreamOptions;
 }
@@ -101,8 +106,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 'ANDON_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url}`));
 
+  const audit =
+    deps.audit ??
+    new AuditLog({ store: deps.store, now: deps.now, log: deps.logger, onWritten: (action) => deps.metrics.auditRecords.inc({ action }), onFailed: () => deps.metrics.auditErrors.inc() });
+  // what is folded (token uses, repeated refusals) is written before the store closes
+  app.addHook('onClose', async () => audit.flush());
   const streamKeys = createStreamKeys({ now: deps.now });
-  guard(app, deps.config, streamKeys, current);
+  guard(app, deps.config, streamKeys, current, audit);
   securePages(app);
   registerDocs(app, deps.config);
   // In a plugin, so that they load after the OpenAPI plugin and appear at /docs.
@@ -118,7 +128,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   const locale = deps.config.gateway.locale;
-  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now, locale });
+  app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now, locale, audit });
   app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, locale });
   app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, streamKeys, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
   app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
@@ -126,10 +136,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const applier =
     deps.applier ?? createSyncApplier({ runtime: deps.runtime, store: deps.store, now: deps.now, onResult: (r) => deps.metrics.syncChanges.inc({ outcome: r.outcome }) });
   app.register(syncRoutes, { prefix: '/api/v1', applier, now: deps.now });
-  app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, wake: () => deps.forwarder?.wake() });
-  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: () => Object.keys(current().notify), wake: () => deps.notifier?.wake() });
+  app.register(outboxRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, wake: () => deps.forwarder?.wake(), audit });
+  app.register(notificationRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, channels: () => Object.keys(current().notify), wake: () => deps.notifier?.wake(), audit });
+  app.register(auditRoutes, { prefix: '/api/v1', store: deps.store, locale });
+  app.register(oncallRoutes, { prefix: '/api/v1', current, now: deps.now });
   app.register(boardRoutes, { config: deps.config, current });
-  app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }) });
+  app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }), audit });
   return app;
 }
 

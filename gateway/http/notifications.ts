@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AndonError } from '../../model/errors.ts';
 import type { QueuedNotification } from '../store/notifications.ts';
 import type { TicketStore } from '../store/store.ts';
+import type { AuditLog } from '../audit/audit.ts';
 
 interface Opts {
   store: TicketStore;
@@ -10,6 +11,8 @@ interface Opts {
   channels: () => readonly string[];
   /** Tells the notifier to look at the queue now (after a retry). */
   wake: () => void;
+  /** The audit trail: retries (and refused ones) are recorded there. */
+  audit?: AuditLog;
 }
 
 const time = { type: ['string', 'null'] } as const;
@@ -48,7 +51,7 @@ const view = (n: QueuedNotification) => ({
 });
 
 /** The notification queue for admins: what waits, what receivers refused (parked, with the reason), and retrying (role admin). */
-export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, channels, wake }) => {
+export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, channels, wake, audit }) => {
   app.get<{ Querystring: { state: 'pending' | 'parked'; channel?: string; limit: number; offset: number } }>(
     '/notifications',
     {
@@ -87,12 +90,18 @@ export const notificationRoutes: FastifyPluginAsync<Opts> = async (app, { store,
     },
     async (req) => {
       const { id } = req.params;
+      const who = { actor: req.who?.name ?? null, origin: req.ip };
       const row = store.notifications.get(id);
-      if (!row || row.parkedAt === null) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
-      if (!channels().includes(row.channel)) throw new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`);
-      if (!store.notifications.retry(id, now())) throw new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`);
-      // Who retried what: the log is the record (the row keeps only retriedAt).
-      req.log.info({ component: 'notify', notification: id, channel: row.channel, ticket: row.ticketId, actor: req.who?.name ?? null }, 'parked notification retried');
+      const refuse = (err: AndonError) => {
+        audit?.refused({ ...who, action: 'notification.retry', target: String(id), code: err.code, details: { message: err.message } }, String(id));
+        return err;
+      };
+      if (!row || row.parkedAt === null) throw refuse(new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`));
+      if (!channels().includes(row.channel)) throw refuse(new AndonError('ANDON_NOTIFY_UNKNOWN_CHANNEL', `notification ${id} is for channel ${row.channel}, which is not under notify: in the config`));
+      if (!store.notifications.retry(id, now())) throw refuse(new AndonError('ANDON_NOTIFY_NOT_PARKED', `no parked notification with id ${id}`));
+      // Who retried what: the audit trail is the record (the row keeps only retriedAt).
+      audit?.record({ ...who, action: 'notification.retry', outcome: 'ok', target: String(id), details: { channel: row.channel, ticketId: row.ticketId, kind: row.kind } });
+      req.log.info({ component: 'notify', notification: id, channel: row.channel, ticket: row.ticketId, actor: who.actor }, 'parked notification retried');
       wake();
       return view(store.notifications.get(id) as QueuedNotification);
     },

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AndonError } from '../../model/errors.ts';
 import type { TicketStore } from '../store/store.ts';
+import type { AuditLog } from '../audit/audit.ts';
 
 interface Opts {
   store: TicketStore;
   now: () => number;
   /** Tells the forwarder to look at the outbox now (after an un-park). */
   wake: () => void;
+  /** The audit trail: retries (and refused ones) are recorded there. */
+  audit?: AuditLog;
 }
 
 const item = {
@@ -27,7 +30,7 @@ const item = {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The outbox for admins: what waits for central, what central refused, and un-parking (role admin). */
-export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, wake }) => {
+export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, wake, audit }) => {
   app.get<{ Querystring: { parked?: boolean; limit?: number; offset?: number } }>(
     '/outbox',
     {
@@ -70,10 +73,16 @@ export const outboxRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
       },
     },
     async (req) => {
-      const unparked = store.outbox.retry(req.params.ticketId, now());
-      if (unparked === 0) throw new AndonError('ANDON_FORWARD_NOT_PARKED', `ticket ${req.params.ticketId} has no parked outbox rows`);
-      // Who un-parked what: the log is the record (the outbox rows keep no history of their own).
-      req.log.info({ component: 'outbox', ticket: req.params.ticketId, unparked, actor: req.who?.name ?? null }, 'parked outbox rows retried');
+      const ticketId = req.params.ticketId;
+      const who = { actor: req.who?.name ?? null, origin: req.ip };
+      const unparked = store.outbox.retry(ticketId, now());
+      if (unparked === 0) {
+        audit?.refused({ ...who, action: 'outbox.retry', target: ticketId, code: 'ANDON_FORWARD_NOT_PARKED' }, ticketId);
+        throw new AndonError('ANDON_FORWARD_NOT_PARKED', `ticket ${ticketId} has no parked outbox rows`);
+      }
+      // Who un-parked what: the audit trail is the record (the outbox rows keep no history of their own).
+      audit?.record({ ...who, action: 'outbox.retry', outcome: 'ok', target: ticketId, details: { unparked } });
+      req.log.info({ component: 'outbox', ticket: ticketId, unparked, actor: who.actor }, 'parked outbox rows retried');
       wake();
       return { ticketId: req.params.ticketId, unparked };
     },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { AndonError } from '../../model/errors.ts';
+import { AndonError, isAndonError } from '../../model/errors.ts';
+import type { AuditLog } from '../audit/audit.ts';
 import type { Locale } from '../i18n.ts';
 import type { Runtime } from '../runtime.ts';
 import type { TicketStore } from '../store/store.ts';
@@ -15,6 +16,8 @@ interface Opts {
   now: () => number;
   /** `gateway.locale`: the CSV header row's language. */
   locale?: Locale;
+  /** The audit trail: shelving and refused transitions are recorded there. */
+  audit?: AuditLog;
 }
 
 /** The columns of GET /api/v1/tickets?format=csv (docs/contracts.md), in order. */
@@ -48,10 +51,12 @@ export const TICKET_COLUMNS: Column<Omit<Ticket, 'history'>>[] = [
 const ticket = ticketRef;
 /** The authenticated token's name, recorded next to the free-text `by` (contracts §Ticket JSON history). */
 const actor = (who: Who | null) => (who ? { actor: who.name } : {});
+/** Transitions recorded in the audit trail when they succeed (shelving policy); every refused one is. */
+const SHELVING = new Set(['shelve', 'unshelve']);
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 /** Tickets: list, read, lifecycle transitions and comments (contracts §HTTP API). */
-export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now, locale = 'en' }) => {
+export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runtime, now, locale = 'en', audit }) => {
   app.get<{
     Querystring: {
       state?: (typeof STATES)[number];
@@ -210,8 +215,20 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
     },
     async (req) => {
       const { action, by, ...fields } = req.body;
-      runtime.act({ type: 'transition', at: now(), id: req.params.id, action, by: by ?? req.who?.name ?? 'operator', ...actor(req.who), fields });
-      return store.get(req.params.id);
+      const id = req.params.id;
+      const who = { actor: req.who?.name ?? null, origin: req.ip };
+      try {
+        runtime.act({ type: 'transition', at: now(), id, action, by: by ?? req.who?.name ?? 'operator', ...actor(req.who), fields });
+      } catch (err) {
+        // a refusal (the lifecycle's, a missing field, no such ticket), not a store failure
+        if (isAndonError(err) && err.status < 500) audit?.refused({ ...who, action: `ticket.${action}`, target: id, code: err.code, details: { by: by ?? null, message: err.message } }, id);
+        throw err;
+      }
+      const t = store.get(id);
+      if (t && SHELVING.has(action)) {
+        audit?.record({ ...who, action: `ticket.${action}`, outcome: 'ok', target: id, details: { key: t.key, by: by ?? null, ...(action === 'shelve' ? { reason: t.shelvedReason, until: t.shelvedUntil } : {}) } });
+      }
+      return t;
     },
   );
 

@@ -194,6 +194,45 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP INDEX tickets_key_state_updated_at');
     },
   },
+  '0010_audit': {
+    async up(knex) {
+      // Who did what, when and from where (gateway/audit): appended, never changed. AUTOINCREMENT: a seq
+      // is never given twice, also after retention deleted the newest rows' predecessors.
+      await knex.raw(
+        `CREATE TABLE audit (
+           seq integer PRIMARY KEY AUTOINCREMENT,
+           at bigint NOT NULL,
+           actor varchar(255),
+           action varchar(255) NOT NULL,
+           outcome varchar(255) NOT NULL,
+           target varchar(255),
+           origin varchar(255),
+           code varchar(255),
+           details text
+         )`,
+      );
+      await knex.raw('CREATE INDEX audit_at ON audit(at)');
+      await knex.raw('CREATE INDEX audit_actor_at ON audit(actor, at)');
+      await knex.raw('CREATE INDEX audit_action_at ON audit(action, at)');
+      // Append-only in the schema too: no row changes, and rows leave only below the retention horizon,
+      // which only moves forward (store.auditRetention, gateway/store/audit.ts).
+      await knex.raw('CREATE TABLE audit_horizon (id integer PRIMARY KEY CHECK (id = 1), before bigint NOT NULL)');
+      await knex.raw('INSERT INTO audit_horizon (id, before) VALUES (1, 0)');
+      await knex.raw("CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END");
+      await knex.raw(
+        `CREATE TRIGGER audit_delete_below_horizon BEFORE DELETE ON audit WHEN old.at >= (SELECT before FROM audit_horizon WHERE id = 1)
+         BEGIN SELECT RAISE(ABORT, 'audit rows are append-only: only retention deletes them, below its horizon'); END`,
+      );
+      await knex.raw(
+        `CREATE TRIGGER audit_horizon_forward BEFORE UPDATE ON audit_horizon WHEN new.before < old.before
+         BEGIN SELECT RAISE(ABORT, 'the audit retention horizon only moves forward'); END`,
+      );
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE audit_horizon');
+      await knex.raw('DROP TABLE audit');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = migrationsUntil('\uffff');

@@ -37,10 +37,23 @@ export class Retention {
 }
 
 /**
- * `store.retention`: prunes at start and hourly, a batch per scheduler turn so
- * signals and requests get the store between batches.
+ * `store.retention`: prunes closed tickets at start and hourly, a batch per scheduler turn so signals and
+ * requests get the store between batches.
  */
 export function startRetention(store: { retention: Retention }, retentionMs: number, scheduler: SchedulerLike, log: Logger, onPruned?: (n: number) => void) {
+  return startPruning((before) => store.retention.prune(before), { retentionMs, what: 'closed tickets' }, scheduler, log, onPruned);
+}
+
+/** `store.auditRetention`: prunes audit rows older than the retention, the same way (gateway/store/audit.ts). */
+export function startAuditRetention(store: { audit: { prune(before: number, limit: number): number } }, retentionMs: number, scheduler: SchedulerLike, log: Logger, onPruned?: (n: number) => void) {
+  return startPruning((before) => store.audit.prune(before, PRUNE_BATCH), { retentionMs, what: 'audit rows' }, scheduler, log, onPruned);
+}
+
+/**
+ * The one pruning loop of the store's retentions: at start and hourly, `prune` (at most PRUNE_BATCH rows, one
+ * transaction) until a batch is not full, one batch per scheduler turn.
+ */
+function startPruning(prune: (before: number) => number, opts: { retentionMs: number; what: string }, scheduler: SchedulerLike, log: Logger, onPruned?: (n: number) => void) {
   const subs = new Set<Subscription>();
   const later = (delay: number, work: () => void) => {
     const sub = scheduler.schedule(() => {
@@ -52,16 +65,16 @@ export function startRetention(store: { retention: Retention }, retentionMs: num
   const run = (before: number, total: number) => {
     let n = 0;
     try {
-      n = store.retention.prune(before);
+      n = prune(before);
     } catch (err) {
-      log.warn({ component: 'store', err }, 'retention: pruning failed; trying again in an hour');
+      log.warn({ component: 'store', err }, `retention: pruning ${opts.what} failed; trying again in an hour`);
     }
     if (n > 0) onPruned?.(n);
     if (n === PRUNE_BATCH) return later(0, () => run(before, total + n));
-    if (total + n > 0) log.info({ component: 'store', pruned: total + n, before: new Date(before).toISOString() }, 'retention: closed tickets pruned');
-    later(EVERY_MS, () => run(scheduler.now() - retentionMs, 0));
+    if (total + n > 0) log.info({ component: 'store', pruned: total + n, before: new Date(before).toISOString() }, `retention: ${opts.what} pruned`);
+    later(EVERY_MS, () => run(scheduler.now() - opts.retentionMs, 0));
   };
-  later(0, () => run(scheduler.now() - retentionMs, 0));
+  later(0, () => run(scheduler.now() - opts.retentionMs, 0));
   return {
     stop(): void {
       for (const s of subs) s.unsubscribe();

@@ -12,6 +12,7 @@ import { Outbox } from './outbox.ts';
 import { ChangeFeed } from './changes.ts';
 import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
+import { AuditStore } from './audit.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -95,6 +96,8 @@ export class TicketStore {
   readonly changes: ChangeFeed;
   /** Pruning of old closed tickets (`store.retention`, gateway/store/retention.ts). */
   readonly retention: Retention;
+  /** The append-only audit trail (gateway/store/audit.ts; written through gateway/audit). */
+  readonly audit: AuditStore;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -130,6 +133,7 @@ export class TicketStore {
     this.reports = new ReportQueries(db);
     this.changes = new ChangeFeed(db);
     this.retention = new Retention(db);
+    this.audit = new AuditStore(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();

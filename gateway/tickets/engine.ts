@@ -3,6 +3,7 @@ import type { AndonConfig } from '../../config/schema.ts';
 import { higherPriority, type DetectFields, type Evidence, type FloodMember, type TicketCommand } from '../../rules/types.ts';
 import { AndonError } from '../../model/errors.ts';
 import { notificationsFor } from './triggers.ts';
+import { onCallOf } from '../schedules/oncall.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
 import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc } from '../../model/ticket.ts';
@@ -55,6 +56,9 @@ export function verifyAfter(config: AndonConfig, t: Pick<TicketDoc, 'recurrence'
   const pattern = t.recurrence?.pattern;
   return pattern === 'daily' ? 3 * DAY : pattern === 'weekly' ? 21 * DAY : 7 * DAY;
 }
+
+/** The opened event names the on-call person routing assigned the ticket to. */
+const assigned = (doc: TicketDoc) => (doc.assignee === null ? {} : { assignee: doc.assignee });
 
 const union = (a: string[], b: string[]) => (b.every((f) => a.includes(f)) ? a : [...a, ...b.filter((f) => !a.includes(f))]);
 
@@ -171,7 +175,7 @@ export class TicketEngine {
           doc.recurrence = cmd.recurrence ?? null;
           doc.causes = cmd.causes ?? [];
           const after = this.afterClosed(tx, doc, cmd.at);
-          save(null, doc, { at, action: 'opened', by: SYSTEM, tag: evidence.tag, value: evidence.value, ...after.event });
+          save(null, doc, { at, action: 'opened', by: SYSTEM, tag: evidence.tag, value: evidence.value, ...assigned(doc), ...after.event });
           if (after.closed) save(after.closed.from, after.closed.to, after.closed.event);
         } else {
           const doc = this.occurrence(live, cmd.at, evidence, cmd.priority, cmd.flags, cmd);
@@ -194,7 +198,7 @@ export class TicketEngine {
           const doc = this.newTicket(tx, cmd, cmd.at, cmd.evidence);
           Object.assign(doc, { flags: ['flood'], members: members.slice(0, MAX_MEMBERS), firstOut: toMember(cmd.firstOut), occurrences: members.length });
           const after = this.afterClosed(tx, doc, cmd.at);
-          flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut, ...after.event });
+          flood = save(null, doc, { at, action: 'opened', by: SYSTEM, members: members.length, firstOut: doc.firstOut, ...assigned(doc), ...after.event });
           if (after.closed) save(after.closed.from, after.closed.to, after.closed.event);
         } else {
           const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
@@ -253,9 +257,16 @@ export class TicketEngine {
           event.breach = breach;
         }
         if (raise) {
+          // the people on duty when the level fires (a shift may have changed since the ticket opened)
+          const onDuty = (cmd.onDuty ?? []).map((ref) => {
+            const group = ref.group ?? t.assignedGroup;
+            const person = group === null ? null : onCallOf(this.config).person(group, ref.role, cmd.at);
+            return { group, role: ref.role, person: person?.id ?? null, notify: person?.notify ?? null };
+          });
+          const notified = union(cmd.notify, onDuty.flatMap((p) => (p.notify === null ? [] : [p.notify])));
           doc.escalationLevel = cmd.level;
-          doc.escalations = [...t.escalations, { level: cmd.level, at, notified: cmd.notify }];
-          Object.assign(event, { level: cmd.level, notified: cmd.notify });
+          doc.escalations = [...t.escalations, { level: cmd.level, at, notified }];
+          Object.assign(event, { level: cmd.level, notified }, onDuty.length > 0 ? { onDuty: onDuty.map(({ group, role, person }) => ({ group, role, person })) } : {});
         }
         save(t, doc, event);
         break;
@@ -347,6 +358,8 @@ export class TicketEngine {
   private newTicket(tx: StoreTx, f: DetectFields, at: number, evidence: Evidence): TicketDoc {
     const { config } = this;
     const sla = config.priorities[f.priority];
+    // routing assigns the group; its schedule names who of it is on call now (contracts §On-call)
+    const onCall = f.assignedGroup === null ? null : onCallOf(config).person(f.assignedGroup, 'onCall', at);
     const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR).map((t) => ({
       id: t.id,
       asset: t.asset,
@@ -387,8 +400,9 @@ export class TicketEngine {
       members: [],
       firstOut: null,
       assignedGroup: f.assignedGroup,
-      assignee: null,
-      notify: f.notify,
+      assignee: onCall?.id ?? null,
+      // the assignee hears of the ticket as the route's channels do (P0/P1 at opening)
+      notify: onCall && !f.notify.includes(onCall.notify) ? [...f.notify, onCall.notify] : f.notify,
       escalationLevel: 0,
       escalations: [],
       breaches: [],

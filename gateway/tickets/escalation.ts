@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction, type SchedulerLike, type Subscriptio
 import type { AndonConfig } from '../../config/schema.ts';
 import { isShelved, type TicketDoc } from '../../model/ticket.ts';
 import { at, matches } from '../../rules/match.ts';
-import type { TicketCommand } from '../../rules/types.ts';
+import type { OnDutyRef, TicketCommand } from '../../rules/types.ts';
 
 type Escalate = Extract<TicketCommand, { type: 'escalate' }>;
 
@@ -11,6 +11,7 @@ interface Step {
   level: number;
   unless: Escalate['unless'];
   notify: string[];
+  onDuty: OnDutyRef[];
   breach: Escalate['breach'];
 }
 
@@ -19,8 +20,8 @@ export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step
   const respondBy = Date.parse(t.respondBy);
   const resolveBy = Date.parse(t.resolveBy);
   const list: Step[] = [
-    { due: respondBy, level: 0, unless: 'acknowledged', notify: [], breach: 'respond' },
-    { due: resolveBy, level: 0, unless: 'resolved', notify: [], breach: 'resolve' },
+    { due: respondBy, level: 0, unless: 'acknowledged', notify: [], onDuty: [], breach: 'respond' },
+    { due: resolveBy, level: 0, unless: 'resolved', notify: [], onDuty: [], breach: 'resolve' },
     // A level whose match does not fit the ticket is skipped for it (re-planned with every version, so a raised priority can bring it in).
     ...escalation.filter((e) => matches(e.match, t)).map((e): Step => ({
       // a ticket Andon reopened (its fault came back after a fix) escalates again from the reopen
@@ -28,6 +29,7 @@ export function steps(t: TicketDoc, escalation: AndonConfig['escalation']): Step
       level: e.level,
       unless: e.unless,
       notify: e.notify,
+      onDuty: e.onDuty ?? [],
       // A level at an SLA deadline breaches it only when it waits for what that SLA asks
       // (respondBy: acknowledged, resolveBy: resolved); the SLA's own step carries the breach otherwise.
       breach: e.after === 'respondBy' && e.unless === 'acknowledged' ? 'respond' : e.after === 'resolveBy' && e.unless === 'resolved' ? 'resolve' : null,
@@ -59,7 +61,14 @@ function nextStep(t: TicketDoc, escalation: AndonConfig['escalation'], now: numb
 }
 
 const sameStep = (a: Step, b: Step) =>
-  a.due === b.due && a.level === b.level && a.breach === b.breach && a.unless === b.unless && a.notify.length === b.notify.length && a.notify.every((n, i) => n === b.notify[i]);
+  a.due === b.due &&
+  a.level === b.level &&
+  a.breach === b.breach &&
+  a.unless === b.unless &&
+  a.notify.length === b.notify.length &&
+  a.notify.every((n, i) => n === b.notify[i]) &&
+  a.onDuty.length === b.onDuty.length &&
+  a.onDuty.every((r, i) => r.role === b.onDuty[i]?.role && r.group === b.onDuty[i]?.group);
 
 /**
  * Escalation: watches ticket versions and, at each deadline nobody met
@@ -91,7 +100,16 @@ export function escalations(escalation: AndonConfig['escalation'], scheduler: Sc
           const id = t.id;
           const handle = at(scheduler, next.due, () => {
             timers.delete(id);
-            out.next({ type: 'escalate', at: Math.max(next.due, scheduler.now()), id, level: next.level, notify: next.notify, breach: next.breach, unless: next.unless });
+            out.next({
+              type: 'escalate',
+              at: Math.max(next.due, scheduler.now()),
+              id,
+              level: next.level,
+              notify: next.notify,
+              ...(next.onDuty.length > 0 ? { onDuty: next.onDuty } : {}),
+              breach: next.breach,
+              unless: next.unless,
+            });
           });
           timers.set(id, { step: next, sub: handle });
         },

@@ -1,6 +1,7 @@
 import type { ForwardConfig } from '../../config/schema.ts';
 import type { Ticket } from '../../model/ticket.ts';
 import { asForwarded, ForwardError, type CentralChange, type CentralRef, type ForwardedTicket, type Sink } from './sink.ts';
+import { nodeFetch } from '../delivery/node-fetch.ts';
 import { retryAfterMs, timedFetch, Unanswered } from '../delivery/timed-fetch.ts';
 
 export interface HttpSinkDeps {
@@ -26,7 +27,7 @@ const refOf = (b: unknown): CentralRef | undefined => {
  */
 export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'timeout'>, deps: HttpSinkDeps = {}): Sink {
   const base = config.url.replace(/\/+$/, '');
-  const doFetch = deps.fetch ?? fetch;
+  const doFetch = deps.fetch ?? nodeFetch;
   const now = deps.now ?? (() => new Date().getTime());
   const auth: Record<string, string> = config.token ? { authorization: `Bearer ${config.token}` } : {};
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NotifyChannelConfig } from '../../config/schema.ts';
+import { nodeFetch } from '../delivery/node-fetch.ts';
 import { retryAfterMs, timedFetch, Unanswered } from '../delivery/timed-fetch.ts';
 
 /**
@@ -69,11 +70,11 @@ function classify(status: number, msg: string, retryAfter: number | undefined): 
 /**
  * Posts messages to one channel's webhook (POST, JSON, the channel's headers
  * and timeout). Resolves on a 2xx that the receiver means as success; throws
- * NotifyError otherwise. Its message may quote the receiver (or undici, which names the
+ * NotifyError otherwise. Its message may quote the receiver (or the transport, which may name the
  * URL and its key): the notifier redacts it (gateway/redact.ts) before it is stored or logged.
  */
 export function createWebhook(config: NotifyChannelConfig, deps: WebhookDeps) {
-  const doFetch = deps.fetch ?? fetch;
+  const doFetch = deps.fetch ?? nodeFetch;
   return {
     async send(body: unknown, signal: AbortSignal, idempotencyKey?: string): Promise<void> {
       const headers: Record<string, string> = { ...config.headers, 'content-type': 'application/json; charset=utf-8' };

@@ -146,7 +146,8 @@ describe('personal sign-in with OpenID Connect', () => {
     const noHeader = await fetch(`${base}/auth/logout`, { method: 'POST', headers: { cookie } });
     expect(noHeader.status).toBe(403);
     const out = await fetch(`${base}/auth/logout`, { method: 'POST', headers: { cookie, 'x-andon-csrf': csrf as string } });
-    expect(out.status).toBe(204);
+    expect(out.status).toBe(200);
+    expect(await out.json()).toEqual({ signedOut: true });
     expect(out.headers.getSetCookie()[0]).toMatch(/^andon_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
     const after = await fetch(`${base}/api/v1/tickets`, { headers: { cookie } });
     expect(after.status).toBe(401);

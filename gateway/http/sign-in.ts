@@ -164,17 +164,27 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
 
   app.post(
     '/auth/logout',
-    { config: { access: 'public' }, schema: { summary: 'Sign out: ends the session of the cookie (needs X-Andon-CSRF)', response: { 204: { type: 'null', description: 'Signed out (also when there was no session).' }, 403: errorRef } } },
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Sign out: ends the session of the cookie at once (needs X-Andon-CSRF) and clears the cookie',
+        response: {
+          200: { type: 'object', additionalProperties: false, required: ['signedOut'], properties: { signedOut: { type: 'boolean', description: 'Whether a session ended (false: there was none).' } } },
+          403: errorRef,
+        },
+      },
+    },
     async (req, reply) => {
       const id = cookieOf(req.headers.cookie, SESSION_COOKIE);
       const s = id === undefined ? undefined : sessions.get(id, now());
-      if (s && id !== undefined) {
+      const signedOut = s !== undefined && id !== undefined;
+      if (signedOut) {
         const who: Who = { name: s.subject, role: s.role as Who['role'], session: { csrf: s.csrf, expiresAt: s.expiresAt } };
         if (!csrfOk(req, who)) throw new AndonError('ANDON_AUTH_CSRF', `signing out needs the session's ${CSRF_HEADER} header (GET /api/v1/me)`);
         sessions.delete(id);
         audit.record({ action: 'auth.sign-out', outcome: 'ok', actor: s.subject, origin: req.ip, details: { method: 'oidc', name: s.name } });
       }
-      return reply.header('set-cookie', sessionCookie('', 0)).status(204).send();
+      return reply.header('set-cookie', sessionCookie('', 0)).send({ signedOut });
     },
   );
 

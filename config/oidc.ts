@@ -63,7 +63,7 @@ export const oidcSchema = z
   })
   .superRefine((o, ctx) => {
     if (o.issuer.startsWith('http:') && !isLoopbackUrl(o.issuer)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'an issuer over plain http is allowed only on a loopback address; use https', ['issuer']);
-    if (PERSON_ROLES.every((r) => o.roleMap[r].length === 0)) issue(ctx, 'ANDON_CONFIG_MISSING', 'roleMap gives no role to anyone: list claim values under read, operator or admin', ['roleMap']);
+    if (PERSON_ROLES.every((r) => o.roleMap[r].length === 0)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'roleMap gives no role to anyone: list claim values under read, operator or admin', ['roleMap']);
   })
   .optional()
   .describe('Personal sign-in with OpenID Connect for the board and the API (authorization code flow with PKCE, session cookie). Unset: bearer tokens only. Tokens keep working with it.');

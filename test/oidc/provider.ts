@@ -38,6 +38,8 @@ export async function startProvider(accounts: Record<string, TestAccount>) {
         features: { devInteractions: { enabled: true } },
         cookies: { keys: ['test-provider-cookie-key-0123456789'] },
         pkce: { required: () => true },
+        // set, so that the provider does not print a notice for each default it uses
+        ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
       });
       // its own log lines (dev keys, dev interactions) would only clutter the test output
       provider.on('server_error', (_ctx, err) => console.error('oidc-provider:', err));

@@ -38,7 +38,7 @@ export const oidcSchema = z
       .url({ protocol: /^https?$/, error: 'gateway.auth.oidc.redirectUrl must be an http:// or https:// URL' })
       .optional()
       .meta({
-        defaultText: '`gateway.publicUrl` + `/auth/callback`, else from the request',
+        defaultText: 'publicUrl + /auth/callback, else from the request',
         description:
           'Where the provider sends the browser back (`https://andon.plant-a.example/auth/callback`); register exactly this at the provider. Unset: `gateway.publicUrl` + `/auth/callback`, or without publicUrl the address the browser used (its Host header).',
       }),

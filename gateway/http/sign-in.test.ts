@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT, signInAtProvider, startProvider } from '../../test/oidc/provider.ts';
 import { bearer, testApp, TOKENS } from './fixture.ts';
@@ -176,7 +178,14 @@ describe('personal sign-in when the provider cannot be reached', () => {
     // a provider that was there and is gone: its port is closed
     const gone = await startProvider({});
     await gone.close();
-    const t = await testApp({ anonymousRead: false, auth: oidcYaml(gone.issuer, '      timeout: 2s') });
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const t = await testApp({ anonymousRead: false, auth: oidcYaml(gone.issuer, '      timeout: 2s'), logger: pino({ level: 'info' }, sink) });
     try {
       const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
       expect((await fetch(`${base}/api/v1/tickets`, { headers: bearer(TOKENS.operator) })).status).toBe(200);
@@ -188,6 +197,9 @@ describe('personal sign-in when the provider cannot be reached', () => {
       expect(text).toMatch(/^andon_sign_ins_total\{outcome="unavailable"\} 1$/m);
       expect(t.store.audit.list({ action: 'auth.sign-in', limit: 10, offset: 0 }).items[0]).toMatchObject({ outcome: 'refused', code: 'ANDON_AUTH_OIDC_UNAVAILABLE', actor: null });
       expect(await (await fetch(`${base}/api/v1/board/config`)).json()).toMatchObject({ signIn: true });
+      // the discovery at start and the sign-in's own attempt, each logged with the code
+      expect(lines.filter((l) => l.component === 'oidc' && l.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' && l.level === 40).length).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(lines)).not.toContain(CLIENT.secret);
     } finally {
       await t.close();
     }

@@ -122,6 +122,7 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     } catch (err) {
       if (!isAndonError(err)) throw err;
       onSignIn?.('unavailable');
+      req.log.warn({ component: 'oidc', code: err.code, origin: req.ip }, `sign-in cannot start: ${err.message}`);
       audit.refused({ action: 'auth.sign-in', actor: null, origin: req.ip, code: err.code, details: { method: 'oidc', message: err.message } });
       return back(reply, err.code);
     }
@@ -135,6 +136,7 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     reply.header('set-cookie', loginCookie('', 0));
     const refuse = (err: AndonError, who: { actor: string | null; details?: Record<string, unknown> } = { actor: null }) => {
       onSignIn?.(err.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' ? 'unavailable' : err.code === 'ANDON_AUTH_NO_ROLE' ? 'refused' : 'failed');
+      req.log.warn({ component: 'oidc', code: err.code, actor: who.actor, origin: req.ip }, `sign-in refused: ${err.message}`);
       audit.refused({ action: 'auth.sign-in', actor: who.actor, origin: req.ip, code: err.code, details: { method: 'oidc', message: err.message, ...who.details } });
       return back(reply, err.code);
     };
@@ -157,6 +159,7 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     const session = random();
     sessions.create(session, { subject: person.subject, name: person.name, role: person.role, csrf: random(), createdAt: at, expiresAt: at + config.sessionTtl }, at);
     onSignIn?.('ok');
+    req.log.info({ component: 'oidc', actor: person.subject, role: person.role, origin: req.ip }, `${person.name} signed in`);
     audit.signIn({ actor: person.subject, origin: req.ip }, 'oidc', { name: person.name, role: person.role });
     reply.header('set-cookie', [loginCookie('', 0), sessionCookie(session, Math.floor(config.sessionTtl / 1000))]);
     return back(reply);

@@ -151,6 +151,7 @@ function openSignIn() {
   $('signout').hidden = !signedIn();
   // personal sign-in (gateway.auth.oidc): a link to the provider, or who is signed in
   $('signin-oidc').hidden = !config.signIn || person !== null;
+  fill($('signin-title'), tr(config.signIn ? 'signin.titleAccount' : 'signin.title'));
   $('signin-person').hidden = person === null;
   fill($('signin-person'), person ? tr('signin.as', { name: person.actorName, role: tOr('role', person.role) }) : '');
   if (!d.open) d.showModal();
@@ -228,6 +229,8 @@ async function start() {
   });
   $('signout').addEventListener('click', () => signOutNow());
   $('signin-cancel').addEventListener('click', () => dialog$('signin').close());
+  // personal sign-in: the gateway sends the browser on to the identity provider
+  $('signin-oidc').addEventListener('click', () => window.location.assign('/auth/login'));
   setInterval(tick, 1000);
   tick();
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -19,6 +19,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = peer('chromium', [CHROMIUM, '--version'], 'apt-get install -y chromium');
 const WAIT = { timeout: 15_000 };
 const INGEST_TOKEN = 'oidc-board-ingest-token-0123456789';
+const OUT = join(import.meta.dirname, '..', 'output');
 
 describe.skipIf(!hasChromium)('personal sign-in on the board (headless Chromium, real OpenID provider)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'andon-oidc-board-'));
@@ -110,6 +111,8 @@ rules:
     await page.click('#detail [data-action="ack"]');
     await page.locator('#detail .pill[data-state="acknowledged"]').waitFor(WAIT);
     await page.locator('#detail .history .h-actor', { hasText: '✓Wang Fang' }).waitFor(WAIT);
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, 'board-signed-in-1366x768.png') });
 
     // The store says the same: subject and name of the person.
     const id = await filler.getAttribute('data-id');
@@ -126,6 +129,7 @@ rules:
     await page.click('#detail .close');
     await page.click('#operator');
     await page.locator('#signin-person', { hasText: 'Wang Fang' }).waitFor(WAIT);
+    await page.screenshot({ path: join(OUT, 'board-signed-in-dialog-1366x768.png') });
     await page.click('#signout');
     await page.locator('#operator[data-signed="false"]').waitFor(WAIT);
     expect((await context.cookies()).find((c) => c.name === 'andon_session')).toBeUndefined();

@@ -171,6 +171,19 @@ describe('personal sign-in with OpenID Connect', () => {
     expect(((await res.json()) as { history: Record<string, unknown>[] }).history.at(-1)).toEqual({ at: expect.any(String), action: 'ack', by: 'wang', actor: 'wang' });
     expect(await (await fetch(`${base}/api/v1/me`, { headers: bearer(TOKENS.operator) })).json()).toEqual({ actor: 'wang', actorName: null, role: 'operator', method: 'token', signIn: true });
   });
+
+  it('the API docs name the session cookie next to the bearer token', async () => {
+    const spec = (await (await fetch(`${base}/docs/json`)).json()) as {
+      components: { securitySchemes: Record<string, object> };
+      paths: Record<string, Record<string, { security: object[]; description: string }>>;
+    };
+    expect(spec.components.securitySchemes.session).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'andon_session' });
+    const ack = spec.paths['/api/v1/tickets/{id}/transitions']!.post!;
+    expect(ack.security).toEqual([{ bearer: [] }, { session: [] }]);
+    expect(ack.description).toContain('Or a person signed in with role operator or admin (session cookie).');
+    // people are never ingest: admin may do everything
+    expect(spec.paths['/api/v1/signals']!.post!.description).toContain('Or a person signed in with role admin (session cookie).');
+  });
 });
 
 describe('personal sign-in when the provider cannot be reached', () => {

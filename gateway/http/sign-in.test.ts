@@ -69,8 +69,9 @@ describe('personal sign-in with OpenID Connect', () => {
     const cb = await signIn('wang');
     expect(cb.status).toBe(303);
     expect(cb.headers.get('location')).toBe('/');
-    const set = cb.headers.getSetCookie().find((h) => h.startsWith('andon_session='))!;
-    expect(set).toMatch(/; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
+    const [login, set] = cb.headers.getSetCookie();
+    expect(login).toBe('andon_login=; Path=/auth; Max-Age=0; HttpOnly; SameSite=Lax');
+    expect(set).toMatch(/^andon_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
     const cookie = sessionOf(cb)!;
 
     const who = await me(cookie);
@@ -93,6 +94,25 @@ describe('personal sign-in with OpenID Connect', () => {
     expect(JSON.stringify(t.store.audit.list({ limit: 1000, offset: 0 }))).not.toContain(cookie.split('=')[1]);
     expect(await metric(/^andon_sign_ins_total\{outcome="ok"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
     expect(await metric(/^andon_oidc_up (\d+)/m)).toBe(1);
+  });
+
+  it('the authorization request has PKCE (S256), state and nonce and no secret; the sign-in in progress is a Lax cookie on /auth for 10 minutes', async () => {
+    const start = await fetch(`${base}/auth/login`, { redirect: 'manual' });
+    const to = new URL(start.headers.get('location')!);
+    expect(to.origin).toBe(provider.issuer);
+    expect(Object.fromEntries(to.searchParams)).toMatchObject({
+      client_id: CLIENT.id,
+      response_type: 'code',
+      redirect_uri: `${base}/auth/callback`,
+      scope: 'openid profile groups',
+      code_challenge_method: 'S256',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      state: expect.any(String),
+      nonce: expect.any(String),
+    });
+    expect(to.href).not.toContain(CLIENT.secret);
+    expect(start.headers.getSetCookie()).toEqual([expect.stringMatching(/^andon_login=[A-Za-z0-9_-]{43}; Path=\/auth; Max-Age=600; HttpOnly; SameSite=Lax$/)]);
+    expect(start.headers.get('cache-control')).toBe('no-store');
   });
 
   it('roles come from the groups claim: read may look but not act, admin (the highest of several) may read the audit trail', async () => {
@@ -213,6 +233,20 @@ describe('personal sign-in when the provider cannot be reached', () => {
       // the discovery at start and the sign-in's own attempt, each logged with the code
       expect(lines.filter((l) => l.component === 'oidc' && l.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' && l.level === 40).length).toBeGreaterThanOrEqual(2);
       expect(JSON.stringify(lines)).not.toContain(CLIENT.secret);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the session cookie is Secure unless cookieSecure is off', () => {
+  it('cookieSecure defaults to true', async () => {
+    const t = await testApp({ anonymousRead: false, auth: oidcYaml('http://127.0.0.1:1').replace('      cookieSecure: false\n', '') });
+    try {
+      expect(t.config.gateway.auth.oidc?.cookieSecure).toBe(true);
+      const out = await t.app.inject({ method: 'POST', url: '/auth/logout' });
+      expect(out.json()).toEqual({ signedOut: false });
+      expect(out.headers['set-cookie']).toBe('andon_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure');
     } finally {
       await t.close();
     }

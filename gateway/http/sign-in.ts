@@ -133,6 +133,7 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     const id = cookieOf(req.headers.cookie, LOGIN_COOKIE);
     const started = id === undefined ? undefined : pending.get(id);
     if (id !== undefined) pending.delete(id);
+    // the sign-in in progress ends here, whatever comes of it (Fastify appends further set-cookie headers)
     reply.header('set-cookie', loginCookie('', 0));
     const refuse = (err: AndonError, who: { actor: string | null; details?: Record<string, unknown> } = { actor: null }) => {
       onSignIn?.(err.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' ? 'unavailable' : err.code === 'ANDON_AUTH_NO_ROLE' ? 'refused' : 'failed');
@@ -161,7 +162,7 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     onSignIn?.('ok');
     req.log.info({ component: 'oidc', actor: person.subject, role: person.role, origin: req.ip }, `${person.name} signed in`);
     audit.signIn({ actor: person.subject, origin: req.ip }, 'oidc', { name: person.name, role: person.role });
-    reply.header('set-cookie', [loginCookie('', 0), sessionCookie(session, Math.floor(config.sessionTtl / 1000))]);
+    reply.header('set-cookie', sessionCookie(session, Math.floor(config.sessionTtl / 1000)));
     return back(reply);
   });
 

@@ -20,17 +20,14 @@ const isLoopbackUrl = (url: string) => {
 };
 
 const claimValues = (what: string) =>
-  z
-    .array(z.string().min(1))
-    .default([])
-    .describe(`Values of \`roleClaim\` that give the role ${what} (a group name such as \`andon-${what}\`).`);
+  z.array(z.string().min(1)).default([]).describe(`Values of \`roleClaim\` that give the role ${what} (a group name such as \`andon-${what}\`).`);
 
 export const oidcSchema = z
   .strictObject({
     issuer: z
       .url({ protocol: /^https?$/, error: 'gateway.auth.oidc.issuer must be an http:// or https:// URL' })
       .describe(
-        'The identity provider\'s issuer URL (`https://login.plant-a.example/realms/plant`); its metadata is read from `<issuer>/.well-known/openid-configuration` at start. Use https: plain http is allowed only for a loopback address (tests, a provider on the same machine).',
+        "The identity provider's issuer URL (`https://login.plant-a.example/realms/plant`); its metadata is read from `<issuer>/.well-known/openid-configuration` at start. Use https: plain http is allowed only for a loopback address (tests, a provider on the same machine).",
       ),
     clientId: z.string().min(1).describe('The client id registered for this gateway at the provider.'),
     clientSecret: z.string().min(1).describe('The client secret (confidential client, sent with HTTP Basic); write it as `${ENV}`.'),
@@ -42,13 +39,28 @@ export const oidcSchema = z
         description:
           'Where the provider sends the browser back (`https://andon.plant-a.example/auth/callback`); register exactly this at the provider. Unset: `gateway.publicUrl` + `/auth/callback`, or without publicUrl the address the browser used (its Host header).',
       }),
-    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']).describe('Scopes asked for (`openid` is added when missing); add the one that brings `roleClaim` (`groups`) if the provider needs it.'),
-    roleClaim: z.string().min(1).default('groups').describe('The claim (from the ID token or userinfo) whose value (a string or a list of strings) is mapped to a role by `roleMap`.'),
+    scopes: z
+      .array(z.string().min(1))
+      .default(['openid', 'profile', 'email'])
+      .describe('Scopes asked for (`openid` is added when missing); add the one that brings `roleClaim` (`groups`) if the provider needs it.'),
+    roleClaim: z
+      .string()
+      .min(1)
+      .default('groups')
+      .describe('The claim (from the ID token or userinfo) whose value (a string or a list of strings) is mapped to a role by `roleMap`.'),
     roleMap: z
       .strictObject({ read: claimValues('read'), operator: claimValues('operator'), admin: claimValues('admin') })
       .default({ read: [], operator: [], admin: [] })
-      .describe('Claim values to roles: read (board and GET routes), operator (transitions, comments), admin (everything). Several matching: the highest. None: the sign-in is refused (ANDON_AUTH_NO_ROLE).'),
-    displayNameClaim: z.string().min(1).default('name').describe('The claim shown as the person\'s name (in history as `actorName`, on the board); `preferred_username`, `email`, then the subject when it is missing.'),
+      .describe(
+        'Claim values to roles: read (board and GET routes), operator (transitions, comments), admin (everything). Several matching: the highest. None: the sign-in is refused (ANDON_AUTH_NO_ROLE).',
+      ),
+    displayNameClaim: z
+      .string()
+      .min(1)
+      .default('name')
+      .describe(
+        "The claim shown as the person's name (in history as `actorName`, on the board); `preferred_username`, `email`, then the subject when it is missing.",
+      ),
     sessionTtl: duration()
       .superRefine((ms, ctx) => {
         if (ms < 60_000 || ms > 30 * 86_400_000) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'gateway.auth.oidc.sessionTtl must be between 1m and 30d');
@@ -58,14 +70,20 @@ export const oidcSchema = z
     cookieSecure: z
       .boolean()
       .default(true)
-      .describe('Send the session cookie over https only (`Secure`). Turn off only for a board reached over plain http on a loopback address (tests); anywhere else the cookie would cross the network in clear.'),
+      .describe(
+        'Send the session cookie over https only (`Secure`). Turn off only for a board reached over plain http on a loopback address (tests); anywhere else the cookie would cross the network in clear.',
+      ),
     timeout: duration().default(10_000).describe('Time for each request to the provider (metadata, token, userinfo).'),
   })
   .superRefine((o, ctx) => {
-    if (o.issuer.startsWith('http:') && !isLoopbackUrl(o.issuer)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'an issuer over plain http is allowed only on a loopback address; use https', ['issuer']);
-    if (PERSON_ROLES.every((r) => o.roleMap[r].length === 0)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'roleMap gives no role to anyone: list claim values under read, operator or admin', ['roleMap']);
+    if (o.issuer.startsWith('http:') && !isLoopbackUrl(o.issuer))
+      issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'an issuer over plain http is allowed only on a loopback address; use https', ['issuer']);
+    if (PERSON_ROLES.every((r) => o.roleMap[r].length === 0))
+      issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', 'roleMap gives no role to anyone: list claim values under read, operator or admin', ['roleMap']);
   })
   .optional()
-  .describe('Personal sign-in with OpenID Connect for the board and the API (authorization code flow with PKCE, session cookie). Unset: bearer tokens only. Tokens keep working with it.');
+  .describe(
+    'Personal sign-in with OpenID Connect for the board and the API (authorization code flow with PKCE, session cookie). Unset: bearer tokens only. Tokens keep working with it.',
+  );
 
 export type OidcConfig = NonNullable<z.output<typeof oidcSchema>>;

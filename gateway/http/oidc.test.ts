@@ -5,7 +5,7 @@ const roleMap = { read: ['andon-viewers'], operator: ['andon-operators'], admin:
 const cfg = { roleClaim: 'groups', roleMap, displayNameClaim: 'name' };
 
 describe('roles and names from claims', () => {
-  it('the highest role of the claim\'s values wins; none matching is no role', () => {
+  it("the highest role of the claim's values wins; none matching is no role", () => {
     expect(roleOf(['andon-viewers', 'andon-admins', 'andon-operators'], roleMap)).toBe('admin');
     expect(roleOf(['staff', 'andon-operators'], roleMap)).toBe('operator');
     expect(roleOf(['andon-viewers'], roleMap)).toBe('read');

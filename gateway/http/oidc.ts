@@ -34,7 +34,9 @@ export interface OidcDeps {
 
 /** The value at a claim path: `groups`, or nested (`realm_access.roles`, Keycloak). */
 const claimAt = (claims: Record<string, unknown>, path: string): unknown =>
-  path in claims ? claims[path] : path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), claims);
+  path in claims
+    ? claims[path]
+    : path.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), claims);
 
 const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -46,7 +48,9 @@ export function roleOf(values: readonly string[], roleMap: OidcConfig['roleMap']
 /** The person in `claims` (ID token and userinfo together), as `cfg` maps them. */
 export function personOf(claims: Record<string, unknown>, cfg: Pick<OidcConfig, 'roleClaim' | 'roleMap' | 'displayNameClaim'>): Person {
   const subject = String(claims.sub);
-  const named = [cfg.displayNameClaim, 'preferred_username', 'email'].map((c) => claimAt(claims, c)).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const named = [cfg.displayNameClaim, 'preferred_username', 'email']
+    .map((c) => claimAt(claims, c))
+    .find((v): v is string => typeof v === 'string' && v.trim() !== '');
   const groups = strings(claimAt(claims, cfg.roleClaim));
   return { subject, name: (named ?? subject).trim().slice(0, 200), role: roleOf(groups, cfg.roleMap), groups: groups.slice(0, 20) };
 }
@@ -86,7 +90,10 @@ export function createOidc(cfg: OidcConfig, deps: OidcDeps = {}) {
           discovered = undefined;
           deps.onUp?.(false);
           const message = `the identity provider ${cfg.issuer} cannot be used: ${causeText(err)}`;
-          deps.log?.warn({ component: 'oidc', code: 'ANDON_AUTH_OIDC_UNAVAILABLE', issuer: cfg.issuer, err }, `${message}; bearer tokens keep working, each sign-in tries again`);
+          deps.log?.warn(
+            { component: 'oidc', code: 'ANDON_AUTH_OIDC_UNAVAILABLE', issuer: cfg.issuer, err },
+            `${message}; bearer tokens keep working, each sign-in tries again`,
+          );
           throw new AndonError('ANDON_AUTH_OIDC_UNAVAILABLE', message);
         },
       );
@@ -128,7 +135,12 @@ export function createOidc(cfg: OidcConfig, deps: OidcDeps = {}) {
       const current = new URL(pending.redirectUri);
       current.search = query;
       try {
-        const tokens = await client.authorizationCodeGrant(config, current, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true });
+        const tokens = await client.authorizationCodeGrant(config, current, {
+          pkceCodeVerifier: pending.verifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        });
         const idClaims = tokens.claims() as Record<string, unknown> | undefined;
         if (!idClaims) throw new AndonError('ANDON_AUTH_SIGN_IN_FAILED', 'the provider sent no ID token');
         let claims = idClaims;

@@ -61,7 +61,11 @@ describe('personal sign-in with OpenID Connect', () => {
   };
   const me = async (cookie: string) => (await fetch(`${base}/api/v1/me`, { headers: { cookie } })).json() as Promise<Record<string, unknown>>;
   const ack = (cookie: string, csrf?: string, id = ticketId) =>
-    fetch(`${base}/api/v1/tickets/${id}/transitions`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...(csrf ? { 'x-andon-csrf': csrf } : {}) }, body: JSON.stringify({ action: 'ack' }) });
+    fetch(`${base}/api/v1/tickets/${id}/transitions`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', ...(csrf ? { 'x-andon-csrf': csrf } : {}) },
+      body: JSON.stringify({ action: 'ack' }),
+    });
   const rows = (action: string) => t.store.audit.list({ action, limit: 100, offset: 0 }).items.reverse();
   const metric = async (line: RegExp) => Number(line.exec(await t.registry.metrics())?.[1] ?? NaN);
 
@@ -133,7 +137,11 @@ describe('personal sign-in with OpenID Connect', () => {
     expect(cb.status).toBe(303);
     expect(cb.headers.get('location')).toBe('/?signin=ANDON_AUTH_NO_ROLE');
     expect(sessionOf(cb)).toBeUndefined();
-    expect(rows('auth.sign-in').find((r) => r.actor === 'visitor')).toMatchObject({ outcome: 'refused', code: 'ANDON_AUTH_NO_ROLE', details: { method: 'oidc', name: 'A Visitor', groups: ['staff'] } });
+    expect(rows('auth.sign-in').find((r) => r.actor === 'visitor')).toMatchObject({
+      outcome: 'refused',
+      code: 'ANDON_AUTH_NO_ROLE',
+      details: { method: 'oidc', name: 'A Visitor', groups: ['staff'] },
+    });
     expect(await metric(/^andon_sign_ins_total\{outcome="refused"\} (\d+)/m)).toBe(1);
   });
 
@@ -151,15 +159,22 @@ describe('personal sign-in with OpenID Connect', () => {
     expect(replayed.headers.get('location')).toBe('/?signin=ANDON_AUTH_SIGN_IN_FAILED');
   });
 
-  it('the provider\'s refusal (error=access_denied) ends the sign-in with ANDON_AUTH_SIGN_IN_FAILED', async () => {
+  it("the provider's refusal (error=access_denied) ends the sign-in with ANDON_AUTH_SIGN_IN_FAILED", async () => {
     // refusals of one kind are a row a minute (gateway/audit): the one above was less than a minute ago
     t.clock.advanceTo(t.clock.now() + 60_000);
     const start = await fetch(`${base}/auth/login`, { redirect: 'manual' });
     const loginCookie = start.headers.getSetCookie()[0]!.split(';')[0]!;
     const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
-    const res = await fetch(`${base}/auth/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(provider.issuer)}`, { redirect: 'manual', headers: { cookie: loginCookie } });
+    const res = await fetch(`${base}/auth/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(provider.issuer)}`, {
+      redirect: 'manual',
+      headers: { cookie: loginCookie },
+    });
     expect(res.headers.get('location')).toBe('/?signin=ANDON_AUTH_SIGN_IN_FAILED');
-    expect(rows('auth.sign-in').at(-1)).toMatchObject({ outcome: 'refused', code: 'ANDON_AUTH_SIGN_IN_FAILED', details: { message: expect.stringContaining('access_denied') } });
+    expect(rows('auth.sign-in').at(-1)).toMatchObject({
+      outcome: 'refused',
+      code: 'ANDON_AUTH_SIGN_IN_FAILED',
+      details: { message: expect.stringContaining('access_denied') },
+    });
   });
 
   it('signing out ends the session at once (the same cookie no longer works) and is audited; it needs the CSRF header', async () => {
@@ -186,10 +201,25 @@ describe('personal sign-in with OpenID Connect', () => {
   it('bearer tokens work next to sign-in, and a bearer call needs no CSRF header', async () => {
     t.signal('packaging/filler-02/alarm', true);
     const id = t.store.list({ state: 'open' }).items[0]!.id;
-    const res = await fetch(`${base}/api/v1/tickets/${id}/transitions`, { method: 'POST', headers: { ...bearer(TOKENS.operator), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'ack' }) });
+    const res = await fetch(`${base}/api/v1/tickets/${id}/transitions`, {
+      method: 'POST',
+      headers: { ...bearer(TOKENS.operator), 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'ack' }),
+    });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { history: Record<string, unknown>[] }).history.at(-1)).toEqual({ at: expect.any(String), action: 'ack', by: 'wang', actor: 'wang' });
-    expect(await (await fetch(`${base}/api/v1/me`, { headers: bearer(TOKENS.operator) })).json()).toEqual({ actor: 'wang', actorName: null, role: 'operator', method: 'token', signIn: true });
+    expect(((await res.json()) as { history: Record<string, unknown>[] }).history.at(-1)).toEqual({
+      at: expect.any(String),
+      action: 'ack',
+      by: 'wang',
+      actor: 'wang',
+    });
+    expect(await (await fetch(`${base}/api/v1/me`, { headers: bearer(TOKENS.operator) })).json()).toEqual({
+      actor: 'wang',
+      actorName: null,
+      role: 'operator',
+      method: 'token',
+      signIn: true,
+    });
   });
 
   it('the API docs name the session cookie next to the bearer token', async () => {
@@ -228,7 +258,11 @@ describe('personal sign-in when the provider cannot be reached', () => {
       const text = await t.registry.metrics();
       expect(text).toMatch(/^andon_oidc_up 0$/m);
       expect(text).toMatch(/^andon_sign_ins_total\{outcome="unavailable"\} 1$/m);
-      expect(t.store.audit.list({ action: 'auth.sign-in', limit: 10, offset: 0 }).items[0]).toMatchObject({ outcome: 'refused', code: 'ANDON_AUTH_OIDC_UNAVAILABLE', actor: null });
+      expect(t.store.audit.list({ action: 'auth.sign-in', limit: 10, offset: 0 }).items[0]).toMatchObject({
+        outcome: 'refused',
+        code: 'ANDON_AUTH_OIDC_UNAVAILABLE',
+        actor: null,
+      });
       expect(await (await fetch(`${base}/api/v1/board/config`)).json()).toMatchObject({ signIn: true });
       // the discovery at start and the sign-in's own attempt, each logged with the code
       expect(lines.filter((l) => l.component === 'oidc' && l.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' && l.level === 40).length).toBeGreaterThanOrEqual(2);

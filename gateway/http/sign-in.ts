@@ -85,8 +85,8 @@ const me = {
     additionalProperties: false,
     required: ['actor', 'actorName', 'role', 'method', 'signIn'],
     properties: {
-      actor: { type: ['string', 'null'], description: 'The token\'s name or the person\'s subject; null without credentials (anonymous read).' },
-      actorName: { type: ['string', 'null'], description: 'The signed-in person\'s display name; null for a token.' },
+      actor: { type: ['string', 'null'], description: "The token's name or the person's subject; null without credentials (anonymous read)." },
+      actorName: { type: ['string', 'null'], description: "The signed-in person's display name; null for a token." },
       role: { type: ['string', 'null'], enum: ['read', 'operator', 'ingest', 'admin', null] },
       method: { type: ['string', 'null'], enum: ['token', 'oidc', null], description: 'How the caller authenticated.' },
       csrf: { type: 'string', description: 'With a session: the value to send as X-Andon-CSRF with every request that changes something.' },
@@ -105,66 +105,91 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
   const redirectUri = (req: FastifyRequest) =>
     oidc?.config.redirectUrl ?? (publicUrl ? `${publicUrl.replace(/\/+$/, '')}/auth/callback` : `${req.protocol}://${req.host}/auth/callback`);
   /** A browser's sign-in that went wrong lands on the board, which shows why (`?signin=<code>`). */
-  const back = (reply: FastifyReply, code?: string) => reply.header('cache-control', 'no-store').redirect(code ? `/?signin=${encodeURIComponent(code)}` : '/', 303);
+  const back = (reply: FastifyReply, code?: string) =>
+    reply.header('cache-control', 'no-store').redirect(code ? `/?signin=${encodeURIComponent(code)}` : '/', 303);
   const configured = () => {
     if (!oidc) throw new AndonError('ANDON_AUTH_OIDC_NOT_CONFIGURED', 'personal sign-in is not configured (gateway.auth.oidc): use a bearer token');
     return oidc;
   };
 
-  app.get('/auth/login', { config: { access: 'public' }, schema: { summary: 'Start a personal sign-in: redirects to the identity provider', hide: true } }, async (req, reply) => {
-    const { client } = configured();
-    try {
-      const { url, pending: sign } = await client.start(redirectUri(req));
-      const id = random();
-      pending.set(id, { sign, until: now() + PENDING_MS });
-      for (const [k, p] of pending) if (pending.size > MAX_PENDING || p.until <= now()) pending.delete(k);
-      return await reply.header('set-cookie', loginCookie(id, PENDING_MS / 1000)).header('cache-control', 'no-store').redirect(url.href, 303);
-    } catch (err) {
-      if (!isAndonError(err)) throw err;
-      onSignIn?.('unavailable');
-      req.log.warn({ component: 'oidc', code: err.code, origin: req.ip }, `sign-in cannot start: ${err.message}`);
-      audit.refused({ action: 'auth.sign-in', actor: null, origin: req.ip, code: err.code, details: { method: 'oidc', message: err.message } });
-      return back(reply, err.code);
-    }
-  });
+  app.get(
+    '/auth/login',
+    { config: { access: 'public' }, schema: { summary: 'Start a personal sign-in: redirects to the identity provider', hide: true } },
+    async (req, reply) => {
+      const { client } = configured();
+      try {
+        const { url, pending: sign } = await client.start(redirectUri(req));
+        const id = random();
+        pending.set(id, { sign, until: now() + PENDING_MS });
+        for (const [k, p] of pending) if (pending.size > MAX_PENDING || p.until <= now()) pending.delete(k);
+        return await reply
+          .header('set-cookie', loginCookie(id, PENDING_MS / 1000))
+          .header('cache-control', 'no-store')
+          .redirect(url.href, 303);
+      } catch (err) {
+        if (!isAndonError(err)) throw err;
+        onSignIn?.('unavailable');
+        req.log.warn({ component: 'oidc', code: err.code, origin: req.ip }, `sign-in cannot start: ${err.message}`);
+        audit.refused({ action: 'auth.sign-in', actor: null, origin: req.ip, code: err.code, details: { method: 'oidc', message: err.message } });
+        return back(reply, err.code);
+      }
+    },
+  );
 
-  app.get('/auth/callback', { config: { access: 'public' }, schema: { summary: 'Where the identity provider sends the browser back', hide: true } }, async (req, reply) => {
-    const { client, config } = configured();
-    const id = cookieOf(req.headers.cookie, LOGIN_COOKIE);
-    const started = id === undefined ? undefined : pending.get(id);
-    if (id !== undefined) pending.delete(id);
-    // the sign-in in progress ends here, whatever comes of it (Fastify appends further set-cookie headers)
-    reply.header('set-cookie', loginCookie('', 0));
-    const refuse = (err: AndonError, who: { actor: string | null; details?: Record<string, unknown> } = { actor: null }) => {
-      onSignIn?.(err.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' ? 'unavailable' : err.code === 'ANDON_AUTH_NO_ROLE' ? 'refused' : 'failed');
-      req.log.warn({ component: 'oidc', code: err.code, actor: who.actor, origin: req.ip }, `sign-in refused: ${err.message}`);
-      audit.refused({ action: 'auth.sign-in', actor: who.actor, origin: req.ip, code: err.code, details: { method: 'oidc', message: err.message, ...who.details } });
-      return back(reply, err.code);
-    };
-    if (!started || started.until <= now()) {
-      return refuse(new AndonError('ANDON_AUTH_SIGN_IN_FAILED', 'no sign-in was started in this browser, or it took longer than 10 minutes: sign in again'));
-    }
-    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-    let person;
-    try {
-      person = await client.finish(started.sign, query);
-    } catch (err) {
-      if (!isAndonError(err)) throw err;
-      return refuse(err);
-    }
-    if (person.role === undefined) {
-      const err = new AndonError('ANDON_AUTH_NO_ROLE', `${person.name} (${person.subject}) has no role here: no value of claim ${config.roleClaim} is in gateway.auth.oidc.roleMap`);
-      return refuse(err, { actor: person.subject, details: { name: person.name, [config.roleClaim]: person.groups } });
-    }
-    const at = now();
-    const session = random();
-    sessions.create(session, { subject: person.subject, name: person.name, role: person.role, csrf: random(), createdAt: at, expiresAt: at + config.sessionTtl }, at);
-    onSignIn?.('ok');
-    req.log.info({ component: 'oidc', actor: person.subject, role: person.role, origin: req.ip }, `${person.name} signed in`);
-    audit.signIn({ actor: person.subject, origin: req.ip }, 'oidc', { name: person.name, role: person.role });
-    reply.header('set-cookie', sessionCookie(session, Math.floor(config.sessionTtl / 1000)));
-    return back(reply);
-  });
+  app.get(
+    '/auth/callback',
+    { config: { access: 'public' }, schema: { summary: 'Where the identity provider sends the browser back', hide: true } },
+    async (req, reply) => {
+      const { client, config } = configured();
+      const id = cookieOf(req.headers.cookie, LOGIN_COOKIE);
+      const started = id === undefined ? undefined : pending.get(id);
+      if (id !== undefined) pending.delete(id);
+      // the sign-in in progress ends here, whatever comes of it (Fastify appends further set-cookie headers)
+      reply.header('set-cookie', loginCookie('', 0));
+      const refuse = (err: AndonError, who: { actor: string | null; details?: Record<string, unknown> } = { actor: null }) => {
+        onSignIn?.(err.code === 'ANDON_AUTH_OIDC_UNAVAILABLE' ? 'unavailable' : err.code === 'ANDON_AUTH_NO_ROLE' ? 'refused' : 'failed');
+        req.log.warn({ component: 'oidc', code: err.code, actor: who.actor, origin: req.ip }, `sign-in refused: ${err.message}`);
+        audit.refused({
+          action: 'auth.sign-in',
+          actor: who.actor,
+          origin: req.ip,
+          code: err.code,
+          details: { method: 'oidc', message: err.message, ...who.details },
+        });
+        return back(reply, err.code);
+      };
+      if (!started || started.until <= now()) {
+        return refuse(new AndonError('ANDON_AUTH_SIGN_IN_FAILED', 'no sign-in was started in this browser, or it took longer than 10 minutes: sign in again'));
+      }
+      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      let person;
+      try {
+        person = await client.finish(started.sign, query);
+      } catch (err) {
+        if (!isAndonError(err)) throw err;
+        return refuse(err);
+      }
+      if (person.role === undefined) {
+        const err = new AndonError(
+          'ANDON_AUTH_NO_ROLE',
+          `${person.name} (${person.subject}) has no role here: no value of claim ${config.roleClaim} is in gateway.auth.oidc.roleMap`,
+        );
+        return refuse(err, { actor: person.subject, details: { name: person.name, [config.roleClaim]: person.groups } });
+      }
+      const at = now();
+      const session = random();
+      sessions.create(
+        session,
+        { subject: person.subject, name: person.name, role: person.role, csrf: random(), createdAt: at, expiresAt: at + config.sessionTtl },
+        at,
+      );
+      onSignIn?.('ok');
+      req.log.info({ component: 'oidc', actor: person.subject, role: person.role, origin: req.ip }, `${person.name} signed in`);
+      audit.signIn({ actor: person.subject, origin: req.ip }, 'oidc', { name: person.name, role: person.role });
+      reply.header('set-cookie', sessionCookie(session, Math.floor(config.sessionTtl / 1000)));
+      return back(reply);
+    },
+  );
 
   app.post(
     '/auth/logout',
@@ -173,7 +198,12 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
       schema: {
         summary: 'Sign out: ends the session of the cookie at once (needs X-Andon-CSRF) and clears the cookie',
         response: {
-          200: { type: 'object', additionalProperties: false, required: ['signedOut'], properties: { signedOut: { type: 'boolean', description: 'Whether a session ended (false: there was none).' } } },
+          200: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['signedOut'],
+            properties: { signedOut: { type: 'boolean', description: 'Whether a session ended (false: there was none).' } },
+          },
           403: errorRef,
         },
       },
@@ -192,15 +222,19 @@ export const signInRoutes: FastifyPluginAsync<Opts> = async (app, { oidc, public
     },
   );
 
-  app.get('/api/v1/me', { config: { access: 'read' }, schema: { summary: 'Who the caller is (token or signed-in person), and the CSRF value of a session', response: me } }, async (req) => {
-    const w = req.who;
-    return {
-      actor: w?.name ?? null,
-      actorName: w?.displayName ?? null,
-      role: w?.role ?? null,
-      method: w ? (w.session ? 'oidc' : 'token') : null,
-      ...(w?.session ? { csrf: w.session.csrf, expiresAt: new Date(w.session.expiresAt).toISOString() } : {}),
-      signIn: oidc !== undefined,
-    };
-  });
+  app.get(
+    '/api/v1/me',
+    { config: { access: 'read' }, schema: { summary: 'Who the caller is (token or signed-in person), and the CSRF value of a session', response: me } },
+    async (req) => {
+      const w = req.who;
+      return {
+        actor: w?.name ?? null,
+        actorName: w?.displayName ?? null,
+        role: w?.role ?? null,
+        method: w ? (w.session ? 'oidc' : 'token') : null,
+        ...(w?.session ? { csrf: w.session.csrf, expiresAt: new Date(w.session.expiresAt).toISOString() } : {}),
+        signIn: oidc !== undefined,
+      };
+    },
+  );
 };

@@ -9,7 +9,14 @@ describe('sign-in sessions in the store', () => {
   let dir: string;
   let store: TicketStore;
   const T0 = Date.parse('2026-03-02T08:00:00.000Z');
-  const session = (subject: string, expiresAt = T0 + 3_600_000) => ({ subject, name: subject.toUpperCase(), role: 'operator', csrf: `csrf-${subject}`, createdAt: T0, expiresAt });
+  const session = (subject: string, expiresAt = T0 + 3_600_000) => ({
+    subject,
+    name: subject.toUpperCase(),
+    role: 'operator',
+    csrf: `csrf-${subject}`,
+    createdAt: T0,
+    expiresAt,
+  });
   const id = (n: number) => `cookie-${String(n).padStart(36, '0')}`;
 
   beforeEach(async () => {

@@ -136,7 +136,9 @@ rules:
     // the old cookie value no longer opens anything
     const reused = await fetch(`${gw.address}/api/v1/tickets`, { headers: { cookie: `andon_session=${session!.value}` } });
     expect(reused.status).toBe(401);
-    expect(gw.store.audit.list({ action: 'auth.sign-out', limit: 10, offset: 0 }).items).toMatchObject([{ actor: 'wang', outcome: 'ok', details: { name: 'Wang Fang' } }]);
+    expect(gw.store.audit.list({ action: 'auth.sign-out', limit: 10, offset: 0 }).items).toMatchObject([
+      { actor: 'wang', outcome: 'ok', details: { name: 'Wang Fang' } },
+    ]);
     await context.close();
   }, 90_000);
 

@@ -29,7 +29,9 @@ export async function startProvider(accounts: Record<string, TestAccount>) {
     /** Registers the gateway's callback URL and starts answering. */
     register(redirectUri: string) {
       provider = new Provider(issuer, {
-        clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+        clients: [
+          { client_id: CLIENT.id, client_secret: CLIENT.secret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] },
+        ],
         claims: { openid: ['sub'], profile: ['name', 'preferred_username'], groups: ['groups'] },
         findAccount: (_ctx: unknown, id: string) => {
           const a = accounts[id];

@@ -48,14 +48,7 @@ const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== un
  * a request without an Authorization header may come with a session cookie instead; one that changes
  * something (not GET or HEAD) must then carry the session's X-Andon-CSRF header.
  */
-export function guard(
-  app: FastifyInstance,
-  config: AndonConfig,
-  streamKeys: StreamKeys,
-  current: () => AndonConfig = () => config,
-  audit?: AuditLog,
-  session?: (cookieHeader: string | undefined) => Who | undefined,
-): void {
+export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config, audit?: AuditLog, session?: (cookieHeader: string | undefined) => Who | undefined): void {
   // Tokens are read from the config in use at each request: a reload rotates them (anonymousRead needs a restart).
   let seen = current();
   let auth = authorizer(seen.gateway.auth);

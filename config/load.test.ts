@@ -71,6 +71,8 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'schedule-override-unknown-shift.yaml', path: 'schedules.groups.maintenance.overrides[0].shift', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'night' },
     { file: 'escalation-on-duty-unknown-group.yaml', path: 'escalation[1].onDuty[0].group', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'maintenence' },
     { file: 'audit-retention-short.yaml', path: 'store.auditRetention', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'at least 1h' },
+    { file: 'oidc-http-issuer.yaml', path: 'gateway.auth.oidc.issuer', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'loopback' },
+    { file: 'oidc-no-roles.yaml', path: 'gateway.auth.oidc.roleMap', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'no role' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {

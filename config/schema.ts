@@ -3,6 +3,7 @@ import { sourceSchema } from '../connectors/schemas.ts';
 import { LOCALES } from '../model/locale.ts';
 import { CHECKLIST } from '../model/ticket.ts';
 import { checkScheduleReferences, DUTY_ROLES, schedulesSchema } from './schedules.ts';
+import { oidcSchema } from './oidc.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**
@@ -124,6 +125,7 @@ const gatewaySchema = z.strictObject({
         )
         .default([])
         .describe('Bearer tokens and their roles.'),
+      oidc: oidcSchema,
     })
     .default({ anonymousRead: false, tokens: [] })
     .describe('Who may do what over HTTP.'),

@@ -40,6 +40,9 @@ const CONTRACT: Record<string, string[]> = {
   // audit trail (issue 16)
   andon_audit_records_total: ['action'],
   andon_audit_write_errors_total: [],
+  // personal sign-in (issue 16)
+  andon_sign_ins_total: ['outcome'],
+  andon_oidc_up: [],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

@@ -72,6 +72,13 @@ export function createMetrics(
       help: 'Audit rows the store could not write (logged; the audited action itself went ahead)',
       registers: [registry],
     }),
+    signIns: new Counter({
+      name: 'andon_sign_ins_total',
+      help: 'Personal sign-ins (gateway.auth.oidc), by outcome: ok, refused (no role), failed (state, code or ID token), unavailable (provider unreachable)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    oidcUp: new Gauge({ name: 'andon_oidc_up', help: '1 when the identity provider of gateway.auth.oidc has been discovered, 0 while it cannot be reached', registers: [registry] }),
     latency: new Histogram({
       name: 'andon_signal_to_ticket_seconds',
       help: 'From a signal\'s arrival to its ticket change being committed',

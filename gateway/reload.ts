@@ -19,6 +19,7 @@ export const RESTART_KEYS: Record<string, string> = {
   'gateway.dataDir': 'the ticket store and OPC UA certificates are open there',
   'gateway.http': 'the listening socket and the HTTP server\'s limits and timeouts (every key under it)',
   'gateway.auth.anonymousRead': 'bound into the API docs (/docs) at start',
+  'gateway.auth.oidc': 'the identity provider is discovered and the sign-in routes are made at start',
 };
 
 /** JSON with sorted object keys: two configs that differ only in key order are the same. */

@@ -50,6 +50,24 @@ export const ERRORS = {
   ANDON_ROUTE_NOT_FOUND: { status: 404, retryable: false, description: 'No such API route.' },
   ANDON_AUTH_REQUIRED: { status: 401, retryable: false, description: 'A bearer token is required.' },
   ANDON_AUTH_FORBIDDEN: { status: 403, retryable: false, description: 'The token\'s role may not do this.' },
+  ANDON_AUTH_OIDC_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    description:
+      'Personal sign-in cannot reach the identity provider (gateway.auth.oidc.issuer: unreachable, not an OpenID provider, or a timeout); bearer tokens keep working. Each sign-in tries again; the log and andon_oidc_up say more.',
+  },
+  ANDON_AUTH_OIDC_NOT_CONFIGURED: { status: 404, retryable: false, description: 'Personal sign-in is not configured (gateway.auth.oidc); use a bearer token.' },
+  ANDON_AUTH_SIGN_IN_FAILED: {
+    status: 401,
+    retryable: false,
+    description: 'A sign-in did not complete: the provider answered with an error (refused consent), the callback did not match the sign-in this browser started (state, expired after 10 minutes), or the code exchange or ID token check failed. Sign in again.',
+  },
+  ANDON_AUTH_NO_ROLE: { status: 403, retryable: false, description: 'The person signed in at the provider, but no value of gateway.auth.oidc.roleClaim is in roleMap: they get no role. Add their group to roleMap.' },
+  ANDON_AUTH_CSRF: {
+    status: 403,
+    retryable: false,
+    description: 'A request that changes something with a session cookie lacks the X-Andon-CSRF header of its session (GET /api/v1/me gives it): a page of another site cannot act in the person\'s name.',
+  },
   ANDON_INTERNAL: { status: 500, retryable: true, description: 'An unexpected error; the log has the details.' },
   ANDON_CLI_USAGE: { status: 400, retryable: false, description: 'The command line is incomplete or wrong.' },
   ANDON_HTTP_LISTEN: { status: 500, retryable: true, description: 'The HTTP server cannot listen on gateway.http.host and port (in use, not permitted, no such address); the gateway does not start and stops what it had started.' },

@@ -37,13 +37,16 @@ export interface HistoryEvent {
   action: string;
   /** Who did it, as they said (free text); `andon` for the gateway's own changes. */
   by: string;
-  /** The name of the token that authenticated a person's action; absent when none did (replay, the gateway). */
+  /** The name of the token that authenticated a person's action, or the person's subject (personal sign-in); absent when none did (replay, the gateway). */
   actor?: string;
+  /** The signed-in person's display name, next to their subject in `actor`; absent for a token. */
+  actorName?: string;
   [field: string]: unknown;
 }
 
-/** The event with the authenticated `actor` next to `by`, when there is one. */
-export const withActor = (event: HistoryEvent, actor: string | undefined): HistoryEvent => (actor === undefined ? event : { ...event, actor });
+/** The event with the authenticated `actor` (and a person's `actorName`) next to `by`, when there is one. */
+export const withActor = (event: HistoryEvent, actor: string | undefined, actorName?: string): HistoryEvent =>
+  actor === undefined ? event : { ...event, actor, ...(actorName === undefined ? {} : { actorName }) };
 
 export interface Member {
   asset: string | null;

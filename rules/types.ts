@@ -57,8 +57,8 @@ export type TicketCommand =
   /** `onDuty`: people on duty to notify too, looked up when it is applied (a group of undefined: the ticket's assigned group). */
   | { type: 'escalate'; at: number; id: string; level: number; notify: string[]; onDuty?: OnDutyRef[]; breach: 'respond' | 'resolve' | null; unless: 'acknowledged' | 'resolved' }
   /** A person's action: `by` is who they say they are, `actor` the name of the token that authenticated it (when one did). */
-  | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; actor?: string; fields: Record<string, unknown> }
-  | { type: 'comment'; at: number; id: string; by: string; actor?: string; text: string }
+  | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; actor?: string; actorName?: string; fields: Record<string, unknown> }
+  | { type: 'comment'; at: number; id: string; by: string; actor?: string; actorName?: string; text: string }
   /** The fix of a resolved or closed ticket stayed quiet until `verifyBy` (gateway/tickets: flag fix-verified). */
   | { type: 'verify-fix'; at: number; id: string; verifyBy: string }
   /** A shelving's end came (gateway/tickets/timers.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */

@@ -13,7 +13,7 @@ import type { AuditEntry } from '../store/audit.ts';
  */
 
 /** What is audited (the `action` column). A ticket action is `ticket.<lifecycle action>`. */
-export type AuditAction = 'config.reload' | 'outbox.retry' | 'notification.retry' | 'auth.sign-in' | 'auth.refused' | `ticket.${string}`;
+export type AuditAction = 'config.reload' | 'outbox.retry' | 'notification.retry' | 'auth.sign-in' | 'auth.sign-out' | 'auth.refused' | `ticket.${string}`;
 
 /** Who and from where: the authenticated name (null for nobody) and the client's address (`signal` for SIGHUP). */
 export interface AuditWho {

@@ -1,7 +1,7 @@
 // @ts-check
 // Operator actions on one ticket: acknowledge, resolve, close (with the configured checklist),
 // comment, shelve / unshelve. Needs an operator token.
-import { comment, token, transition } from './api.js';
+import { comment, signedIn, transition } from './api.js';
 import { fill, fmtTime, h } from './dom.js';
 import { t as tr } from './i18n.js';
 import { isShelved } from './model.js';
@@ -52,7 +52,7 @@ const RESOLVABLE = ['open', 'acknowledged', 'in_progress'];
 
 /** What changes which buttons are shown: rebuilt only then, so typed text survives live updates. */
 /** @param {BoardTicket} t @param {number} now */
-export const actionsKey = (t, now) => `${t.id}|${t.state}|${isShelved(t, now)}|${token.get() ? 'op' : 'ro'}`;
+export const actionsKey = (t, now) => `${t.id}|${t.state}|${isShelved(t, now)}|${signedIn() ? 'op' : 'ro'}`;
 
 /**
  * The actions panel of the detail view. `done(ticket)` gets the ticket the
@@ -82,7 +82,7 @@ export function renderActions(container, t, { now, config, done, signIn }) {
     }
   };
 
-  if (!token.get()) {
+  if (!signedIn()) {
     fill(
       container,
       h(

@@ -14,8 +14,30 @@ const KEY = 'andon.operatorToken';
  *   shelvingMaxSeconds: number,
  *   closeChecklist: { id: string, label: string }[],
  *   messages: Record<string, string>,
+ *   signIn?: boolean,
  * }} BoardConfig
  */
+
+/**
+ * GET /api/v1/me of a person signed in with OpenID Connect (the session cookie): their subject, name,
+ * role, and the CSRF value every request that changes something sends as X-Andon-CSRF.
+ * @typedef {{ actor: string, actorName: string, role: string, method: 'oidc', csrf: string, expiresAt: string }} Person
+ */
+
+/** @type {Person | null} */
+let person = null;
+
+/** The signed-in person (personal sign-in): kept in memory only; the session itself is an HttpOnly cookie. */
+export const session = {
+  get: () => person,
+  /** @param {Person | null} p */
+  set: (p) => {
+    person = p;
+  },
+};
+
+/** Whether the board may act: with a pasted token or as a signed-in person. */
+export const signedIn = () => Boolean(token.get()) || person !== null;
 
 /** The operator token, kept in this browser only (localStorage). */
 export const token = {
@@ -56,6 +78,8 @@ export async function api(path, { method = 'GET', body } = {}) {
   const headers = { accept: 'application/json' };
   const t = token.get();
   if (t) headers.authorization = `Bearer ${t}`;
+  // the session cookie goes by itself (same origin); a change carries the session's CSRF value
+  else if (person && method !== 'GET') headers['x-andon-csrf'] = person.csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
@@ -97,6 +121,23 @@ export const transition = (id, body) => api(`/api/v1/tickets/${encodeURIComponen
 /** A single-use key for opening the event stream (valid 60 s): EventSource cannot send the token as a header. */
 /** @returns {Promise<string>} */
 export const streamKey = async () => (await api('/api/v1/events/key', { method: 'POST' })).key;
+
+/**
+ * Who this browser is signed in as: the person of the session cookie, or null (none, ended, or a token is used instead).
+ * @returns {Promise<Person | null>}
+ */
+export async function whoAmI() {
+  try {
+    const me = await api('/api/v1/me');
+    return me?.method === 'oidc' ? me : null;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+/** Ends the session (POST /auth/logout with its CSRF value). */
+export const signOut = () => api('/auth/logout', { method: 'POST' });
 
 /** POST a comment: the ticket after the change. */
 /** @param {string} id @param {string} text */

@@ -1,9 +1,9 @@
 // @ts-check
 // The live alarm board: initial list, then the event stream; renders in batches, ticks each second.
-import { ApiError, api, loadTickets, streamKey, token } from './api.js';
+import { ApiError, api, loadTickets, session, signOut, signedIn, streamKey, token, whoAmI } from './api.js';
 import { createDetail } from './detail.js';
 import { clock, fill, fmtClock, h, setDisplay } from './dom.js';
-import { intlLocale, setMessages, t as tr } from './i18n.js';
+import { intlLocale, setMessages, t as tr, tOr } from './i18n.js';
 import { openLive } from './live.js';
 import { BOARD_STATES, TicketBook, isShelved } from './model.js';
 import { renderCounts, renderFloods, renderRows } from './rows.js';
@@ -21,7 +21,7 @@ const book = new TicketBook();
 const FRESH_MS = 15_000;
 
 /** @type {import('./api.js').BoardConfig} */
-let config = { gatewayId: '', timezone: 'UTC', locale: 'en', anonymousRead: true, shelvingMaxSeconds: 8 * 3600, closeChecklist: [], messages: {} };
+let config = { gatewayId: '', timezone: 'UTC', locale: 'en', anonymousRead: true, shelvingMaxSeconds: 8 * 3600, closeChecklist: [], messages: {}, signIn: false };
 /** @type {((at: number) => void)[]} */
 let tickers = [];
 /** @type {ReturnType<typeof setTimeout> | null} */
@@ -137,17 +137,59 @@ function tick() {
 
 function setOperatorButton() {
   const b = $('operator');
-  const signed = Boolean(token.get());
+  const signed = signedIn();
+  const person = session.get();
   b.dataset.signed = String(signed);
-  fill(b, signed ? h('span', {}, tr('operator.signedIn')) : tr('operator.readOnly'));
+  fill(b, person ? h('span', {}, tr('operator.person', { name: person.actorName })) : signed ? h('span', {}, tr('operator.signedIn')) : tr('operator.readOnly'));
 }
 
 function openSignIn() {
   const d = dialog$('signin');
+  const person = session.get();
   input$('token-input').value = token.get();
   $('signin-error').hidden = true;
-  $('signout').hidden = !token.get();
+  $('signout').hidden = !signedIn();
+  // personal sign-in (gateway.auth.oidc): a link to the provider, or who is signed in
+  $('signin-oidc').hidden = !config.signIn || person !== null;
+  fill($('signin-title'), tr(config.signIn ? 'signin.titleAccount' : 'signin.title'));
+  $('signin-person').hidden = person === null;
+  fill($('signin-person'), person ? tr('signin.as', { name: person.actorName, role: tOr('role', person.role) }) : '');
   if (!d.open) d.showModal();
+}
+
+/** Signs the person out (the session ends at the gateway), or forgets the pasted token. */
+async function signOutNow() {
+  if (!session.get()) return saveToken('');
+  try {
+    await signOut();
+  } catch (e) {
+    const err = $('signin-error');
+    err.hidden = false;
+    fill(err, describe(e));
+    return;
+  }
+  session.set(null);
+  afterSignInChange();
+}
+
+/** The board after the credentials changed: button, stream, actions, list. */
+function afterSignInChange() {
+  dialog$('signin').close();
+  setOperatorButton();
+  live?.restart();
+  detail.update(true);
+  reload();
+}
+
+/** `/?signin=<code>`: the gateway sent the browser back from a sign-in that did not complete; say why. */
+function signInOutcome() {
+  const params = new URLSearchParams(window.location.search);
+  const code = params.get('signin');
+  if (!code) return;
+  params.delete('signin');
+  const rest = params.toString();
+  window.history.replaceState(null, '', `${window.location.pathname}${rest ? `?${rest}` : ''}`);
+  notice(tOr('signin.failed', code) === code ? tr('signin.failedCode', { code }) : tOr('signin.failed', code), 'error');
 }
 
 /** @param {string} value */
@@ -164,11 +206,7 @@ async function saveToken(value) {
     setOperatorButton();
     return;
   }
-  dialog$('signin').close();
-  setOperatorButton();
-  live?.restart();
-  detail.update(true);
-  reload();
+  afterSignInChange();
 }
 
 const detail = createDetail(dialog$('detail'), {
@@ -189,8 +227,10 @@ async function start() {
     e.preventDefault();
     saveToken(input$('token-input').value.trim());
   });
-  $('signout').addEventListener('click', () => saveToken(''));
+  $('signout').addEventListener('click', () => signOutNow());
   $('signin-cancel').addEventListener('click', () => dialog$('signin').close());
+  // personal sign-in: the gateway sends the browser on to the identity provider
+  $('signin-oidc').addEventListener('click', () => window.location.assign('/auth/login'));
   setInterval(tick, 1000);
   tick();
 
@@ -204,6 +244,8 @@ async function start() {
     }
   }
   notice(null);
+  // A person signed in before (the session cookie) is signed in still, until the session ends.
+  if (config.signIn && !token.get()) session.set(await whoAmI().catch(() => null));
   // The plant's language and zone, whatever the browser's.
   setMessages(config.messages, config.locale);
   setDisplay({ timezone: config.timezone, locale: intlLocale() });
@@ -211,10 +253,11 @@ async function start() {
   fill(/** @type {Element} */ ($('conn').querySelector('.conn-text')), connText(conn));
   tick();
   fill($('gateway'), config.gatewayId);
-  if (!config.anonymousRead && !token.get()) {
-    notice(tr('notice.tokenNeeded'), 'warn');
+  if (!config.anonymousRead && !signedIn()) {
+    notice(tr(config.signIn ? 'notice.signInNeeded' : 'notice.tokenNeeded'), 'warn');
     openSignIn();
   }
+  signInOutcome();
   live = openLive({
     url: '/api/v1/events',
     streamKey: () => (token.get() ? streamKey() : null),

@@ -59,7 +59,7 @@ const fact = (k, v) => v != null && v !== '' && [h('dt', {}, k), h('dd', {}, v)]
 /** @param {IndexedEvent} e */
 function eventDetail(e) {
   return Object.entries(e)
-    .filter(([k]) => !['at', 'action', 'by', 'actor', 'index'].includes(k))
+    .filter(([k]) => !['at', 'action', 'by', 'actor', 'actorName', 'index'].includes(k))
     .map(([k, v]) => `${tOr('field', k)}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
@@ -197,8 +197,8 @@ function body(t, now, history) {
             { dataset: { index: String(e.index) } },
             h('time', {}, fmtFull(e.at)),
             h('span', { class: 'h-action', dataset: { action: e.action } }, tOr('action', e.action)),
-            // Who they said they were, and (✓) the name of the token they were signed in with.
-            h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: tr('section.signedInAs', { actor: e.actor }) }, ` ✓${e.actor}`) : null),
+            // Who they said they were, and (✓) the token or the person (name, subject in the tooltip) they were signed in as.
+            h('span', { class: 'h-by' }, e.by, e.actor ? h('span', { class: 'h-actor', title: tr('section.signedInAs', { actor: e.actorName ? `${e.actorName} (${e.actor})` : e.actor }) }, ` ✓${e.actorName ?? e.actor}`) : null),
             h('span', { class: 'h-detail' }, eventDetail(e)),
           ),
         ),

@@ -3,6 +3,7 @@ import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError, isAndonError } from '../../model/errors.ts';
 import type { AuditLog } from '../audit/audit.ts';
 import { authorizer, bearerToken, type Access, type Who } from './auth.ts';
+import { csrfOk, CSRF_HEADER } from './sign-in.ts';
 import type { StreamKeys } from './stream-keys.ts';
 
 declare module 'fastify' {
@@ -29,6 +30,9 @@ declare module 'fastify' {
  */
 const PUBLIC_FILES = /^\/(board\/.*|docs(\/.*)?)$/;
 
+/** Methods that change nothing: a session cookie is enough for them, without the CSRF header. */
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
 /** Whether a request has a body that is still on the wire (it is never read when refused here). */
 const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
@@ -40,9 +44,11 @@ const hasBody = (req: FastifyRequest) => req.headers['transfer-encoding'] !== un
  * body is not read either. A route with `config.streamKey` (GET /api/v1/events)
  * also takes a stream key (`?key=`) in place of the header. Registered before
  * the routes. With an audit log, a token's use is a sign-in there (a row per token and address an hour)
- * and every refusal (401, 403) is recorded with who and from where.
+ * and every refusal (401, 403) is recorded with who and from where. With `session` (personal sign-in),
+ * a request without an Authorization header may come with a session cookie instead; one that changes
+ * something (not GET or HEAD) must then carry the session's X-Andon-CSRF header.
  */
-export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config, audit?: AuditLog): void {
+export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: StreamKeys, current: () => AndonConfig = () => config, audit?: AuditLog, session?: (cookieHeader: string | undefined) => Who | undefined): void {
   // Tokens are read from the config in use at each request: a reload rotates them (anonymousRead needs a restart).
   let seen = current();
   let auth = authorizer(seen.gateway.auth);
@@ -77,7 +83,9 @@ export function guard(app: FastifyInstance, config: AndonConfig, streamKeys: Str
         req.who = auth.identify(token);
         audit?.signIn({ actor: req.who.name, origin: req.ip }, 'token');
       } else if (req.headers.authorization !== undefined) throw new AndonError('ANDON_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
-      else if (req.routeOptions.config.streamKey === true) req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
+      else if (session !== undefined && req.headers.cookie !== undefined && (req.who = session(req.headers.cookie) ?? null) !== null) {
+        if (!SAFE_METHODS.has(req.method) && !csrfOk(req, req.who)) throw new AndonError('ANDON_AUTH_CSRF', `a request with the session cookie that changes something needs the session's ${CSRF_HEADER} header (GET /api/v1/me)`);
+      } else if (req.routeOptions.config.streamKey === true) req.who = redeem(streamKeys, (req.query as { key?: unknown }).key);
       auth.allow(req.who, access);
     } catch (err) {
       if (hasBody(req)) reply.header('connection', 'close');

@@ -21,6 +21,8 @@ import { eventRoutes, type EventStreamOptions } from './events.ts';
 import { notificationRoutes } from './notifications.ts';
 import { oncallRoutes } from './oncall.ts';
 import { outboxRoutes } from './outbox.ts';
+import { createOidc, type Oidc } from './oidc.ts';
+import { sessionWho, signInRoutes } from './sign-in.ts';
 import { signalRoutes } from './signals.ts';
 import { createStreamKeys } from './stream-keys.ts';
 import { syncRoutes } from './sync.ts';
@@ -52,6 +54,8 @@ export interface AppDeps {
   audit?: AuditLog;
   /** Tuning of GET /api/v1/events (ping, per-client buffer, resume limit); defaults are the contract's. */
   events?: EventStreamOptions;
+  /** The OpenID Connect client of gateway.auth.oidc; made here when absent. Discovered when the app is ready (not awaited). */
+  oidc?: Oidc;
 }
 
 /** Builds the HTTP API (contracts §HTTP API) without listening; `main` listens, tests use `inject`. */
@@ -112,7 +116,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // what is folded (token uses, repeated refusals) is written before the store closes
   app.addHook('onClose', async () => audit.flush());
   const streamKeys = createStreamKeys({ now: deps.now });
-  guard(app, deps.config, streamKeys, current, audit);
+  // Personal sign-in (gateway.auth.oidc): the provider is discovered when the app is ready, without holding the start.
+  const oidcConfig = deps.config.gateway.auth.oidc;
+  const oidc = oidcConfig ? (deps.oidc ?? createOidc(oidcConfig, { log: deps.logger, onUp: (up) => deps.metrics.oidcUp.set(up ? 1 : 0) })) : undefined;
+  if (oidc) {
+    deps.metrics.oidcUp.set(0);
+    app.addHook('onReady', async () => void oidc.discover());
+  }
+  guard(app, deps.config, streamKeys, current, audit, oidc ? sessionWho(deps.store.sessions, deps.now) : undefined);
   securePages(app);
   registerDocs(app, deps.config);
   // In a plugin, so that they load after the OpenAPI plugin and appear at /docs.
@@ -141,6 +152,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(auditRoutes, { prefix: '/api/v1', store: deps.store, locale });
   app.register(oncallRoutes, { prefix: '/api/v1', current, now: deps.now });
   app.register(boardRoutes, { config: deps.config, current });
+  app.register(signInRoutes, {
+    ...(oidc && oidcConfig ? { oidc: { config: oidcConfig, client: oidc } } : {}),
+    publicUrl: deps.config.gateway.publicUrl,
+    sessions: deps.store.sessions,
+    now: deps.now,
+    audit,
+    onSignIn: (outcome) => deps.metrics.signIns.inc({ outcome }),
+  });
   app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }), audit });
   return app;
 }

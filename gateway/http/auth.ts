@@ -7,10 +7,15 @@ export type Role = 'read' | 'operator' | 'ingest' | 'admin';
 /** Who may call a route: nobody needs a token (`public`), or a bearer token of a role (admin may do everything). */
 export type Access = Role | 'public';
 
-/** Who made a request: the name and role of its token (never the token itself). */
+/**
+ * Who made a request: the name and role of its token (never the token itself), or a person signed in
+ * with OpenID Connect: `name` is their subject, `displayName` what to show, `session` their sign-in.
+ */
 export interface Who {
   name: string;
-  role: Exclude<Role, 'read'>;
+  role: Role;
+  displayName?: string;
+  session?: { csrf: string; expiresAt: number };
 }
 
 const same = (a: string, b: string) => {
@@ -39,7 +44,8 @@ export function authorizer(auth: AndonConfig['gateway']['auth']) {
     allow(who: Who | null, need: Role): void {
       if (!who) {
         if (need === 'read' && auth.anonymousRead) return;
-        throw new AndonError('ANDON_AUTH_REQUIRED', `this needs a bearer token with role ${need === 'read' ? 'operator, ingest or admin' : need}`);
+        const how = auth.oidc ? 'a bearer token or a sign-in' : 'a bearer token';
+        throw new AndonError('ANDON_AUTH_REQUIRED', `this needs ${how} with role ${need === 'read' ? `${auth.oidc ? 'read, ' : ''}operator, ingest or admin` : need}`);
       }
       if (need !== 'read' && who.role !== need && who.role !== 'admin') throw new AndonError('ANDON_AUTH_FORBIDDEN', `role ${who.role} may not do this (needs ${need})`);
     },

@@ -48,7 +48,7 @@ export function securePages(app: FastifyInstance): void {
 const boardConfig = {
   type: 'object',
   additionalProperties: false,
-  required: ['gatewayId', 'timezone', 'locale', 'anonymousRead', 'shelvingMaxSeconds', 'closeChecklist', 'messages'],
+  required: ['gatewayId', 'timezone', 'locale', 'anonymousRead', 'shelvingMaxSeconds', 'closeChecklist', 'messages', 'signIn'],
   properties: {
     gatewayId: { type: 'string' },
     timezone: { type: 'string', description: 'gateway.timezone: the board shows every time in it, whatever the browser\'s zone.' },
@@ -60,6 +60,7 @@ const boardConfig = {
       description: 'lifecycle.closeChecklist: what close needs confirmed (every id true in the checklist), with the label to show.',
       items: { type: 'object', additionalProperties: false, required: ['id', 'label'], properties: { id: { type: 'string' }, label: { type: 'string' } } },
     },
+    signIn: { type: 'boolean', description: 'Personal sign-in is configured (gateway.auth.oidc): the board offers GET /auth/login.' },
     messages: {
       type: 'object',
       description: 'The board\'s texts in gateway.locale, by key (gateway/i18n.ts); `{name}` is filled in by the board.',
@@ -104,6 +105,7 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
       shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
       closeChecklist: config.lifecycle.closeChecklist.map((item) => ({ id: item.id, label: checklistLabel(config.gateway.locale, item) })),
       messages: MESSAGES[config.gateway.locale],
+      signIn: config.gateway.auth.oidc !== undefined,
     };
   });
 };

@@ -22,6 +22,8 @@ const who = (access: Access, anonymousRead: boolean) =>
  */
 export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
   const anonymousRead = config.gateway.auth.anonymousRead;
+  // personal sign-in (gateway.auth.oidc): the session cookie also opens every route that needs a role
+  const signIn = config.gateway.auth.oidc !== undefined;
   app.addSchema(HISTORY_EVENT_SCHEMA);
   app.addSchema(TICKET_SCHEMA);
   app.addSchema(TICKET_ITEM_SCHEMA);
@@ -34,11 +36,13 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
     if (access === undefined) return; // the guard refuses such a route
     const security: Record<string, string[]>[] = access === 'public' ? [] : access === 'read' && anonymousRead ? [{}, { bearer: [] }] : [{ bearer: [] }];
     if (route.config?.streamKey === true) security.push({ streamKey: [] });
+    if (signIn && access !== 'public') security.push({ session: [] });
     const errors: Record<string, unknown> = { 400: errorRef, 404: errorRef, 500: errorRef, 503: errorRef };
     if (access !== 'public') Object.assign(errors, { 401: errorRef, 403: errorRef });
     if (route.method === 'POST') Object.assign(errors, { 413: errorRef, 415: errorRef });
     const response = { ...errors, ...(schema.response as object | undefined) };
-    const description = [schema.description, `**Access:** ${who(access, anonymousRead)}`].filter(Boolean).join('\n\n');
+    const person = signIn && access !== 'public' ? ` Or a person signed in with role ${access === 'operator' ? 'operator or admin' : access === 'read' ? 'read, operator or admin' : 'admin'} (session cookie).` : '';
+    const description = [schema.description, `**Access:** ${who(access, anonymousRead)}${person}`].filter(Boolean).join('\n\n');
     const tag = route.url.startsWith('/api/v1/') ? route.url.split('/')[3] : 'health';
     route.schema = {
       ...schema,
@@ -62,6 +66,16 @@ export function registerDocs(app: FastifyInstance, config: AndonConfig): void {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'A token from gateway.auth.tokens (role operator, ingest or admin).' },
+          ...(signIn
+            ? {
+                session: {
+                  type: 'apiKey',
+                  in: 'cookie',
+                  name: 'andon_session',
+                  description: 'Personal sign-in (GET /auth/login): the session cookie. A request that changes something also sends X-Andon-CSRF (GET /api/v1/me).',
+                },
+              }
+            : {}),
           streamKey: {
             type: 'apiKey',
             in: 'query',

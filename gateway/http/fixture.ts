@@ -19,7 +19,7 @@ export const TOKENS = {
 } as const;
 export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
-export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576, http = '', gateway = '') => `
+export const testConfig = (anonymousRead = true, extra = '', bodyLimit = 1_048_576, http = '', gateway = '', auth = '') => `
 gateway:
   id: api-test
 ${gateway}
@@ -30,6 +30,7 @@ ${gateway}
       - { name: wang, role: operator, token: ${TOKENS.operator} }
       - { name: mes, role: ingest, token: ${TOKENS.ingest} }
       - { name: root, role: admin, token: ${TOKENS.admin} }
+${auth}
 sources: [ { id: mes-http, type: http } ]
 rules:
   - { id: alarms, when: { tag: "**/alarm", equals: true }, fault: alarm-stop, category: hardware, priority: P1 }
@@ -45,10 +46,10 @@ ${extra}`;
  * in a temp dir) in virtual time. `close()` removes everything.
  */
 export async function testApp(
-  opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number; http?: string; logger?: AppDeps['logger']; gateway?: string } = {},
+  opts: { anonymousRead?: boolean; extra?: string; start?: number; bodyLimit?: number; http?: string; logger?: AppDeps['logger']; gateway?: string; /** more keys under gateway.auth (oidc), indented 4 */ auth?: string } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'andon-api-'));
-  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http, opts.gateway));
+  const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http, opts.gateway, opts.auth));
   const store = await TicketStore.open(join(dir, 'andon.sqlite'));
   const clock = new VirtualScheduler(opts.start ?? Date.parse('2026-03-02T08:00:00.000Z'));
   const runtime: Runtime = createRuntime({ config, store, scheduler: clock });
@@ -70,6 +71,7 @@ export async function testApp(
     runtime,
     clock,
     config,
+    registry,
     signal,
     async close() {
       await app.close();

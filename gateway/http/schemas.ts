@@ -176,7 +176,8 @@ export const HISTORY_EVENT_SCHEMA = {
     at: time('When.'),
     action: str,
     by: text('Who did it, as they said (free text; "andon" for the gateway\'s own changes).'),
-    actor: maybe(text('The name of the token that authenticated the action (gateway.auth.tokens); absent or null when nobody was authenticated (replay, the gateway itself).')),
+    actor: maybe(text('The name of the token that authenticated the action (gateway.auth.tokens), or the subject of the signed-in person (gateway.auth.oidc); absent or null when nobody was authenticated (replay, the gateway itself).')),
+    actorName: text('The signed-in person\'s display name, next to their subject in `actor`; absent for a token.'),
   },
 } as const;
 

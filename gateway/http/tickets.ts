@@ -49,8 +49,10 @@ export const TICKET_COLUMNS: Column<Omit<Ticket, 'history'>>[] = [
 ];
 
 const ticket = ticketRef;
-/** The authenticated token's name, recorded next to the free-text `by` (contracts §Ticket JSON history). */
-const actor = (who: Who | null) => (who ? { actor: who.name } : {});
+/** The authenticated token's name or person (subject and display name), recorded next to the free-text `by` (contracts §Ticket JSON history). */
+const actor = (who: Who | null) => (who ? { actor: who.name, ...(who.displayName === undefined ? {} : { actorName: who.displayName }) } : {});
+/** `by` when the body has none: the person's display name, or the token's name. */
+const byOf = (who: Who | null) => who?.displayName ?? who?.name ?? 'operator';
 /** Transitions recorded in the audit trail when they succeed (shelving policy); every refused one is. */
 const SHELVING = new Set(['shelve', 'unshelve']);
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
@@ -218,7 +220,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
       const id = req.params.id;
       const who = { actor: req.who?.name ?? null, origin: req.ip };
       try {
-        runtime.act({ type: 'transition', at: now(), id, action, by: by ?? req.who?.name ?? 'operator', ...actor(req.who), fields });
+        runtime.act({ type: 'transition', at: now(), id, action, by: by ?? byOf(req.who), ...actor(req.who), fields });
       } catch (err) {
         // a refusal (the lifecycle's, a missing field, no such ticket), not a store failure
         if (isAndonError(err) && err.status < 500) audit?.refused({ ...who, action: `ticket.${action}`, target: id, code: err.code, details: { by: by ?? null, message: err.message } }, id);
@@ -249,7 +251,7 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
       },
     },
     async (req) => {
-      runtime.act({ type: 'comment', at: now(), id: req.params.id, by: req.body.by ?? req.who?.name ?? 'operator', ...actor(req.who), text: req.body.text });
+      runtime.act({ type: 'comment', at: now(), id: req.params.id, by: req.body.by ?? byOf(req.who), ...actor(req.who), text: req.body.text });
       return store.get(req.params.id);
     },
   );

@@ -233,6 +233,26 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE audit');
     },
   },
+  '0012_sessions': {
+    async up(knex) {
+      // Sign-in sessions (gateway/store/sessions.ts): the cookie's value is never stored, only its sha256.
+      await knex.raw(
+        `CREATE TABLE sessions (
+           id_hash varchar(64) PRIMARY KEY,
+           subject varchar(255) NOT NULL,
+           name varchar(255) NOT NULL,
+           role varchar(32) NOT NULL,
+           csrf varchar(64) NOT NULL,
+           created_at bigint NOT NULL,
+           expires_at bigint NOT NULL
+         ) WITHOUT ROWID`,
+      );
+      await knex.raw('CREATE INDEX sessions_expires_at ON sessions(expires_at)');
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE sessions');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = migrationsUntil('\uffff');

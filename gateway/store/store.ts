@@ -13,6 +13,7 @@ import { ChangeFeed } from './changes.ts';
 import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
 import { AuditStore } from './audit.ts';
+import { SessionStore } from './sessions.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -98,6 +99,8 @@ export class TicketStore {
   readonly retention: Retention;
   /** The append-only audit trail (gateway/store/audit.ts; written through gateway/audit). */
   readonly audit: AuditStore;
+  /** Personal sign-in sessions (gateway/store/sessions.ts; gateway/http/sign-in.ts). */
+  readonly sessions: SessionStore;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -134,6 +137,7 @@ export class TicketStore {
     this.changes = new ChangeFeed(db);
     this.retention = new Retention(db);
     this.audit = new AuditStore(db);
+    this.sessions = new SessionStore(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();

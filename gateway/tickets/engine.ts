@@ -281,7 +281,7 @@ export class TicketEngine {
         // A resolve starts the fix's verification (the fault must stay quiet until verifyBy); a person's reopen ends it.
         if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.config, t));
         if (cmd.action === 'reopen') ticket.verifyBy = null;
-        save(t, ticket, withActor(event, cmd.actor));
+        save(t, ticket, withActor(event, cmd.actor, cmd.actorName));
         break;
       }
       case 'verify-fix': {
@@ -301,7 +301,7 @@ export class TicketEngine {
         const t = tx.byId(cmd.id);
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${cmd.id}`);
         if (typeof cmd.text !== 'string' || cmd.text.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'a comment needs text', { path: 'text' });
-        save(t, { ...t }, withActor({ at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) }, cmd.actor));
+        save(t, { ...t }, withActor({ at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) }, cmd.actor, cmd.actorName));
         break;
       }
     }

@@ -40,6 +40,9 @@ const CONTRACT: Record<string, string[]> = {
   // audit trail (issue 16)
   andon_audit_records_total: ['action'],
   andon_audit_write_errors_total: [],
+  // live tag view (issue 16)
+  andon_tags_tracked: [],
+  andon_tags_overflow_total: [],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

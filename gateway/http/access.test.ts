@@ -42,6 +42,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/admin/reload': { url: () => '/api/v1/admin/reload', ok: 409 },
   'GET /api/v1/oncall': { url: () => '/api/v1/oncall', ok: 200 },
   'GET /api/v1/audit': { url: () => '/api/v1/audit?action=auth.*', ok: 200 },
+  'GET /api/v1/tags': { url: () => '/api/v1/tags?pattern=packaging/**', ok: 200 },
 };
 
 /** Who gets through, from contracts §HTTP API: read is any token (or none with anonymousRead), admin may do everything. */

@@ -24,6 +24,8 @@ import { outboxRoutes } from './outbox.ts';
 import { signalRoutes } from './signals.ts';
 import { createStreamKeys } from './stream-keys.ts';
 import { syncRoutes } from './sync.ts';
+import { createTagView } from '../tags.ts';
+import { tagRoutes } from './tags.ts';
 import { ticketRoutes } from './tickets.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -141,6 +143,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(auditRoutes, { prefix: '/api/v1', store: deps.store, locale });
   app.register(oncallRoutes, { prefix: '/api/v1', current, now: deps.now });
   app.register(boardRoutes, { config: deps.config, current });
+  app.register(tagRoutes, { prefix: '/api/v1', tags: deps.runtime.tags ?? createTagView(deps.config) });
   app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }), audit });
   return app;
 }

@@ -87,30 +87,36 @@ export function createTagView(config: AndonConfig): TagView {
   const records = new Map<string, Rec>();
   let overflow = 0;
   let gen = 0;
-  let derived: { resolver: ReturnType<typeof assetResolver>; rules: RuleMatch[] } | undefined;
+  let rules: RuleMatch[] | undefined;
+  /** One array per distinct list of rule ids: most tags share theirs, so a tag holds a reference, not a copy. */
+  let lists = new Map<string, string[]>();
   let current = config;
 
-  const derive = () =>
-    (derived ??= {
-      resolver: assetResolver(current.assets),
-      rules: current.rules.map((r) => ({
-        id: r.id,
-        tag: r.when.tag === undefined ? undefined : compilePattern(r.when.tag),
-        source: r.when.source === undefined ? undefined : compilePattern(r.when.source),
-      })),
-    });
-  const rulesOf = (tag: string, source: string): string[] =>
-    derive()
-      .rules.filter((r) => (r.tag === undefined || r.tag(tag)) && (r.source === undefined || r.source(source)))
-      .map((r) => r.id);
+  const rulesOf = (tag: string, source: string): string[] => {
+    rules ??= current.rules.map((r) => ({
+      id: r.id,
+      tag: r.when.tag === undefined ? undefined : compilePattern(r.when.tag),
+      source: r.when.source === undefined ? undefined : compilePattern(r.when.source),
+    }));
+    const ids = rules.filter((r) => (r.tag === undefined || r.tag(tag)) && (r.source === undefined || r.source(source))).map((r) => r.id);
+    const key = ids.join('\n');
+    let shared = lists.get(key);
+    if (!shared) lists.set(key, (shared = ids));
+    return shared;
+  };
 
-  const row = (tag: string, r: Rec): TagRow => {
-    if (r.gen !== gen) {
-      r.rules = rulesOf(tag, r.source);
-      r.gen = gen;
-    }
-    const a = derive().resolver.bySignal({ tag, asset: r.asset } as Signal);
-    return { tag, value: r.value, quality: r.quality, unit: r.unit ?? null, ts: r.ts, arrived: r.arrived, source: r.source, asset: a.asset, area: a.area, rules: r.rules };
+  /** A page's rows; the asset resolver lives for one query (its per-tag cache would double the view's memory). */
+  const rows = (tags: string[]): TagRow[] => {
+    const resolver = assetResolver(current.assets);
+    return tags.map((tag) => {
+      const r = records.get(tag) as Rec;
+      if (r.gen !== gen) {
+        r.rules = rulesOf(tag, r.source);
+        r.gen = gen;
+      }
+      const a = resolver.bySignal({ tag, asset: r.asset } as Signal);
+      return { tag, value: r.value, quality: r.quality, unit: r.unit ?? null, ts: r.ts, arrived: r.arrived, source: r.source, asset: a.asset, area: a.area, rules: r.rules };
+    });
   };
 
   return {
@@ -159,13 +165,14 @@ export function createTagView(config: AndonConfig): TagView {
         start = lo;
       }
       const page = keys.slice(start, start + limit);
-      const items = page.map((tag) => row(tag, records.get(tag) as Rec));
+      const items = rows(page);
       return { items, total: keys.length, next: start + limit < keys.length ? (page[page.length - 1] ?? null) : null };
     },
 
     setConfig(next) {
       current = next;
-      derived = undefined;
+      rules = undefined;
+      lists = new Map();
       gen++;
       maxTags = next.gateway.tagView.maxTags;
       if (records.size <= maxTags) return;

@@ -117,12 +117,12 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
 });
 
 describe('each route declares who may call it', () => {
-  it('every route of the app has an access (walked with onRoute); only the board page, its files and the docs UI are hidden, and they are public', () => {
+  it('every route of the app has an access (walked with onRoute); only the board pages (/, /tags), their files and the docs UI are hidden, and they are public', () => {
     expect(Object.keys(ROUTES).length).toBeGreaterThan(Object.keys(SAMPLES).length);
     for (const [route, { access, hidden }] of Object.entries(ROUTES)) {
       expect(access, route).toMatch(/^(public|read|operator|ingest|admin)$/);
       if (hidden) {
-        expect(route, route).toMatch(/^GET \/(board\/.*|docs(\/.*)?)?$/);
+        expect(route, route).toMatch(/^GET \/(board\/.*|docs(\/.*)?|tags)?$/);
         expect(access, route).toBe('public');
       }
     }

@@ -36,6 +36,7 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'pattern-double-star-in-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a**' },
     { file: 'rule-two-detectors.yaml', path: 'rules[0].when', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'found equals, above' },
     { file: 'rule-no-detector.yaml', path: 'rules[0].when', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'found none' },
+    { file: 'mqtt-jsonata-syntax.yaml', path: 'sources[0].subscriptions[0].value.jsonata', code: 'ANDON_CONFIG_INVALID_EXPRESSION', mentions: 'position 15' },
     { file: 'clear-below-over-above.yaml', path: 'rules[0].when.clearBelow', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'must not exceed above' },
     { file: 'clear-below-with-below.yaml', path: 'rules[0].when.clearBelow', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'deadband of above' },
     { file: 'silent-for-without-source.yaml', path: 'rules[0].when.source', code: 'ANDON_CONFIG_INVALID_RULE', mentions: 'source' },

@@ -129,6 +129,18 @@ const gatewaySchema = z.strictObject({
     })
     .default({ anonymousRead: false, tokens: [] })
     .describe('Who may do what over HTTP.'),
+  tagView: z
+    .strictObject({
+      maxTags: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000_000)
+        .default(100_000)
+        .describe('Most tags the live tag view (`GET /api/v1/tags`, the board\'s Tags page) tracks; signals of further tags are counted in `andon_tags_overflow_total` and not shown (about 200 bytes per tag).'),
+    })
+    .default({ maxTags: 100_000 })
+    .describe('The live tag view: last value, quality and times of every tag.'),
 });
 
 const assetSchema = z.strictObject({

@@ -6,7 +6,7 @@ import type { Signal } from '../model/signal.ts';
 export type ConnectorStatus = 'connecting' | 'up' | 'degraded' | 'down';
 
 /** Why an incoming payload was refused (a closed set: it becomes a metric label). */
-export type RejectReason = 'malformed' | 'wrong-type' | 'unknown-alias' | 'too-large' | 'unmapped' | 'sequence' | 'read-error';
+export type RejectReason = 'malformed' | 'wrong-type' | 'unknown-alias' | 'too-large' | 'unmapped' | 'sequence' | 'read-error' | 'expression';
 
 /** What the gateway gives every connector. */
 export interface ConnectorDeps {

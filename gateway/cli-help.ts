@@ -144,6 +144,45 @@ export const COMMANDS: CommandSpec[] = [
       USAGE_EXIT,
     ],
   },
+  {
+    name: 'browse',
+    summary: 'Walk an OPC UA server: its variables and event notifiers, or a ready-to-paste tags/alarms block.',
+    usage: [
+      'andon browse <opc.tcp endpoint> [<pattern>] [--mode <mode>] [--policy <policy>] [--user <name> --password <pw>] [--tag-prefix <prefix>]',
+      'andon browse --config <file.yaml> --source <id> [<pattern>]',
+    ],
+    description:
+      'Connects as an OPC UA source would (the same security: mode, policy, user/password, the client certificate and trust lists under <data dir>/opcua/pki/<source id>) and walks the address space from the Objects folder along hierarchical references, at most --max-nodes nodes and --max-depth levels (it says so when it stopped early). ' +
+      'Without a pattern it lists every variable (browse path, node id, data type) and event notifier (with the alarm conditions found under it; the Server object gets all). ' +
+      'With a pattern (tag pattern syntax against browse paths: Sealer01/**, */Temperature) it prints a `tags:` / `alarms:` block for the matches, to paste under a `type: opcua` source (tag = <tag prefix>/<browse path>, asset = the notifier\'s name; arrays are left as comments). ' +
+      'With --config and --source, endpoint, security and data dir come from that source of the config.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Take endpoint, security and gateway.dataDir from a config (with --source).' },
+      { name: 'source', arg: '<id>', description: 'The OPC UA source of --config to connect as.' },
+      { name: 'mode', arg: '<None|Sign|SignAndEncrypt>', default: 'None', description: 'Secure channel mode (security.mode).' },
+      { name: 'policy', arg: '<policy>', default: 'Basic256Sha256 with Sign/SignAndEncrypt', description: 'Security policy (security.policy).' },
+      { name: 'user', arg: '<name>', description: 'User-name identity (with --password); anonymous without.' },
+      { name: 'password', arg: '<pw>', default: 'ANDON_OPCUA_PASSWORD', description: 'Password of --user; better from the environment variable than on the command line.' },
+      { name: 'accept-unknown-server-certificate', description: 'Trust a server certificate seen for the first time (security.acceptUnknownServerCertificate).' },
+      { name: 'data-dir', arg: '<dir>', default: './data', description: 'Where the client PKI lives (<dir>/opcua/pki/browse).' },
+      { name: 'tag-prefix', arg: '<prefix>', description: 'Put this in front of the browse path in the tags of the snippet (`packaging`).' },
+      { name: 'max-nodes', arg: '<n>', default: '10000', description: 'Stop the walk after this many nodes.' },
+      { name: 'max-depth', arg: '<n>', default: '10', description: 'Do not walk deeper than this many levels below Objects.' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: [
+      'andon browse opc.tcp://plc.plant.local:4840',
+      "andon browse opc.tcp://plc.plant.local:4840 'Sealer01/**' --tag-prefix packaging",
+      "ANDON_OPCUA_PASSWORD=... andon browse opc.tcp://plc:4840 --mode SignAndEncrypt --user andon --accept-unknown-server-certificate",
+      "andon browse --config plant.yaml --source packaging-plc '*/Temperature'",
+    ],
+    exitCodes: [
+      [0, 'walked (also when a limit cut it short: the last line says so); the listing or the snippet is on stdout'],
+      [1, 'the server cannot be reached or refused us (ANDON_OPCUA_CONNECT_FAILED, ANDON_OPCUA_ENDPOINT_INVALID, ANDON_OPCUA_CERTIFICATE_REJECTED, ANDON_OPCUA_USER_REJECTED), or the config is invalid'],
+      USAGE_EXIT,
+    ],
+  },
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

@@ -162,6 +162,60 @@ async function cmdBackup(argv: string[], io: Out): Promise<number> {
   return 0;
 }
 
+async function cmdBrowse(argv: string[], io: Out): Promise<number> {
+  const c = spec('browse');
+  const { values, positionals } = parse(c, argv);
+  const { browseServer, browseSource, listing, select, snippet } = await import('../connectors/opcua/browse.ts');
+  const int = (name: string, fallback: number) => {
+    const v = str(values[name]);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw usageError(`--${name} takes a whole number ≥ 1, not "${v}"`, c);
+    return Number(v);
+  };
+  const limits = { maxNodes: int('max-nodes', 10_000), maxDepth: int('max-depth', 10) };
+  const [configFile, sourceId] = [str(values.config), str(values.source)];
+  let source;
+  let dataDir: string;
+  let rest = positionals;
+  if (configFile || sourceId) {
+    if (!configFile || !sourceId) throw usageError('--config and --source go together: the OPC UA source of the config to connect as', c);
+    const config = loadConfig(configFile);
+    const found = config.sources.find((s) => s.id === sourceId);
+    if (found?.type !== 'opcua') throw usageError(`${configFile} has no OPC UA source "${sourceId}" (${config.sources.filter((s) => s.type === 'opcua').map((s) => s.id).join(', ') || 'none'})`, c);
+    source = found;
+    dataDir = config.gateway.dataDir;
+  } else {
+    const [endpoint] = positionals;
+    rest = positionals.slice(1);
+    if (!endpoint?.startsWith('opc.tcp://')) throw usageError('browse needs an endpoint: andon browse opc.tcp://host:4840 [<pattern>]', c);
+    const password = str(values.password) ?? process.env.ANDON_OPCUA_PASSWORD;
+    source = browseSource(endpoint, {
+      mode: str(values.mode) ?? 'None',
+      ...(str(values.policy) ? { policy: str(values.policy) } : {}),
+      ...(str(values.user) ? { user: str(values.user), ...(password !== undefined ? { password } : {}) } : {}),
+      acceptUnknownServerCertificate: values['accept-unknown-server-certificate'] === true,
+    });
+    dataDir = str(values['data-dir']) ?? './data';
+  }
+  const [pattern, ...extra] = rest;
+  if (extra.length > 0) throw usageError(`browse takes one pattern, not ${rest.length}`, c);
+  if (pattern !== undefined) {
+    const { patternProblem } = await import('../config/pattern.ts');
+    const problem = patternProblem(pattern);
+    if (problem) throw usageError(`pattern "${pattern}" ${problem}`, c);
+  }
+  const result = await browseServer({ source, dataDir, ...limits });
+  if (pattern === undefined) {
+    io.out(listing(result, limits));
+    return 0;
+  }
+  const chosen = select(result, pattern);
+  io.out(`# andon browse ${source.endpoint} ${JSON.stringify(pattern)}: ${chosen.variables.length} variables, ${chosen.notifiers.length} event notifiers; paste under a type: opcua source`);
+  if (chosen.variables.length + chosen.notifiers.length > 0) io.out(snippet(chosen, str(values['tag-prefix'])));
+  io.err(`andon: walked ${result.walked} nodes${result.cut ? `; cut short: ${result.cut}` : ''}`);
+  return 0;
+}
+
 const throwUnknown = (name: string): never => {
   throw unknownCommand(name);
 };
@@ -185,6 +239,8 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
         return await cmdCheckConfig(rest, io);
       case 'backup':
         return await cmdBackup(rest, io);
+      case 'browse':
+        return await cmdBrowse(rest, io);
       case 'outbox':
         parse(spec('outbox'), rest); // unknown options get the usage error with a hint
         return await cmdOutbox(rest, io, EXAMPLE);

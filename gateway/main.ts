@@ -16,6 +16,7 @@ import { areasOf, createMetrics, type ReloadOutcome } from './metrics.ts';
 import { invalid, planReload, ReloadError, restartRequired, type ReloadResult } from './reload.ts';
 import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
+import { createTagView } from './tags.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { createConnectors, wireSources } from './sources.ts';
 import { startAuditRetention, startRetention } from './store/retention.ts';
@@ -71,10 +72,13 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     now: () => scheduler.now(),
     areas: areasOf(config),
   });
+  const tags = createTagView(config);
+  metrics.watchTags(tags);
   const runtime = createRuntime({
     config,
     store,
     scheduler,
+    tags,
     expectedSources: config.sources.map((s) => s.id),
     onFailure: (cmd, err) => log.error({ component: 'engine', err, command: cmd.type }, 'a timer\'s ticket change could not be committed'),
     onDropped: (cmd, err, code) => {

@@ -43,6 +43,9 @@ const CONTRACT: Record<string, string[]> = {
   // personal sign-in (issue 16)
   andon_sign_ins_total: ['outcome'],
   andon_oidc_up: [],
+  // live tag view (issue 16)
+  andon_tags_tracked: [],
+  andon_tags_overflow_total: [],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

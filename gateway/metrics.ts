@@ -144,6 +144,26 @@ export function createMetrics(
       this.set(heldOf());
     },
   });
+  let tagsOf: { size: number; overflow: number } = { size: 0, overflow: 0 };
+  new Gauge({
+    name: 'andon_tags_tracked',
+    help: 'Tags the live tag view tracks (at most gateway.tagView.maxTags)',
+    registers: [registry],
+    collect() {
+      this.set(tagsOf.size);
+    },
+  });
+  let overflowSeen = 0;
+  new Counter({
+    name: 'andon_tags_overflow_total',
+    help: 'Signals of tags the live tag view did not track because it held gateway.tagView.maxTags tags',
+    registers: [registry],
+    collect() {
+      const n = tagsOf.overflow;
+      if (n > overflowSeen) this.inc(n - overflowSeen);
+      overflowSeen = n;
+    },
+  });
   const kpis = createAlarmKpis(registry, store, { now, ...(opts.areas ? { areas: opts.areas } : {}) });
   // Every outcome shows from the start (0), so rate() and alerts see the series before the first event.
   for (const outcome of OUTCOMES) m.forwardRequests.inc({ outcome }, 0);
@@ -158,6 +178,10 @@ export function createMetrics(
     /** Where andon_changes_held reads from (the runtime, made after the metrics). */
     watchHeld(f: () => number): void {
       heldOf = f;
+    },
+    /** Where andon_tags_tracked and andon_tags_overflow_total read from (the tag view). */
+    watchTags(view: { size: number; overflow: number }): void {
+      tagsOf = view;
     },
     /** andon_config_info: the sha256 of the config file in use, the only series. */
     configSha(sha: string): void {

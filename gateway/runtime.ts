@@ -11,6 +11,7 @@ import type { TicketStore } from './store/store.ts';
 import { TicketEngine } from './tickets/engine.ts';
 import type { TicketDoc } from '../model/ticket.ts';
 import { canonical } from './reload.ts';
+import type { TagView } from './tags.ts';
 
 export interface RuntimeDeps {
   config: AndonConfig;
@@ -28,6 +29,8 @@ export interface RuntimeDeps {
    * not held, so the signals behind it go through. `code` is from a closed set (ANDON_INTERNAL).
    */
   onDropped?: (cmd: TicketCommand, err: unknown, code: DroppedCode) => void;
+  /** The live tag view: every pushed signal updates its tag's record (gateway/tags.ts). */
+  tags?: TagView;
 }
 
 /** The `code` label of andon_commands_failed_total. */
@@ -156,8 +159,13 @@ export function createRuntime(deps: RuntimeDeps) {
     const log: TicketCommand[] = [];
     batchLog = log;
     try {
+      const tags = deps.tags;
+      const arrived = tags ? scheduler.now() : 0;
       engine.batch(() => {
-        for (const s of list) signals.next(s);
+        for (const s of list) {
+          tags?.record(s, arrived);
+          signals.next(s);
+        }
       });
     } catch (err) {
       // The commit failed: nothing of the batch is in the store. Held commands of the batch are in the log too.
@@ -213,6 +221,7 @@ export function createRuntime(deps: RuntimeDeps) {
     const replanEscalation = canonical(next.escalation) !== canonical(current.escalation);
     current = next;
     engine.setConfig(next);
+    deps.tags?.setConfig(next);
     if (!opts.rebuildRules && !replanEscalation) return;
     live = store.liveTickets();
     if (opts.rebuildRules) {
@@ -241,6 +250,8 @@ export function createRuntime(deps: RuntimeDeps) {
       flushOrThrow();
       return engine.apply(cmd);
     },
+    /** The live tag view the pushes record into, when one was given. */
+    tags: deps.tags,
     /** Ticket changes the rules or timers made that the store has not taken yet (committed by a retry). */
     held: (): number => held.length,
     reconfigure,

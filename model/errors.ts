@@ -26,6 +26,7 @@ export const ERRORS = {
   ANDON_CONFIG_INVALID_RULE: { status: 400, retryable: false, description: 'A rule condition is contradictory or incomplete.' },
   ANDON_CONFIG_WEAK_TOKEN: { status: 400, retryable: false, description: 'A bearer token is shorter than 16 characters, or is a placeholder (change-me-*, demo-*) while gateway.http.host is not a loopback address. Set a real one, e.g. from openssl rand -hex 24.' },
   ANDON_CONFIG_SECRET_IN_URL: { status: 400, retryable: false, description: 'A forward or notify URL carries user:password@. Put the credential in forward.token or in the channel\'s headers; robot keys in the query (key=, access_token=) stay allowed and are shown as ***.' },
+  ANDON_CONFIG_INVALID_EXPRESSION: { status: 400, retryable: false, description: 'A JSONata mapping expression (`{ jsonata: ... }` of an MQTT JSON subscription) does not compile; the message gives the character position (0-based) and JSONata\'s reason and code.' },
 
   ANDON_RELOAD_INVALID: { status: 422, retryable: false, description: 'A config reload (SIGHUP, POST /api/v1/admin/reload) found problems in the file (every one is listed, as `andon check-config` prints them: `path: CODE: message`), or a changed source\'s connector or the forward sink refused it. Nothing of the new file is applied; the running config stays. Fix the file and reload again.' },
   ANDON_RELOAD_RESTART_REQUIRED: { status: 409, retryable: false, description: 'A config reload changes keys that only a restart can apply (gateway.id, timezone, maxClockSkew, dataDir, gateway.http.*, gateway.auth.anonymousRead; the message names them). Nothing of the new file is applied; restart the gateway to apply it, or put the keys back and reload.' },
@@ -95,6 +96,7 @@ export const ERRORS = {
   ANDON_MQTT_NOT_CONNECTED: { status: 503, retryable: true, description: 'The MQTT source is not connected to its broker (or stopped); the publish was not sent.' },
   ANDON_MQTT_WRITE_INVALID: { status: 400, retryable: false, description: 'An MQTT write needs a topic without wildcards (+, #).' },
   ANDON_MQTT_WRITE_FAILED: { status: 502, retryable: true, description: 'The MQTT broker refused the publish or did not acknowledge it in time; it may still be delivered after a reconnect.' },
+  ANDON_MQTT_EXPRESSION_FAILED: { status: 422, retryable: false, description: 'A JSONata mapping expression failed on one payload item (a type error, a function error, or it ran over its limits: 100 ms, depth 200, 10,000 items). The item is refused (andon_signals_rejected_total{reason="expression"}); the others go on.' },
   ANDON_MQTT_DELIVERY_FAILED: { status: 503, retryable: true, description: 'Signals of an MQTT message could not be handed to the gateway; the message was left unacknowledged and the broker redelivers it after a reconnect.' },
 
   ANDON_FORWARD_SINK_UNAVAILABLE: { status: 500, retryable: false, description: 'The sink for forward.type cannot be loaded (for rt: gateway/forward/rt is missing or exports no createRtSink); the gateway does not start.' },

@@ -36,6 +36,7 @@ export const KINDS: Record<string, string> = {
   id: 'Letters, digits, `.`, `_` and `-`, starting with a letter or digit (`sealer-01`).',
   'time of day': 'A local time `HH:MM` (`06:00`, `22:30`) in `gateway.timezone`.',
   date: 'A local calendar date `YYYY-MM-DD` (`2026-03-02`) in `gateway.timezone`.',
+  mapping: 'MQTT JSON mapping: a JSON path (`$.data.v`), a template (`packaging/{1}/alarm/{code}`), or a JSONata expression `{ jsonata: \'$sum(readings.v)\' }` with `$topic` and `$captures` (compiled at load; a bad one is `ANDON_CONFIG_INVALID_EXPRESSION` with its position). See [connectors/mqtt/README.md](../connectors/mqtt/README.md#jsonata-expressions).',
 };
 
 const def = (s: Schema) => s._zod.def as unknown as Loose & { type: string };

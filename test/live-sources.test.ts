@@ -128,6 +128,36 @@ describe('andon start with OPC UA and MQTT sources', () => {
   });
 });
 
+describe('the live tag view', () => {
+  it('GET /api/v1/tags shows the OPC UA and MQTT tags with last value, quality, times, source, asset and the rules they feed', async () => {
+    const mesConnector = gw.sources.connectors.get('mes');
+    const plcConnector = gw.sources.connectors.get('packaging-plc');
+    if (!mesConnector || !plcConnector) throw new Error('no connectors');
+    // The gateway's own subscriber runs first: once these see the signals, the view has them.
+    const fromMes = firstValueFrom(mesConnector.signals$.pipe(filter((s) => s.tag === 'packaging/labeler-02/temperature' && s.value === 41.5), timeout(15_000)));
+    const fromPlc = firstValueFrom(plcConnector.signals$.pipe(filter((s) => s.tag === 'packaging/sealer-01/temperature' && s.value === 63), timeout(15_000)));
+    plc.setTemperature(63);
+    const mes = await connectAsync(broker.url);
+    await mes.publishAsync('mes/labeler-02/temperature', JSON.stringify({ v: 41.5 }), { qos: 1 });
+    await mes.endAsync();
+    const [plcSignal] = await Promise.all([fromPlc, fromMes]);
+    const res = await fetch(`${gw.address}/api/v1/tags?pattern=packaging/*/temperature`, { headers: { authorization: `Bearer ${OPERATOR}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items: Record<string, unknown>[]; total: number; tracked: number; overflow: number };
+    expect(body.items).toEqual([
+      expect.objectContaining({ tag: 'packaging/labeler-02/temperature', value: 41.5, quality: 'good', source: 'mes', asset: 'labeler-02', area: 'packaging', rules: ['hot'] }),
+      expect.objectContaining({ tag: 'packaging/sealer-01/temperature', value: 63, quality: 'good', source: 'packaging-plc', asset: 'sealer-01', area: 'packaging', rules: ['hot'] }),
+    ]);
+    expect(body.items[1]?.ts).toBe(new Date(plcSignal.ts).toISOString());
+    expect(Date.parse(body.items[0]?.arrivedAt as string)).toBeGreaterThanOrEqual(Date.parse(body.items[0]?.ts as string) - 1000);
+    expect(body).toMatchObject({ total: 2, overflow: 0 });
+    // alarms feed the alarms rule
+    const alarms = (await (await fetch(`${gw.address}/api/v1/tags?q=alarm/`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { items: { tag: string; rules: string[] }[] };
+    expect(alarms.items.find((t) => t.tag === 'packaging/labeler-02/alarm/L7')?.rules).toEqual(['alarms']);
+    expect(await (await fetch(`${gw.address}/metrics`)).text()).toMatch(/andon_tags_tracked \d+/);
+  });
+});
+
 describe('actions: the andon light', () => {
   const red = () => plc.andonRed.readValue().value.value as boolean;
   const redBecomes = (want: boolean) =>

@@ -54,8 +54,8 @@ export async function startBare(url: string, expect: number, workUs: string): Pr
   };
 }
 
-export async function startAndonConsumer(dir: string, url: string, profileDir?: string): Promise<Consumer> {
-  const a = await startAndon(dir, (port) => ingestConfig({ dataDir: join(dir, 'data'), port, mqttUrl: url }), profileDir ? { profileDir } : {});
+export async function startAndonConsumer(dir: string, url: string, profileDir?: string, jsonata = false): Promise<Consumer> {
+  const a = await startAndon(dir, (port) => ingestConfig({ dataDir: join(dir, 'data'), port, mqttUrl: url, jsonata }), profileDir ? { profileDir } : {});
   return {
     pid: a.pid,
     clientId: 'andon-plant-mqtt',

@@ -60,16 +60,17 @@ const WINDOW = Number(args.window);
 const STALL_MS = Number(args.stall) * 1000;
 const MAX_MS = 15 * 60_000;
 const POLL_MS = 200;
-type Kind = 'bare' | 'andon' | 'nodered';
+type Kind = 'bare' | 'andon' | 'andon-jsonata' | 'nodered';
 const KINDS = (args.consumers.split(',') as Kind[]).filter((k) => {
   if (k !== 'nodered' || nodeRedInstalled()) return true;
   console.log('Node-RED is not installed under bench/ingest/node_modules (npm ci --prefix bench/ingest): skipping it');
   return false;
 });
-for (const k of KINDS) if (!['bare', 'andon', 'nodered'].includes(k)) throw new Error(`unknown consumer "${k}" (bare, andon, nodered)`);
+for (const k of KINDS) if (!['bare', 'andon', 'andon-jsonata', 'nodered'].includes(k)) throw new Error(`unknown consumer "${k}" (bare, andon, andon-jsonata, nodered)`);
 const LABEL: Record<Kind, string> = {
   bare: `bare mqtt.js subscriber${Number(args['bare-work']) > 0 ? ` (+${args['bare-work']} µs work/msg)` : ''}`,
   andon: 'andon start (rules on)',
+  'andon-jsonata': 'andon start, JSONata mapping',
   nodered: 'Node-RED 4.1 flow',
 };
 
@@ -124,8 +125,8 @@ async function measure(kind: Kind): Promise<Measurement> {
     c =
       kind === 'bare'
         ? await startBare(url, N, args['bare-work'])
-        : kind === 'andon'
-          ? await startAndonConsumer(tmp.dir, url, PROF)
+        : kind === 'andon' || kind === 'andon-jsonata'
+          ? await startAndonConsumer(tmp.dir, url, PROF, kind === 'andon-jsonata')
           : await startNodeRedConsumer(tmp.dir, port);
     const consumer = c;
     const subscribed = new RegExp(`: ${consumer.clientId} 1 plant/\\+/\\+/\\+$`, 'm');
@@ -272,6 +273,7 @@ const ratio = (a: Kind, b: Kind, label: string) => {
 };
 ratio('andon', 'bare', 'andon / bare (targets: ≥ 0.9× msg/s, ≤ 1.5× CPU/msg)');
 ratio('andon', 'nodered', 'andon / Node-RED');
+ratio('andon-jsonata', 'andon', 'JSONata / simple paths');
 console.log('');
 printTable(rows);
 printProfiles(PROF, since, 15, 'andon start');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, id, issue } from '../../config/types.ts';
-import { maxCapture, parseExpr, type Expr } from './expr.ts';
+import { maxCapture, parseExpr } from './expr.ts';
+import { compileJsonata, isProblem } from './jsonata.ts';
 import { compileTopicFilter, topicFilterProblem } from './topic.ts';
 
 /** A JSON path (`$.data.v`) or a template (`packaging/{1}/alarm/{code}`); see expr.ts. */
@@ -9,6 +10,22 @@ const expr = () =>
     const e = parseExpr(text);
     if (typeof e === 'string') issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', e);
   });
+
+/** `tag`, `value`, `ts`, `message`: a path or template as above, or `{ jsonata: '<expression>' }` (compiled here, once). */
+const mappable = () =>
+  z
+    .union([z.string(), z.strictObject({ jsonata: z.string().min(1) })])
+    .superRefine((v, ctx) => {
+      if (typeof v === 'string') {
+        const e = parseExpr(v);
+        if (typeof e === 'string') issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', e);
+        return;
+      }
+      const c = compileJsonata(v.jsonata);
+      if (isProblem(c))
+        issue(ctx, 'ANDON_CONFIG_INVALID_EXPRESSION', `JSONata expression ${JSON.stringify(v.jsonata)} is invalid at position ${c.position}: ${c.message}`, ['jsonata']);
+    })
+    .meta({ kind: 'mapping' });
 
 const MAPPING_KEYS = ['tag', 'value', 'ts', 'quality', 'asset', 'severity', 'message', 'unit'] as const;
 
@@ -22,17 +39,17 @@ const subscriptionSchema = z
       .default(1)
       .describe('1: no loss (acknowledged after the ticket changes are committed); 0: telemetry you can afford to miss.'),
     /** json: the signal's tag; default: the message topic itself. */
-    tag: expr().optional().describe('json: the signal\'s tag, a template (`packaging/{1}/alarm/{code}`) or JSON path; default: the topic.'),
+    tag: mappable().optional().describe('json: the signal\'s tag, a template (`packaging/{1}/alarm/{code}`), JSON path or `{ jsonata: ... }`; default: the topic.'),
     /** json: default `$.value` (a bare JSON scalar payload is its own value). */
-    value: expr().optional().describe('json: JSON path of the value; default `$.value` (a bare scalar payload is its own value).'),
+    value: mappable().optional().describe('json: JSON path (or `{ jsonata: ... }`) of the value; default `$.value` (a bare scalar payload is its own value).'),
     /** json: epoch ms or ISO 8601; default: the time the message arrived. */
-    ts: expr().optional().describe('json: epoch ms or ISO 8601 time of the reading; default: the time the message arrived.'),
+    ts: mappable().optional().describe('json: epoch ms or ISO 8601 time of the reading (a JSON path or `{ jsonata: ... }`); default: the time the message arrived.'),
     /** json: good | uncertain | bad, a boolean, or an OPC quality number; default good. */
     quality: expr().optional().describe('json: good | uncertain | bad, a boolean, or an OPC quality number; default good.'),
     asset: expr().optional().describe('json: the asset (`{1}`); default: found through `assets[].tags`.'),
     /** json: alarm severity 1..1000 (contracts §Signal), when the payload has one. */
     severity: expr().optional().describe('json: alarm severity 1..1000, when the payload has one.'),
-    message: expr().optional().describe('json: alarm text, when the payload has one.'),
+    message: mappable().optional().describe('json: alarm text, when the payload has one (a template, JSON path or `{ jsonata: ... }`).'),
     unit: expr()
       .optional()
       .describe('json: engineering unit of the values, a constant (`V`) or from the payload (`{unit}`, `$.u`): carried by the signals and shown with the value (`196.4 V`).'),
@@ -65,8 +82,9 @@ const subscriptionSchema = z
     const wildcards = compileTopicFilter(s.topic).wildcards;
     for (const key of MAPPING_KEYS) {
       const text = s[key];
-      if (text === undefined) continue;
-      const e = parseExpr(text) as Expr;
+      if (typeof text !== 'string') continue; // absent, or JSONata (no {n} captures: it reads $captures)
+      const e = parseExpr(text);
+      if (typeof e === 'string') continue; // reported by its own schema
       const n = maxCapture(e);
       if (n > wildcards) {
         issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `"${text}" uses {${n}} but the topic filter "${s.topic}" has ${wildcards} wildcard(s) ({1}..{${wildcards}})`, [
@@ -116,3 +134,5 @@ export const mqttSourceSchema = z.strictObject({
 
 export type MqttSourceConfig = z.output<typeof mqttSourceSchema>;
 export type MqttSubscription = MqttSourceConfig['subscriptions'][number];
+/** A mapping key's text: a JSON path or template, or a JSONata expression. */
+export type Mapping = string | { jsonata: string };

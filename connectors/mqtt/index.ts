@@ -105,8 +105,8 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
     return true;
   }
 
-  /** Maps and delivers one message; true when it may be acknowledged. */
-  function handle(topic: string, payload: Buffer): boolean {
+  /** Maps and delivers one message; true when it may be acknowledged (a Promise while JSONata expressions evaluate). */
+  function handle(topic: string, payload: Buffer): boolean | Promise<boolean> {
     const refuseHere = (reason: Parameters<typeof refuse>[0], why: string) => refuse(reason, topic, why);
     if (payload.length > config.maxMessageBytes) {
       refuseHere('too-large', `${payload.length} bytes, more than maxMessageBytes ${config.maxMessageBytes}`);
@@ -116,7 +116,8 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
       const captures = route.filter.match(topic);
       if (!captures) continue;
       const signals = route.json ? route.json.map(topic, captures, payload, refuseHere) : sparkplug.handle(topic, payload, refuseHere);
-      return deliver(signals);
+      // JSONata: mqtt.js takes no next packet before `done`, so this connection's messages stay in order.
+      return Array.isArray(signals) ? deliver(signals) : signals.then(deliver);
     }
     refuseHere('unmapped', 'no subscription of this source matches the topic (a subscription left in the persistent session?)');
     return true;
@@ -160,38 +161,46 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
       }
       const done = (err?: Error): void => (err ? void callback(err) : pace(() => void callback()));
       if (refusing || stopping) return done(new Error('not taken: the connection is being dropped'));
-      let ok: boolean;
+      /** Acknowledges the message, or leaves it for redelivery when it could not be handed over. */
+      const settle = (ok: boolean): void => {
+        if (ok) {
+          deliveryFailures = 0;
+          return done();
+        }
+        if (packet.qos === 0) {
+          // Nothing to redeliver: QoS 0 is at most once by choice of the subscription.
+          logError(
+            new AndonError('ANDON_MQTT_DELIVERY_FAILED', `signals of a QoS 0 message on "${packet.topic}" could not be handed over`),
+            'mqtt QoS 0 message lost',
+          );
+          return done();
+        }
+        refusing = true;
+        deliveryFailures++;
+        const delay = backoff(deliveryFailures, reconnectBackoff);
+        c.options.reconnectPeriod = delay;
+        const err = new AndonError(
+          'ANDON_MQTT_DELIVERY_FAILED',
+          `signals of a message on "${packet.topic}" could not be handed over; reconnecting in ${delay} ms for redelivery`,
+        );
+        logError(err, 'mqtt message left unacknowledged');
+        done(err);
+        // What was acknowledged before this message goes out before the connection is dropped.
+        uncorkNow();
+        c.stream.destroy();
+      };
+      const threw = (err: unknown): false => {
+        log.error({ err, topic: packet.topic }, 'mqtt message processing threw');
+        return false;
+      };
+      let ok: boolean | Promise<boolean>;
       try {
         ok = handle(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
       } catch (err) {
-        log.error({ err, topic: packet.topic }, 'mqtt message processing threw');
-        ok = false;
+        ok = threw(err);
       }
-      if (ok) {
-        deliveryFailures = 0;
-        return done();
-      }
-      if (packet.qos === 0) {
-        // Nothing to redeliver: QoS 0 is at most once by choice of the subscription.
-        logError(
-          new AndonError('ANDON_MQTT_DELIVERY_FAILED', `signals of a QoS 0 message on "${packet.topic}" could not be handed over`),
-          'mqtt QoS 0 message lost',
-        );
-        return done();
-      }
-      refusing = true;
-      deliveryFailures++;
-      const delay = backoff(deliveryFailures, reconnectBackoff);
-      c.options.reconnectPeriod = delay;
-      const err = new AndonError(
-        'ANDON_MQTT_DELIVERY_FAILED',
-        `signals of a message on "${packet.topic}" could not be handed over; reconnecting in ${delay} ms for redelivery`,
-      );
-      logError(err, 'mqtt message left unacknowledged');
-      done(err);
-      // What was acknowledged before this message goes out before the connection is dropped.
-      uncorkNow();
-      c.stream.destroy();
+      if (typeof ok === 'boolean') return settle(ok);
+      ok.then(settle, (err: unknown) => settle(threw(err)));
     };
     c.on('connect', (connack) => {
       refusing = false;

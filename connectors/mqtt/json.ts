@@ -1,8 +1,9 @@
 import type { RejectReason } from '../connector.ts';
 import type { Signal } from '../../model/signal.ts';
 import { roundTo } from '../values.ts';
-import type { MqttSubscription } from './config.ts';
+import type { Mapping, MqttSubscription } from './config.ts';
 import { evaluate, parseExpr, type Expr, type Found } from './expr.ts';
+import { compileJsonata, evaluationError, isProblem, type Compiled } from './jsonata.ts';
 
 /**
  * JSON subscriptions: one message → one signal per JSON object (a payload may
@@ -17,8 +18,19 @@ import { evaluate, parseExpr, type Expr, type Found } from './expr.ts';
  * mapped is refused on its own; the others of the message still count.
  */
 export interface JsonMapper {
-  map(topic: string, captures: readonly string[], payload: Buffer, refuse: (reason: RejectReason, why: string) => void): Signal[];
+  /** Synchronous for paths and templates; a Promise when the subscription has a JSONata expression (its items in order). */
+  map(topic: string, captures: readonly string[], payload: Buffer, refuse: (reason: RejectReason, why: string) => void): Signal[] | Promise<Signal[]>;
 }
+
+/** A JSONata mapping key: evaluated (async) before the item is mapped; its result sits in `slot`. */
+interface Jx {
+  kind: 'jsonata';
+  key: string;
+  text: string;
+  compiled: Compiled;
+  slot: number;
+}
+type Mapped = Expr | Jx;
 
 interface Refusal {
   reason: RejectReason;
@@ -74,23 +86,35 @@ function severityOf(v: unknown): number | undefined | Refusal {
 
 /** Compiles one JSON subscription of source `source`; `now` stamps items without a ts. */
 export function compileJsonMapping(sub: MqttSubscription, source: string, now: () => number): JsonMapper {
-  const tag = compile(sub.tag);
-  const value = compile(sub.value ?? '$.value') as Expr;
+  const jx: Jx[] = [];
+  /** A path or template, or a JSONata expression (compiled when the config was validated: taken from the cache). */
+  const mapped = (key: string, m: Mapping | undefined): Mapped | undefined => {
+    if (typeof m !== 'object') return compile(m);
+    const compiled = compileJsonata(m.jsonata);
+    if (isProblem(compiled)) throw new Error(`${key}: JSONata expression does not compile (the config was not validated)`);
+    const j: Jx = { kind: 'jsonata', key, text: m.jsonata, compiled, slot: jx.length };
+    jx.push(j);
+    return j;
+  };
+  const tag = mapped('tag', sub.tag);
+  const value = mapped('value', sub.value ?? '$.value') as Mapped;
   const valueIsDefault = sub.value === undefined;
-  const ts = compile(sub.ts);
+  const ts = mapped('ts', sub.ts);
   const quality = compile(sub.quality);
   const asset = compile(sub.asset);
   const severity = compile(sub.severity);
-  const message = compile(sub.message);
+  const message = mapped('message', sub.message);
   const unit = compile(sub.unit);
 
-  function mapItem(item: unknown, topic: string, captures: readonly string[], arrived: number): Signal | Refusal {
+  /** Maps one item; `pre` holds the JSONata results by slot (evaluated before). */
+  function mapItem(item: unknown, topic: string, captures: readonly string[], arrived: number, pre?: unknown[]): Signal | Refusal {
     if (Array.isArray(item)) return refusal('wrong-type', 'an array inside the payload array');
-    const at = (e: Expr | undefined) => (e === undefined ? undefined : evaluate(e, item, captures));
+    const at = (e: Mapped | undefined): Found | undefined =>
+      e === undefined ? undefined : e.kind === 'jsonata' ? { value: pre?.[e.slot] } : evaluate(e, item, captures);
 
     let tagText: unknown = topic;
     if (tag) {
-      const found = evaluate(tag, item, captures);
+      const found = at(tag) as Found;
       if ('miss' in found) return refusal(found.miss, found.why);
       tagText = typeof found.value === 'number' ? String(found.value) : found.value;
       if (tagText === undefined || tagText === null || tagText === '') return refusal('unmapped', `tag "${tag.text}" found nothing`);
@@ -100,7 +124,7 @@ export function compileJsonMapping(sub: MqttSubscription, source: string, now: (
     let v: Signal['value'];
     if (valueIsDefault && !(typeof item === 'object' && item !== null)) v = item as Signal['value'];
     else {
-      const found = evaluate(value, item, captures);
+      const found = at(value) as Found;
       if ('miss' in found) return refusal(found.miss, found.why);
       if (found.value === undefined) return refusal('unmapped', `value "${value.text}" found nothing`);
       if (found.value !== null && !isScalar(found.value)) return refusal('wrong-type', `value "${value.text}" is not a number, boolean, string or null`);
@@ -135,6 +159,34 @@ export function compileJsonMapping(sub: MqttSubscription, source: string, now: (
     return signal;
   }
 
+  /** Evaluates the JSONata keys of each item in order, then maps it; a failing expression refuses that item only. */
+  async function mapAsync(items: unknown[], topic: string, captures: readonly string[], arrived: number, refuse: (reason: RejectReason, why: string) => void) {
+    const bindings = { topic, captures };
+    const signals: Signal[] = [];
+    for (const item of items) {
+      const pre: unknown[] = [];
+      let failed: string | undefined;
+      if (!Array.isArray(item)) {
+        for (const j of jx) {
+          try {
+            pre[j.slot] = await j.compiled.evaluate(item, bindings);
+          } catch (err) {
+            failed = `${j.key} ${JSON.stringify(j.text)}: ${evaluationError(err)}`;
+            break;
+          }
+        }
+      }
+      if (failed !== undefined) {
+        refuse('expression', failed);
+        continue;
+      }
+      const r = mapItem(item, topic, captures, arrived, pre);
+      if (isRefusal(r)) refuse(r.reason, r.why);
+      else signals.push(r);
+    }
+    return signals;
+  }
+
   return {
     map(topic, captures, payload, refuse) {
       let json: unknown;
@@ -146,6 +198,7 @@ export function compileJsonMapping(sub: MqttSubscription, source: string, now: (
       }
       const arrived = now();
       const items = Array.isArray(json) ? json : [json];
+      if (jx.length > 0) return mapAsync(items, topic, captures, arrived, refuse);
       const signals: Signal[] = [];
       for (const item of items) {
         const r = mapItem(item, topic, captures, arrived);

@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../../model/errors.ts';
 import type { RejectReason } from '../connector.ts';
+
+/** The error code a refusal is logged with, where one names it. */
+const CODES: Partial<Record<RejectReason, ErrorCode>> = { expression: 'ANDON_MQTT_EXPRESSION_FAILED' };
 
 /** Refuses one payload (or one item of it): counted every time, logged at most once per reason per window. */
 export type Refuse = (reason: RejectReason, topic: string, why: string) => void;
@@ -24,7 +28,7 @@ export function createRefuse(reject: (reason: RejectReason) => void, log: Logger
     const suppressed = w?.suppressed ?? 0;
     windows.set(reason, { since: t, suppressed: 0 });
     const more = suppressed > 0 ? `; ${suppressed} more refused for this reason since the last warning` : '';
-    log.warn({ reason, topic, why, suppressed }, `mqtt payload refused (${reason})${more}`);
+    log.warn({ reason, code: CODES[reason], topic, why, suppressed }, `mqtt payload refused (${reason})${more}`);
   };
   const flush = () => {
     for (const [reason, w] of windows) {

@@ -45,6 +45,7 @@ const SAMPLES: Record<string, Sample> = {
   // without a session cookie there is nothing to end
   'POST /auth/logout': { url: () => '/auth/logout', ok: 200 },
   'GET /api/v1/me': { url: () => '/api/v1/me', ok: 200 },
+  'GET /api/v1/tags': { url: () => '/api/v1/tags?pattern=packaging/**', ok: 200 },
 };
 
 /** Who gets through, from contracts §HTTP API: read is any token (or none with anonymousRead), admin may do everything. */
@@ -119,12 +120,12 @@ describe.each([true, false])('who may call what (anonymousRead: %s)', (anonymous
 });
 
 describe('each route declares who may call it', () => {
-  it('every route of the app has an access (walked with onRoute); only the board page, its files, the docs UI and the browser\'s sign-in redirects are hidden, and they are public', () => {
+  it('every route of the app has an access (walked with onRoute); only the board pages (/, /tags), their files, the docs UI and the browser\'s sign-in redirects are hidden, and they are public', () => {
     expect(Object.keys(ROUTES).length).toBeGreaterThan(Object.keys(SAMPLES).length);
     for (const [route, { access, hidden }] of Object.entries(ROUTES)) {
       expect(access, route).toMatch(/^(public|read|operator|ingest|admin)$/);
       if (hidden) {
-        expect(route, route).toMatch(/^GET \/(board\/.*|docs(\/.*)?|auth\/(login|callback))?$/);
+        expect(route, route).toMatch(/^GET \/(board\/.*|docs(\/.*)?|tags|auth\/(login|callback))?$/);
         expect(access, route).toBe('public');
       }
     }

@@ -26,6 +26,8 @@ import { sessionWho, signInRoutes } from './sign-in.ts';
 import { signalRoutes } from './signals.ts';
 import { createStreamKeys } from './stream-keys.ts';
 import { syncRoutes } from './sync.ts';
+import { createTagView } from '../tags.ts';
+import { tagRoutes } from './tags.ts';
 import { ticketRoutes } from './tickets.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -160,6 +162,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     audit,
     onSignIn: (outcome) => deps.metrics.signIns.inc({ outcome }),
   });
+  app.register(tagRoutes, { prefix: '/api/v1', tags: deps.runtime.tags ?? createTagView(deps.config) });
   app.register(adminRoutes, { prefix: '/api/v1', reload: deps.reload, onRefused: (code) => deps.metrics.httpErrors.inc({ code }), audit });
   return app;
 }

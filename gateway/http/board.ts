@@ -94,6 +94,8 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
 
   // Its security headers come from securePages, as for every HTML answer.
   app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+  // The Tags page: the live tag view (its data comes from GET /api/v1/tags, role read).
+  app.get('/tags', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('tags.html'));
 
   app.get('/api/v1/board/config', { config: { access: 'public' }, schema: { summary: 'What the alarm board needs before it has a token', response: { 200: boardConfig } } }, async () => {
     const config = current();

@@ -27,6 +27,7 @@ const QUERIES: Record<string, string[]> = {
   'GET /api/v1/notifications': ['state', 'channel', 'limit', 'offset'],
   'GET /api/v1/oncall': ['at', 'group'],
   'GET /api/v1/audit': ['actor', 'action', 'outcome', 'from', 'to', 'limit', 'offset', 'format'],
+  'GET /api/v1/tags': ['pattern', 'q', 'after', 'limit'],
 };
 
 describe('OpenAPI at /docs', () => {

@@ -6,6 +6,7 @@ import { parseConfig } from '../../config/load.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createMetrics } from '../metrics.ts';
 import { createRuntime, type Runtime } from '../runtime.ts';
+import { createTagView } from '../tags.ts';
 import { TicketStore } from '../store/store.ts';
 import type { RouteOptions } from 'fastify';
 import type { Access } from './auth.ts';
@@ -52,7 +53,7 @@ export async function testApp(
   const config = parseConfig(testConfig(opts.anonymousRead ?? true, opts.extra ?? '', opts.bodyLimit, opts.http, opts.gateway, opts.auth));
   const store = await TicketStore.open(join(dir, 'andon.sqlite'));
   const clock = new VirtualScheduler(opts.start ?? Date.parse('2026-03-02T08:00:00.000Z'));
-  const runtime: Runtime = createRuntime({ config, store, scheduler: clock });
+  const runtime: Runtime = createRuntime({ config, store, scheduler: clock, tags: createTagView(config) });
   const registry = new Registry();
   const app = buildApp({
     config,

@@ -144,6 +144,30 @@ export const COMMANDS: CommandSpec[] = [
       USAGE_EXIT,
     ],
   },
+  {
+    name: 'nats',
+    summary: 'Create the NATS JetStream streams a forward: { type: nats } gateway publishes to.',
+    usage: ['andon nats init --config <file.yaml> [--replicas <n>] [--max-age <d>] [--max-bytes <n>] [--duplicate-window <d>] [--no-changes]'],
+    description:
+      "`init` connects to the config's forward.servers (with its credentials) and creates, or updates to these settings, the ticket stream (forward.stream, subjects <subjectPrefix>.>, every version kept, limits by age and size, de-duplication by Nats-Msg-Id) and the changes stream for sync back (forward.changesStream, andon.changes.>). " +
+      'Running it again changes nothing. gateway/forward/nats/README.md says why each setting is what it is.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Config with forward: { type: nats }.' },
+      { name: 'replicas', arg: '<n>', default: '3', description: 'Copies of each stream in the cluster (1, 3 or 5).' },
+      { name: 'max-age', arg: '<d>', default: '30d', description: 'Versions older than this leave the ticket stream (the changes stream keeps 7d at most).' },
+      { name: 'max-bytes', arg: '<n>', default: '-1 (none)', description: 'Size limit of the ticket stream; the oldest versions go first.' },
+      { name: 'duplicate-window', arg: '<d>', default: '2h', description: 'A version sent again within this is dropped by the stream; longer than forward.backoff.max.' },
+      { name: 'no-changes', description: 'Do not create the changes stream (no sync back).' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: ['andon nats init --config plant.yaml', 'andon nats init --config plant.yaml --replicas 1   # a single test server'],
+    exitCodes: [
+      [0, 'the streams exist with these settings'],
+      [1, 'the config is invalid, or the cluster cannot be reached or refused (the message says which)'],
+      USAGE_EXIT,
+    ],
+  },
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

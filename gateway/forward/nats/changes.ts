@@ -69,7 +69,7 @@ export function followChanges(nc: NatsConnection, opts: FollowOptions): ChangesF
       const change = parse(m.data);
       if (typeof change === 'string') {
         log?.warn({ code: 'ANDON_FORWARD_SYNC_NOT_ALLOWED', seq: m.seq }, `a message on ${m.subject} is no change (${change}): dropped`);
-        m.term(change);
+        m.term(); // no reason text: nats-server 2.9 ignores "+TERM <reason>" and the message stays unacked
         continue;
       }
       try {
@@ -90,7 +90,8 @@ export function followChanges(nc: NatsConnection, opts: FollowOptions): ChangesF
       .finally(() => {
         messages = undefined;
         if (stopped) return;
-        timer = setTimeout(loop, opts.checkEvery);
+        // Without the stream (no sync back wanted) looking every 30 s is enough.
+        timer = setTimeout(loop, Math.max(opts.checkEvery, 30_000));
         timer.unref?.();
       });
   }

@@ -168,6 +168,28 @@ export const COMMANDS: CommandSpec[] = [
       USAGE_EXIT,
     ],
   },
+  {
+    name: 'bridge',
+    summary: 'Feed Request Tracker (or an http central) from the NATS stream of a fleet, at its own pace.',
+    usage: ['andon bridge rt --nats <fleet.yaml> --config <rt.yaml> [--durable <name>] [--filter <subjects>]', 'andon bridge http --nats <fleet.yaml> --config <central.yaml>'],
+    description:
+      "Reads the ticket stream of fleet.yaml's forward (type nats) with a durable consumer and delivers each version, one at a time and in stream order, through the sink of the receiver config's forward (type rt or http): the same sink a gateway would use directly, so RT gets each ticket once and no version twice. " +
+      'A version is acked after the receiver took it; one the receiver cannot take now is tried again (backoff) and holds the ones after it; one it refuses is logged and skipped. Runs until SIGINT or SIGTERM (gateway/forward/nats/README.md).',
+    options: [
+      { name: 'nats', arg: '<fleet.yaml>', description: 'Config with forward: { type: nats } (servers, credentials, stream).' },
+      { name: 'config', arg: '<rt.yaml>', description: 'Config with forward: { type: rt } (or http): the receiver.' },
+      { name: 'durable', arg: '<name>', default: '<type>-bridge', description: 'Name of the durable consumer: where this bridge has read up to, kept by the cluster.' },
+      { name: 'filter', arg: '<subjects>', default: 'the whole stream', description: 'Only these subjects (a NATS subject filter: * is one whole token), e.g. andon.tickets.plant-a-line-1.>' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: ['andon bridge rt --nats fleet.yaml --config rt.yaml', 'andon bridge rt --nats fleet.yaml --config rt.yaml --filter "andon.tickets.plant-b-line-1.>" --durable rt-plant-b-line-1'],
+    exitCodes: [
+      [0, 'stopped by SIGINT or SIGTERM'],
+      [1, 'a config is invalid, or the stream cannot be consumed (missing, refused)'],
+      USAGE_EXIT,
+    ],
+  },
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

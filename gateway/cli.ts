@@ -193,6 +193,11 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
         const { cmdNats } = await import('./forward/nats/cli.ts');
         return await cmdNats(positionals, values, io);
       }
+      case 'bridge': {
+        const { positionals, values } = parse(spec('bridge'), rest);
+        const { cmdBridge } = await import('./forward/nats/cli.ts');
+        return await cmdBridge(positionals, values, io);
+      }
       case undefined:
       case '--help':
       case '-h':

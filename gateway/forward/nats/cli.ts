@@ -46,3 +46,38 @@ export async function cmdNats(positionals: string[], values: Record<string, stri
   }
   return 0;
 }
+
+/**
+ * `andon bridge <rt|http> --nats <fleet.yaml> --config <receiver.yaml> [--durable name] [--filter subjects]`:
+ * consumes the stream of fleet.yaml's forward (type nats) into the receiver of receiver.yaml's forward
+ * (type rt: Request Tracker, or http), until SIGINT/SIGTERM.
+ */
+export async function cmdBridge(positionals: string[], values: Record<string, string | boolean | undefined>, io: Out): Promise<number> {
+  const [type, ...extra] = positionals;
+  if ((type !== 'rt' && type !== 'http') || extra.length > 0) throw usage('usage: andon bridge <rt|http> --nats <fleet.yaml> --config <receiver.yaml> [--durable name] [--filter subjects]');
+  if (typeof values.nats !== 'string' || typeof values.config !== 'string') throw usage('bridge needs --nats <file.yaml> (forward type nats: the stream) and --config <file.yaml> (forward type rt or http: the receiver)');
+  const from = loadConfig(values.nats).forward;
+  const to = loadConfig(values.config).forward;
+  if (from?.type !== 'nats') throw usage(`${values.nats} has no forward: { type: nats }`);
+  if (to?.type !== type) throw usage(`${values.config} has no forward: { type: ${type} }`);
+  const { pino } = await import('pino');
+  const log = pino({ name: 'andon-bridge', level: process.env.ANDON_LOG_LEVEL ?? 'info' });
+  const { createSink } = await import('../index.ts');
+  const { startBridge } = await import('./bridge.ts');
+  const durable = typeof values.durable === 'string' ? values.durable : `${type}-bridge`;
+  const bridge = await startBridge({ nats: from, sink: await createSink(to, { log }), durable, ...(typeof values.filter === 'string' ? { filter: values.filter } : {}), log });
+  io.err(`andon: bridge ${type} running: stream ${from.stream ?? 'ANDON_TICKETS'} (durable consumer ${durable}) -> ${to.url ?? ''}; Ctrl-C stops`);
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => void bridge.stop().then(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  try {
+    await Promise.race([stopped, bridge.done]);
+  } catch (err) {
+    io.err(`andon: bridge: ${errorText(err)}`);
+    await bridge.stop();
+    return 1;
+  }
+  return 0;
+}

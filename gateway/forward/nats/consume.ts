@@ -17,7 +17,7 @@ export interface TicketConsumerOptions {
   stream: string;
   /** The durable consumer's name: the cluster keeps what it has acked. */
   durable: string;
-  /** Only these subjects (`andon.tickets.plant-a-*.>`); default the whole stream. */
+  /** Only these subjects (`andon.tickets.plant-a-line-1.>`); default the whole stream. */
   filter?: string;
   /**
    * Takes one ticket version (the PUT body). Resolves: done (acked). Throws a ForwardError: `retry` is

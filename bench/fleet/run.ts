@@ -156,7 +156,7 @@ try {
 
   // 3. The peer, in the same run: a bare nats.js publisher with JetStream acks, N connections × 8 in flight.
   const bare = await runBare(cluster.servers, template, expected);
-  console.log(`bare nats.js: ${expected} messages in ${fmt(bare.seconds, 1)} s = ${fmt(bare.rate)} msg/s`);
+  console.log(`bare nats.js: ${expected} messages in ${fmt(bare.seconds, 1)} s = ${fmt(bare.rate)} msg/s (the same ${Buffer.byteLength(template)}-byte ticket version each)`);
 
   // 4. Failover: a publisher acks one by one; the stream leader is SIGKILLed; time to the next ack.
   const jsm = await jetstreamManager(nc);
@@ -182,7 +182,7 @@ try {
   console.log(`failover: stream leader ${leaderName} SIGKILLed, next ack after ${fmt(failover)} ms (new leader ${newLeader})`);
   await nc.close();
 
-  const result = { gateways: N, tickets: expected, versions: expected * VERSIONS, drainSeconds, rate, bareRate: bare.rate, ratio: rate / bare.rate, live: { n: latencies.length, sent: liveSent, p50: pct(latencies, 50), p99: pct(latencies, 99) }, failoverMs: failover, load: loadavg()[0] };
+  const result = { payloadBytes: Buffer.byteLength(template), gateways: N, tickets: expected, versions: expected * VERSIONS, drainSeconds, rate, bareRate: bare.rate, ratio: rate / bare.rate, live: { n: latencies.length, sent: liveSent, p50: pct(latencies, 50), p99: pct(latencies, 99) }, failoverMs: failover, load: loadavg()[0] };
   mkdirSync(join(import.meta.dirname, 'out'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'out', `result-n${N}.json`), JSON.stringify(result, null, 2));
   console.log('\n| gateways | tickets (versions) | andon msg/s | bare nats.js msg/s | andon / bare | live alarm → stream p50 / p99 (ms) | failover (ms) |');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError, parseConfig } from '../../config/load.ts';
@@ -118,6 +119,18 @@ describe.skipIf(!hasNats())('forward type nats against a real nats-server', () =
     const s = sink(forward({ subjectPrefix: 'elsewhere' }));
     const st = await stateOf(s, (x) => /does not take/.test(x.problem ?? ''));
     expect(st.problem).toContain('stream ANDON_TICKETS does not take elsewhere.line-1.>');
+  });
+
+  it('takes a stream whose de-duplication window is shorter than the longest retry, with a warning only', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'SHORT', subjects: ['short.>'], duplicate_window: 1_000_000_000 });
+    const logs: Record<string, unknown>[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const s = createNatsSink(forward({ stream: 'SHORT', subjectPrefix: 'short' }), { gatewayId: 'line-1', log, longestRetryMs: 300_000 });
+    sinks.push(s);
+    await stateOf(s, (x) => x.up);
+    expect(logs).toContainEqual(expect.objectContaining({ code: 'ANDON_FORWARD_DOWN', stream: 'SHORT', duplicateWindowMs: 1000, longestRetryMs: 300_000 }));
+    expect(await s.put(ticket({ id: 'T-short', version: 1 }), new AbortController().signal)).toMatchObject({ version: 1 });
   });
 
   it('is down with a clear problem while no server answers', async () => {

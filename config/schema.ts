@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sourceSchema } from '../connectors/schemas.ts';
 import { LOCALES } from '../model/locale.ts';
 import { CHECKLIST } from '../model/ticket.ts';
+import { checkNatsForward, checkNatsGatewayId, natsForwardKeys } from './nats.ts';
 import { checkScheduleReferences, DUTY_ROLES, schedulesSchema } from './schedules.ts';
 import { oidcSchema } from './oidc.ts';
 import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
@@ -445,12 +446,15 @@ const rtCustomFieldsSchema = z.strictObject({
 
 const forwardSchema = z
   .strictObject({
-    type: z.enum(['http', 'rt']).describe('http: the central contract of contracts §Central API (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md).'),
+    type: z
+      .enum(['http', 'rt', 'nats'])
+      .describe('http: the central contract of contracts §Central API (sim/central is a reference); rt: Request Tracker 5 REST 2 (gateway/forward/rt/README.md); nats: a NATS JetStream stream (gateway/forward/nats/README.md).'),
     url: z
       .url()
       .superRefine((url, ctx) => noCredentials(url, ctx, 'forward.token'))
-      .describe('Base URL of central (`http://central:9100`, or RT\'s base URL); no user:password@ in it (use `token`).'),
-    token: z.string().optional().describe('Bearer token (http) or RT auth token (rt, required); write it as `${ENV}`.'),
+      .optional()
+      .describe('type http and rt (required there): base URL of central (`http://central:9100`, or RT\'s base URL); no user:password@ in it (use `token`).'),
+    token: z.string().optional().describe('Bearer token (http), RT auth token (rt, required) or NATS token (nats); write it as `${ENV}`.'),
     queue: z.string().optional().describe('type rt: the RT queue tickets go to (required for rt).'),
     timeout: duration().default(10_000).describe('A request without an answer by then is retried later.'),
     concurrency: z.number().int().min(1).max(64).default(4).describe('Tickets in flight at once (one request per ticket at a time, in version order).'),
@@ -481,8 +485,11 @@ const forwardSchema = z
       .partial()
       .optional()
       .describe('type rt: RT Priority per Andon priority.'),
+    ...natsForwardKeys,
   })
   .superRefine((f, ctx) => {
+    if (f.type !== 'nats' && f.url === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', `forward type ${f.type} needs url: the base URL of central`, ['url']);
+    checkNatsForward(f, ctx);
     if (f.type === 'rt') {
       if (f.token === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', 'forward type rt needs token: an RT auth token of the gateway\'s RT user', ['token']);
       if (f.queue === undefined) issue(ctx, 'ANDON_CONFIG_MISSING', 'forward type rt needs queue: the RT queue tickets go to', ['queue']);
@@ -529,7 +536,7 @@ const configObject = z
 
 // `when: () => true`: report broken references even when other fields have problems too,
 // so check-config shows everything in one run. The check therefore reads defensively.
-export const configSchema = configObject.superRefine(checkReferences, { when: () => true });
+export const configSchema = configObject.superRefine(checkReferences, { when: () => true }).superRefine(checkNatsGatewayId, { when: () => true });
 
 type Loose = Record<string, unknown>;
 const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.filter((x): x is Loose => x !== null && typeof x === 'object') : []);

@@ -183,6 +183,52 @@ export const COMMANDS: CommandSpec[] = [
       USAGE_EXIT,
     ],
   },
+  {
+    name: 'nats',
+    summary: 'Create the NATS JetStream streams a forward: { type: nats } gateway publishes to.',
+    usage: ['andon nats init --config <file.yaml> [--replicas <n>] [--max-age <d>] [--max-bytes <n>] [--duplicate-window <d>] [--no-changes]'],
+    description:
+      "`init` connects to the config's forward.servers (with its credentials) and creates, or updates to these settings, the ticket stream (forward.stream, subjects <subjectPrefix>.>, every version kept, limits by age and size, de-duplication by Nats-Msg-Id) and the changes stream for sync back (forward.changesStream, andon.changes.>). " +
+      'Running it again changes nothing. gateway/forward/nats/README.md says why each setting is what it is.',
+    options: [
+      { name: 'config', arg: '<file.yaml>', description: 'Config with forward: { type: nats }.' },
+      { name: 'replicas', arg: '<n>', default: '3', description: 'Copies of each stream in the cluster (1, 3 or 5).' },
+      { name: 'max-age', arg: '<d>', default: '30d', description: 'Versions older than this leave the ticket stream (the changes stream keeps 7d at most).' },
+      { name: 'max-bytes', arg: '<n>', default: '-1 (none)', description: 'Size limit of the ticket stream; the oldest versions go first.' },
+      { name: 'duplicate-window', arg: '<d>', default: '2h', description: 'A version sent again within this is dropped by the stream; longer than forward.backoff.max.' },
+      { name: 'no-changes', description: 'Do not create the changes stream (no sync back).' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: ['andon nats init --config plant.yaml', 'andon nats init --config plant.yaml --replicas 1   # a single test server'],
+    exitCodes: [
+      [0, 'the streams exist with these settings'],
+      [1, 'the config is invalid, or the cluster cannot be reached or refused (the message says which)'],
+      USAGE_EXIT,
+    ],
+  },
+  {
+    name: 'bridge',
+    summary: 'Feed Request Tracker (or an http central) from the NATS stream of a fleet, at its own pace.',
+    usage: ['andon bridge rt --nats <fleet.yaml> --config <rt.yaml> [--durable <name>] [--filter <subjects>]', 'andon bridge http --nats <fleet.yaml> --config <central.yaml>'],
+    description:
+      "Reads the ticket stream of fleet.yaml's forward (type nats) with a durable consumer and delivers each version, one at a time and in stream order, through the sink of the receiver config's forward (type rt or http): the same sink a gateway would use directly, so RT gets each ticket once and no version twice. " +
+      'A version is acked after the receiver took it; one the receiver cannot take now is tried again (backoff) and holds the ones after it; one it refuses is logged and skipped. Runs until SIGINT or SIGTERM (gateway/forward/nats/README.md).',
+    options: [
+      { name: 'nats', arg: '<fleet.yaml>', description: 'Config with forward: { type: nats } (servers, credentials, stream).' },
+      { name: 'config', arg: '<rt.yaml>', description: 'Config with forward: { type: rt } (or http): the receiver.' },
+      { name: 'durable', arg: '<name>', default: '<type>-bridge', description: 'Name of the durable consumer: where this bridge has read up to, kept by the cluster.' },
+      { name: 'filter', arg: '<subjects>', default: 'the whole stream', description: 'Only these subjects (a NATS subject filter: * is one whole token), e.g. andon.tickets.plant-a-line-1.>' },
+      HELP_OPTION,
+    ],
+    positionals: true,
+    examples: ['andon bridge rt --nats fleet.yaml --config rt.yaml', 'andon bridge rt --nats fleet.yaml --config rt.yaml --filter "andon.tickets.plant-b-line-1.>" --durable rt-plant-b-line-1'],
+    exitCodes: [
+      [0, 'stopped by SIGINT or SIGTERM'],
+      [1, 'a config is invalid, or the stream cannot be consumed (missing, refused)'],
+      USAGE_EXIT,
+    ],
+  },
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

@@ -81,7 +81,7 @@ describe('andon usage errors', () => {
     expect(r.stdout).toBe('');
     expect(r.lines).toEqual([
       'ANDON_CLI_USAGE: unknown command "frobnicate"',
-      'Commands: start, replay, check-config, backup, outbox, browse, help.',
+      'Commands: start, replay, check-config, backup, outbox, browse, nats, bridge, help.',
       'Run `andon --help` for usage.',
     ]);
   });

@@ -244,6 +244,16 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
       case 'outbox':
         parse(spec('outbox'), rest); // unknown options get the usage error with a hint
         return await cmdOutbox(rest, io, EXAMPLE);
+      case 'nats': {
+        const { positionals, values } = parse(spec('nats'), rest);
+        const { cmdNats } = await import('./forward/nats/cli.ts');
+        return await cmdNats(positionals, values, io);
+      }
+      case 'bridge': {
+        const { positionals, values } = parse(spec('bridge'), rest);
+        const { cmdBridge } = await import('./forward/nats/cli.ts');
+        return await cmdBridge(positionals, values, io);
+      }
       case undefined:
       case '--help':
       case '-h':

@@ -101,7 +101,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
   const connectors = await createConnectors(config, connectorDeps);
   const sources = wireSources(config, connectors, runtime, metrics, log);
   undo.push(() => sources.stop());
-  const forwardDeps = { store, runtime, scheduler, metrics, applier, log };
+  const forwardDeps = { store, runtime, scheduler, metrics, applier, log, gatewayId: config.gateway.id };
   // Before listening: a forward config that cannot work (ANDON_FORWARD_SINK_UNAVAILABLE) stops the start.
   let forwarding = config.forward ? await startForwarding(config.forward, forwardDeps) : undefined;
   undo.push(() => forwarding?.stop());
@@ -205,7 +205,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
       let sink: Sink | undefined;
       if (problems.length === 0 && plan.changed.includes('forward') && next.forward) {
         try {
-          sink = await createSink(next.forward, { log, history: (id) => store.history(id) });
+          sink = await createSink(next.forward, { log, history: (id) => store.history(id), gatewayId: next.gateway.id });
         } catch (err) {
           problems.push(problemOf(err));
         }

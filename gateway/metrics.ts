@@ -53,6 +53,12 @@ export function createMetrics(
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    forwardUp: new Gauge({
+      name: 'andon_forward_up',
+      help: '1 when the forward sink can deliver (connected, its stream there) and central answers; 0 while versions wait for it, by sink (forward.type)',
+      labelNames: ['sink'],
+      registers: [registry],
+    }),
     syncChanges: new Counter({ name: 'andon_sync_changes_total', help: 'Changes from central, by outcome (applied, duplicate, refused)', labelNames: ['outcome'], registers: [registry] }),
     reloads: new Counter({
       name: 'andon_config_reloads_total',

@@ -42,6 +42,8 @@ export interface ForwarderDeps {
   /** With nothing to wait for, look at the outbox this often anyway: another process (`andon outbox retry`) may have changed it. */
   idleCheckMs?: number;
   log?: Logger;
+  /** The circuit opened (central does not answer) or closed again (andon_forward_up). */
+  onCircuit?: (open: boolean) => void;
 }
 
 const HOT_MAX = 1000;
@@ -87,8 +89,11 @@ export function createForwarder(deps: ForwarderDeps) {
           backoff,
           circuit: {
             threshold: deps.circuitThreshold ?? 3,
-            onChange: (open) =>
-              open ? log?.warn({ code: 'ANDON_FORWARD_RETRY' }, 'central does not answer; probing with one request at a time') : log?.info('central answers again'),
+            onChange: (open) => {
+              deps.onCircuit?.(open);
+              if (open) log?.warn({ code: 'ANDON_FORWARD_RETRY' }, 'central does not answer; probing with one request at a time');
+              else log?.info('central answers again');
+            },
           },
         },
       ],

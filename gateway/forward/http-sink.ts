@@ -25,7 +25,7 @@ const refOf = (b: unknown): CentralRef | undefined => {
  *   GET {url}/tickets/changes?since=<cursor> → { changes, cursor }
  * 408 (request timeout) is retried although §6 says "4xx other: poison": it is a timeout, not a refusal.
  */
-export function createHttpSink(config: Pick<ForwardConfig, 'url' | 'token' | 'timeout'>, deps: HttpSinkDeps = {}): Sink {
+export function createHttpSink(config: Pick<ForwardConfig, 'token' | 'timeout'> & { url: string }, deps: HttpSinkDeps = {}): Sink {
   const base = config.url.replace(/\/+$/, '');
   const doFetch = deps.fetch ?? nodeFetch;
   const now = deps.now ?? (() => new Date().getTime());

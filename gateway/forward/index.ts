@@ -20,6 +20,8 @@ export interface SinkDeps {
   fetch?: typeof fetch;
   /** A ticket's whole history from the store (the rt sink reads what RT lacks beyond a version's delta). */
   history?: (ticketId: string) => HistoryEvent[];
+  /** This gateway's id (the nats sink's subjects). */
+  gatewayId?: string;
   /** Loads the rt module (tests replace it to see a missing module handled). */
   loadRt?: () => Promise<unknown>;
 }
@@ -32,7 +34,11 @@ type RtModule = { createRtSink?: (config: ForwardConfig, deps: SinkDeps) => Sink
  * broken rt module is an ANDON_FORWARD_SINK_UNAVAILABLE error, not a crash.
  */
 export async function createSink(config: ForwardConfig, deps: SinkDeps = {}): Promise<Sink> {
-  if (config.type === 'http') return createHttpSink(config, deps.fetch ? { fetch: deps.fetch } : {});
+  if (config.type === 'http') return createHttpSink({ ...config, url: config.url ?? '' }, deps.fetch ? { fetch: deps.fetch } : {});
+  if (config.type === 'nats') {
+    const { createNatsSink } = await import('./nats/index.ts');
+    return createNatsSink(config, { gatewayId: deps.gatewayId ?? 'andon', ...(deps.log ? { log: deps.log } : {}), longestRetryMs: config.backoff?.max ?? FORWARD_DEFAULTS.backoff.max });
+  }
   // A specifier in a variable: the type checker and bundlers do not follow it, so this file never needs ./rt.
   const rtPath = './rt/index.ts';
   let mod: RtModule;
@@ -54,11 +60,18 @@ export interface ForwardingDeps {
   log: Logger;
   /** Tests and benches may inject a sink; otherwise `createSink(config)`. */
   sink?: Sink;
+  /** This gateway's id (the nats sink's subjects). */
+  gatewayId?: string;
 }
 
 /** Store-and-forward plus sync back, as `startGateway` runs them when `forward` is configured. */
 export async function startForwarding(config: ForwardConfig, deps: ForwardingDeps) {
-  const sink = deps.sink ?? (await createSink(config, { log: deps.log, history: (id) => deps.store.history(id) }));
+  const sink = deps.sink ?? (await createSink(config, { log: deps.log, history: (id) => deps.store.history(id), ...(deps.gatewayId ? { gatewayId: deps.gatewayId } : {}) }));
+  // andon_forward_up{sink}: the sink can deliver (as far as it knows) and central answers (the circuit is closed).
+  let circuitOpen = false;
+  const showUp = () => deps.metrics.forwardUp.set({ sink: config.type }, !circuitOpen && (sink.state?.().up ?? true) ? 1 : 0);
+  deps.metrics.forwardUp.reset();
+  showUp();
   const forwarder = createForwarder({
     store: deps.store,
     sink,
@@ -67,7 +80,17 @@ export async function startForwarding(config: ForwardConfig, deps: ForwardingDep
     concurrency: config.concurrency,
     backoff: { ...FORWARD_DEFAULTS.backoff, ...config.backoff },
     log: deps.log,
+    onCircuit: (open) => {
+      circuitOpen = open;
+      showUp();
+    },
   });
+  // A sink that comes up again (nats: connected, stream found) is tried at once, not after the backoff.
+  const unwatch = sink.onState?.((s) => {
+    showUp();
+    if (s.up) forwarder.wake();
+  });
+  sink.follow?.((changes) => void deps.applier.apply(changes, 'push'));
   const counted = forwarder.deliveries$.subscribe((d) => deps.metrics.forwardRequests.inc({ outcome: d.outcome }));
   forwarder.start();
   const poller = startSyncPoller({
@@ -76,10 +99,10 @@ export async function startForwarding(config: ForwardConfig, deps: ForwardingDep
     store: deps.store,
     scheduler: deps.scheduler,
     interval: config.syncInterval ?? FORWARD_DEFAULTS.syncInterval,
-    cursorKey: `sync.cursor ${config.type} ${config.url}`,
+    cursorKey: `sync.cursor ${config.type} ${config.url ?? (config.servers ?? []).join(',')}`,
     log: deps.log,
   });
-  deps.log.info({ component: 'forward', type: config.type, url: redact(config.url), concurrency: config.concurrency }, 'forwarding tickets to central');
+  deps.log.info({ component: 'forward', type: config.type, url: redact(config.url ?? (config.servers ?? []).join(',')), concurrency: config.concurrency }, 'forwarding tickets to central');
   return {
     forwarder,
     poller,
@@ -89,6 +112,7 @@ export async function startForwarding(config: ForwardConfig, deps: ForwardingDep
       await poller.stop();
       await forwarder.stop();
       counted.unsubscribe();
+      unwatch?.();
       await sink.close?.();
     },
   };

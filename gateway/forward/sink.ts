@@ -55,6 +55,12 @@ export class ForwardError extends Error {
   }
 }
 
+/** Whether a sink can deliver now, and if not, why (andon_forward_up). */
+export interface SinkState {
+  up: boolean;
+  problem?: string;
+}
+
 /** A central ticket system (contracts §Central API). One implementation per `forward.type`. */
 export interface Sink {
   /** Puts the ticket snapshot with the history central lacks (idempotent per id and version); throws ForwardError. */
@@ -62,4 +68,9 @@ export interface Sink {
   /** Changes made at central since `cursor` (null: from now on), and the next cursor. */
   changes?(cursor: string | null, signal: AbortSignal): Promise<{ changes: CentralChange[]; cursor: string }>;
   close?(): Promise<void>;
+  /** Sinks that know their connection (nats): the state now, and each change of it. */
+  state?(): SinkState;
+  onState?(listener: (s: SinkState) => void): () => void;
+  /** Sinks that push changes from central (nats): `apply` commits them (throws when the store fails); the sink acks after. */
+  follow?(apply: (changes: CentralChange[]) => void): void;
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { CentralNatsOptions } from './nats.ts';
 import { CentralState, type CentralStats, type ChangeRecord, type StoredTicket, type TicketPut } from './state.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface CentralOptions {
   file?: string;
   /** Random source for the fault dice (tests pass a seeded one). */
   random?: () => number;
+  /** JetStream consumer mode: also (or only) take ticket versions from the stream (sim/central/nats.ts). */
+  nats?: CentralNatsOptions;
 }
 
 export interface CentralEvents {
@@ -182,6 +185,7 @@ export async function startCentral(opts: CentralOptions = {}) {
       const body = JSON.parse((await readBody(req)) || '{}') as { action?: unknown; by?: unknown; fields?: Record<string, unknown> };
       if (typeof body.action !== 'string' || typeof body.by !== 'string') return send(res, 422, { code: 'CENTRAL_BAD_ACTION', message: 'needs action and by' });
       const change = state.act(id, body.action, body.by, body.fields ?? {}, Date.now());
+      void intake?.publish(change).catch(() => undefined);
       scheduleSave();
       return send(res, 202, change);
     }
@@ -214,6 +218,13 @@ export async function startCentral(opts: CentralOptions = {}) {
     });
 
   await listen(opts.port ?? 0);
+  // Loaded only in consumer mode: the HTTP central never needs the NATS client.
+  const intake = opts.nats
+    ? await (await import('./nats.ts')).startNatsIntake(state, opts.nats, (id, version, ticket) => {
+        scheduleSave();
+        events.emit('write', { id, version, ticket });
+      })
+    : undefined;
   const port = (server.address() as AddressInfo).port;
   url = `http://${host}:${port}`;
 
@@ -233,13 +244,16 @@ export async function startCentral(opts: CentralOptions = {}) {
     },
     /** A person's change at central, as `POST /tickets/:id/actions` records it. */
     act(ticketId: string, action: string, by: string, fields: Record<string, unknown> = {}): ChangeRecord {
-      return state.act(ticketId, action, by, fields, Date.now());
+      const change = state.act(ticketId, action, by, fields, Date.now());
+      void intake?.publish(change).catch(() => undefined);
+      return change;
     },
     /** Central goes away: the port refuses connections until `resume()`. */
     pause: close,
     resume: () => listen(port),
     async stop(): Promise<void> {
       clearTimeout(saveTimer);
+      await intake?.stop();
       await close();
       state.save();
     },

@@ -233,7 +233,19 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml', () => {
   it('has the gateway and its neighbours', () => {
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'andon', 'grafana', 'mosquitto', 'prometheus']);
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'andon', 'grafana', 'mosquitto', 'nats-1', 'nats-2', 'nats-3', 'prometheus']);
+  });
+
+  it('has an optional 3-node NATS JetStream cluster (profile nats) whose nodes route to each other', () => {
+    const nats = ['nats-1', 'nats-2', 'nats-3'].map((n) => [n, services[n] as Service & { profiles?: string[]; command?: string[] }] as const);
+    for (const [name, s] of nats) {
+      expect(s.profiles, name).toEqual(['nats']);
+      const args = s.command ?? [];
+      expect(args[args.indexOf('--name') + 1], name).toBe(name);
+      expect(args).toContain('--jetstream');
+      const routes = args[args.indexOf('--routes') + 1]?.split(',') ?? [];
+      expect(routes.sort(), name).toEqual(nats.filter(([n]) => n !== name).map(([n]) => `nats://${n}:6222`));
+    }
   });
 
   it('builds andon from this repo and runs it with an existing config', () => {

@@ -62,7 +62,7 @@ export function createRtSink(config: ForwardConfig, deps: RtSinkDeps = {}): Sink
   const queue = config.queue;
   const cf: CustomFieldNames = { ...DEFAULT_CUSTOM_FIELDS, ...config.customFields };
   const priorities = { ...DEFAULT_PRIORITIES, ...config.priorities };
-  const base = config.url.replace(/\/+$/, '');
+  const base = (config.url ?? '').replace(/\/+$/, '');
   const log = deps.log?.child({ component: 'forward-rt', queue });
   const client: RtClient = createRtClient({ url: base, token: config.token, timeout: config.timeout, fetch: deps.fetch ?? fetch, log });
   // The last state written per Andon id: skips the lookup for later versions. An attempt removes

@@ -114,7 +114,7 @@ describe('badges', () => {
       shelvedReason: 'heater band ordered',
       condition: 'cleared',
       wait: { reason: 'parts', partNumber: null, eta: '2026-01-21' },
-      causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60, source: 'discovered' }],
+      causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60, maxLeadSeconds: 60, source: 'discovered' }],
     });
     expect(badges(t, NOW, fmtTime)).toEqual([
       { kind: 'flood', text: 'flood · 2 alarms' },

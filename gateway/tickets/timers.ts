@@ -1,6 +1,7 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import { isLive, type TicketDoc } from '../../model/ticket.ts';
 import { ticketDeadline } from './deadline.ts';
+import { earliestPending } from './warnings.ts';
 import type { TicketCommand } from '../../rules/types.ts';
 
 /**
@@ -34,5 +35,21 @@ export function fixVerification(scheduler: SchedulerLike): OperatorFunction<Tick
     scheduler,
     (t) => (t.state === 'resolved' || t.state === 'closed' ? t.verifyBy : null),
     (id, at, verifyBy) => ({ type: 'verify-fix', at, id, verifyBy }),
+  );
+}
+
+/**
+ * Early warnings missed: a ticket's earliest pending warning's `expectedBy` comes without the effect →
+ * `warning-due`, which marks the warnings due by then `missed`. The deadline is in the stored ticket, so the
+ * live tickets fed after a restart resume it (one already past fires at once); a confirmation cancels it.
+ *
+ *   ticket  -w(warned, expectedBy=90s)-----------
+ *   out     ------------------(90s)M-------------
+ */
+export function missedWarnings(scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
+  return ticketDeadline(
+    scheduler,
+    (t) => (isLive(t.state) ? earliestPending(t) : null),
+    (id, at, until) => ({ type: 'warning-due', at, id, until }),
   );
 }

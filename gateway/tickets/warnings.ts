@@ -1,0 +1,146 @@
+import type { AndonConfig } from '../../config/schema.ts';
+import { iso, isLive, MAX_WARNINGS, type Cause, type HistoryEvent, type TicketDoc, type Warning, type WarningCause } from '../../model/ticket.ts';
+import type { WarningRow } from '../store/warnings.ts';
+
+/** Outcomes a cause's precision is judged over (its newest), and how many must be settled before it is judged. */
+export const PRECISION_WINDOW = 10;
+export const PRECISION_MIN_JUDGED = 5;
+
+/** The effective `correlation.earlyWarning` (enabled resolved: on by default when discoverCauses is set). */
+export function earlyWarningSettings(config: AndonConfig) {
+  const ew = config.correlation.earlyWarning;
+  return {
+    enabled: ew.enabled ?? config.correlation.discoverCauses !== undefined,
+    beforePattern: ew.beforePattern,
+    minPrecision: ew.minPrecision,
+    margin: ew.margin,
+  };
+}
+
+/** The key of a probable cause: `<asset>/<fault>` (its ticket key), or the fault alone when it has no asset. */
+export const causeKey = (asset: string | null, fault: string): string => (asset === null ? fault : `${asset}/${fault}`);
+/** The key of a warning's cause as the warnings log and report name it. */
+export const warningCauseKey = (c: WarningCause): string => ('pattern' in c ? `pattern:${c.pattern}` : causeKey(c.asset, c.fault));
+
+/**
+ * When a warning expects its effect at the latest: its time + the typical lead × (1 + margin), and no earlier
+ * than the longest lead seen so far (a cause whose leads spread widely gets that much room), at least a second.
+ */
+export const expectedBy = (at: number, leadSeconds: number, maxLeadSeconds: number, margin: number): number =>
+  at + Math.max(1_000, Math.round(leadSeconds * (1 + margin) * 1000), maxLeadSeconds * 1000);
+
+/** The earliest `expectedBy` of a ticket's pending warnings (the missed timer), or null. */
+export function earliestPending(t: TicketDoc): string | null {
+  let first: string | null = null;
+  for (const w of t.warnings ?? []) if (w.outcome === 'pending' && (first === null || w.expectedBy < first)) first = w.expectedBy;
+  return first;
+}
+
+/** The log row of a warning on ticket `t`. */
+export const warningRow = (t: TicketDoc, w: Warning): WarningRow => ({
+  id: w.id,
+  ticketId: t.id,
+  cause: warningCauseKey(w.cause),
+  effect: t.key,
+  at: Date.parse(w.at),
+  expectedBy: Date.parse(w.expectedBy),
+  leadSeconds: w.leadSeconds,
+  outcome: w.outcome,
+  settledAt: w.settledAt === null ? null : Date.parse(w.settledAt),
+  actualLeadSeconds: w.actualLeadSeconds,
+});
+
+/** A new pending warning on `t` (its id: the ticket id and the version that records it). */
+export function newWarning(t: TicketDoc, at: number, cause: WarningCause, leadSeconds: number, expected: number): Warning {
+  return { id: `${t.id}:${t.version + 1}`, at: iso(at), cause, leadSeconds, expectedBy: iso(expected), outcome: 'pending', settledAt: null, actualLeadSeconds: null };
+}
+
+/** `t` with warning `w` added (the newest MAX_WARNINGS kept) and the history event that records it. */
+export function withWarning(t: TicketDoc, w: Warning, by: string): { doc: TicketDoc; event: HistoryEvent } {
+  const doc = { ...t, warnings: [...(t.warnings ?? []), w].slice(-MAX_WARNINGS) };
+  return { doc, event: { at: w.at, action: 'warned', by, warning: w.id, cause: w.cause, leadSeconds: w.leadSeconds, expectedBy: w.expectedBy } };
+}
+
+/** `t` with warning `id` settled at `at`, and the event (`warning-confirmed` with the actual lead, or `warning-missed`). */
+export function settled(t: TicketDoc, id: string, outcome: 'confirmed' | 'missed', at: number, by: string): { doc: TicketDoc; event: HistoryEvent; warning: Warning } | undefined {
+  const i = t.warnings.findIndex((w) => w.id === id);
+  const w = t.warnings[i];
+  if (!w || w.outcome !== 'pending') return undefined;
+  const actual = outcome === 'confirmed' ? Math.round((at - Date.parse(w.at)) / 1000) : null;
+  const warning: Warning = { ...w, outcome, settledAt: iso(at), actualLeadSeconds: actual };
+  const warnings = [...t.warnings];
+  warnings[i] = warning;
+  const event: HistoryEvent =
+    outcome === 'confirmed'
+      ? { at: iso(at), action: 'warning-confirmed', by, warning: id, cause: w.cause, leadSeconds: actual }
+      : { at: iso(at), action: 'warning-missed', by, warning: id, cause: w.cause, expectedBy: w.expectedBy };
+  return { doc: { ...t, warnings }, event, warning };
+}
+
+/**
+ * What the engine knows to warn from, in memory: which live tickets list a probable cause (by the cause's
+ * asset and fault, so a detection costs one Map lookup, and nothing when it is no one's cause), and the
+ * newest outcomes of each cause → effect pair (the precision cut-off). Built from the stored live tickets
+ * and the warnings log at start; kept up to date by every saved version.
+ */
+export class WarningIndex {
+  /** cause key → ids of live tickets listing it. */
+  private readonly byCause = new Map<string, Set<string>>();
+  /** ticket id → the cause keys it is indexed under. */
+  private readonly causesOf = new Map<string, string[]>();
+  /** `cause\neffect` → the newest outcomes (true: confirmed), oldest first, at most PRECISION_WINDOW. */
+  private readonly outcomes = new Map<string, boolean[]>();
+
+  /** Indexes the stored live tickets and the logged outcomes (start, restart). */
+  prime(live: readonly TicketDoc[], latest: readonly { cause: string; effect: string; outcome: string }[]): void {
+    for (const t of live) this.track(t);
+    for (const r of latest) this.record(r.cause, r.effect, r.outcome === 'confirmed');
+  }
+
+  /** A saved version: (re)indexes the ticket's causes while it is live, forgets it when it is not. */
+  track(t: TicketDoc, previous?: TicketDoc | null): void {
+    if (previous && previous.causes === t.causes && isLive(previous.state) === isLive(t.state)) return;
+    const keys = isLive(t.state) ? t.causes.map((c) => causeKey(c.asset, c.fault)) : [];
+    const had = this.causesOf.get(t.id);
+    if (!had && keys.length === 0) return;
+    for (const k of had ?? []) {
+      const set = this.byCause.get(k);
+      set?.delete(t.id);
+      if (set?.size === 0) this.byCause.delete(k);
+    }
+    if (keys.length === 0) {
+      this.causesOf.delete(t.id);
+      return;
+    }
+    this.causesOf.set(t.id, keys);
+    for (const k of keys) {
+      let set = this.byCause.get(k);
+      if (!set) this.byCause.set(k, (set = new Set()));
+      set.add(t.id);
+    }
+  }
+
+  /** Ids of the live tickets that list (asset, fault) as a probable cause; undefined when none does. */
+  effectsOf(asset: string | null, fault: string): ReadonlySet<string> | undefined {
+    return this.byCause.get(causeKey(asset, fault));
+  }
+
+  /** Records a settled warning of the pair. */
+  record(cause: string, effect: string, confirmed: boolean): void {
+    const k = `${cause}\n${effect}`;
+    const list = this.outcomes.get(k) ?? [];
+    list.push(confirmed);
+    if (list.length > PRECISION_WINDOW) list.shift();
+    this.outcomes.set(k, list);
+  }
+
+  /** Whether the pair's precision over its newest outcomes fell below `minPrecision` (judged once enough are settled). */
+  silenced(cause: string, effect: string, minPrecision: number): boolean {
+    const list = this.outcomes.get(`${cause}\n${effect}`);
+    if (!list || list.length < PRECISION_MIN_JUDGED) return false;
+    return list.filter(Boolean).length / list.length < minPrecision;
+  }
+}
+
+/** The cause `t` lists for (asset, fault), if it still does. */
+export const causeOn = (t: TicketDoc, asset: string | null, fault: string): Cause | undefined => t.causes.find((c) => c.asset === asset && c.fault === fault);

@@ -320,6 +320,16 @@ const en = {
   'csv.origin': 'From',
   'csv.code': 'Code',
   'csv.details': 'Details',
+  'csv.cause': 'Cause',
+  'csv.effect': 'Effect',
+  'csv.warnings': 'Warnings',
+  'csv.confirmed': 'Confirmed',
+  'csv.missed': 'Missed',
+  'csv.pending': 'Pending',
+  'csv.precision': 'Precision',
+  'csv.medianLead': 'Median lead (s)',
+  'csv.recentPrecision': 'Precision, last 10',
+  'csv.stopped': 'Stopped warning',
 };
 
 export type MessageKey = keyof typeof en;
@@ -620,6 +630,16 @@ const zhCN: Messages = {
   'csv.origin': '来源',
   'csv.code': '代码',
   'csv.details': '详情',
+  'csv.cause': '原因',
+  'csv.effect': '后果',
+  'csv.warnings': '预警数',
+  'csv.confirmed': '已应验',
+  'csv.missed': '未应验',
+  'csv.pending': '待定',
+  'csv.precision': '准确率',
+  'csv.medianLead': '提前量中位数（秒）',
+  'csv.recentPrecision': '最近 10 次准确率',
+  'csv.stopped': '已停止预警',
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, 'zh-CN': zhCN };

@@ -144,3 +144,78 @@ export class WarningIndex {
 
 /** The cause `t` lists for (asset, fault), if it still does. */
 export const causeOn = (t: TicketDoc, asset: string | null, fault: string): Cause | undefined => t.causes.find((c) => c.asset === asset && c.fault === fault);
+
+/** One cause → effect pair of the warnings report (GET /api/v1/reports/warnings). */
+export interface WarningReportRow {
+  /** `<asset>/<fault>` of the cause, or `pattern:daily` / `pattern:weekly`. */
+  cause: string;
+  /** The effect ticket's key. */
+  effect: string;
+  warnings: number;
+  confirmed: number;
+  missed: number;
+  pending: number;
+  /** confirmed ÷ (confirmed + missed) over the period; null while none is settled. */
+  precision: number | null;
+  /** The median actual lead of the confirmed ones (seconds); null when none. */
+  medianLeadSeconds: number | null;
+  /** Precision over the pair's newest 10 settled warnings (any period); null while fewer than 5 are settled. */
+  recentPrecision: number | null;
+  /** Whether the pair has stopped warning: recentPrecision below correlation.earlyWarning.minPrecision. */
+  stopped: boolean;
+}
+
+const medianOf = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 1000) / 1000);
+
+/**
+ * The warnings report: per cause → effect, the warnings raised in the period and what became of them, and
+ * whether the pair still warns (its precision over its newest 10 settled warnings, as WarningIndex judges it).
+ * Pairs with most warnings first.
+ */
+export function warningReport(
+  rows: readonly { cause: string; effect: string; outcome: string; actualLeadSeconds: number | null }[],
+  latest: readonly { cause: string; effect: string; outcome: string }[],
+  minPrecision: number,
+): WarningReportRow[] {
+  const pairs = new Map<string, { cause: string; effect: string; confirmed: number; missed: number; pending: number; leads: number[] }>();
+  for (const r of rows) {
+    const k = `${r.cause}\n${r.effect}`;
+    let p = pairs.get(k);
+    if (!p) pairs.set(k, (p = { cause: r.cause, effect: r.effect, confirmed: 0, missed: 0, pending: 0, leads: [] }));
+    if (r.outcome === 'confirmed') {
+      p.confirmed++;
+      if (r.actualLeadSeconds !== null) p.leads.push(r.actualLeadSeconds);
+    } else if (r.outcome === 'missed') p.missed++;
+    else p.pending++;
+  }
+  const index = new WarningIndex();
+  for (const r of latest) index.record(r.cause, r.effect, r.outcome === 'confirmed');
+  // A pair that stopped warning raised none in the period: it is listed all the same, so the report says so.
+  for (const r of latest) {
+    const k = `${r.cause}\n${r.effect}`;
+    if (!pairs.has(k) && index.silenced(r.cause, r.effect, minPrecision)) pairs.set(k, { cause: r.cause, effect: r.effect, confirmed: 0, missed: 0, pending: 0, leads: [] });
+  }
+  return [...pairs.values()]
+    .map((p) => {
+      const recent = latest.filter((r) => r.cause === p.cause && r.effect === p.effect);
+      return {
+        cause: p.cause,
+        effect: p.effect,
+        warnings: p.confirmed + p.missed + p.pending,
+        confirmed: p.confirmed,
+        missed: p.missed,
+        pending: p.pending,
+        precision: ratio(p.confirmed, p.confirmed + p.missed),
+        medianLeadSeconds: medianOf(p.leads),
+        recentPrecision: recent.length < PRECISION_MIN_JUDGED ? null : ratio(recent.filter((r) => r.outcome === 'confirmed').length, recent.length),
+        stopped: index.silenced(p.cause, p.effect, minPrecision),
+      };
+    })
+    .sort((a, b) => b.warnings - a.warnings || a.cause.localeCompare(b.cause) || a.effect.localeCompare(b.effect));
+}

@@ -392,6 +392,10 @@ const actionSchema = z.strictObject({
       area: z.string().optional().describe('The ticket\'s area equals this.'),
       asset: z.string().optional().describe('The ticket\'s asset equals this.'),
       fault: z.string().optional().describe('The ticket\'s fault equals this.'),
+      warning: z
+        .boolean()
+        .optional()
+        .describe('true: only while the ticket has a pending early warning and is not shelved (the andon light\'s amber); then, without `state`, in any live state including resolved.'),
     })
     .describe('Which tickets hold the output on; every given field must equal the ticket\'s.'),
   write: z

@@ -10,6 +10,8 @@ export interface Recurrence {
   at: string | null;
   day: string | null;
   spreadMinutes: number | null;
+  /** Daily or weekly: the next expected time after the newest episode, ISO 8601 with the plant's UTC offset (`gateway.timezone`); null when irregular. */
+  next: string | null;
 }
 
 export interface Cause {

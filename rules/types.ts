@@ -65,7 +65,7 @@ export type TicketCommand =
   | { type: 'unshelve-due'; at: number; id: string; until: string }
   /** Pending early warnings of the ticket whose `expectedBy` came without the effect (gateway/tickets/timers.ts): they are missed. */
   | { type: 'warning-due'; at: number; id: string; until: string }
-  /** `correlation.earlyWarning.beforePattern` before the ticket's `recurrence.next`: warn from its pattern. */
+  /** `correlation.earlyWarning.beforePattern` before the ticket's `recurrence.next` (`due`: that time): warn from its pattern. */
   | { type: 'pattern-due'; at: number; id: string; next: string };
 
 export type DetectCommand = Extract<TicketCommand, { type: 'detect' }>;

@@ -51,13 +51,14 @@ const ticketProperties = {
   recurrence: {
     type: ['object', 'null'],
     additionalProperties: false,
-    required: ['count', 'pattern', 'at', 'day', 'spreadMinutes'],
+    required: ['count', 'pattern', 'at', 'day', 'spreadMinutes', 'next'],
     properties: {
       count: { type: 'integer' },
       pattern: { type: 'string', enum: ['daily', 'weekly', 'irregular'] },
       at: maybe(text('Local time (gateway timezone), HH:MM.')),
       day: maybe(text('Mon..Sun for weekly.')),
       spreadMinutes: { type: ['number', 'null'] },
+      next: maybe(text('Daily or weekly: the next expected time, ISO 8601 with the plant\'s UTC offset (gateway.timezone); null when irregular.')),
     },
   },
   causes: {

@@ -6,7 +6,8 @@ import { notificationsFor } from './triggers.ts';
 import { onCallOf } from '../schedules/oncall.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { causeOn, earlyWarningSettings, expectedBy, newWarning, settled, warningCauseKey, WarningIndex, warningRow, withWarning } from './warnings.ts';
+import { causeOn, earlyWarningSettings, expectedBy, newWarning, patternWarningDue, settled, warningCauseKey, WarningIndex, warningRow, withWarning } from './warnings.ts';
+import { followingNext } from '../../rules/time-pattern.ts';
 import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc, type Warning } from '../../model/ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
@@ -318,9 +319,28 @@ export class TicketEngine {
           if (w.outcome !== 'pending' || Date.parse(w.expectedBy) > cmd.at) continue;
           const s = settled(cur, w.id, 'missed', Date.parse(w.expectedBy), SYSTEM);
           if (!s) continue;
+          // A pattern's expected time passed without the fault: the next one is a period later.
+          const r = s.doc.recurrence;
+          if ('pattern' in w.cause && r?.next && Date.parse(r.next) <= cmd.at) s.doc.recurrence = { ...r, next: followingNext(r, this.config.gateway.timezone) };
           cur = save(cur, s.doc, { ...s.event, at });
           this.settle(tx, cur, s.warning);
         }
+        break;
+      }
+      case 'pattern-due': {
+        const t = tx.byId(cmd.id);
+        const ew = earlyWarningSettings(this.config);
+        const r = t?.recurrence;
+        // only the warning this timer was set for, and not once the expected time itself has passed (a restart long after)
+        if (!t || !r?.next || r.pattern === 'irregular' || !ew.enabled || ew.beforePattern === undefined) break;
+        if (patternWarningDue(t, ew.beforePattern) !== cmd.next || cmd.at > Date.parse(r.next)) break;
+        const c = { pattern: r.pattern, support: r.count };
+        if (this.warningIndex.silenced(warningCauseKey(c), t.key, ew.minPrecision)) break;
+        const lead = Math.round(ew.beforePattern / 1000);
+        const w = newWarning(t, cmd.at, c, lead, expectedBy(cmd.at, lead, lead, ew.margin));
+        const { doc, event } = withWarning(t, w, SYSTEM);
+        save(t, doc, event);
+        tx.recordWarning(warningRow(doc, w));
         break;
       }
       case 'comment': {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
+import { matches } from '../actions.ts';
 import { createRuntime } from '../runtime.ts';
 import { TicketStore } from '../store/store.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
@@ -169,6 +170,62 @@ describe('early warnings', () => {
       (rt, clock, store) => {
         episode(rt, clock, t, null);
         expect(store.liveByKey(EFFECT)?.warnings).toHaveLength(5);
+      },
+      yaml,
+    );
+  });
+
+  it('shelving the ticket silences its warnings: recorded, but no notification and no amber light', async () => {
+    const amber = { warning: true, area: 'dough' } as const;
+    await life(T0, (rt, clock, store) => {
+      learn(rt, clock);
+      const t = T0 + 3 * DAY;
+      clock.advanceTo(t - MIN);
+      const id = store.liveByKey(EFFECT)?.id as string;
+      rt.act({ type: 'transition', at: clock.now(), id, action: 'shelve', by: 'wang', fields: { reason: 'mixer cleaning', duration: '2h' } });
+      at(rt, clock, t, 'cooling/chiller-5/flow', 5);
+      const shelved = store.liveByKey(EFFECT);
+      expect(shelved?.warnings.map((w) => w.outcome)).toEqual(['pending']);
+      expect(store.notifications.list({ parked: false }).items.filter((n) => n.kind === 'warning')).toEqual([]);
+      expect(matches(amber, shelved!)).toBe(false);
+      rt.act({ type: 'transition', at: clock.now(), id, action: 'unshelve', by: 'wang', fields: {} });
+      // unshelved, the pending warning holds the amber on again, until the fault confirms it
+      expect(matches(amber, store.liveByKey(EFFECT)!)).toBe(true);
+      at(rt, clock, t + 2 * MIN, 'dough/mixer-02/temp', 35);
+      expect(matches(amber, store.liveByKey(EFFECT)!)).toBe(false);
+    });
+  });
+
+  it('beforePattern warns that long before a daily ticket\'s recurrence.next (plant time), with the cause { pattern }', async () => {
+    const yaml = CONFIG.replace('  discoverCauses: { within: 5m, minSupport: 3 }', '  earlyWarning: { enabled: true, beforePattern: 15m }');
+    await life(
+      T0,
+      (rt, clock, store) => {
+        for (const n of [0, 1, 2]) {
+          at(rt, clock, T0 + n * DAY + n * MIN, 'dough/mixer-02/temp', 35); // 08:00, 08:01, 08:02 in Madrid (CEST)
+          at(rt, clock, T0 + n * DAY + 10 * MIN, 'dough/mixer-02/temp', 20);
+        }
+        const t = store.liveByKey(EFFECT);
+        expect(t?.recurrence).toMatchObject({ pattern: 'daily', at: '08:01', next: '2026-05-07T08:01:00+02:00' });
+        expect(t?.warnings).toEqual([]);
+        const next = Date.parse('2026-05-07T06:01:00Z');
+        clock.advanceTo(next - 15 * MIN - 1);
+        expect(store.liveByKey(EFFECT)?.warnings).toEqual([]);
+        clock.advanceTo(next - 15 * MIN);
+        expect(store.liveByKey(EFFECT)?.warnings).toEqual([
+          expect.objectContaining({ cause: { pattern: 'daily', support: 3 }, leadSeconds: 900, expectedBy: new Date(next - 15 * MIN + 1350 * S).toISOString(), outcome: 'pending' }),
+        ]);
+        expect(store.notifications.list({ parked: false }).items.filter((n) => n.kind === 'warning')).toHaveLength(1);
+        at(rt, clock, next + 2 * MIN, 'dough/mixer-02/temp', 35);
+        const done = store.liveByKey(EFFECT);
+        expect(done?.warnings[0]).toMatchObject({ outcome: 'confirmed', actualLeadSeconds: 17 * 60 });
+        expect(done?.recurrence?.next).toBe('2026-05-08T08:02:00+02:00'); // the mean of 08:00..08:03
+        // a day without the fault: missed, and next moves on a day
+        at(rt, clock, next + 10 * MIN, 'dough/mixer-02/temp', 20);
+        clock.advanceTo(next + DAY + 30 * MIN);
+        const missed = store.liveByKey(EFFECT);
+        expect(missed?.warnings.map((w) => w.outcome)).toEqual(['confirmed', 'missed']);
+        expect(missed?.recurrence?.next).toBe('2026-05-09T08:02:00+02:00');
       },
       yaml,
     );

@@ -36,6 +36,18 @@ export function earliestPending(t: TicketDoc): string | null {
   return first;
 }
 
+/**
+ * When a pattern warning is due on `t`: `before` ahead of its daily or weekly `recurrence.next`, unless a pattern
+ * warning was already given since (for that `next`); null when none is (not live, irregular, no beforePattern).
+ */
+export function patternWarningDue(t: TicketDoc, before: number | undefined): string | null {
+  const r = t.recurrence;
+  if (before === undefined || !isLive(t.state) || !r || r.pattern === 'irregular' || !r.next) return null;
+  const due = Date.parse(r.next) - before;
+  if (Number.isNaN(due) || (t.warnings ?? []).some((w) => 'pattern' in w.cause && Date.parse(w.at) >= due)) return null;
+  return iso(due);
+}
+
 /** The log row of a warning on ticket `t`. */
 export const warningRow = (t: TicketDoc, w: Warning): WarningRow => ({
   id: w.id,

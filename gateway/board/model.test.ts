@@ -3,7 +3,7 @@ import { ticketDoc } from '../../test/ticket-fixture.ts';
 import { MESSAGES } from '../i18n.ts';
 import type { TicketDoc } from '../../model/ticket.ts';
 import { useMessages } from './i18n.js';
-import { age, badges, compareTickets, counts, countdown, floods, fmtValue, latestDetail, recurrenceLabel, sla, TicketBook } from './model.js';
+import { age, badges, compareTickets, counts, countdown, floods, fmtValue, latestDetail, pendingWarning, recurrenceLabel, sla, TicketBook, warningLabel } from './model.js';
 
 /**
  * The board's pure model under Node (the same module the browser loads, no DOM):
@@ -136,6 +136,29 @@ describe('badges', () => {
     expect(badges(flood, NOW, fmtTime)).toEqual([{ kind: 'flood', text: 'flood · 500 alarms' }]);
     expect(badges(ticket('x', { shelvedUntil: at(-1), shelvedReason: 'r' }), NOW, fmtTime)).toEqual([]);
     expect(badges(ticket('x', { state: 'resolved', flags: ['recurred-after-fix'] }), NOW, fmtTime)).toEqual([]);
+  });
+});
+
+describe('early warning banner', () => {
+  const w = (outcome: 'pending' | 'confirmed' | 'missed', cause: TicketDoc['warnings'][number]['cause'] = { asset: 'feeder-3', fault: 'voltage-sag', support: 4, of: 5 }) => ({
+    id: `t:${outcome}`,
+    at: at(-1),
+    cause,
+    leadSeconds: 60,
+    expectedBy: at(1),
+    outcome,
+    settledAt: null,
+    actualLeadSeconds: null,
+  });
+  it('shows the newest pending warning, none once settled or while the ticket is shelved', () => {
+    expect(pendingWarning(ticket('a'), NOW)).toBeNull();
+    expect(pendingWarning(ticket('b', { warnings: [w('pending'), w('confirmed')] }), NOW)?.id).toBe('t:pending');
+    expect(pendingWarning(ticket('c', { warnings: [w('missed')] }), NOW)).toBeNull();
+    expect(pendingWarning(ticket('d', { warnings: [w('pending')], shelvedUntil: at(60), shelvedReason: 'x' }), NOW)).toBeNull();
+  });
+  it('names the cause and how often it came true, or the pattern', () => {
+    expect(warningLabel(w('pending'))).toBe('⚠ Early warning · feeder-3 voltage-sag, 4 of 5 times');
+    expect(warningLabel(w('pending', { pattern: 'weekly', support: 3 }))).toBe('⚠ Early warning · recurs weekly');
   });
 });
 

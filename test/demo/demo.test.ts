@@ -185,6 +185,12 @@ describe('npm start: the demo', () => {
       return body.ticket.occurrences >= 5 ? body : undefined;
     });
     expect(held.ticket).toMatchObject({ key: 'sealer-01/alarm-stop', priority: 'P1', occurrences: 5 });
+    // the early warning was forwarded too: central has it confirmed
+    const central = await waitFor('central to hold the confirmed warning', 15_000, async () => {
+      const body = (await (await fetch(`${urls.central}/tickets/${sealer.id}`)).json()) as { ticket: Ticket };
+      return body.ticket.warnings?.some((w) => w.outcome === 'confirmed') ? body.ticket : undefined;
+    });
+    expect(central.warnings.at(-1)).toMatchObject({ outcome: 'confirmed', cause: { asset: 'feeder-3', fault: 'voltage-sag' } });
     expect(held.version).toBeGreaterThanOrEqual(sealer.version);
   });
 

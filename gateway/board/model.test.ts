@@ -86,9 +86,9 @@ describe('readings and labels', () => {
 
   it('labels recurrence patterns (daily, weekly with the day, irregular with the count)', () => {
     expect([
-      recurrenceLabel({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 3 }),
-      recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon', spreadMinutes: 2 }),
-      recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null, spreadMinutes: null }),
+      recurrenceLabel({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 3, next: null }),
+      recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon', spreadMinutes: 2, next: null }),
+      recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null, spreadMinutes: null, next: null }),
       recurrenceLabel(null),
     ]).toEqual(['daily ~16:00', 'weekly Mon ~06:30', 'irregular ×3', '']);
   });
@@ -106,7 +106,7 @@ describe('badges', () => {
         { asset: 'a', fault: 'f', at: at(0) },
         { asset: 'b', fault: 'f', at: at(0) },
       ],
-      recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5 },
+      recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5, next: null },
       previous: { id: 'T0', resolvedAt: at(-60), rootCause: 'loose terminal', resolution: null },
       escalationLevel: 2,
       breaches: ['respond'],

@@ -31,6 +31,7 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'missing-gateway-id.yaml', path: 'gateway.id', code: 'ANDON_CONFIG_MISSING', mentions: 'required' },
     { file: 'bad-duration.yaml', path: 'rules[0].when.for', code: 'ANDON_CONFIG_INVALID_DURATION', mentions: '10 seconds' },
     { file: 'verify-fix-after-too-long.yaml', path: 'correlation.verifyFix.after', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: '10 years' },
+    { file: 'early-warning-precision.yaml', path: 'correlation.earlyWarning.minPrecision', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: '<=1' },
     { file: 'pattern-empty-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a//b' },
     { file: 'pattern-mqtt-wildcard.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'MQTT' },
     { file: 'pattern-double-star-in-segment.yaml', path: 'rules[0].when.tag', code: 'ANDON_CONFIG_INVALID_PATTERN', mentions: 'a**' },
@@ -219,6 +220,7 @@ describe('defaults', () => {
       recurrence: { count: 3, within: 14 * DAY },
       causes: [],
       verifyFix: {},
+      earlyWarning: { minPrecision: 0.5, margin: 0.5 },
     });
   });
 
@@ -370,9 +372,10 @@ describe('good configs load', () => {
     silence: 'Asia/Shanghai',
     'fix-held': 'America/Chicago',
     'fix-failed': 'Asia/Kolkata',
+    'early-warning': 'Australia/Adelaide',
   };
 
-  it('there are seven replay scenarios', () => {
+  it('there are eight replay scenarios', () => {
     expect(scenarios).toEqual(Object.keys(ZONES).sort());
   });
 

@@ -274,6 +274,34 @@ const correlationSchema = z.strictObject({
     })
     .default({})
     .describe('Closing the loop: a resolved or closed ticket whose fault stays quiet for `after` gets the flag `fix-verified`; one that comes back is reopened (`recurred-after-fix`).'),
+  earlyWarning: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .optional()
+        .meta({
+          defaultText: 'true when discoverCauses is set',
+          description:
+            'Warn on a ticket when one of its probable causes (`causes`, discovered or configured) fires again, before its effect: the warning (`warnings`) is confirmed when the effect comes by `expectedBy`, else missed. On by default when `discoverCauses` is set.',
+        }),
+      beforePattern: duration()
+        .optional()
+        .describe('Also warn this long before the next expected time (`recurrence.next`) of a ticket recurring daily or weekly, with the cause `{ pattern }`. Off unless set (`15m`).'),
+      minPrecision: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.5)
+        .describe('A cause whose warnings were confirmed less often than this over its last 10 (judged once 5 are settled) stops warning for that effect; the warnings report says so.'),
+      margin: z
+        .number()
+        .min(0)
+        .max(10)
+        .default(0.5)
+        .describe('How much later than the typical lead the effect may come and still confirm: `expectedBy` = the warning\'s time + the lead × (1 + margin), and at least the longest lead seen so far.'),
+    })
+    .default({ minPrecision: 0.5, margin: 0.5 })
+    .describe('Early warning: a known cause fires, Andon warns on the ticket of its effect (and its channels, the board, actions with `on.warning`) before the effect comes.'),
 });
 
 const slaSchema = z.strictObject({
@@ -379,6 +407,10 @@ const actionSchema = z.strictObject({
       area: z.string().optional().describe('The ticket\'s area equals this.'),
       asset: z.string().optional().describe('The ticket\'s asset equals this.'),
       fault: z.string().optional().describe('The ticket\'s fault equals this.'),
+      warning: z
+        .boolean()
+        .optional()
+        .describe('true: only while the ticket has a pending early warning and is not shelved (the andon light\'s amber); then, without `state`, in any live state including resolved.'),
     })
     .describe('Which tickets hold the output on; every given field must equal the ticket\'s.'),
   write: z
@@ -512,6 +544,7 @@ const configObject = z
       recurrence: { count: 3, within: 14 * 86_400_000 },
       causes: [],
       verifyFix: {},
+      earlyWarning: { minPrecision: 0.5, margin: 0.5 },
     }).describe('Folding and correlating detections: chatter, alarm floods, recurrence and probable causes.'),
     priorities: prioritiesSchema
       .default({ ...DEFAULT_SLA, raiseFor: { criticality: {} } })

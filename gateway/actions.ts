@@ -3,15 +3,19 @@ import { filter, type Subscription } from 'rxjs';
 import type { Connector } from '../connectors/connector.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Runtime } from './runtime.ts';
-import type { TicketDoc } from '../model/ticket.ts';
+import { isShelved, LIVE_STATES, type TicketDoc } from '../model/ticket.ts';
 
 type Action = AndonConfig['actions'][number];
 
 /** Whether a ticket holds the action on: every `on` field equals; without `state`, any open-ish state. */
 export function matches(on: Action['on'], t: TicketDoc): boolean {
-  const state = on.state ? t.state === on.state : ['open', 'acknowledged', 'in_progress', 'waiting'].includes(t.state);
-  return state && (['priority', 'area', 'asset', 'fault'] as const).every((k) => on[k] === undefined || on[k] === t[k]);
+  const states = on.warning === true ? LIVE_STATES : ['open', 'acknowledged', 'in_progress', 'waiting'];
+  const state = on.state ? t.state === on.state : states.includes(t.state);
+  return state && (on.warning !== true || warningPending(t)) && (['priority', 'area', 'asset', 'fault'] as const).every((k) => on[k] === undefined || on[k] === t[k]);
 }
+
+/** An early warning is pending on the ticket and it was not shelved at this version (shelving silences warnings). */
+const warningPending = (t: TicketDoc) => !isShelved(t, Date.parse(t.updatedAt)) && (t.warnings ?? []).some((w) => w.outcome === 'pending');
 
 /** The ids of the tickets that hold `action` on. */
 function holdersOf(action: Action, live: TicketDoc[]): Set<string> {

@@ -46,6 +46,8 @@ const CONTRACT: Record<string, string[]> = {
   // live tag view (issue 16)
   andon_tags_tracked: [],
   andon_tags_overflow_total: [],
+  // early warnings (issue 18)
+  andon_early_warnings_total: ['outcome'],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

@@ -31,6 +31,12 @@ export function createMetrics(
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    earlyWarnings: new Counter({
+      name: 'andon_early_warnings_total',
+      help: 'Early warnings by outcome: pending (raised), confirmed (the fault came by expectedBy) or missed',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     sourceUp: new Gauge({ name: 'andon_source_up', help: '1 when the source\'s connector is up (or degraded), 0 otherwise', labelNames: ['source'], registers: [registry] }),
     refused: new Counter({ name: 'andon_commands_refused_total', help: 'Ticket commands refused, by error code', labelNames: ['code'], registers: [registry] }),
     commandsFailed: new Counter({
@@ -177,6 +183,7 @@ export function createMetrics(
   for (const priority of ['P0', 'P1', 'P2', 'P3']) m.opened.inc({ priority }, 0);
   for (const kind of ['respond', 'resolve']) m.breaches.inc({ kind }, 0);
   for (const outcome of ['verified', 'recurred']) m.fixes.inc({ outcome }, 0);
+  for (const outcome of ['pending', 'confirmed', 'missed']) m.earlyWarnings.inc({ outcome }, 0);
   m.commandsFailed.inc({ code: 'ANDON_INTERNAL' }, 0);
   for (const outcome of RELOAD_OUTCOMES) m.reloads.inc({ outcome }, 0);
   return {
@@ -205,12 +212,17 @@ export function createMetrics(
       if (c.event.action === 'escalated') m.escalations.inc({ level: String(c.ticket.escalationLevel) });
       if (c.event.action === 'fix-verified') m.fixes.inc({ outcome: 'verified' });
       if (c.event.action === 'reopened' || c.event.action === 'recurred') m.fixes.inc({ outcome: 'recurred' });
+      const warning = WARNING_OUTCOMES[c.event.action];
+      if (warning) m.earlyWarnings.inc({ outcome: warning });
       kpis.onChange(c);
     },
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The `outcome` of andon_early_warnings_total per history action. */
+const WARNING_OUTCOMES: Partial<Record<string, string>> = { warned: 'pending', 'warning-confirmed': 'confirmed', 'warning-missed': 'missed' };
 
 /** The `outcome` label of andon_config_reloads_total (gateway/reload.ts). */
 export const RELOAD_OUTCOMES = ['applied', 'unchanged', 'invalid', 'restart_required', 'failed'] as const;

@@ -3,7 +3,8 @@ import { monotonicFactory } from 'ulid';
 import type { AndonConfig } from '../config/schema.ts';
 import { escalations } from './tickets/escalation.ts';
 import { rulePipeline } from '../rules/pipeline.ts';
-import { fixVerification, unshelving } from './tickets/timers.ts';
+import { fixVerification, missedWarnings, patternWarnings, unshelving } from './tickets/timers.ts';
+import { earlyWarningSettings } from './tickets/warnings.ts';
 import type { Signal, TicketCommand } from '../rules/types.ts';
 import { backoff } from '../model/backoff.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
@@ -201,10 +202,15 @@ export function createRuntime(deps: RuntimeDeps) {
       .subscribe(apply);
   const escalating = (c: AndonConfig, live: TicketDoc[]) => ticketsFrom(live).pipe(escalations(c.escalation, scheduler)).subscribe(apply);
   let live = store.liveTickets();
+  engine.prime(live);
   let pipeline = rules(config, deps.expectedSources ?? [], live);
   const unshelve = ticketsFrom(live).pipe(unshelving(scheduler)).subscribe(apply);
   let escalation = escalating(config, live);
   // closed tickets still verifying their fix are not live: they join the live ones for this timer only
+  const warnings = ticketsFrom(live).pipe(missedWarnings(scheduler)).subscribe(apply);
+  const patterns = ticketsFrom(live)
+    .pipe(patternWarnings(scheduler, () => (earlyWarningSettings(current).enabled ? earlyWarningSettings(current).beforePattern : undefined)))
+    .subscribe(apply);
   const verify = merge(from(store.unverifiedClosed()), ticketsFrom(live)).pipe(fixVerification(scheduler)).subscribe(apply);
   // The timer subscriptions have read the stored live tickets; `from(live)` would hold them (20k docs) for good.
   live.length = 0;
@@ -257,7 +263,7 @@ export function createRuntime(deps: RuntimeDeps) {
     reconfigure,
     stop: () => {
       retry?.unsubscribe();
-      for (const s of [pipeline, unshelve, escalation, verify]) s.unsubscribe();
+      for (const s of [pipeline, unshelve, escalation, warnings, patterns, verify]) s.unsubscribe();
       signals.complete();
     },
   };

@@ -10,6 +10,8 @@ export interface Recurrence {
   at: string | null;
   day: string | null;
   spreadMinutes: number | null;
+  /** Daily or weekly: the next expected time after the newest episode, ISO 8601 with the plant's UTC offset (`gateway.timezone`); null when irregular. */
+  next: string | null;
 }
 
 export interface Cause {
@@ -18,8 +20,31 @@ export interface Cause {
   support: number;
   of: number;
   leadSeconds: number;
+  /** The longest of the observed leads (a warning's `expectedBy` is at least this far ahead). */
+  maxLeadSeconds: number;
   source: 'configured' | 'discovered';
 }
+
+/** What a warning expects the effect from: a probable cause that fired, or the ticket's recurrence pattern. */
+export type WarningCause = { asset: string | null; fault: string; support: number; of: number } | { pattern: 'daily' | 'weekly'; support: number };
+
+/** An early warning on a ticket (contracts §Early warnings): a cause fired, the ticket's fault is expected by `expectedBy`. */
+export interface Warning {
+  id: string;
+  at: string;
+  cause: WarningCause;
+  /** The typical lead (the median of the observed ones; `beforePattern` for a pattern). */
+  leadSeconds: number;
+  expectedBy: string;
+  outcome: 'pending' | 'confirmed' | 'missed';
+  /** When it was confirmed or missed; null while pending. */
+  settledAt: string | null;
+  /** Confirmed: how long after the warning the fault came; null otherwise. */
+  actualLeadSeconds: number | null;
+}
+
+/** At most this many warnings are kept on a ticket (the newest). */
+export const MAX_WARNINGS = 50;
 
 /** Why a ticket waits (the `wait` action's reason). */
 export const WAIT_REASONS = ['parts', 'external-support', 'coordination'] as const;
@@ -91,6 +116,8 @@ export interface Ticket {
   flags: string[];
   recurrence: Recurrence | null;
   causes: Cause[];
+  /** Early warnings, oldest first, the newest MAX_WARNINGS; [] when none. */
+  warnings: Warning[];
   members: Member[];
   firstOut: Member | null;
   assignedGroup: string | null;

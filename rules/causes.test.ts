@@ -35,7 +35,7 @@ const raise = (c: DetectCommand) => ({ key: c.key, asset: c.asset, fault: c.faul
 
 /** The causes on a command, or '-' when it has none. */
 const causesOf = (c: TicketCommand): Cause[] | '-' => (c.type === 'detect' && c.causes ? c.causes : '-');
-const discovered = (c: Partial<Cause> & Pick<Cause, 'fault' | 'asset' | 'support' | 'of' | 'leadSeconds'>): Cause => ({ source: 'discovered', ...c });
+const discovered = (c: Partial<Cause> & Pick<Cause, 'fault' | 'asset' | 'support' | 'of' | 'leadSeconds'>): Cause => ({ source: 'discovered', maxLeadSeconds: c.leadSeconds, ...c });
 const SAG = { fault: 'voltage-sag', asset: 'feeder-3' };
 
 /** Discovery as configured in the design: 5 min before, 3 episodes; 14-day horizon; 60 s chatter window. */
@@ -71,7 +71,7 @@ describe('causes: discovery (within: 5m, minSupport: 3)', () => {
         c: '-',
         d: '-',
         e: '-',
-        f: [discovered({ ...SAG, support: 3, of: 3, leadSeconds: 60 })],
+        f: [discovered({ ...SAG, support: 3, of: 3, leadSeconds: 60, maxLeadSeconds: 120 })],
       });
     });
   });
@@ -230,7 +230,7 @@ describe('causes: configured links', () => {
       const cmds = cold('a-b|', { a: sag(T0 - MIN), b: stop(T0) });
       expectObservable(cmds.pipe(causes(configuredOnly), map(causesOf))).toBe('a-b|', {
         a: '-',
-        b: [{ ...SAG, support: 1, of: 1, leadSeconds: 60, source: 'configured' }],
+        b: [{ ...SAG, support: 1, of: 1, leadSeconds: 60, maxLeadSeconds: 60, source: 'configured' }],
       });
     });
   });
@@ -266,12 +266,12 @@ describe('causes: configured links', () => {
     const out = through({ ...opts, configured: [link] }, cmds);
     expect(causesOf(out.at(-1) as TicketCommand)).toEqual([
       discovered({ fault: 'overload', asset: 'compressor-02', support: 3, of: 3, leadSeconds: 30 }),
-      { ...SAG, support: 2, of: 3, leadSeconds: 60, source: 'configured' },
+      { ...SAG, support: 2, of: 3, leadSeconds: 60, maxLeadSeconds: 60, source: 'configured' },
     ]);
     // With the sag a minute before every stop both are 3 of 3, and the configured link comes first.
     cmds[6] = sag(T0 + 2 * DAY - MIN);
     expect(causesOf(through({ ...opts, configured: [link] }, cmds).at(-1) as TicketCommand)).toEqual([
-      { ...SAG, support: 3, of: 3, leadSeconds: 60, source: 'configured' },
+      { ...SAG, support: 3, of: 3, leadSeconds: 60, maxLeadSeconds: 60, source: 'configured' },
       discovered({ fault: 'overload', asset: 'compressor-02', support: 3, of: 3, leadSeconds: 30 }),
     ]);
   });
@@ -280,7 +280,7 @@ describe('causes: configured links', () => {
     const scoped: CausesOptions = { ...configuredOnly, configured: [{ ...link, match: { asset: ['sealer-01', 'sealer-02'] } }] };
     const cmds = [sag(T0 - MIN), stop(T0), detect('wrapper-02', 'alarm-stop', T0 + 10 * S)];
     const out = through(scoped, cmds);
-    expect(causesOf(out[1] as TicketCommand)).toEqual([{ ...SAG, support: 1, of: 1, leadSeconds: 60, source: 'configured' }]);
+    expect(causesOf(out[1] as TicketCommand)).toEqual([{ ...SAG, support: 1, of: 1, leadSeconds: 60, maxLeadSeconds: 60, source: 'configured' }]);
     // wrapper-02 is not in the link's assets: no cause, although the sag precedes it too.
     expect(causesOf(out[2] as TicketCommand)).toBe('-');
     // By area: packaging fits both stops, utilities neither.
@@ -292,7 +292,7 @@ describe('causes: configured links', () => {
   it('history seeds configured links too', () => {
     const history = [sag(T0 - MIN), stop(T0)].map(raise);
     const out = through({ ...configuredOnly, history }, [sag(T0 + DAY - MIN), stop(T0 + DAY)]);
-    expect(causesOf(out[1] as TicketCommand)).toEqual([{ ...SAG, support: 2, of: 2, leadSeconds: 60, source: 'configured' }]);
+    expect(causesOf(out[1] as TicketCommand)).toEqual([{ ...SAG, support: 2, of: 2, leadSeconds: 60, maxLeadSeconds: 60, source: 'configured' }]);
   });
 });
 

@@ -81,7 +81,7 @@ export function causes(opts: CausesOptions): MonoTypeOperatorFunction<TicketComm
           for (const t of episodes) preceding(t, link.within, cmd.key, found, (e) => e.fault === link.cause);
           for (const c of found.values()) {
             taken.add(c.key);
-            result.push({ fault: c.fault, asset: c.asset, support: c.leads.length, of: episodes.length, leadSeconds: Math.round(median(c.leads) / 1000), source: 'configured', lift: Infinity });
+            result.push({ fault: c.fault, asset: c.asset, support: c.leads.length, of: episodes.length, leadSeconds: Math.round(median(c.leads) / 1000), maxLeadSeconds: Math.round(Math.max(...c.leads) / 1000), source: 'configured', lift: Infinity });
           }
         }
         const d = opts.discover;
@@ -98,7 +98,7 @@ export function causes(opts: CausesOptions): MonoTypeOperatorFunction<TicketComm
             const baseRate = Math.min(1, (log.of(c.key, cmd.at, opts.horizon + d.within).length * d.within) / span);
             const lift = support / episodes.length / Math.max(baseRate, 1e-9);
             if (lift < MIN_LIFT) continue;
-            result.push({ fault: c.fault, asset: c.asset, support, of: episodes.length, leadSeconds: Math.round(median(c.leads) / 1000), source: 'discovered', lift });
+            result.push({ fault: c.fault, asset: c.asset, support, of: episodes.length, leadSeconds: Math.round(median(c.leads) / 1000), maxLeadSeconds: Math.round(Math.max(...c.leads) / 1000), source: 'discovered', lift });
           }
         }
         if (result.length === 0) return undefined;

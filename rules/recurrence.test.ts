@@ -58,7 +58,7 @@ describe('recurrence (count: 3, within: 14d, episodeGap: 60s, Asia/Shanghai)', (
       expectObservable(cmds.pipe(recurrence(opts))).toBe('a-b-c|', {
         a: detect(A, T0),
         b: detect(A, T0 + DAY + 2 * MIN),
-        c: { ...detect(A, T0 + 2 * DAY - 2 * MIN), flags: ['recurring'], recurrence: { count: 3, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 2 } },
+        c: { ...detect(A, T0 + 2 * DAY - 2 * MIN), flags: ['recurring'], recurrence: { count: 3, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 2, next: '2026-01-23T16:00:00+08:00' } },
       });
     });
   });
@@ -145,7 +145,7 @@ describe('recurrence (count: 3, within: 14d, episodeGap: 60s, Asia/Shanghai)', (
     });
     // Tuesdays at 16:00, 16:00 and 15:00: around 15:40.
     const last = out[2];
-    expect(last?.type === 'detect' && last.recurrence).toEqual({ count: 3, pattern: 'weekly', at: '15:40', day: 'Tue', spreadMinutes: 28 });
+    expect(last?.type === 'detect' && last.recurrence).toEqual({ count: 3, pattern: 'weekly', at: '15:40', day: 'Tue', spreadMinutes: 28, next: '2026-02-10T15:40:00+08:00' });
   });
 
   it('history seeds the count, so a restart remembers earlier episodes', () => {

@@ -82,21 +82,23 @@ describe('recurrencePattern', () => {
   it('daily around 16:00 local in Asia/Shanghai, with jitter', () => {
     // 16:00 Shanghai is 08:00 UTC; -2, +3, -3, +1, +2 minutes.
     const times = ['2026-01-20T07:58:00Z', '2026-01-21T08:03:00Z', '2026-01-22T07:57:00Z', '2026-01-23T08:01:00Z', '2026-01-24T08:02:00Z'].map(t);
-    expect(recurrencePattern(times, 'Asia/Shanghai')).toEqual({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 2 });
+    expect(recurrencePattern(times, 'Asia/Shanghai')).toEqual({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 2, next: '2026-01-25T16:00:00+08:00' });
     // The same instants are daily around 08:00 in UTC.
     expect(recurrencePattern(times, 'UTC')).toMatchObject({ pattern: 'daily', at: '08:00' });
   });
 
   it('daily around 16:30 in Asia/Kolkata', () => {
     const times = ['2026-01-20T11:00:00Z', '2026-01-21T11:05:00Z', '2026-01-22T10:55:00Z'].map(t);
-    expect(recurrencePattern(times, 'Asia/Kolkata')).toEqual({ count: 3, pattern: 'daily', at: '16:30', day: null, spreadMinutes: 4 });
+    expect(recurrencePattern(times, 'Asia/Kolkata')).toEqual({ count: 3, pattern: 'daily', at: '16:30', day: null, spreadMinutes: 4, next: '2026-01-23T16:30:00+05:30' });
   });
 
   it('stays daily at the same local time across DST changes (Berlin, Chicago)', () => {
     const berlinMarch = ['2026-03-27T15:00:00Z', '2026-03-28T15:00:00Z', '2026-03-29T14:00:00Z', '2026-03-30T14:00:00Z'].map(t);
-    expect(recurrencePattern(berlinMarch, 'Europe/Berlin')).toEqual({ count: 4, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 0 });
+    expect(recurrencePattern(berlinMarch, 'Europe/Berlin')).toEqual({ count: 4, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 0, next: '2026-03-31T16:00:00+02:00' });
+    // the next one across the change: 16:00 CEST the day after 16:00 CET
+    expect(recurrencePattern(berlinMarch.slice(0, 2), 'Europe/Berlin').next).toBe('2026-03-29T16:00:00+02:00');
     const berlinOctober = ['2026-10-24T14:00:00Z', '2026-10-25T15:00:00Z', '2026-10-26T15:00:00Z'].map(t);
-    expect(recurrencePattern(berlinOctober, 'Europe/Berlin')).toEqual({ count: 3, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 0 });
+    expect(recurrencePattern(berlinOctober, 'Europe/Berlin')).toEqual({ count: 3, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 0, next: '2026-10-27T16:00:00+01:00' });
     // 07:00 in Chicago: 13:00 UTC under CST, 12:00 UTC under CDT.
     const chicago = ['2026-03-07T13:00:00Z', '2026-03-08T12:00:00Z', '2026-03-09T12:00:00Z', '2026-10-31T12:00:00Z', '2026-11-01T13:00:00Z'].map(t);
     expect(recurrencePattern(chicago, 'America/Chicago')).toMatchObject({ pattern: 'daily', at: '07:00', spreadMinutes: 0 });
@@ -105,7 +107,7 @@ describe('recurrencePattern', () => {
   it('the same weekday each week is weekly, with the day', () => {
     // Mondays around 07:00 UTC.
     const times = ['2026-01-05T07:02:00Z', '2026-01-12T06:58:00Z', '2026-01-19T07:00:00Z', '2026-01-26T07:04:00Z'].map(t);
-    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 4, pattern: 'weekly', at: '07:01', day: 'Mon', spreadMinutes: 2 });
+    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 4, pattern: 'weekly', at: '07:01', day: 'Mon', spreadMinutes: 2, next: '2026-02-02T07:01:00+00:00' });
     // In Shanghai those are Mondays around 15:00.
     expect(recurrencePattern(times, 'Asia/Shanghai')).toMatchObject({ pattern: 'weekly', at: '15:01', day: 'Mon' });
   });
@@ -132,13 +134,13 @@ describe('recurrencePattern', () => {
   });
 
   it('one episode is irregular with no spread', () => {
-    expect(recurrencePattern([t('2026-01-20T16:00:00Z')], 'UTC')).toEqual({ count: 1, pattern: 'irregular', at: null, day: null, spreadMinutes: null });
+    expect(recurrencePattern([t('2026-01-20T16:00:00Z')], 'UTC')).toEqual({ count: 1, pattern: 'irregular', at: null, day: null, spreadMinutes: null, next: null });
   });
 
   it('times around midnight stay daily, even when two fall on one calendar date', () => {
     // Nightly around 00:00: 23:58 on the 1st, 00:02 on the 3rd (the next night), 23:59 on the 3rd, 00:01 on the 5th.
     const times = ['2026-01-01T23:58:00Z', '2026-01-03T00:02:00Z', '2026-01-03T23:59:00Z', '2026-01-05T00:01:00Z'].map(t);
-    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 4, pattern: 'daily', at: '00:00', day: null, spreadMinutes: 2 });
+    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 4, pattern: 'daily', at: '00:00', day: null, spreadMinutes: 2, next: '2026-01-06T00:00:00+00:00' });
     // The same around midnight in Shanghai (16:00 UTC).
     const shanghai = ['2026-01-01T15:58:00Z', '2026-01-02T16:02:00Z', '2026-01-03T15:59:00Z'].map(t);
     expect(recurrencePattern(shanghai, 'Asia/Shanghai')).toMatchObject({ pattern: 'daily', at: '00:00' });
@@ -147,7 +149,7 @@ describe('recurrencePattern', () => {
   it('a weekly event around midnight stays weekly, on the day of its time', () => {
     // Sunday 23:58, the next Monday 00:03, then Sunday 23:57: the night from Sunday to Monday each week.
     const times = ['2026-01-04T23:58:00Z', '2026-01-12T00:03:00Z', '2026-01-18T23:57:00Z'].map(t);
-    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 3, pattern: 'weekly', at: '23:59', day: 'Sun', spreadMinutes: 3 });
+    expect(recurrencePattern(times, 'UTC')).toEqual({ count: 3, pattern: 'weekly', at: '23:59', day: 'Sun', spreadMinutes: 3, next: '2026-01-25T23:59:00+00:00' });
   });
 
   it('times with seconds around midnight stay daily (no rounding slip onto the wrong night)', () => {

@@ -90,14 +90,61 @@ export function recurrencePattern(times: number[], timezone: string): Recurrence
   const days = new Set(cycles.map((p) => p.day));
   const base = { count: times.length, spreadMinutes: Math.round(spread) };
   if (times.length < 2 || spread > MAX_SPREAD_MINUTES || days.size < times.length) {
-    return { ...base, pattern: 'irregular', at: null, day: null, spreadMinutes: times.length < 2 ? null : base.spreadMinutes };
+    return { ...base, pattern: 'irregular', at: null, day: null, spreadMinutes: times.length < 2 ? null : base.spreadMinutes, next: null };
   }
+  const last = Math.max(...times);
   const weekdays = new Set(cycles.map((p) => p.weekday));
   const sorted = [...times].sort((a, b) => a - b);
   const weekApart = sorted.every((t, i) => i === 0 || t - (sorted[i - 1] as number) >= 6 * 86_400_000);
   if (weekdays.size === 1 && weekApart) {
     const day = DAYS.find((d) => d === cycles[0]?.weekday) ?? null;
-    return { ...base, pattern: 'weekly', at: hhmm(mean), day };
+    return { ...base, pattern: 'weekly', at: hhmm(mean), day, next: nextAt(last, meanMinute, timezone, day) };
   }
-  return { ...base, pattern: 'daily', at: hhmm(mean), day: null };
+  return { ...base, pattern: 'daily', at: hhmm(mean), day: null, next: nextAt(last, meanMinute, timezone, null) };
+}
+
+const MINUTE = 60_000;
+
+/** Minutes the zone is ahead of UTC at `ms`. */
+const offsetMinutes = (ms: number, timezone: string) => {
+  const p = localParts(ms, timezone);
+  return Math.round(p.day * DAY_MIN + p.minutes - ms / MINUTE);
+};
+
+/** The instant of local day `day` (days since 1970-01-01) at `minute` past local midnight in `timezone`. */
+export function localInstant(day: number, minute: number, timezone: string): number {
+  const guess = (day * DAY_MIN + minute) * MINUTE;
+  const first = guess - offsetMinutes(guess, timezone) * MINUTE;
+  return guess - offsetMinutes(first, timezone) * MINUTE;
+}
+
+/** `2026-05-08T16:00:00+02:00`: an instant as ISO 8601 local time in `timezone`, with its UTC offset. */
+export function localIso(ms: number, timezone: string): string {
+  const off = offsetMinutes(ms, timezone);
+  const local = new Date(ms + off * MINUTE).toISOString().slice(0, 19);
+  const a = Math.abs(off);
+  return `${local}${off < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** The expected time one period after `r.next` (daily: the next day, weekly: the next week), at `r.at` local time. */
+export function followingNext(r: Recurrence, timezone: string): string | null {
+  if (r.next === null || r.at === null || r.pattern === 'irregular') return null;
+  const [h, m] = r.at.split(':').map(Number) as [number, number];
+  return nextAt(Date.parse(r.next), h * 60 + m, timezone, r.pattern === 'weekly' ? r.day : null);
+}
+
+/**
+ * The next time of a daily (weekly: on `weekday`) pattern at `minute` local time: the first such time more than
+ * half a period after the newest episode `last` (so an episode a little late is not "next" again the same day).
+ */
+function nextAt(last: number, minute: number, timezone: string, weekday: string | null): string {
+  const half = (weekday === null ? 0.5 : 3.5) * 86_400_000;
+  const start = localParts(last, timezone).day;
+  for (let d = start; d <= start + 15; d++) {
+    // 1970-01-01 was a Thursday
+    if (weekday !== null && DAYS[(((d + 4) % 7) + 7) % 7] !== weekday) continue;
+    const t = localInstant(d, minute, timezone);
+    if (t > last + half) return localIso(t, timezone);
+  }
+  return localIso(last + 2 * half, timezone);
 }

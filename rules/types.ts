@@ -62,7 +62,11 @@ export type TicketCommand =
   /** The fix of a resolved or closed ticket stayed quiet until `verifyBy` (gateway/tickets: flag fix-verified). */
   | { type: 'verify-fix'; at: number; id: string; verifyBy: string }
   /** A shelving's end came (gateway/tickets/timers.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */
-  | { type: 'unshelve-due'; at: number; id: string; until: string };
+  | { type: 'unshelve-due'; at: number; id: string; until: string }
+  /** Pending early warnings of the ticket whose `expectedBy` came without the effect (gateway/tickets/timers.ts): they are missed. */
+  | { type: 'warning-due'; at: number; id: string; until: string }
+  /** `correlation.earlyWarning.beforePattern` before the ticket's `recurrence.next` (`due`: that time): warn from its pattern. */
+  | { type: 'pattern-due'; at: number; id: string; next: string };
 
 export type DetectCommand = Extract<TicketCommand, { type: 'detect' }>;
 

@@ -198,8 +198,8 @@ describe('fix verification', () => {
   it('a daily recurring fault needs three quiet days; a weekly one three weeks', async () => {
     await start(parseConfig(yaml()), T0);
     const config = parseConfig(yaml());
-    const daily = { recurrence: { count: 3, pattern: 'daily' as const, at: '16:00', day: null, spreadMinutes: 5 } };
-    const weekly = { recurrence: { count: 3, pattern: 'weekly' as const, at: '16:00', day: 'Mon', spreadMinutes: 5 } };
+    const daily = { recurrence: { count: 3, pattern: 'daily' as const, at: '16:00', day: null, spreadMinutes: 5, next: null } };
+    const weekly = { recurrence: { count: 3, pattern: 'weekly' as const, at: '16:00', day: 'Mon', spreadMinutes: 5, next: null } };
     expect(verifyAfter(config, daily)).toBe(3 * DAY);
     expect(verifyAfter(config, weekly)).toBe(21 * DAY);
     expect(verifyAfter(config, { recurrence: { ...daily.recurrence, pattern: 'irregular' } })).toBe(7 * DAY);

@@ -13,7 +13,7 @@ const root = join(import.meta.dirname, '..');
 const out = mkdtempSync(join(tmpdir(), 'andon-scenarios-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe.each(['lifecycle', 'noise', 'flood', 'silence', 'recurring-cause', 'fix-held', 'fix-failed'])('scenario %s', (name) => {
+describe.each(['lifecycle', 'noise', 'flood', 'silence', 'recurring-cause', 'fix-held', 'fix-failed', 'early-warning'])('scenario %s', (name) => {
   it('scores 100% through andon replay', () => {
     const tickets = join(out, `${name}.json`);
     const run = spawnSync(process.execPath, ['bin/andon.js', 'replay', '--config', join(here, name, 'config.yaml'), '--input', join(here, name, 'signals.jsonl'), '--out', tickets], {

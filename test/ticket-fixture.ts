@@ -38,6 +38,7 @@ export function ticketDoc(over: Partial<TicketDoc> = {}, openedAt = T0): TicketD
     flags: [],
     recurrence: null,
     causes: [],
+    warnings: [],
     members: [],
     firstOut: null,
     assignedGroup: 'maintenance-packaging',

@@ -5,7 +5,7 @@ import { actionsKey, renderActions } from './actions.js';
 import { historyNewest } from './api.js';
 import { fill, fmtFull, fmtTime, h } from './dom.js';
 import { t as tr, tOr } from './i18n.js';
-import { badges, causeLabel, countdown, episodes, fmtValue, memberCount, ownTitle, recurrenceLabel, sla, stateLabel } from './model.js';
+import { badges, causeLabel, countdown, episodes, fmtValue, memberCount, ownTitle, recurrenceLabel, sla, stateLabel, warningLabel } from './model.js';
 
 /** The detail shows this many of the newest history events (the whole history: GET /api/v1/tickets/{id}/history). */
 const HISTORY_SHOWN = 100;
@@ -135,6 +135,26 @@ function body(t, now, history) {
       (t.causes ?? []).length > 0 && h('p', { class: 'muted small' }, tr('section.mostLikely', { cause: causeLabel(/** @type {import('./model.js').Cause} */ (t.causes[0])) })),
     ),
   );
+  if ((t.warnings ?? []).length) {
+    // the newest first: what the ticket's causes foretold, and whether it came
+    parts.push(
+      section(
+        tr('section.warnings', { count: t.warnings.length }),
+        table(
+          [tr('col.at'), tr('col.cause'), tr('col.expectedBy'), tr('col.outcome')],
+          [...t.warnings].reverse().slice(0, 10).map((w) => ({
+            cells: [
+              fmtFull(w.at),
+              warningLabel(w),
+              fmtFull(w.expectedBy),
+              w.outcome === 'confirmed' ? tr('warning.confirmedAfter', { seconds: w.actualLeadSeconds ?? 0 }) : tOr('warningOutcome', w.outcome),
+            ],
+            cls: `warning-${w.outcome}`,
+          })),
+        ),
+      ),
+    );
+  }
   if ((t.members ?? []).length) {
     const first = t.firstOut;
     parts.push(

@@ -109,6 +109,33 @@ export function causeLabel(c) {
   return tr('cause.label', { what: `${c.asset ? `${c.asset} ` : ''}${c.fault}`, lead, support: c.support, of: c.of });
 }
 
+/**
+ * The early warning a row shows: the ticket's newest pending one, none while the ticket is shelved (shelving silences warnings).
+ * @param {BoardTicket} t
+ * @param {number} now
+ * @returns {import('../../model/ticket.ts').Warning | null}
+ */
+export function pendingWarning(t, now) {
+  if (isShelved(t, now)) return null;
+  const list = t.warnings ?? [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const w = list[i];
+    if (w && w.outcome === 'pending') return w;
+  }
+  return null;
+}
+
+/** "Early warning · feeder-3 voltage-sag, 5 of 5 times" */
+/** @param {import('../../model/ticket.ts').Warning} w */
+export function warningLabel(w) {
+  const c = w.cause;
+  const cause =
+    'pattern' in c
+      ? tr('warning.pattern', { pattern: tr(c.pattern === 'weekly' ? 'notify.weekly' : 'notify.daily') })
+      : tr('warning.cause', { cause: `${c.asset ? `${c.asset} ` : ''}${c.fault}`, support: c.support, of: c.of });
+  return tr('warning.banner', { cause });
+}
+
 /** How many alarms a flood ticket holds: stream messages carry the newest members and `membersTotal`. */
 /** @param {BoardTicket} t */
 export const memberCount = (t) => t.membersTotal ?? (t.members ?? []).length;

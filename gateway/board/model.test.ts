@@ -3,7 +3,7 @@ import { ticketDoc } from '../../test/ticket-fixture.ts';
 import { MESSAGES } from '../i18n.ts';
 import type { TicketDoc } from '../../model/ticket.ts';
 import { useMessages } from './i18n.js';
-import { age, badges, compareTickets, counts, countdown, floods, fmtValue, latestDetail, recurrenceLabel, sla, TicketBook } from './model.js';
+import { age, badges, compareTickets, counts, countdown, floods, fmtValue, latestDetail, pendingWarning, recurrenceLabel, sla, TicketBook, warningLabel } from './model.js';
 
 /**
  * The board's pure model under Node (the same module the browser loads, no DOM):
@@ -86,9 +86,9 @@ describe('readings and labels', () => {
 
   it('labels recurrence patterns (daily, weekly with the day, irregular with the count)', () => {
     expect([
-      recurrenceLabel({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 3 }),
-      recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon', spreadMinutes: 2 }),
-      recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null, spreadMinutes: null }),
+      recurrenceLabel({ count: 5, pattern: 'daily', at: '16:00', day: null, spreadMinutes: 3, next: null }),
+      recurrenceLabel({ count: 4, pattern: 'weekly', at: '06:30', day: 'Mon', spreadMinutes: 2, next: null }),
+      recurrenceLabel({ count: 3, pattern: 'irregular', at: null, day: null, spreadMinutes: null, next: null }),
       recurrenceLabel(null),
     ]).toEqual(['daily ~16:00', 'weekly Mon ~06:30', 'irregular ×3', '']);
   });
@@ -106,7 +106,7 @@ describe('badges', () => {
         { asset: 'a', fault: 'f', at: at(0) },
         { asset: 'b', fault: 'f', at: at(0) },
       ],
-      recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5 },
+      recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5, next: null },
       previous: { id: 'T0', resolvedAt: at(-60), rootCause: 'loose terminal', resolution: null },
       escalationLevel: 2,
       breaches: ['respond'],
@@ -114,7 +114,7 @@ describe('badges', () => {
       shelvedReason: 'heater band ordered',
       condition: 'cleared',
       wait: { reason: 'parts', partNumber: null, eta: '2026-01-21' },
-      causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60, source: 'discovered' }],
+      causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60, maxLeadSeconds: 60, source: 'discovered' }],
     });
     expect(badges(t, NOW, fmtTime)).toEqual([
       { kind: 'flood', text: 'flood · 2 alarms' },
@@ -136,6 +136,29 @@ describe('badges', () => {
     expect(badges(flood, NOW, fmtTime)).toEqual([{ kind: 'flood', text: 'flood · 500 alarms' }]);
     expect(badges(ticket('x', { shelvedUntil: at(-1), shelvedReason: 'r' }), NOW, fmtTime)).toEqual([]);
     expect(badges(ticket('x', { state: 'resolved', flags: ['recurred-after-fix'] }), NOW, fmtTime)).toEqual([]);
+  });
+});
+
+describe('early warning banner', () => {
+  const w = (outcome: 'pending' | 'confirmed' | 'missed', cause: TicketDoc['warnings'][number]['cause'] = { asset: 'feeder-3', fault: 'voltage-sag', support: 4, of: 5 }) => ({
+    id: `t:${outcome}`,
+    at: at(-1),
+    cause,
+    leadSeconds: 60,
+    expectedBy: at(1),
+    outcome,
+    settledAt: null,
+    actualLeadSeconds: null,
+  });
+  it('shows the newest pending warning, none once settled or while the ticket is shelved', () => {
+    expect(pendingWarning(ticket('a'), NOW)).toBeNull();
+    expect(pendingWarning(ticket('b', { warnings: [w('pending'), w('confirmed')] }), NOW)?.id).toBe('t:pending');
+    expect(pendingWarning(ticket('c', { warnings: [w('missed')] }), NOW)).toBeNull();
+    expect(pendingWarning(ticket('d', { warnings: [w('pending')], shelvedUntil: at(60), shelvedReason: 'x' }), NOW)).toBeNull();
+  });
+  it('names the cause and how often it came true, or the pattern', () => {
+    expect(warningLabel(w('pending'))).toBe('⚠ Early warning · feeder-3 voltage-sag, 4 of 5 times');
+    expect(warningLabel(w('pending', { pattern: 'weekly', support: 3 }))).toBe('⚠ Early warning · recurs weekly');
   });
 });
 

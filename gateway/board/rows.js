@@ -2,7 +2,7 @@
 // The board's list: one row per ticket, flood banners, priority counts. Text only through dom.js.
 import { fill, fmtTime, fmtTimeSec, h } from './dom.js';
 import { t as tr } from './i18n.js';
-import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, ownTitle, sla, stateLabel } from './model.js';
+import { PRIORITIES, age, badges, countdown, counts, floods, latestDetail, ownTitle, pendingWarning, sla, stateLabel, warningLabel } from './model.js';
 
 /**
  * Renders the rows and returns the tickers: what must change each second
@@ -21,6 +21,10 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
     const slaVal = h('span', { class: 'val' });
     const slaLabel = h('span', { class: 'label' });
     const slaCell = h('div', { class: 'cell sla' }, slaLabel, slaVal);
+    // An early warning: a banner on the row counting down to its expectedBy (gone with the version that settles it).
+    const warning = pendingWarning(t, now);
+    const warnLeft = h('span', { class: 'warn-left' });
+    const banner = warning && h('div', { class: 'warn-banner', role: 'status', dataset: { warning: warning.id } }, h('span', { class: 'warn-text' }, warningLabel(warning)), h('span', { class: 'warn-in' }, tr('warning.in')), warnLeft);
     /** @param {number} at */
     const tick = (at) => {
       ageVal.textContent = age(at - Date.parse(t.openedAt));
@@ -29,6 +33,10 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
       slaVal.textContent = countdown(s.left);
       slaCell.classList.toggle('breached', s.breached);
       slaCell.classList.toggle('soon', !s.breached && s.left < 5 * 60_000);
+      if (warning) {
+        const left = Date.parse(warning.expectedBy) - at;
+        warnLeft.textContent = left > 0 ? countdown(left) : tr('warning.due');
+      }
     };
     tick(now);
     tickers.push(tick);
@@ -65,6 +73,7 @@ export function renderRows(container, tickets, now, { onOpen, compact = false, f
           { class: 'badges' },
           badges(t, now, fmtTime).map((b) => h('span', { class: `badge b-${b.kind}`, title: b.title || null }, b.text)),
         ),
+        banner,
       ),
       h(
         'div',

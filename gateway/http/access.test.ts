@@ -30,6 +30,7 @@ const SAMPLES: Record<string, Sample> = {
   'POST /api/v1/events/key': { url: () => '/api/v1/events/key', ok: 200 },
   'GET /api/v1/reports/top-faults': { url: () => '/api/v1/reports/top-faults', ok: 200 },
   'GET /api/v1/reports/response': { url: () => '/api/v1/reports/response', ok: 200 },
+  'GET /api/v1/reports/warnings': { url: () => '/api/v1/reports/warnings', ok: 200 },
   'POST /api/v1/signals': { url: () => '/api/v1/signals', body: { tag: 'packaging/sealer-01/alarm', value: true }, ok: 202 },
   'POST /api/v1/alertmanager': { url: () => '/api/v1/alertmanager', body: { version: '4', status: 'firing', alerts: [] }, ok: 200 },
   'POST /api/v1/sync': { url: () => '/api/v1/sync', body: [], ok: 200 },

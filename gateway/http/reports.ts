@@ -93,7 +93,7 @@ const fix = {
 const periodOut = { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } as const;
 
 /** Parses and checks the period [from, to); ANDON_REQUEST_INVALID when it is not one. */
-function parsePeriod(q: { from?: string; to?: string }, now: number): { from: number; to: number } {
+export function parsePeriod(q: { from?: string; to?: string }, now: number): { from: number; to: number } {
   const at = (name: 'from' | 'to', fallback: number) => {
     const v = q[name];
     if (v === undefined) return fallback;

@@ -23,8 +23,8 @@ const FULL: TicketDoc = ticketDoc(
     lastSeen: '2026-03-02T07:30:00.000Z',
     occurrences: 5,
     flags: ['recurring', 'chattering', 'flood', 'sla-breached'],
-    recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5 },
-    causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60.5, source: 'discovered' }],
+    recurrence: { count: 5, pattern: 'weekly', at: '16:00', day: 'Tue', spreadMinutes: 4.5, next: '2026-03-10T16:00:00+08:00' },
+    causes: [{ fault: 'voltage-sag', asset: 'feeder-3', support: 5, of: 5, leadSeconds: 60.5, maxLeadSeconds: 62, source: 'discovered' }],
     members: [
       { asset: 'conveyor-02', fault: 'motor-trip', at: '2026-03-02T07:18:00.000Z' },
       { asset: null, fault: 'comms-lost', at: '2026-03-02T07:18:01.000Z' },

@@ -51,13 +51,14 @@ const ticketProperties = {
   recurrence: {
     type: ['object', 'null'],
     additionalProperties: false,
-    required: ['count', 'pattern', 'at', 'day', 'spreadMinutes'],
+    required: ['count', 'pattern', 'at', 'day', 'spreadMinutes', 'next'],
     properties: {
       count: { type: 'integer' },
       pattern: { type: 'string', enum: ['daily', 'weekly', 'irregular'] },
       at: maybe(text('Local time (gateway timezone), HH:MM.')),
       day: maybe(text('Mon..Sun for weekly.')),
       spreadMinutes: { type: ['number', 'null'] },
+      next: maybe(text('Daily or weekly: the next expected time, ISO 8601 with the plant\'s UTC offset (gateway.timezone); null when irregular.')),
     },
   },
   causes: {
@@ -65,14 +66,40 @@ const ticketProperties = {
     items: {
       type: 'object',
       additionalProperties: false,
-      required: ['fault', 'asset', 'support', 'of', 'leadSeconds', 'source'],
+      required: ['fault', 'asset', 'support', 'of', 'leadSeconds', 'maxLeadSeconds', 'source'],
       properties: {
         fault: str,
         asset: maybe(str),
         support: { type: 'integer' },
         of: { type: 'integer' },
         leadSeconds: { type: 'number' },
+        maxLeadSeconds: { type: 'number', description: 'The longest lead observed.' },
         source: { type: 'string', enum: ['configured', 'discovered'] },
+      },
+    },
+  },
+  warnings: {
+    type: 'array',
+    description: 'Early warnings (contracts §Early warnings), oldest first, at most the newest 50.',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'at', 'cause', 'leadSeconds', 'expectedBy', 'outcome', 'settledAt', 'actualLeadSeconds'],
+      properties: {
+        id: str,
+        at: time('When the cause fired.'),
+        cause: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'The probable cause that fired ({ asset, fault, support, of }) or the recurrence pattern ({ pattern, support }).',
+          required: ['support'],
+          properties: { asset: maybe(str), fault: str, support: { type: 'integer' }, of: { type: 'integer' }, pattern: { type: 'string', enum: ['daily', 'weekly'] } },
+        },
+        leadSeconds: { type: 'number', description: 'The typical lead.' },
+        expectedBy: time('The effect is expected by then; missed after.'),
+        outcome: { type: 'string', enum: ['pending', 'confirmed', 'missed'] },
+        settledAt: maybe(time('When it was confirmed or missed.')),
+        actualLeadSeconds: { type: ['number', 'null'], description: 'Confirmed: seconds from the warning to the effect.' },
       },
     },
   },

@@ -69,6 +69,7 @@ const what = (m: NotificationMessage): string => {
   if (m.kind === 'opened') return tr('notify.opened');
   if (m.kind === 'raised') return tr('notify.raised', { priority: m.ticket.priority });
   if (m.kind === 'reopened') return tr('notify.reopened');
+  if (m.kind === 'warning') return tr('notify.warned');
   return tr('notify.escalated', { level: typeof m.event.level === 'number' ? m.event.level : m.ticket.escalationLevel });
 };
 
@@ -91,6 +92,28 @@ function readingOf(t: Ticket, label: string): [string, string] | undefined {
   return [label, `${e.tag} = ${withUnit(e.value, e.unit)}`];
 }
 
+/** `65 s`, `15 min`: a lead as people read it. */
+const leadText = (m: NotificationMessage, seconds: number) => {
+  const tr = textsOf(m);
+  return seconds < 120 ? tr('notify.seconds', { n: Math.round(seconds) }) : tr('notify.minutes', { n: Math.round(seconds / 60) });
+};
+
+/**
+ * An early warning's sentence: "sealer-01: alarm-stop is likely within ~65 s: feeder-3 voltage-sag, 5 of 5 times",
+ * or, from the recurrence pattern, "... is likely within ~15 min: it recurs daily around 16:00".
+ */
+export function warningText(m: NotificationMessage): string {
+  const tr = textsOf(m);
+  const t = m.ticket;
+  const cause = (m.event.cause ?? {}) as { asset?: string | null; fault?: string; support?: number; of?: number; pattern?: string };
+  const lead = leadText(m, typeof m.event.leadSeconds === 'number' ? m.event.leadSeconds : 0);
+  if (cause.pattern !== undefined) {
+    const at = t.recurrence?.at ?? '';
+    return tr('notify.warningPattern', { what: t.title, lead, pattern: tr(cause.pattern === 'weekly' ? 'notify.weekly' : 'notify.daily'), at });
+  }
+  return tr('notify.warning', { what: t.title, lead, cause: [cause.asset, cause.fault].filter((x) => typeof x === 'string').join(' '), support: cause.support ?? 0, of: cause.of ?? 0 });
+}
+
 /** The content of a notification, independent of the receiver's format. */
 export function summarize(m: NotificationMessage): Summary {
   const t = m.ticket;
@@ -109,8 +132,9 @@ export function summarize(m: NotificationMessage): Summary {
     [tr('notify.assignedTo'), t.assignee ?? t.assignedGroup ?? '-'],
     [tr('notify.occurrences'), String(t.occurrences)],
   ];
+  if (m.kind === 'warning' && typeof m.event.expectedBy === 'string') facts.splice(3, 0, [tr('notify.expectedBy'), localTime(m.event.expectedBy, m.timezone)]);
   return {
-    headline: oneLine(`[${t.priority}] ${what(m)}: ${t.title}`),
+    headline: oneLine(m.kind === 'warning' ? `[${t.priority}] ${what(m)}: ${warningText(m)}` : `[${t.priority}] ${what(m)}: ${t.title}`),
     priority: t.priority,
     title: oneLine(t.title),
     detail: detail === undefined ? null : oneLine(detail, 500),

@@ -253,6 +253,31 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE sessions');
     },
   },
+  '0013_warnings': {
+    async up(knex) {
+      // Early warnings (gateway/tickets/warnings.ts), one row each, written with the ticket version that
+      // raised or settled it: the warnings report and each cause's precision read these, not the docs.
+      await knex.raw(
+        `CREATE TABLE warnings (
+           id varchar(255) PRIMARY KEY,
+           ticket_id varchar(255) NOT NULL REFERENCES tickets(id),
+           cause varchar(255) NOT NULL,
+           effect varchar(255) NOT NULL,
+           at bigint NOT NULL,
+           expected_by bigint NOT NULL,
+           lead_seconds real NOT NULL,
+           outcome varchar(255) NOT NULL,
+           settled_at bigint,
+           actual_lead_seconds real
+         )`,
+      );
+      await knex.raw('CREATE INDEX warnings_at ON warnings(at)');
+      await knex.raw('CREATE INDEX warnings_pair_settled ON warnings(cause, effect, settled_at)');
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE warnings');
+    },
+  },
 };
 
 export const migrationSource: Knex.MigrationSource<string> = migrationsUntil('\uffff');

@@ -5,7 +5,8 @@ import type { HistoryEvent, TicketState } from '../../model/ticket.ts';
 type Db = BetterSqlite3.Database;
 
 /** Why a notification exists: a ticket opened at P0/P1, a ticket raised to P0/P1, or an escalation. */
-export type NotificationKind = 'opened' | 'raised' | 'escalated' | 'reopened';
+/** `warning`: an early warning on the ticket (its cause fired, the fault is expected soon). */
+export type NotificationKind = 'opened' | 'raised' | 'escalated' | 'reopened' | 'warning';
 
 /** A notification to queue, in the same transaction as the ticket change that causes it. */
 export interface NotificationDraft {

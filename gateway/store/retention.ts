@@ -21,7 +21,7 @@ export class Retention {
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = tickets.id AND o.parked_at IS NULL) LIMIT ?`,
     );
     const ids = 'SELECT value FROM json_each(?)';
-    const remove = ['notifications', 'outbox', 'ticket_events', 'ticket_members'].map((t) => db.prepare(`DELETE FROM ${t} WHERE ticket_id IN (${ids})`));
+    const remove = ['notifications', 'outbox', 'ticket_events', 'ticket_members', 'warnings'].map((t) => db.prepare(`DELETE FROM ${t} WHERE ticket_id IN (${ids})`));
     const removeTickets = db.prepare(`DELETE FROM tickets WHERE id IN (${ids})`);
     this.prune$ = db.transaction((before: number, limit: number) => {
       const list = JSON.stringify((pick.all(before, limit) as { id: string }[]).map((r) => r.id));

@@ -163,6 +163,9 @@ describe('retention', () => {
     save(store, ticketDoc({ id: 'OPEN', key: 'open/f', openedAt: iso(T0 - 200 * DAY), updatedAt: iso(T0 - 200 * DAY) }));
     const at = T0 - 100 * DAY;
     store.transaction((tx) => tx.enqueueNotifications([{ ticketId: 'OLD0', channel: 'duty', kind: 'opened', version: 1, state: 'closed', event: { at: iso(at), action: 'opened', by: 'andon' }, at }]));
+    store.transaction((tx) =>
+      tx.recordWarning({ id: 'OLD1:2', ticketId: 'OLD1', cause: 'a/x', effect: 'OLD1/f', at, expectedBy: at + 90_000, leadSeconds: 60, outcome: 'missed', settledAt: at + 90_000, actualLeadSeconds: null }),
+    );
     // Central has seen the old ones (the forwarder removes delivered rows); OLD6 is still waiting.
     const db = new Database(file);
     db.prepare("DELETE FROM outbox WHERE ticket_id != 'OLD6'").run();
@@ -174,6 +177,7 @@ describe('retention', () => {
     expect(store.history('OLD0')).toEqual([]);
     const check = new Database(file, { readonly: true });
     expect(check.prepare("SELECT count(*) AS n FROM notifications WHERE ticket_id LIKE 'OLD%'").get()).toEqual({ n: 0 });
+    expect(check.prepare("SELECT count(*) AS n FROM warnings WHERE ticket_id LIKE 'OLD%'").get()).toEqual({ n: 0 });
     check.close();
   });
 

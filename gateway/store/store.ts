@@ -14,6 +14,7 @@ import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
 import { AuditStore } from './audit.ts';
 import { SessionStore } from './sessions.ts';
+import { WarningLog, type WarningRow } from './warnings.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -68,6 +69,8 @@ export interface StoreTx {
   amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
   /** Queues notifications the change causes (gateway/tickets/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
+  /** Records an early warning, new or settled (gateway/tickets/warnings.ts), committed with the change. */
+  recordWarning(row: WarningRow): void;
   similar(fault: string, asset: string | null, limit: number): TicketDoc[];
   /** The ticket of `key` closed last (the previous fix when its fault comes back). */
   lastClosedByKey(key: string): TicketDoc | undefined;
@@ -101,6 +104,8 @@ export class TicketStore {
   readonly audit: AuditStore;
   /** Personal sign-in sessions (gateway/store/sessions.ts; gateway/http/sign-in.ts). */
   readonly sessions: SessionStore;
+  /** Early warnings for reports and precision (gateway/store/warnings.ts); written through StoreTx.recordWarning. */
+  readonly warnings: WarningLog;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -138,6 +143,7 @@ export class TicketStore {
     this.retention = new Retention(db);
     this.audit = new AuditStore(db);
     this.sessions = new SessionStore(db);
+    this.warnings = new WarningLog(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();
@@ -409,6 +415,7 @@ export class TicketStore {
         this.remember(doc);
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
+      recordWarning: (row) => this.warnings.write(row),
     };
     return tx;
   }
@@ -649,4 +656,4 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
 /** knex's connection pool (its client is typed `any`): the one better-sqlite3 connection the store runs on. */
 const pool = (knex: Knex) => knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
 
-const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
+const readDoc = (json: string): TicketDoc => ({ warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;

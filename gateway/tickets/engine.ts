@@ -6,7 +6,9 @@ import { notificationsFor } from './triggers.ts';
 import { onCallOf } from '../schedules/oncall.ts';
 import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
-import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc } from '../../model/ticket.ts';
+import { causeOn, earlyWarningSettings, expectedBy, newWarning, patternWarningDue, settled, warningCauseKey, WarningIndex, warningRow, withWarning } from './warnings.ts';
+import { followingNext } from '../../rules/time-pattern.ts';
+import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc, type Warning } from '../../model/ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {
@@ -77,9 +79,16 @@ export class TicketEngine {
   private floodVersions = new Map<string, TicketChange>();
 
   private config: AndonConfig;
+  /** Which live tickets list which probable causes, and each cause's latest outcomes (early warnings). */
+  private readonly warningIndex = new WarningIndex();
 
   constructor(private readonly deps: EngineDeps) {
     this.config = deps.config;
+  }
+
+  /** Start: indexes the stored live tickets' causes and the logged warning outcomes (early warnings survive a restart). */
+  prime(live: readonly TicketDoc[]): void {
+    this.warningIndex.prime(live, this.deps.store.warnings.latest(10));
   }
 
   /** A config reload: SLAs, shelving limit and gateway fields of the changes from now on (tickets already open keep their deadlines). */
@@ -160,6 +169,7 @@ export class TicketEngine {
       const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
       const seq = tx.save(doc, event, previous);
       tx.enqueueNotifications(notificationsFor(previous, doc, event));
+      this.warningIndex.track(doc, previous);
       out.push({ ticket: doc, event, previous, command: cmd, seq });
       this.floodVersions.delete(doc.id);
       return doc;
@@ -179,8 +189,12 @@ export class TicketEngine {
           if (after.closed) save(after.closed.from, after.closed.to, after.closed.event);
         } else {
           const doc = this.occurrence(live, cmd.at, evidence, cmd.priority, cmd.flags, cmd);
-          save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, tag: evidence.tag, value: evidence.value, ...reopenedFields(live) });
+          const saved = save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, tag: evidence.tag, value: evidence.value, ...reopenedFields(live) });
+          if (saved.warnings.length > 0) this.confirmWarnings(tx, saved, cmd.at, save);
         }
+        // This detection may be another ticket's probable cause: one Map lookup, nothing more when it is no one's.
+        const effects = this.warningIndex.effectsOf(cmd.asset, cmd.fault);
+        if (effects) this.warnFrom(tx, cmd, effects, save);
         break;
       }
       case 'clear': {
@@ -297,6 +311,38 @@ export class TicketEngine {
         save(t, { ...t, shelvedUntil: null, shelvedReason: null }, { at, action: 'unshelved', by: SYSTEM });
         break;
       }
+      case 'warning-due': {
+        const t = tx.byId(cmd.id);
+        if (!t) break;
+        let cur = t;
+        for (const w of t.warnings) {
+          if (w.outcome !== 'pending' || Date.parse(w.expectedBy) > cmd.at) continue;
+          const s = settled(cur, w.id, 'missed', Date.parse(w.expectedBy), SYSTEM);
+          if (!s) continue;
+          // A pattern's expected time passed without the fault: the next one is a period later.
+          const r = s.doc.recurrence;
+          if ('pattern' in w.cause && r?.next && Date.parse(r.next) <= cmd.at) s.doc.recurrence = { ...r, next: followingNext(r, this.config.gateway.timezone) };
+          cur = save(cur, s.doc, { ...s.event, at });
+          this.settle(tx, cur, s.warning);
+        }
+        break;
+      }
+      case 'pattern-due': {
+        const t = tx.byId(cmd.id);
+        const ew = earlyWarningSettings(this.config);
+        const r = t?.recurrence;
+        // only the warning this timer was set for, and not once the expected time itself has passed (a restart long after)
+        if (!t || !r?.next || r.pattern === 'irregular' || !ew.enabled || ew.beforePattern === undefined) break;
+        if (patternWarningDue(t, ew.beforePattern) !== cmd.next || cmd.at > Date.parse(r.next)) break;
+        const c = { pattern: r.pattern, support: r.count };
+        if (this.warningIndex.silenced(warningCauseKey(c), t.key, ew.minPrecision)) break;
+        const lead = Math.round(ew.beforePattern / 1000);
+        const w = newWarning(t, cmd.at, c, lead, expectedBy(cmd.at, lead, lead, ew.margin));
+        const { doc, event } = withWarning(t, w, SYSTEM);
+        save(t, doc, event);
+        tx.recordWarning(warningRow(doc, w));
+        break;
+      }
       case 'comment': {
         const t = tx.byId(cmd.id);
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${cmd.id}`);
@@ -306,6 +352,47 @@ export class TicketEngine {
       }
     }
     return out;
+  }
+
+  /** The effect came: its pending warnings whose expectedBy is not past are confirmed, a version each. */
+  private confirmWarnings(tx: StoreTx, t: TicketDoc, at: number, save: (previous: TicketDoc, ticket: TicketDoc, event: HistoryEvent) => TicketDoc): void {
+    let cur = t;
+    for (const w of t.warnings) {
+      if (w.outcome !== 'pending' || Date.parse(w.expectedBy) < at) continue;
+      const s = settled(cur, w.id, 'confirmed', at, SYSTEM);
+      if (!s) continue;
+      cur = save(cur, s.doc, s.event);
+      this.settle(tx, cur, s.warning);
+    }
+  }
+
+  /**
+   * A detection that live tickets list as a probable cause: each of them (but its own ticket) gets a pending
+   * warning, unless one from this cause is pending already or the cause's precision fell below minPrecision.
+   */
+  private warnFrom(tx: StoreTx, cmd: Extract<TicketCommand, { type: 'detect' }>, effects: ReadonlySet<string>, save: (previous: TicketDoc, ticket: TicketDoc, event: HistoryEvent) => TicketDoc): void {
+    const ew = earlyWarningSettings(this.config);
+    if (!ew.enabled) return;
+    for (const id of [...effects]) {
+      const t = tx.byId(id);
+      if (!t || !isLive(t.state) || t.key === cmd.key) continue;
+      const cause = causeOn(t, cmd.asset, cmd.fault);
+      if (!cause) continue;
+      const c = { asset: cause.asset, fault: cause.fault, support: cause.support, of: cause.of };
+      const key = warningCauseKey(c);
+      if (t.warnings.some((w) => w.outcome === 'pending' && warningCauseKey(w.cause) === key)) continue;
+      if (this.warningIndex.silenced(key, t.key, ew.minPrecision)) continue;
+      const w = newWarning(t, cmd.at, c, cause.leadSeconds, expectedBy(cmd.at, cause.leadSeconds, cause.maxLeadSeconds ?? cause.leadSeconds, ew.margin));
+      const { doc, event } = withWarning(t, w, SYSTEM);
+      save(t, doc, event);
+      tx.recordWarning(warningRow(doc, w));
+    }
+  }
+
+  /** A warning settled: logged for the report, counted for its cause's precision. */
+  private settle(tx: StoreTx, t: TicketDoc, w: Warning): void {
+    tx.recordWarning(warningRow(t, w));
+    this.warningIndex.record(warningCauseKey(w.cause), t.key, w.outcome === 'confirmed');
   }
 
   /**
@@ -397,6 +484,7 @@ export class TicketEngine {
       flags: [],
       recurrence: null,
       causes: [],
+      warnings: [],
       members: [],
       firstOut: null,
       assignedGroup: f.assignedGroup,

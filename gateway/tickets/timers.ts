@@ -1,6 +1,7 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import { isLive, type TicketDoc } from '../../model/ticket.ts';
 import { ticketDeadline } from './deadline.ts';
+import { earliestPending, patternWarningDue } from './warnings.ts';
 import type { TicketCommand } from '../../rules/types.ts';
 
 /**
@@ -34,5 +35,37 @@ export function fixVerification(scheduler: SchedulerLike): OperatorFunction<Tick
     scheduler,
     (t) => (t.state === 'resolved' || t.state === 'closed' ? t.verifyBy : null),
     (id, at, verifyBy) => ({ type: 'verify-fix', at, id, verifyBy }),
+  );
+}
+
+/**
+ * Early warnings missed: a ticket's earliest pending warning's `expectedBy` comes without the effect →
+ * `warning-due`, which marks the warnings due by then `missed`. The deadline is in the stored ticket, so the
+ * live tickets fed after a restart resume it (one already past fires at once); a confirmation cancels it.
+ *
+ *   ticket  -w(warned, expectedBy=90s)-----------
+ *   out     ------------------(90s)M-------------
+ */
+/**
+ * Warnings from a recurrence pattern (`correlation.earlyWarning.beforePattern`): `before` ahead of a daily or
+ * weekly ticket's `recurrence.next` → `pattern-due`, which warns with the cause `{ pattern }`. Read from the
+ * stored ticket, so it resumes after a restart; a warning given for that `next` ends it.
+ *
+ *   ticket  -r(next=16:00)-------------------------
+ *   out     -------------(15:45)P------------------   before: 15m
+ */
+export function patternWarnings(scheduler: SchedulerLike, before: () => number | undefined): OperatorFunction<TicketDoc, TicketCommand> {
+  return ticketDeadline(
+    scheduler,
+    (t) => patternWarningDue(t, before()),
+    (id, at, due) => ({ type: 'pattern-due', at, id, next: due }),
+  );
+}
+
+export function missedWarnings(scheduler: SchedulerLike): OperatorFunction<TicketDoc, TicketCommand> {
+  return ticketDeadline(
+    scheduler,
+    (t) => (isLive(t.state) ? earliestPending(t) : null),
+    (id, at, until) => ({ type: 'warning-due', at, id, until }),
   );
 }

@@ -12,6 +12,7 @@ const rank = (p: Priority) => ['P0', 'P1', 'P2', 'P3'].indexOf(p);
  * - opened at P0/P1, or raised to P0/P1 (P1 → P0 included) → the ticket's `notify` channels (from routing);
  * - `reopened` at P0/P1 (its fault came back after a fix) → the ticket's `notify` channels;
  * - an `escalated` event → that event's `notified` channels;
+ * - a `warned` event (an early warning), at any priority → the ticket's `notify` channels;
  * - nothing while the ticket is shelved at the change's time.
  * Pure: the engine calls it inside the change's transaction and the store queues the result.
  */
@@ -23,6 +24,9 @@ export function notificationsFor(previous: TicketDoc | null, ticket: TicketDoc, 
   if (event.action === 'escalated') {
     kind = 'escalated';
     channels = event.notified;
+  } else if (event.action === 'warned') {
+    kind = 'warning';
+    channels = ticket.notify;
   } else if (event.action === 'reopened' && URGENT.includes(ticket.priority)) {
     // the fault came back after a fix: people hear of it as they would of a new ticket of its priority
     kind = 'reopened';

@@ -106,6 +106,7 @@ export async function startDemo(opts: DemoOptions = {}) {
     });
     cleanup.push(async () => sub.unsubscribe());
     plant.plc.onAndon((on) => say('light', `control-room andon light ${on ? 'ON' : 'off'} (OPC UA Andon.Red, written by the gateway)`));
+    plant.plc.onAmber((on) => say('light', `andon light amber ${on ? 'ON: early warning' : 'off'} (OPC UA Andon.Amber, written by the gateway)`));
     plant.plc.onAck(() => say('plant', 'sealer-01 E21 acknowledged at the PLC (the ticket was acknowledged in Andon)'));
 
     const board = `${gw.address}/`;

@@ -30,6 +30,13 @@ const SAID: Record<string, string> = {
 
 /** The demo's console line for a ticket change, or null for changes not worth a line (sync bookkeeping, comments). */
 export function narrate(c: TicketChange): string | null {
+  const w = c.ticket.warnings.find((x) => x.id === c.event.warning);
+  if (w) {
+    const cause = 'pattern' in w.cause ? `recurs ${w.cause.pattern}` : `${w.cause.asset ?? ''} ${w.cause.fault} (${w.cause.support}/${w.cause.of})`.trim();
+    if (c.event.action === 'warned') return `EARLY WARNING on ${c.ticket.key}: expected within ~${w.leadSeconds} s (by ${w.expectedBy.slice(11, 19)} UTC), cause ${cause}`;
+    if (c.event.action === 'warning-confirmed') return `early warning confirmed on ${c.ticket.key}: it came ${w.actualLeadSeconds ?? '?'} s after the warning`;
+    if (c.event.action === 'warning-missed') return `early warning missed on ${c.ticket.key}: nothing by ${w.expectedBy.slice(11, 19)} UTC`;
+  }
   const what = SAID[c.event.action];
   if (!what) return null;
   const by = c.event.by && c.event.by !== 'andon' ? ` by ${c.event.by}` : '';

@@ -19,6 +19,7 @@ import {
  *     E21 (AlarmConditionType)  ns=1;s=Sealer01.E21        "seal jaw fault"
  *   Objects/Andon
  *     Red                       ns=1;s=Andon.Red           Boolean, writable: the control-room andon light
+ *     Amber                     ns=1;s=Andon.Amber         Boolean, writable: its amber (an early warning)
  */
 export interface SealerPlc {
   endpoint: string;
@@ -35,6 +36,8 @@ export interface SealerPlc {
   andonRed(): boolean;
   /** Called whenever the andon light changes (the gateway writes it). */
   onAndon(listener: (on: boolean) => void): void;
+  /** Called whenever the light's amber changes (the gateway writes it while an early warning is pending). */
+  onAmber(listener: (on: boolean) => void): void;
   /** Called when a client acknowledges E21 (an operator acked the ticket in Andon). */
   onAck(listener: () => void): void;
   stop(): Promise<void>;
@@ -97,6 +100,16 @@ export async function startSealerPlc(opts: { port: number; pkiDir: string }): Pr
     value: { dataType: DataType.Boolean, value: false },
   });
 
+  const amber = ns.addVariable({
+    componentOf: andon,
+    browseName: 'Amber',
+    nodeId: 's=Andon.Amber',
+    dataType: 'Boolean',
+    accessLevel: 'CurrentRead | CurrentWrite',
+    userAccessLevel: 'CurrentRead | CurrentWrite',
+    value: { dataType: DataType.Boolean, value: false },
+  });
+
   await server.start();
   const endpoint = server.getEndpointUrl();
   const port = Number(new URL(endpoint.replace(/^opc\.tcp:/, 'http:')).port);
@@ -125,6 +138,14 @@ export async function startSealerPlc(opts: { port: number; pkiDir: string }): Pr
       let last = redValue();
       red.on('value_changed', () => {
         const now = redValue();
+        if (now !== last) listener((last = now));
+      });
+    },
+    onAmber: (listener) => {
+      const value = () => amber.readValue().value.value === true;
+      let last = value();
+      amber.on('value_changed', () => {
+        const now = value();
         if (now !== last) listener((last = now));
       });
     },

@@ -28,6 +28,7 @@ interface Ticket {
   flags: string[];
   recurrence: { pattern: string; at: string | null } | null;
   causes: { fault: string; asset: string | null; source: string; support: number; of: number }[];
+  warnings: { id: string; at: string; cause: { asset?: string | null; fault?: string; support: number; of?: number }; leadSeconds: number; expectedBy: string; outcome: string; actualLeadSeconds: number | null }[];
   history: { at: string; action: string }[];
 }
 
@@ -98,6 +99,49 @@ const tickets = async (): Promise<Ticket[]> => {
 };
 
 describe('npm start: the demo', () => {
+  it(
+    "the live sag warns on the sealer's ticket before the stop: on the board (a banner counting down) and in a webhook",
+    async () => {
+      const browser = chromium
+        ? await (await import('playwright-core')).chromium.launch({
+            executablePath: '/usr/bin/chromium',
+            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+          })
+        : undefined;
+      try {
+        const page = browser ? await browser.newPage({ viewport: { width: 1600, height: 900 } }) : undefined;
+        await page?.goto(urls.board as string);
+        // The sag comes ~6 s after "Live now", the stop ~25 s: the warning must be there, pending, in between.
+        const warned = await waitFor('the early warning on the sealer ticket', 25_000, async () => {
+          const t = (await tickets()).find((x) => x.key === 'sealer-01/alarm-stop');
+          return t?.warnings.some((w) => w.outcome === 'pending') ? t : undefined;
+        });
+        figures.warningSeconds = (Date.now() - spawnedAt) / 1000;
+        const w = warned.warnings.at(-1);
+        expect(w).toMatchObject({ outcome: 'pending', cause: { asset: 'feeder-3', fault: 'voltage-sag' } });
+        expect(warned.occurrences).toBe(4); // the replayed days only: the live stop has not come yet
+        expect(Date.parse(w?.expectedBy ?? '')).toBeGreaterThan(Date.now());
+        if (page) {
+          const banner = page.locator(`#rows .row[data-id="${warned.id}"] .warn-banner`);
+          await banner.waitFor({ state: 'visible', timeout: 10_000 });
+          const text = await banner.innerText();
+          expect(text).toMatch(/Early warning/);
+          expect(text).toMatch(/feeder-3 voltage-sag, 4 of 4 times/);
+          expect(text).toMatch(/expected within\s+\d+:\d\d/);
+          const out = join(root, 'test', 'output');
+          mkdirSync(out, { recursive: true });
+          await page.screenshot({ path: join(out, 'demo-warning.png') });
+        }
+        // the duty supervisor's webhook (the demo's receiver prints what it gets)
+        await waitFor('the warning webhook', 15_000, () => (/→ duty-supervisor: \[P1\] Early warning: sealer-01: alarm-stop is likely within ~\d+ s: feeder-3 voltage-sag, 4 of 4 times/.test(output) ? true : undefined));
+        expect(output).toMatch(/andon light amber ON/);
+      } finally {
+        await browser?.close();
+      }
+    },
+    60_000,
+  );
+
   it("shows the sealer's P1 ticket within a minute, with the live stop joined to the replayed days", async () => {
     const first = await waitFor('the sealer ticket', 60_000 - (Date.now() - spawnedAt), async () =>
       (await tickets()).find((t) => t.key === 'sealer-01/alarm-stop'),
@@ -113,6 +157,11 @@ describe('npm start: the demo', () => {
     figures.liveStopSeconds = (Date.now() - spawnedAt) / 1000;
     expect(sealer.id).toBe(first.id);
     expect(sealer).toMatchObject({ priority: 'P1', state: 'open', occurrences: 5 });
+    // the live stop confirmed the warning the sag gave, with the live lead
+    const confirmed = sealer.warnings.at(-1);
+    expect(confirmed).toMatchObject({ outcome: 'confirmed', cause: { asset: 'feeder-3', fault: 'voltage-sag' } });
+    expect(confirmed?.actualLeadSeconds).toBeGreaterThan(5);
+    expect(confirmed?.actualLeadSeconds).toBeLessThan(40);
   }, 130_000);
 
   it('says it recurs daily around the current local time and that the feeder-3 sag precedes it', async () => {
@@ -136,6 +185,12 @@ describe('npm start: the demo', () => {
       return body.ticket.occurrences >= 5 ? body : undefined;
     });
     expect(held.ticket).toMatchObject({ key: 'sealer-01/alarm-stop', priority: 'P1', occurrences: 5 });
+    // the early warning was forwarded too: central has it confirmed
+    const central = await waitFor('central to hold the confirmed warning', 15_000, async () => {
+      const body = (await (await fetch(`${urls.central}/tickets/${sealer.id}`)).json()) as { ticket: Ticket };
+      return body.ticket.warnings?.some((w) => w.outcome === 'confirmed') ? body.ticket : undefined;
+    });
+    expect(central.warnings.at(-1)).toMatchObject({ outcome: 'confirmed', cause: { asset: 'feeder-3', fault: 'voltage-sag' } });
     expect(held.version).toBeGreaterThanOrEqual(sealer.version);
   });
 

@@ -40,6 +40,8 @@ const CONTRACT: Record<string, string[]> = {
   // audit trail (issue 16)
   andon_audit_records_total: ['action'],
   andon_audit_write_errors_total: [],
+  // fleet over NATS (issue 15)
+  andon_forward_up: ['sink'],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

@@ -48,6 +48,8 @@ const CONTRACT: Record<string, string[]> = {
   andon_tags_overflow_total: [],
   // early warnings (issue 18)
   andon_early_warnings_total: ['outcome'],
+  // fleet over NATS (issue 15)
+  andon_forward_up: ['sink'],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

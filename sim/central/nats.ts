@@ -3,7 +3,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { consumeTickets } from '../../gateway/forward/nats/consume.ts';
 import { ForwardError } from '../../gateway/forward/sink.ts';
 import type { CentralState, ChangeRecord } from './state.ts';
-import { historyOf } from './server.ts';
+
+/** Stores one version as central's PUT would; a string says why the body is no ticket (the message is terminated). */
+export type TakeVersion = (body: Record<string, unknown>, key: string) => string | undefined;
 
 /** Where the reference central reads ticket versions from in JetStream consumer mode. */
 export interface CentralNatsOptions {
@@ -23,7 +25,7 @@ export interface CentralNatsOptions {
  * with `Nats-Msg-Id` as the idempotency key (so a redelivery has no second effect), and acked after.
  * A person's change at central is published to `andon.changes.<gateway>` (sync back over NATS).
  */
-export async function startNatsIntake(state: CentralState, opts: CentralNatsOptions, onWrite: (id: string, version: number, ticket: Record<string, unknown>) => void) {
+export async function startNatsIntake(state: CentralState, opts: CentralNatsOptions, take: TakeVersion) {
   const nc: NatsConnection = await connect({ servers: opts.servers, ...(opts.user ? { user: opts.user, pass: opts.password } : {}), maxReconnectAttempts: -1, reconnectTimeWait: 250, name: 'andon sim/central' });
   const gatewayOf = new Map<string, string>();
   const consumer = consumeTickets(nc, {
@@ -34,12 +36,10 @@ export async function startNatsIntake(state: CentralState, opts: CentralNatsOpti
       const id = body.id;
       const version = body.version;
       if (typeof id !== 'string' || typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw new ForwardError('poison', 'the message must be a ticket with an id and an integer version');
-      const delta = historyOf(body);
-      if (typeof delta === 'string') throw new ForwardError('poison', delta);
       if (typeof body.gateway === 'string') gatewayOf.set(id, body.gateway);
-      const answer = state.put(id, version, meta.msgId || `${id}:${version}`, delta, Date.now());
-      if (answer.effective) onWrite(id, version, state.tickets.get(id)?.ticket ?? body);
       // A conflict (a newer version is held) or a gap (history central lacks: the gateway's next delta has it) is acked.
+      const problem = take(body, meta.msgId || `${id}:${version}`);
+      if (problem !== undefined) throw new ForwardError('poison', problem);
     },
   });
   consumer.done.catch(() => undefined);

@@ -220,9 +220,16 @@ export async function startCentral(opts: CentralOptions = {}) {
   await listen(opts.port ?? 0);
   // Loaded only in consumer mode: the HTTP central never needs the NATS client.
   const intake = opts.nats
-    ? await (await import('./nats.ts')).startNatsIntake(state, opts.nats, (id, version, ticket) => {
-        scheduleSave();
-        events.emit('write', { id, version, ticket });
+    ? await (await import('./nats.ts')).startNatsIntake(state, opts.nats, (body, key) => {
+        const delta = historyOf(body);
+        if (typeof delta === 'string') return delta;
+        const id = body.id as string;
+        const version = body.version as number;
+        if (state.put(id, version, key, delta, Date.now()).effective) {
+          scheduleSave();
+          events.emit('write', { id, version, ticket: state.tickets.get(id)?.ticket ?? body });
+        }
+        return undefined;
       })
     : undefined;
   const port = (server.address() as AddressInfo).port;

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { main } from '../../gateway/cli.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError, parseConfig } from '../../config/load.ts';
@@ -131,6 +135,32 @@ describe.skipIf(!hasNats())('forward type nats against a real nats-server', () =
     await stateOf(s, (x) => x.up);
     expect(logs).toContainEqual(expect.objectContaining({ code: 'ANDON_FORWARD_DOWN', stream: 'SHORT', duplicateWindowMs: 1000, longestRetryMs: 300_000 }));
     expect(await s.put(ticket({ id: 'T-short', version: 1 }), new AbortController().signal)).toMatchObject({ version: 1 });
+  });
+
+  it('andon nats init creates the streams with the documented settings, again without change; andon bridge checks its arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'andon-nats-cli-'));
+    try {
+      const file = join(dir, 'plant.yaml');
+      writeFileSync(file, `gateway: { id: line-9, dataDir: ${dir} }\nforward: { type: nats, servers: [ "${cluster.servers[0]}" ], stream: CLI_TICKETS, subjectPrefix: cli.tickets, changesStream: CLI_CHANGES }\n`);
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) };
+      // ANDON_CHANGES (andon.changes.>) exists already, from the first test: this one makes the ticket stream only.
+      expect(await main(['nats', 'init', '--config', file, '--replicas', '1', '--no-changes'], io), err.join('\n')).toBe(0);
+      expect(out).toEqual(['created stream CLI_TICKETS: subjects cli.tickets.>, replicas 1, max age 720h, max bytes -1, de-duplication window 120m']);
+      out.length = 0;
+      expect(await main(['nats', 'init', '--config', file, '--replicas', '1', '--no-changes'], io)).toBe(0);
+      expect(out[0]).toMatch(/^updated stream CLI_TICKETS/);
+      const info = await (await jetstreamManager(nc)).streams.info('CLI_TICKETS');
+      expect(info.config).toMatchObject({ retention: 'limits', max_msgs_per_subject: -1, discard: 'old', duplicate_window: 7_200_000_000_000 });
+      expect((await (await jetstreamManager(nc)).streams.info('ANDON_CHANGES')).config).toMatchObject({ subjects: ['andon.changes.>'], max_age: 7 * 86_400_000_000_000 });
+      expect(await main(['nats', 'init', '--config', file, '--duplicate-window', '1m'], io)).toBe(2);
+      expect(err.at(-1)).toContain('longer than the longest retry');
+      expect(await main(['bridge', 'rt', '--nats', file], io)).toBe(2);
+      expect(err.at(-1)).toContain('--config');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is down with a clear problem while no server answers', async () => {

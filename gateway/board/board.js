@@ -96,7 +96,14 @@ function reload() {
       else if (conn === 'live') notice(null);
     } catch (err) {
       notice(tr('notice.cannotLoad', { error: describe(err) }), 'error');
-      if (err instanceof ApiError && err.code === 'ANDON_AUTH_REQUIRED') openSignIn();
+      if (err instanceof ApiError && err.code === 'ANDON_AUTH_REQUIRED') {
+        // a session that ended (expired, signed out elsewhere): the board is no longer signed in
+        if (session.get()) {
+          session.set(null);
+          setOperatorButton();
+        }
+        openSignIn();
+      }
     } finally {
       reloading = null;
       schedule();

@@ -206,6 +206,7 @@ describe('defaults', () => {
       dataDir: './data',
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 },
       auth: { anonymousRead: false, tokens: [] },
+      tagView: { maxTags: 100_000 },
     });
   });
 

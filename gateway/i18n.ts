@@ -312,6 +312,16 @@ const en = {
   'csv.origin': 'From',
   'csv.code': 'Code',
   'csv.details': 'Details',
+  'csv.symptom': 'Symptom',
+  'csv.diagnosis': 'Diagnosis',
+  'csv.solution': 'Solution',
+  'csv.labels': 'Labels',
+  'csv.snippet': 'Snippet',
+  'csv.group': 'Group',
+  'csv.overdueNow': 'Overdue now',
+  'csv.breached': 'Breached in period',
+  'csv.longestState': 'Longest wait (state)',
+  'csv.longestStateSeconds': 'Longest wait (s)',
 };
 
 export type MessageKey = keyof typeof en;
@@ -604,6 +614,16 @@ const zhCN: Messages = {
   'csv.origin': '来源',
   'csv.code': '代码',
   'csv.details': '详情',
+  'csv.symptom': '故障现象',
+  'csv.diagnosis': '排查步骤',
+  'csv.solution': '解决方案',
+  'csv.labels': '标签',
+  'csv.snippet': '摘要',
+  'csv.group': '班组',
+  'csv.overdueNow': '当前超时',
+  'csv.breached': '期间超时',
+  'csv.longestState': '最长滞留环节',
+  'csv.longestStateSeconds': '最长滞留时间 (秒)',
 };
 
 export const MESSAGES: Record<Locale, Messages> = { en, 'zh-CN': zhCN };

@@ -13,6 +13,7 @@ import { ChangeFeed } from './changes.ts';
 import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
 import { AuditStore } from './audit.ts';
+import { KnowledgeIndex } from './knowledge.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -67,7 +68,11 @@ export interface StoreTx {
   amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
   /** Queues notifications the change causes (gateway/tickets/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
-  similar(fault: string, asset: string | null, limit: number): TicketDoc[];
+  /**
+   * Up to `limit` resolved or closed tickets like a new one: of the same fault (same asset first); with
+   * `labels`, those whose knowledge entry shares one of them come first (most shared, same fault, same asset).
+   */
+  similar(fault: string, asset: string | null, limit: number, labels?: readonly string[]): TicketDoc[];
   /** The ticket of `key` closed last (the previous fix when its fault comes back). */
   lastClosedByKey(key: string): TicketDoc | undefined;
 }
@@ -98,6 +103,8 @@ export class TicketStore {
   readonly retention: Retention;
   /** The append-only audit trail (gateway/store/audit.ts; written through gateway/audit). */
   readonly audit: AuditStore;
+  /** The knowledge base's index (gateway/store/knowledge.ts), kept by `save`. */
+  readonly knowledge: KnowledgeIndex;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -134,6 +141,7 @@ export class TicketStore {
     this.changes = new ChangeFeed(db);
     this.retention = new Retention(db);
     this.audit = new AuditStore(db);
+    this.knowledge = new KnowledgeIndex(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();
@@ -364,7 +372,24 @@ export class TicketStore {
         return this.remember(this.readRow(s.liveByKey.get(key)));
       },
       byId: (id) => this.cache.get(id) ?? this.remember(this.readRow(s.byId.get(id))),
-      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc),
+      similar: (fault, asset, limit, labels = []) => {
+        const byFault = (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc);
+        if (labels.length === 0) return byFault;
+        const shared = new Map<string, number>();
+        const labelled = this.knowledge.byLabels(labels, limit * 4).map((r) => {
+          shared.set(r.id as string, r.shared as number);
+          return this.readRow(r) as TicketDoc;
+        });
+        if (labelled.length === 0) return byFault;
+        const rank = (t: TicketDoc) => [shared.get(t.id) ?? 0, t.fault === fault ? 1 : 0, t.asset === asset ? 1 : 0];
+        labelled.sort((a, b) => {
+          const [x, y] = [rank(a), rank(b)];
+          for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (y[i] as number) - (x[i] as number);
+          return b.updatedAt.localeCompare(a.updatedAt);
+        });
+        const ids = new Set(labelled.map((t) => t.id));
+        return [...labelled, ...byFault.filter((t) => !ids.has(t.id))].slice(0, limit);
+      },
       lastClosedByKey: (key) => this.readRow(s.lastClosedByKey.get(key)),
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
@@ -384,6 +409,7 @@ export class TicketStore {
         const { at: _at, action, by, ...data } = event;
         const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
+        this.knowledge.onSave(doc, previous);
         this.levels[this.levels.length - 1]?.add(doc.id);
         if (isLive(doc.state)) this.remember(doc);
         else this.forget(doc.id);
@@ -645,4 +671,9 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
 /** knex's connection pool (its client is typed `any`): the one better-sqlite3 connection the store runs on. */
 const pool = (knex: Knex) => knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
 
-const readDoc = (json: string): TicketDoc => ({ shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
+const readDoc = (json: string): TicketDoc => {
+  const doc = { shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, knowledge: null, records: [], ...(JSON.parse(json) as Partial<TicketDoc>) } as TicketDoc;
+  // similar cases stored before they carried the knowledge entry's solution and labels
+  if (doc.similar.length > 0 && doc.similar[0]?.labels === undefined) doc.similar = doc.similar.map((x) => ({ ...x, solution: x.solution ?? null, labels: x.labels ?? [] }));
+  return doc;
+};

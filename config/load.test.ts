@@ -71,6 +71,9 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'schedule-override-unknown-shift.yaml', path: 'schedules.groups.maintenance.overrides[0].shift', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'night' },
     { file: 'escalation-on-duty-unknown-group.yaml', path: 'escalation[1].onDuty[0].group', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'maintenence' },
     { file: 'audit-retention-short.yaml', path: 'store.auditRetention', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'at least 1h' },
+    { file: 'rule-label-unknown.yaml', path: 'rules[0].labels[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'knowledge.labels' },
+    { file: 'record-types-without-acceptance.yaml', path: 'records.types', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'acceptance' },
+    { file: 'require-acceptance-bad-priority.yaml', path: 'lifecycle.requireAcceptance[0]', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {
@@ -206,7 +209,7 @@ describe('defaults', () => {
   });
 
   it('lifecycle defaults: close needs the three checklist items of contracts §Lifecycle', () => {
-    expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }] });
+    expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }], requireAcceptance: [] });
   });
 
   it('correlation defaults: chatter 5 in 60s, flood 10 in 10m per area, recurrence 3 in 14d, no causes', () => {

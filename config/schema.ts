@@ -467,8 +467,8 @@ const recordsSchema = z.strictObject({
       const need: [string, string, string][] = [['parts-request', 'items', 'items'], ['parts-request', 'expectedArrival', 'date'], ['acceptance', 'result', 'result']];
       for (const [type, field, kind] of need) {
         const t = types.find((x) => x.id === type);
-        if (t && !t.fields.some((f) => f.name === field && f.type === kind)) issue(ctx, 'ANDON_CONFIG_MISSING', `record type ${type} needs a field ${field} of type ${kind}`, [types.indexOf(t), 'fields']);
-        else if (!t) issue(ctx, 'ANDON_CONFIG_MISSING', `record types need ${type} (with a field ${field} of type ${kind})`, []);
+        if (t && !t.fields.some((f) => f.name === field && f.type === kind)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `record type ${type} needs a field ${field} of type ${kind}`, [types.indexOf(t), 'fields']);
+        else if (!t) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `record types need ${type} (with a field ${field} of type ${kind})`, []);
       }
     })
     .describe(

@@ -40,6 +40,8 @@ const CONTRACT: Record<string, string[]> = {
   // audit trail (issue 16)
   andon_audit_records_total: ['action'],
   andon_audit_write_errors_total: [],
+  andon_group_open_tickets: ['group'],
+  andon_group_overdue_tickets: ['group'],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

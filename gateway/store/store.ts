@@ -14,6 +14,7 @@ import { ReportQueries } from './reports.ts';
 import { Retention } from './retention.ts';
 import { AuditStore } from './audit.ts';
 import { KnowledgeIndex } from './knowledge.ts';
+import { GroupQueries } from './groups.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -105,6 +106,8 @@ export class TicketStore {
   readonly audit: AuditStore;
   /** The knowledge base's index (gateway/store/knowledge.ts), kept by `save`. */
   readonly knowledge: KnowledgeIndex;
+  /** The response board per assigned group (gateway/store/groups.ts). */
+  readonly groups: GroupQueries;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -142,6 +145,7 @@ export class TicketStore {
     this.retention = new Retention(db);
     this.audit = new AuditStore(db);
     this.knowledge = new KnowledgeIndex(db);
+    this.groups = new GroupQueries(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();

@@ -105,6 +105,7 @@ describe('board routes', () => {
           { id: 'knowledgeBaseChecked', label: 'Knowledge base checked' },
         ],
         messages: MESSAGES.en,
+        knowledgeLabels: [],
       });
       if (!anonymousRead) expect((await app.inject({ method: 'GET', url: '/api/v1/tickets' })).statusCode).toBe(401);
       await app.close();

@@ -60,6 +60,7 @@ const boardConfig = {
       description: 'lifecycle.closeChecklist: what close needs confirmed (every id true in the checklist), with the label to show.',
       items: { type: 'object', additionalProperties: false, required: ['id', 'label'], properties: { id: { type: 'string' }, label: { type: 'string' } } },
     },
+    knowledgeLabels: { type: 'array', items: { type: 'string' }, description: 'knowledge.labels: the labels the knowledge base page filters by.' },
     messages: {
       type: 'object',
       description: 'The board\'s texts in gateway.locale, by key (gateway/i18n.ts); `{name}` is filled in by the board.',
@@ -104,6 +105,7 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
       shelvingMaxSeconds: Math.floor(config.shelving.maxDuration / 1000),
       closeChecklist: config.lifecycle.closeChecklist.map((item) => ({ id: item.id, label: checklistLabel(config.gateway.locale, item) })),
       messages: MESSAGES[config.gateway.locale],
+      knowledgeLabels: config.knowledge?.labels ?? [],
     };
   });
 };

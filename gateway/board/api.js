@@ -14,6 +14,7 @@ const KEY = 'andon.operatorToken';
  *   shelvingMaxSeconds: number,
  *   closeChecklist: { id: string, label: string }[],
  *   messages: Record<string, string>,
+ *   knowledgeLabels?: string[],
  * }} BoardConfig
  */
 

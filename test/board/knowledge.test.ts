@@ -97,4 +97,29 @@ describe.skipIf(!hasChromium)('knowledge base and records on the board (headless
     await page.locator('#detail[open] .detail-section:has(h3:text-is("Knowledge entry"))').waitFor(WAIT);
     await page.close();
   }, 60_000);
+
+  it('an operator resolves with a knowledge entry from the detail dialog', async () => {
+    await call('/api/v1/signals', { tag: 'packaging/labeler-02/alarm/L7', value: true, message: 'label jam' }, INGEST_TOKEN);
+    const other = gw.store.list({ asset: 'labeler-02' }).items[0]!.id;
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    page.on('pageerror', (err) => console.error('board page error:', err));
+    await page.goto(`${gw.address}/`);
+    await page.click('#operator');
+    await page.fill('#token-input', OPERATOR_TOKEN);
+    await page.click('#signin-save');
+    await page.locator('#signin').waitFor({ state: 'hidden', ...WAIT });
+    await page.goto(`${gw.address}/?ticket=${other}`);
+    await page.locator('#detail[open]').waitFor(WAIT);
+    const form = page.locator('#detail .resolve-form');
+    await form.waitFor(WAIT);
+    await form.locator('textarea[name="resolution"]').fill('replaced the peel plate');
+    await form.locator('input[name="rootCause"]').fill('worn peel plate');
+    await form.locator('summary').click();
+    await form.locator('input[name="solution"]').fill('更换剥离板 (new peel plate)');
+    await form.locator('input[name="label"][value="mechanical-wear"]').check();
+    await form.locator('button[data-action="resolve"]').click();
+    await page.locator('#detail[open] .detail-section:has(h3:text-is("Knowledge entry")) .label-chip', { hasText: 'mechanical-wear' }).waitFor(WAIT);
+    expect(gw.store.doc(other)?.knowledge).toEqual({ symptom: null, diagnosis: null, solution: '更换剥离板 (new peel plate)', labels: ['mechanical-wear'] });
+    await page.close();
+  }, 60_000);
 });

@@ -112,7 +112,8 @@ export class KnowledgeIndex {
    * or closed ticket is (re)indexed when its texts changed, one that left those states (reopened) is removed.
    */
   onSave(doc: TicketDoc, previous: TicketDoc | null | undefined): void {
-    const was = previous ? searchable(previous.state) : undefined;
+    // a new ticket (previous null) was never indexed; previous undefined: not known, so look
+    const was = previous ? searchable(previous.state) : previous === null ? false : undefined;
     if (!searchable(doc.state)) {
       if (was !== false) this.remove(doc.id);
       return;

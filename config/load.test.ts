@@ -75,6 +75,9 @@ describe('loadConfig refuses a broken file with the exact path and code', () => 
     { file: 'audit-retention-short.yaml', path: 'store.auditRetention', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'at least 1h' },
     { file: 'oidc-http-issuer.yaml', path: 'gateway.auth.oidc.issuer', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'loopback' },
     { file: 'oidc-no-roles.yaml', path: 'gateway.auth.oidc.roleMap', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'no role' },
+    { file: 'rule-label-unknown.yaml', path: 'rules[0].labels[0]', code: 'ANDON_CONFIG_UNKNOWN_REFERENCE', mentions: 'knowledge.labels' },
+    { file: 'record-types-without-acceptance.yaml', path: 'records.types', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'acceptance' },
+    { file: 'require-acceptance-bad-priority.yaml', path: 'lifecycle.requireAcceptance[0]', code: 'ANDON_CONFIG_INVALID_VALUE', mentions: 'P0' },
   ];
 
   it.each(cases)('$file -> $path: $code', ({ file, path, code, mentions }) => {
@@ -211,7 +214,7 @@ describe('defaults', () => {
   });
 
   it('lifecycle defaults: close needs the three checklist items of contracts §Lifecycle', () => {
-    expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }] });
+    expect(config.lifecycle).toEqual({ closeChecklist: [{ id: 'customerInformed' }, { id: 'partsRecorded' }, { id: 'knowledgeBaseChecked' }], requireAcceptance: [] });
   });
 
   it('correlation defaults: chatter 5 in 60s, flood 10 in 10m per area, recurrence 3 in 14d, no causes', () => {

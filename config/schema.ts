@@ -217,6 +217,11 @@ const ruleSchema = z.strictObject({
   priority: priority.describe('P0 stops a line, P1 a key function, P2 and P3 less; sets the SLA deadlines (`priorities`).'),
   title: z.string().optional().describe('Ticket title; `{asset}`, `{fault}`, `{area}`, `{rule}` are filled in. Default `{asset}: {fault}`.'),
   notify: z.array(z.string()).default([]).describe('Notify channels (names under `notify:`) for this rule\'s tickets, added to the route\'s.'),
+  labels: z
+    .array(knowledgeLabel())
+    .max(20)
+    .default([])
+    .describe('Knowledge labels of this rule\'s faults (`voltage-interference`), from `knowledge.labels` unless `knowledge.freeLabels`: a new ticket\'s similar cases list first the resolved tickets whose knowledge entry shares a label with its rule or with its probable cause\'s rule.'),
 });
 
 const windowSchema = z.strictObject({
@@ -435,6 +440,89 @@ const checklistItemSchema = z.strictObject({
     .describe('What the board shows next to the checkbox. Default: the `gateway.locale` text of a built-in item (customerInformed, partsRecorded, knowledgeBaseChecked), else the id.'),
 });
 
+/** A knowledge label: free text without line breaks (`voltage-interference`, `电压干扰`). */
+function knowledgeLabel() {
+  return z.string().min(1).max(64).regex(/^[^\r\n,;]+$/, 'a label has no line breaks, commas or semicolons');
+}
+
+const knowledgeSchema = z.strictObject({
+  labels: z
+    .array(knowledgeLabel())
+    .max(200)
+    .default([])
+    .describe('The labels a knowledge entry (resolve with `knowledge`) and `rules[].labels` may use (`voltage-interference`).'),
+  freeLabels: z.boolean().default(false).describe('Whether a knowledge entry may also carry labels not listed in `knowledge.labels`.'),
+});
+
+/** The kinds of a record field (config records.types[].fields[].type). */
+export const RECORD_FIELD_TYPES = ['text', 'date', 'url', 'number', 'items', 'result'] as const;
+
+const recordTypeSchema = z.strictObject({
+  id: id().describe('Record type (`parts-request`, `acceptance`, `calibration`): the `type` of POST /api/v1/tickets/{id}/records.'),
+  fields: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'field names are letters and digits').max(64).describe('Field name (`supplier`).'),
+        type: z
+          .enum(RECORD_FIELD_TYPES)
+          .describe('`text`, `date` (ISO date-time), `url` (http or https), `number`, `items` (a list of `{ materialNumber, quantity }`), `result` (`passed` or `failed`).'),
+        required: z.boolean().default(false).describe('Whether a record of this type needs the field.'),
+      }),
+    )
+    .min(1)
+    .max(30)
+    .describe('The fields of a record of this type; others are refused.'),
+});
+
+/** The record types by default (config records.types): what the seed case's repair produces. */
+export const DEFAULT_RECORD_TYPES = [
+  {
+    id: 'parts-request',
+    fields: [
+      { name: 'items', type: 'items' as const, required: true },
+      { name: 'expectedArrival', type: 'date' as const, required: true },
+      { name: 'supplier', type: 'text' as const, required: false },
+    ],
+  },
+  {
+    id: 'acceptance',
+    fields: [
+      { name: 'acceptedBy', type: 'text' as const, required: true },
+      { name: 'result', type: 'result' as const, required: true },
+      { name: 'note', type: 'text' as const, required: false },
+      { name: 'evidence', type: 'url' as const, required: false },
+    ],
+  },
+];
+
+const recordsSchema = z.strictObject({
+  types: z
+    .array(recordTypeSchema)
+    .default(DEFAULT_RECORD_TYPES)
+    .superRefine((types, ctx) => {
+      const seen = new Set<string>();
+      types.forEach((t, i) => {
+        if (seen.has(t.id)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `record type "${t.id}" is listed twice`, [i, 'id']);
+        seen.add(t.id);
+        const names = new Set<string>();
+        t.fields.forEach((f, j) => {
+          if (names.has(f.name)) issue(ctx, 'ANDON_CONFIG_DUPLICATE_ID', `field "${f.name}" is listed twice`, [i, 'fields', j, 'name']);
+          names.add(f.name);
+        });
+      });
+      // wait for parts makes a parts-request record; close with requireAcceptance looks for an acceptance one
+      const need: [string, string, string][] = [['parts-request', 'items', 'items'], ['parts-request', 'expectedArrival', 'date'], ['acceptance', 'result', 'result']];
+      for (const [type, field, kind] of need) {
+        const t = types.find((x) => x.id === type);
+        if (t && !t.fields.some((f) => f.name === field && f.type === kind)) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `record type ${type} needs a field ${field} of type ${kind}`, [types.indexOf(t), 'fields']);
+        else if (!t) issue(ctx, 'ANDON_CONFIG_INVALID_VALUE', `record types need ${type} (with a field ${field} of type ${kind})`, []);
+      }
+    })
+    .describe(
+      'Record types and their fields. Default: `parts-request` (items, expectedArrival required; supplier) and `acceptance` (acceptedBy, result required; note, evidence). Both must stay (wait for parts makes a parts-request record; close may need a passed acceptance).',
+    ),
+});
+
 const lifecycleSchema = z.strictObject({
   closeChecklist: z
     .array(checklistItemSchema)
@@ -448,7 +536,10 @@ const lifecycleSchema = z.strictObject({
     })
     .describe(
       'What `close` needs confirmed: every item `true` in the request\'s `checklist` (else ANDON_TICKET_FIELD_REQUIRED). The board shows them as checkboxes (GET /api/v1/board/config). Default: customerInformed, partsRecorded, knowledgeBaseChecked; `[]` closes without a checklist.',
-    ),
+    ),  requireAcceptance: z
+    .array(priority)
+    .default([])
+    .describe('Priorities whose tickets `close` only with a passed `acceptance` record (else ANDON_TICKET_ACCEPTANCE_REQUIRED); `[P0, P1]`. Default: none.'),
 });
 
 const HOUR = 3_600_000;
@@ -557,12 +648,18 @@ const configObject = z
       .default({ maxDuration: 8 * 3_600_000 })
       .describe('Shelving: a person silences a ticket for a while; it still counts occurrences.'),
     lifecycle: lifecycleSchema
-      .default({ closeChecklist: CHECKLIST.map((id) => ({ id })) })
+      .default({ closeChecklist: CHECKLIST.map((id) => ({ id })), requireAcceptance: [] })
       .describe('Ticket lifecycle settings: what closing a ticket needs.'),
     actions: z.array(actionSchema).default([]).describe('Writes back to the plant (the andon light): on with the first matching ticket, off when none is left.'),
     schedules: schedulesSchema.describe(
       'On-call schedules per group, in `gateway.timezone`: shifts with rotations and overrides for a day. A new ticket is assigned (`assignee`) to the on-call person of its group on duty; escalation levels can notify the person on duty (`escalation[].onDuty`); GET /api/v1/oncall says who is on duty.',
     ),
+    knowledge: knowledgeSchema
+      .default({ labels: [], freeLabels: false })
+      .describe('The knowledge base (GET /api/v1/knowledge): the labels a resolve\'s knowledge entry and the rules may carry.'),
+    records: recordsSchema
+      .default({ types: DEFAULT_RECORD_TYPES })
+      .describe('Records attached to tickets (POST /api/v1/tickets/{id}/records): their types and required fields.'),
     store: storeSchema.default({}).describe('The ticket store (`<dataDir>/andon.sqlite`): how long closed tickets and audit rows are kept.'),
     forward: forwardSchema.optional().describe('Store-and-forward of every ticket version to a central ticket system; absent: tickets stay local.'),
   });
@@ -607,6 +704,15 @@ function checkReferences(value: unknown, ctx: z.RefinementCtx): void {
     } else checkWrite(ctx, record(a.write), sources.get(target), ['actions', i, 'write']);
   });
   checkScheduleReferences(cfg, ctx);
+  const knowledge = record(cfg.knowledge);
+  if (knowledge.freeLabels !== true) {
+    const allowed = new Set(names(knowledge.labels));
+    list(cfg.rules).forEach((r, i) =>
+      names(r.labels).forEach((l, j) => {
+        if (!allowed.has(l)) issue(ctx, 'ANDON_CONFIG_UNKNOWN_REFERENCE', `label "${l}" is not listed under knowledge.labels (or set knowledge.freeLabels: true)`, ['rules', i, 'labels', j]);
+      }),
+    );
+  }
   const faults = new Set([...list(cfg.rules).map((r) => r.fault), 'alarm-flood']);
   list(record(cfg.correlation).causes).forEach((c, i) => {
     for (const k of ['effect', 'cause'] as const) {

@@ -12,7 +12,7 @@ import type { Sink } from './forward/sink.ts';
 import { createSyncApplier } from './forward/sync.ts';
 import { buildApp } from './http/app.ts';
 import { startNotifications } from './notify/index.ts';
-import { areasOf, createMetrics, type ReloadOutcome } from './metrics.ts';
+import { areasOf, createMetrics, groupsOf, type ReloadOutcome } from './metrics.ts';
 import { invalid, planReload, ReloadError, restartRequired, type ReloadResult } from './reload.ts';
 import { LOG_REDACT } from './redact.ts';
 import { createRuntime, describeCommand } from './runtime.ts';
@@ -71,6 +71,7 @@ async function startOnStore(config: AndonConfig, opts: StartOptions, log: Logger
     defaults: true,
     now: () => scheduler.now(),
     areas: areasOf(config),
+    groups: () => groupsOf(current),
   });
   const tags = createTagView(config);
   metrics.watchTags(tags);

@@ -50,6 +50,8 @@ const CONTRACT: Record<string, string[]> = {
   andon_early_warnings_total: ['outcome'],
   // fleet over NATS (issue 15)
   andon_forward_up: ['sink'],
+  andon_group_open_tickets: ['group'],
+  andon_group_overdue_tickets: ['group'],
 };
 
 const CONTRACTS = fileURLToPath(new URL('../docs/contracts.md', import.meta.url));

@@ -14,7 +14,12 @@ import type { TicketStore } from './store/store.ts';
 export function createMetrics(
   registry: Registry,
   store: TicketStore,
-  opts: { defaults?: boolean; now?: () => number; /** Configured areas (`areasOf(config)`): other areas are labelled "". */ areas?: readonly string[] } = {},
+  opts: {
+    defaults?: boolean;
+    now?: () => number;
+    /** Configured areas (`areasOf(config)`): other areas are labelled "". */ areas?: readonly string[];
+    /** Configured groups (`groupsOf(config)`, read at each scrape so a reload applies): other groups are labelled "". */ groups?: () => readonly string[];
+  } = {},
 ) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const now = opts.now ?? (() => asyncScheduler.now());
@@ -147,6 +152,22 @@ export function createMetrics(
       this.set(store.notifications.pending());
     },
   });
+  // Per assigned group, bounded to the configured groups (every one shows, 0 when quiet); others and none are "".
+  const groupGauge = (name: string, help: string, pick: (r: { open: number; overdue: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['group'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const known = new Set(opts.groups?.() ?? []);
+        for (const group of known) this.set({ group }, 0);
+        for (const r of store.groups.live(now())) this.inc({ group: r.group !== null && known.has(r.group) ? r.group : '' }, pick(r));
+      },
+    });
+  groupGauge('andon_group_open_tickets', 'Live unresolved tickets (open to waiting), by assigned group (configured groups; others "")', (r) => r.open);
+  groupGauge('andon_group_overdue_tickets', 'Live tickets past respondBy unacknowledged or past resolveBy unresolved, by assigned group (configured groups; others "")', (r) => r.overdue);
   let heldOf: () => number = () => 0;
   new Gauge({
     name: 'andon_changes_held',
@@ -230,3 +251,7 @@ export type ReloadOutcome = (typeof RELOAD_OUTCOMES)[number];
 
 /** The areas of the configured assets: the only values the `area` label takes (besides ""). */
 export const areasOf = (config: Pick<AndonConfig, 'assets'>): string[] => [...new Set(Object.values(config.assets).map((a) => a.area))].sort();
+
+/** The groups tickets are assigned to by config (routing[].assign, schedules.groups): the only values the `group` label takes (besides ""). */
+export const groupsOf = (config: Pick<AndonConfig, 'routing' | 'schedules'>): string[] =>
+  [...new Set([...config.routing.map((r) => r.assign), ...Object.keys(config.schedules?.groups ?? {})])].sort();

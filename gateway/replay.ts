@@ -14,14 +14,14 @@ import { seeded } from './seeded.ts';
 
 /** A replay input line (contracts §Replay): a signal, or a person's action on a ticket. */
 export type ReplayRecord =
-  { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' }> };
+  { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' | 'record' }> };
 
 export type RejectReason = 'json' | 'shape' | 'time' | 'tag' | 'value' | 'quality' | 'action' | 'too-long';
 
 const QUALITIES = new Set(['good', 'uncertain', 'bad']);
 const MAX_LINE = 1_048_576;
 const MAX_TAG = 512;
-const KNOWN_ACTIONS = new Set<string>([...ACTIONS, 'comment']);
+const KNOWN_ACTIONS = new Set<string>([...ACTIONS, 'comment', 'record']);
 
 /**
  * Parses one line; returns the record, or the reason it is rejected. Never throws. A `t` that is not a
@@ -49,6 +49,14 @@ export function parseRecord(line: string, now = Infinity, maxSkew = 0): ReplayRe
       return { kind: 'action', t, command: { type: 'comment', at: t, id, by: who, text } };
     }
     const target = typeof id === 'string' ? { id } : { key: key as string };
+    if (action === 'record') {
+      // {"action":"record","key":...,"type":"acceptance","fields":{...}} or {"action":"record","key":...,"record":"R1","items":[...]}
+      const { type, fields: recordFields, record, items } = fields;
+      if (typeof record === 'string') return { kind: 'action', t, command: { type: 'record', at: t, ...target, by: who, record, items } };
+      if (typeof type !== 'string') return { reject: 'action' };
+      const given = recordFields !== null && typeof recordFields === 'object' && !Array.isArray(recordFields) ? (recordFields as Record<string, unknown>) : {};
+      return { kind: 'action', t, command: { type: 'record', at: t, ...target, by: who, recordType: type, fields: given } };
+    }
     return { kind: 'action', t, command: { type: 'transition', at: t, ...target, action, by: who, fields } };
   }
   if (typeof r.tag !== 'string' || r.tag === '' || r.tag.length > MAX_TAG) return { reject: 'tag' };

@@ -38,6 +38,15 @@ export const ERRORS = {
   ANDON_TICKET_INVALID_FIELD: { status: 422, retryable: false, description: 'A field of the action has an invalid value.' },
   ANDON_TICKET_UNKNOWN_ACTION: { status: 400, retryable: false, description: 'The action is not a lifecycle action.' },
   ANDON_TICKET_CONFLICT: { status: 409, retryable: true, description: 'Another writer changed the ticket at the same time; retry.' },
+  ANDON_TICKET_ACCEPTANCE_REQUIRED: { status: 422, retryable: false, description: 'close of a ticket whose priority is in lifecycle.requireAcceptance needs an `acceptance` record with result `passed` (POST /api/v1/tickets/{id}/records) first.' },
+
+  ANDON_KNOWLEDGE_UNKNOWN_LABEL: { status: 422, retryable: false, description: 'A knowledge entry (resolve with `knowledge`) names a label that is not in knowledge.labels, and knowledge.freeLabels is off. Use a configured label, or add it to knowledge.labels and reload.' },
+
+  ANDON_RECORD_UNKNOWN_TYPE: { status: 422, retryable: false, description: 'POST /api/v1/tickets/{id}/records names a record type that is not in records.types (by default parts-request and acceptance).' },
+  ANDON_RECORD_FIELD_REQUIRED: { status: 422, retryable: false, description: 'The record lacks a field its type requires (records.types[].fields[].required); `path` names it (`fields.expectedArrival`, `items[0].quantity`).' },
+  ANDON_RECORD_INVALID_FIELD: { status: 422, retryable: false, description: 'A field of the record has a wrong value or is not a field of its type (a date that is not ISO 8601, a URL that is not http(s), a quantity that is not positive, result not passed or failed); `path` names it.' },
+  ANDON_RECORD_NOT_FOUND: { status: 404, retryable: false, description: 'The ticket has no record with that id (POST /api/v1/tickets/{id}/records/{record}/items).' },
+  ANDON_RECORD_LIMIT: { status: 422, retryable: false, description: 'The ticket already holds 50 records, the most a ticket keeps.' },
 
   ANDON_STORE_UNAVAILABLE: { status: 503, retryable: true, description: 'The ticket store cannot be opened or written: its directory cannot be created or written, a file of it (andon.sqlite, -wal, -shm) is not writable, the disk is full or read-only. The message names the path; fix the permissions or the mount and start again. While running, changes are held in memory (andon_changes_held) and retried.' },
   ANDON_STORE_CORRUPT: { status: 503, retryable: false, description: 'The ticket store file failed its integrity check (PRAGMA quick_check) or is not a SQLite database; the gateway does not start on it. Stop the gateway, move andon.sqlite and its -wal and -shm aside, and restore a backup (`andon backup`) into gateway.dataDir, or start with an empty store.' },

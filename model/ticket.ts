@@ -87,6 +87,27 @@ export interface PreviousFix {
   resolution: string | null;
 }
 
+/** A resolved ticket's structured knowledge (contracts §Knowledge base): what was seen, how it was found, what fixed it. */
+export interface KnowledgeEntry {
+  symptom: string | null;
+  diagnosis: string | null;
+  solution: string | null;
+  /** From `knowledge.labels` (or free labels when `knowledge.freeLabels`). */
+  labels: string[];
+}
+
+/** A typed record attached to a ticket (contracts §Records): `parts-request`, `acceptance` or a configured type. */
+export interface TicketRecord {
+  /** `R1`, `R2`, ... in the order they were added to the ticket. */
+  id: string;
+  type: string;
+  at: string;
+  by: string;
+  updatedAt: string;
+  /** The record's fields as its type (config records.types) defines them. */
+  fields: Record<string, unknown>;
+}
+
 /** The ticket JSON of contracts §Ticket JSON; every field is present, `null`/`[]` when empty. */
 export interface Ticket {
   id: string;
@@ -128,7 +149,7 @@ export interface Ticket {
   /** SLA deadlines missed so far ('respond', 'resolve'). */
   breaches: ('respond' | 'resolve')[];
   evidence: { tag: string; value: unknown; ts: string; message?: string; severity?: number; unit?: string }[];
-  similar: { id: string; asset: string | null; fault: string; state: TicketState; resolution: string | null; rootCause: string | null; resolvedAt: string | null }[];
+  similar: { id: string; asset: string | null; fault: string; state: TicketState; resolution: string | null; rootCause: string | null; resolvedAt: string | null; solution: string | null; labels: string[] }[];
   wait: { reason: string; partNumber: string | null; eta: string | null } | null;
   resolution: string | null;
   rootCause: string | null;
@@ -147,6 +168,10 @@ export interface Ticket {
   reopenedAt: string | null;
   /** Resolved or closed, fix not verified yet: if the fault stays quiet until then, the ticket gets `fix-verified`. */
   verifyBy: string | null;
+  /** The structured knowledge entry given at resolve (contracts §Knowledge base); null when none. */
+  knowledge: KnowledgeEntry | null;
+  /** Records attached to the ticket (parts requests, acceptances, ...; contracts §Records), oldest first. */
+  records: TicketRecord[];
   history: HistoryEvent[];
   central: { id: string; url: string | null; syncedVersion: number } | null;
 }

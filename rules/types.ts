@@ -59,6 +59,11 @@ export type TicketCommand =
   /** A person's action: `by` is who they say they are, `actor` the name of the token that authenticated it (when one did). */
   | { type: 'transition'; at: number; id?: string; key?: string; action: string; by: string; actor?: string; actorName?: string; fields: Record<string, unknown> }
   | { type: 'comment'; at: number; id: string; by: string; actor?: string; actorName?: string; text: string }
+  /**
+   * A record added to a ticket (contracts §Records): a new one of `recordType` with `fields`, or with `record`
+   * more `items` on that record.
+   */
+  | { type: 'record'; at: number; id?: string; key?: string; by: string; actor?: string; actorName?: string; recordType?: string; fields?: Record<string, unknown>; record?: string; items?: unknown }
   /** The fix of a resolved or closed ticket stayed quiet until `verifyBy` (gateway/tickets: flag fix-verified). */
   | { type: 'verify-fix'; at: number; id: string; verifyBy: string }
   /** A shelving's end came (gateway/tickets/timers.ts); `until` names which shelving, so a re-shelved ticket stays shelved. */

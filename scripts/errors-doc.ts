@@ -22,6 +22,8 @@ const FAMILIES: Record<string, [title: string, about: string]> = {
   FORWARD: ['Forwarding to central', 'The outbox forwarder and the sync back from central (`forward:`, [gateway/forward](../gateway/forward/README.md)).'],
   NOTIFY: ['Notifications', 'Webhook notifications (`notify:`).'],
   ONCALL: ['On-call', 'Who is on duty (`schedules:`, GET /api/v1/oncall).'],
+  KNOWLEDGE: ['Knowledge base', 'Knowledge entries given at resolve (`knowledge:`, GET /api/v1/knowledge).'],
+  RECORD: ['Records', 'Records attached to tickets (`records:`, POST /api/v1/tickets/{id}/records).'],
 };
 /** One-code words that read better together. */
 const API_WORDS = new Set(['REPLAY', 'SIGNAL', 'REQUEST', 'ROUTE', 'AUTH', 'INTERNAL', 'CLI', 'HTTP']);

@@ -59,6 +59,8 @@ export function ticketDoc(over: Partial<TicketDoc> = {}, openedAt = T0): TicketD
     previous: null,
     reopenedAt: null,
     verifyBy: null,
+    knowledge: null,
+    records: [],
     central: null,
     ...over,
   } as TicketDoc;

@@ -107,7 +107,7 @@ export function renderActions(container, t, { now, config, done, signIn }) {
     parts.push(h('div', { class: 'action-row' }, ack));
   }
 
-  if (RESOLVABLE.includes(t.state)) parts.push(resolveForm(t, run, show));
+  if (RESOLVABLE.includes(t.state)) parts.push(resolveForm(t, config.knowledgeLabels ?? [], run, show));
   if (t.state === 'resolved') parts.push(closeForm(t, config.closeChecklist ?? [], run, show));
 
   if (!['open', 'acknowledged', 'in_progress', 'waiting'].includes(t.state)) {
@@ -180,20 +180,32 @@ export function renderActions(container, t, { now, config, done, signIn }) {
 }
 
 /**
- * Resolve: what was done and the root cause, both required (POST transitions { action: resolve, resolution, rootCause }).
+ * Resolve: what was done and the root cause, both required (POST transitions { action: resolve, resolution, rootCause }),
+ * and optionally the knowledge entry (symptom, diagnosis, solution, labels of knowledge.labels).
  * @param {BoardTicket} t
+ * @param {string[]} labels
  * @param {Run} run
  * @param {(err: Shown) => void} show
  */
-function resolveForm(t, run, show) {
+function resolveForm(t, labels, run, show) {
   const resolution = h('textarea', { name: 'resolution', rows: 2, maxlength: 4000, placeholder: tr('act.resolution'), 'aria-label': tr('act.resolution') });
   const rootCause = h('input', { type: 'text', name: 'rootCause', maxlength: 4000, placeholder: tr('act.rootCause'), 'aria-label': tr('act.rootCause') });
+  /** @param {string} name */
+  const entryField = (name) => h('input', { type: 'text', name, maxlength: 4000, placeholder: tr(`fact.${name}`), 'aria-label': tr(`fact.${name}`) });
+  const entry = { symptom: entryField('symptom'), diagnosis: entryField('diagnosis'), solution: entryField('solution') };
+  const picks = labels.map((l) => h('label', { class: 'label-pick' }, h('input', { type: 'checkbox', name: 'label', value: l }), l));
   const btn = h('button', { type: 'submit', class: 'btn', dataset: { action: 'resolve' } }, tr('act.resolve'));
-  const form = h('form', { class: 'action-row resolve-form' }, resolution, rootCause, btn);
+  const knowledge = h('details', { class: 'knowledge-entry' }, h('summary', {}, tr('section.knowledge')), entry.symptom, entry.diagnosis, entry.solution, picks);
+  const form = h('form', { class: 'action-row resolve-form' }, resolution, rootCause, btn, knowledge);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!resolution.value.trim() || !rootCause.value.trim()) return show({ code: 'ANDON_TICKET_FIELD_REQUIRED', message: tr('act.resolveNeeds') });
-    run([btn], () => transition(t.id, { action: 'resolve', resolution: resolution.value.trim(), rootCause: rootCause.value.trim() }))();
+    /** @type {Record<string, unknown>} */
+    const given = Object.fromEntries(Object.entries(entry).flatMap(([k, el]) => (el.value.trim() ? [[k, el.value.trim()]] : [])));
+    const chosen = [...form.querySelectorAll('input[name="label"]:checked')].map((el) => /** @type {HTMLInputElement} */ (el).value);
+    if (chosen.length > 0) given.labels = chosen;
+    const body = { action: 'resolve', resolution: resolution.value.trim(), rootCause: rootCause.value.trim(), ...(Object.keys(given).length > 0 ? { knowledge: given } : {}) };
+    run([btn], () => transition(t.id, body))();
   });
   return form;
 }

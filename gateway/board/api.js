@@ -15,6 +15,7 @@ const KEY = 'andon.operatorToken';
  *   closeChecklist: { id: string, label: string }[],
  *   messages: Record<string, string>,
  *   signIn?: boolean,
+ *   knowledgeLabels?: string[],
  * }} BoardConfig
  */
 

@@ -64,6 +64,61 @@ function eventDetail(e) {
     .join(' · ');
 }
 
+/** A record's fields as text: parts as "VS-2000 ×1", the rest "name: value" (nulls left out). */
+/** @param {Record<string, unknown>} fields */
+function recordText(fields) {
+  return Object.entries(fields)
+    .filter(([, v]) => v != null)
+    .map(([k, v]) =>
+      Array.isArray(v)
+        ? v.map((i) => (i && typeof i === 'object' && 'materialNumber' in i ? `${String(i.materialNumber)} ×${String(i.quantity)}` : JSON.stringify(i))).join(', ')
+        : `${tOr('field', k)}: ${typeof v === 'string' && /T\d\d:\d\d:\d\d/.test(v) ? fmtFull(v) : String(v)}`,
+    )
+    .join(' · ');
+}
+
+/**
+ * The ticket's knowledge entry (given at resolve) and its records (parts requests, acceptances, ...).
+ * @param {BoardTicket} t
+ * @returns {HTMLElement[]}
+ */
+function knowledgeAndRecords(t) {
+  const out = [];
+  const k = t.knowledge;
+  if (k) {
+    out.push(
+      section(
+        tr('section.knowledge'),
+        h(
+          'dl',
+          { class: 'facts knowledge' },
+          fact(tr('fact.symptom'), k.symptom),
+          fact(tr('fact.diagnosis'), k.diagnosis),
+          fact(tr('fact.solution'), k.solution),
+        ),
+        k.labels.length > 0 && h('p', { class: 'labels' }, k.labels.map((l) => h('span', { class: 'label-chip' }, l))),
+      ),
+    );
+  }
+  const records = t.records ?? [];
+  if (records.length) {
+    out.push(
+      section(
+        tr('section.records', { count: records.length }),
+        table(
+          [tr('col.record'), tr('col.type'), tr('col.by'), tr('col.at'), tr('col.fields')],
+          records.map((r) => ({
+            cells: [r.id, tOr('record', r.type), r.by, fmtFull(r.updatedAt), recordText(r.fields)],
+            cls: r.type === 'acceptance' && r.fields.result === 'passed' ? 'record-passed' : r.type === 'acceptance' ? 'record-failed' : null,
+          })),
+          'records',
+        ),
+      ),
+    );
+  }
+  return out;
+}
+
 /**
  * @param {BoardTicket} t
  * @param {number} now
@@ -104,6 +159,7 @@ function body(t, now, history) {
       fact(tr('fact.central'), t.central ? `${t.central.id} (v${t.central.syncedVersion})` : null),
     ),
   ];
+  parts.push(...knowledgeAndRecords(t));
   const p = t.previous;
   if (p) {
     parts.push(
@@ -191,9 +247,17 @@ function body(t, now, history) {
       tr('section.similar'),
       (t.similar ?? []).length
         ? table(
-            [tr('col.ticket'), tr('col.fault'), tr('col.state'), tr('col.resolution'), tr('col.rootCause'), tr('col.resolved')],
+            [tr('col.ticket'), tr('col.fault'), tr('col.state'), tr('col.resolution'), tr('col.rootCause'), tr('col.solution'), tr('col.resolved')],
             t.similar.map((x) => ({
-              cells: [`${x.asset ?? ''} ${x.id.slice(-8)}`, x.fault, tOr('stateName', x.state), x.resolution ?? '—', x.rootCause ?? '—', fmtTime(x.resolvedAt)],
+              cells: [
+                `${x.asset ?? ''} ${x.id.slice(-8)}`,
+                x.fault,
+                tOr('stateName', x.state),
+                x.resolution ?? '—',
+                x.rootCause ?? '—',
+                [x.solution ?? '—', ...(x.labels ?? []).map((l) => h('span', { class: 'label-chip' }, l))],
+                fmtTime(x.resolvedAt),
+              ],
             })),
           )
         : h('p', { class: 'muted' }, tr('section.noSimilar')),

@@ -17,6 +17,8 @@ import { boardRoutes, securePages } from './board.ts';
 import { registerDocs } from './docs.ts';
 import { reportRoutes } from './reports.ts';
 import { warningReportRoutes } from './warnings.ts';
+import { knowledgeRoutes } from './knowledge.ts';
+import { recordRoutes } from './records.ts';
 import { errorRef } from './schemas.ts';
 import { eventRoutes, type EventStreamOptions } from './events.ts';
 import { notificationRoutes } from './notifications.ts';
@@ -145,6 +147,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(ticketRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now, locale, audit });
   app.register(reportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, locale });
   app.register(warningReportRoutes, { prefix: '/api/v1', store: deps.store, now: deps.now, current, locale });
+  app.register(knowledgeRoutes, { prefix: '/api/v1', store: deps.store, locale });
+  app.register(recordRoutes, { prefix: '/api/v1', store: deps.store, runtime: deps.runtime, now: deps.now, audit });
   app.register(eventRoutes, { prefix: '/api/v1', store: deps.store, changes$: deps.runtime.engine.changes$, streamKeys, onSlowClient: () => deps.metrics.sseCut.inc(), ...deps.events });
   app.register(signalRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });
   app.register(alertmanagerRoutes, { prefix: '/api/v1', config: deps.config, current, runtime: deps.runtime, metrics: deps.metrics, now: deps.now });

@@ -106,6 +106,7 @@ describe('board routes', () => {
         ],
         messages: MESSAGES.en,
         signIn: false,
+        knowledgeLabels: [],
       });
       if (!anonymousRead) expect((await app.inject({ method: 'GET', url: '/api/v1/tickets' })).statusCode).toBe(401);
       await app.close();

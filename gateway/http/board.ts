@@ -61,6 +61,7 @@ const boardConfig = {
       items: { type: 'object', additionalProperties: false, required: ['id', 'label'], properties: { id: { type: 'string' }, label: { type: 'string' } } },
     },
     signIn: { type: 'boolean', description: 'Personal sign-in is configured (gateway.auth.oidc): the board offers GET /auth/login.' },
+    knowledgeLabels: { type: 'array', items: { type: 'string' }, description: 'knowledge.labels: the labels the knowledge base page filters by.' },
     messages: {
       type: 'object',
       description: 'The board\'s texts in gateway.locale, by key (gateway/i18n.ts); `{name}` is filled in by the board.',
@@ -108,6 +109,7 @@ export const boardRoutes: FastifyPluginAsync<Opts> = async (app, { config: initi
       closeChecklist: config.lifecycle.closeChecklist.map((item) => ({ id: item.id, label: checklistLabel(config.gateway.locale, item) })),
       messages: MESSAGES[config.gateway.locale],
       signIn: config.gateway.auth.oidc !== undefined,
+      knowledgeLabels: config.knowledge?.labels ?? [],
     };
   });
 };

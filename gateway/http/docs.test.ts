@@ -24,6 +24,8 @@ const QUERIES: Record<string, string[]> = {
   'GET /api/v1/reports/top-faults': ['from', 'to', 'limit', 'format'],
   'GET /api/v1/reports/response': ['from', 'to', 'format'],
   'GET /api/v1/reports/warnings': ['from', 'to', 'format'],
+  'GET /api/v1/reports/groups': ['from', 'to', 'format'],
+  'GET /api/v1/knowledge': ['q', 'label', 'asset', 'fault', 'limit', 'offset', 'format'],
   'GET /api/v1/outbox': ['parked', 'limit', 'offset'],
   'GET /api/v1/notifications': ['state', 'channel', 'limit', 'offset'],
   'GET /api/v1/oncall': ['at', 'group'],
@@ -108,7 +110,7 @@ describe('OpenAPI at /docs', () => {
   });
 
   it('the ticket list, every report and the audit trail document a CSV answer next to the JSON one', () => {
-    for (const route of ['GET /api/v1/tickets', 'GET /api/v1/reports/top-faults', 'GET /api/v1/reports/response', 'GET /api/v1/reports/warnings', 'GET /api/v1/audit']) {
+    for (const route of ['GET /api/v1/tickets', 'GET /api/v1/reports/top-faults', 'GET /api/v1/reports/response', 'GET /api/v1/reports/warnings', 'GET /api/v1/reports/groups', 'GET /api/v1/knowledge', 'GET /api/v1/audit']) {
       const op = ops.find(([k]) => k === route)![1];
       expect(Object.keys(op.responses['200']!.content!).sort(), route).toEqual(['application/json', 'text/csv']);
       expect(op.parameters?.find((p) => p.name === 'format')?.schema, route).toMatchObject({ enum: ['json', 'csv'], default: 'json' });

@@ -55,6 +55,32 @@ export const RESPONSE_COLUMNS: Column<ResponseRow>[] = [
   { header: 'csv.firstTimeFixRate', value: (r) => r.firstTimeFix.rate },
 ];
 
+interface GroupRow {
+  group: string | null;
+  opened: number;
+  mtta: Stats;
+  mttr: Stats;
+  overdueNow: number;
+  breached: number;
+  states: { state: string; tickets: number; totalSeconds: number; meanSeconds: number }[];
+}
+
+/** The columns of GET /api/v1/reports/groups?format=csv (docs/contracts.md): one row per group. */
+export const GROUP_COLUMNS: Column<GroupRow>[] = [
+  { header: 'csv.group', value: (r) => r.group },
+  { header: 'csv.opened', value: (r) => r.opened },
+  { header: 'csv.mttaCount', value: (r) => r.mtta.count },
+  { header: 'csv.mttaMean', value: (r) => r.mtta.meanSeconds },
+  { header: 'csv.mttaP90', value: (r) => r.mtta.p90Seconds },
+  { header: 'csv.mttrCount', value: (r) => r.mttr.count },
+  { header: 'csv.mttrMean', value: (r) => r.mttr.meanSeconds },
+  { header: 'csv.mttrP90', value: (r) => r.mttr.p90Seconds },
+  { header: 'csv.overdueNow', value: (r) => r.overdueNow },
+  { header: 'csv.breached', value: (r) => r.breached },
+  { header: 'csv.longestState', value: (r) => r.states[0]?.state ?? null },
+  { header: 'csv.longestStateSeconds', value: (r) => r.states[0]?.totalSeconds ?? null },
+];
+
 /** `top-faults_2026-03-01_2026-03-31.csv` */
 const fileName = (what: string, from: number, to: number) => `${what}_${iso(from).slice(0, 10)}_${iso(to).slice(0, 10)}.csv`;
 
@@ -217,6 +243,71 @@ export const reportRoutes: FastifyPluginAsync<Opts> = async (app, { store, now, 
       const report = store.reports.responseAndAreas(from, to);
       if (req.query.format === 'csv') return sendCsv(reply, fileName('response', from, to), toCsv(locale, RESPONSE_COLUMNS, report.byPriority));
       return { from: iso(from), to: iso(to), ...report };
+    },
+  );
+  app.get<{ Querystring: { from?: string; to?: string; format?: 'json' | 'csv' } }>(
+    '/reports/groups',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'The response board per assigned group: response times, overdue tickets, the states where tickets wait longest',
+        description:
+          'Per assigned group, over the tickets opened in [from, to): MTTA and MTTR (count, mean, median, p90 in seconds), and the time spent in each lifecycle state ' +
+          '(up to now for the state a ticket is in), longest first (TOP waiting stages); `overdueNow` counts the group\'s live tickets past respondBy unacknowledged or past ' +
+          'resolveBy unresolved now, `breached` the tickets that missed an SLA deadline in the period. Group null: tickets without one. `?format=csv`: one row per group.',
+        querystring: { type: 'object', additionalProperties: false, properties: { ...period, format: formatParam } },
+        response: {
+          200: jsonOrCsv(
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['from', 'to', 'groups'],
+              properties: {
+                ...periodOut,
+                groups: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['group', 'opened', 'mtta', 'mttr', 'overdueNow', 'breached', 'states'],
+                    properties: {
+                      group: { type: ['string', 'null'] },
+                      opened: { type: 'integer' },
+                      mtta: stats,
+                      mttr: stats,
+                      overdueNow: { type: 'integer' },
+                      breached: { type: 'integer' },
+                      states: {
+                        type: 'array',
+                        description: 'Time in each lifecycle state, longest first.',
+                        items: {
+                          type: 'object',
+                          additionalProperties: false,
+                          required: ['state', 'tickets', 'totalSeconds', 'meanSeconds'],
+                          properties: {
+                            state: { type: 'string', enum: ['open', 'acknowledged', 'in_progress', 'waiting', 'resolved'] },
+                            tickets: { type: 'integer', description: 'Tickets that were in this state.' },
+                            totalSeconds: { type: 'number' },
+                            meanSeconds: { type: 'number', description: 'totalSeconds ÷ tickets.' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            'The response board per group.',
+          ),
+        },
+      },
+    },
+    async (req, reply) => {
+      const at = now();
+      const { from, to } = parsePeriod(req.query, at);
+      const groups = store.groups.report(from, to, at);
+      if (req.query.format === 'csv') return sendCsv(reply, fileName('groups', from, to), toCsv(locale, GROUP_COLUMNS, groups));
+      return { from: iso(from), to: iso(to), groups };
     },
   );
 };

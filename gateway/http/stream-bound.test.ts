@@ -165,7 +165,7 @@ describe('ticketMessage', () => {
     const doc = ticketDoc({
       title: huge,
       evidence: Array.from({ length: 20 }, () => ({ tag: 't', value: huge, ts: '2026-01-20T08:01:00.000Z', message: huge })),
-      similar: [{ id: 'S', asset: null, fault: 'f', state: 'resolved', resolution: huge, rootCause: huge, resolvedAt: null }],
+      similar: [{ id: 'S', asset: null, fault: 'f', state: 'resolved', resolution: huge, rootCause: huge, resolvedAt: null, solution: null, labels: [] }],
     });
     const trimmed = ticketMessage(7, doc, [{ index: 0, at: doc.openedAt, action: 'comment', by: 'x', text: huge }]);
     expect(Buffer.byteLength(trimmed)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);

@@ -50,9 +50,10 @@ export const TICKET_COLUMNS: Column<Omit<Ticket, 'history'>>[] = [
 
 const ticket = ticketRef;
 /** The authenticated token's name or person (subject and display name), recorded next to the free-text `by` (contracts §Ticket JSON history). */
-const actor = (who: Who | null) => (who ? { actor: who.name, ...(who.displayName === undefined ? {} : { actorName: who.displayName }) } : {});
+/** The history event's actor (and a person's display name) for the caller; exported for the records routes. */
+export const actor = (who: Who | null) => (who ? { actor: who.name, ...(who.displayName === undefined ? {} : { actorName: who.displayName }) } : {});
 /** `by` when the body has none: the person's display name, or the token's name. */
-const byOf = (who: Who | null) => who?.displayName ?? who?.name ?? 'operator';
+export const byOf = (who: Who | null) => who?.displayName ?? who?.name ?? 'operator';
 /** Transitions recorded in the audit trail when they succeed (shelving policy); every refused one is. */
 const SHELVING = new Set(['shelve', 'unshelve']);
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
@@ -198,6 +199,19 @@ export const ticketRoutes: FastifyPluginAsync<Opts> = async (app, { store, runti
             eta: { type: 'string', maxLength: 64 },
             resolution: { type: 'string', maxLength: 4000 },
             rootCause: { type: 'string', maxLength: 4000 },
+            knowledge: {
+              type: 'object',
+              additionalProperties: false,
+              description: 'resolve: the structured knowledge entry (optional): symptom, diagnosis, solution, labels (from knowledge.labels).',
+              properties: {
+                symptom: { type: 'string', maxLength: 4000 },
+                diagnosis: { type: 'string', maxLength: 4000 },
+                solution: { type: 'string', maxLength: 4000 },
+                labels: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } },
+              },
+            },
+            quantity: { type: 'number', exclusiveMinimum: 0, description: 'wait for parts: how many of partNumber (default 1) in the parts request.' },
+            supplier: { type: 'string', maxLength: 200, description: 'wait for parts: the supplier, in the parts request.' },
             assignee: { type: ['string', 'null'], maxLength: 200 },
             group: { type: 'string', maxLength: 200 },
             note: { type: 'string', maxLength: 4000 },

@@ -233,6 +233,51 @@ const migrations: Record<string, Knex.Migration> = {
       await knex.raw('DROP TABLE audit');
     },
   },
+  '0011_knowledge': {
+    async up(knex) {
+      // The knowledge base (gateway/store/knowledge.ts): resolved and closed tickets' texts in an FTS5 index
+      // with the trigram tokenizer (Chinese without spaces, English words), its rows keyed by knowledge_docs.n;
+      // the knowledge entries' labels as rows (similar cases prefer a shared label). Kept by the store's save,
+      // in the ticket change's transaction.
+      await knex.raw(
+        `CREATE TABLE knowledge_docs (
+           n integer PRIMARY KEY,
+           ticket_id varchar(255) NOT NULL UNIQUE,
+           asset varchar(255),
+           fault varchar(255) NOT NULL,
+           resolved_at bigint,
+           has_entry integer NOT NULL DEFAULT 0
+         )`,
+      );
+      await knex.raw("CREATE VIRTUAL TABLE knowledge_fts USING fts5(title, resolution, root_cause, symptom, diagnosis, solution, labels, tokenize = 'trigram')");
+      await knex.raw('CREATE TABLE knowledge_labels (label varchar(255) NOT NULL, ticket_id varchar(255) NOT NULL, PRIMARY KEY (label, ticket_id)) WITHOUT ROWID');
+      await knex.raw('CREATE INDEX knowledge_labels_ticket ON knowledge_labels(ticket_id)');
+      // The tickets resolved or closed before: indexed now (their title, resolution and root cause; entries if any).
+      await knex.raw(
+        `INSERT INTO knowledge_docs (ticket_id, asset, fault, resolved_at, has_entry)
+           SELECT id, asset, fault, CAST(ROUND((julianday(json_extract(doc, '$.resolvedAt')) - 2440587.5) * 86400000) AS INTEGER),
+                  COALESCE(json_type(doc, '$.knowledge') = 'object', 0)
+             FROM tickets WHERE state IN ('resolved', 'closed') ORDER BY updated_at`,
+      );
+      await knex.raw(
+        `INSERT INTO knowledge_fts (rowid, title, resolution, root_cause, symptom, diagnosis, solution, labels)
+           SELECT k.n, json_extract(t.doc, '$.title'), json_extract(t.doc, '$.resolution'), json_extract(t.doc, '$.rootCause'),
+                  json_extract(t.doc, '$.knowledge.symptom'), json_extract(t.doc, '$.knowledge.diagnosis'), json_extract(t.doc, '$.knowledge.solution'),
+                  (SELECT group_concat(value, ' ') FROM json_each(t.doc, '$.knowledge.labels'))
+             FROM knowledge_docs k JOIN tickets t ON t.id = k.ticket_id`,
+      );
+      await knex.raw(
+        `INSERT OR IGNORE INTO knowledge_labels (label, ticket_id)
+           SELECT l.value, t.id FROM tickets t, json_each(t.doc, '$.knowledge.labels') l
+            WHERE t.state IN ('resolved', 'closed') AND json_type(t.doc, '$.knowledge.labels') = 'array'`,
+      );
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE knowledge_labels');
+      await knex.raw('DROP TABLE knowledge_fts');
+      await knex.raw('DROP TABLE knowledge_docs');
+    },
+  },
   '0012_sessions': {
     async up(knex) {
       // Sign-in sessions (gateway/store/sessions.ts): the cookie's value is never stored, only its sha256.

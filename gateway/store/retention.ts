@@ -10,7 +10,8 @@ const EVERY_MS = 3_600_000;
  * Deletes closed tickets that have not changed since `before`, with their
  * history events, outbox rows and notification rows, in one transaction per
  * batch. A ticket with an outbox row still waiting for central (not parked) is
- * kept: retention never drops what central has not seen.
+ * kept: retention never drops what central has not seen. So is a ticket with a
+ * knowledge entry (the knowledge base keeps its cases).
  */
 export class Retention {
   private readonly prune$: BetterSqlite3.Transaction<(before: number, limit: number) => number>;
@@ -18,14 +19,21 @@ export class Retention {
   constructor(db: BetterSqlite3.Database) {
     const pick = db.prepare(
       `SELECT id FROM tickets INDEXED BY tickets_state_updated_at WHERE state = 'closed' AND updated_at < ?
-         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = tickets.id AND o.parked_at IS NULL) LIMIT ?`,
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = tickets.id AND o.parked_at IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM knowledge_docs k WHERE k.ticket_id = tickets.id AND k.has_entry = 1) LIMIT ?`,
     );
     const ids = 'SELECT value FROM json_each(?)';
     const remove = ['notifications', 'outbox', 'ticket_events', 'ticket_members', 'warnings'].map((t) => db.prepare(`DELETE FROM ${t} WHERE ticket_id IN (${ids})`));
+    // a pruned ticket leaves the knowledge index too (one with a knowledge entry is never pruned)
+    const removeKnowledge = [
+      db.prepare(`DELETE FROM knowledge_fts WHERE rowid IN (SELECT n FROM knowledge_docs WHERE ticket_id IN (${ids}))`),
+      db.prepare(`DELETE FROM knowledge_docs WHERE ticket_id IN (${ids})`),
+      db.prepare(`DELETE FROM knowledge_labels WHERE ticket_id IN (${ids})`),
+    ];
     const removeTickets = db.prepare(`DELETE FROM tickets WHERE id IN (${ids})`);
     this.prune$ = db.transaction((before: number, limit: number) => {
       const list = JSON.stringify((pick.all(before, limit) as { id: string }[]).map((r) => r.id));
-      for (const stmt of remove) stmt.run(list);
+      for (const stmt of [...remove, ...removeKnowledge]) stmt.run(list);
       return removeTickets.run(list).changes;
     });
   }

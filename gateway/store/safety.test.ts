@@ -181,6 +181,20 @@ describe('retention', () => {
     check.close();
   });
 
+  it('keeps closed tickets that carry a knowledge entry, and takes the pruned ones out of the knowledge index', async () => {
+    const store = await open();
+    const entry = { symptom: null, diagnosis: null, solution: '加装稳压电源', labels: ['voltage-interference'] };
+    save(store, { ...closedTicket('KB', T0 - 100 * DAY), resolution: 'stabilizer', knowledge: entry });
+    save(store, { ...closedTicket('PLAIN', T0 - 100 * DAY), resolution: 'stabilizer' });
+    expect(store.knowledge.search({ q: 'stabilizer', limit: 10, offset: 0 }).total).toBe(2);
+    const db = new Database(file);
+    db.prepare('DELETE FROM outbox').run();
+    db.close();
+    expect(store.retention.prune(T0 - 30 * DAY)).toBe(1);
+    expect(store.list().items.map((t) => t.id)).toEqual(['KB']);
+    expect(store.knowledge.search({ q: 'stabilizer', limit: 10, offset: 0 }).items.map((i) => i.id)).toEqual(['KB']);
+  });
+
   it('store.retention runs at start, in batches of 500 between which others get the store, and again every hour', async () => {
     const store = await open();
     const db = new Database(file);

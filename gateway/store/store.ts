@@ -15,6 +15,8 @@ import { Retention } from './retention.ts';
 import { AuditStore } from './audit.ts';
 import { SessionStore } from './sessions.ts';
 import { WarningLog, type WarningRow } from './warnings.ts';
+import { KnowledgeIndex } from './knowledge.ts';
+import { GroupQueries } from './groups.ts';
 
 type Db = BetterSqlite3.Database;
 /**
@@ -71,7 +73,11 @@ export interface StoreTx {
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   /** Records an early warning, new or settled (gateway/tickets/warnings.ts), committed with the change. */
   recordWarning(row: WarningRow): void;
-  similar(fault: string, asset: string | null, limit: number): TicketDoc[];
+  /**
+   * Up to `limit` resolved or closed tickets like a new one: of the same fault (same asset first); with
+   * `labels`, those whose knowledge entry shares one of them come first (most shared, same fault, same asset).
+   */
+  similar(fault: string, asset: string | null, limit: number, labels?: readonly string[]): TicketDoc[];
   /** The ticket of `key` closed last (the previous fix when its fault comes back). */
   lastClosedByKey(key: string): TicketDoc | undefined;
 }
@@ -106,6 +112,10 @@ export class TicketStore {
   readonly sessions: SessionStore;
   /** Early warnings for reports and precision (gateway/store/warnings.ts); written through StoreTx.recordWarning. */
   readonly warnings: WarningLog;
+  /** The knowledge base's index (gateway/store/knowledge.ts), kept by `save`. */
+  readonly knowledge: KnowledgeIndex;
+  /** The response board per assigned group (gateway/store/groups.ts). */
+  readonly groups: GroupQueries;
   private readonly wal: ReturnType<typeof walGuard> | undefined;
   /** Live tickets by id, least recently used first (CACHE_TICKETS), and their ids by key. */
   private readonly cache = new Map<string, TicketDoc>();
@@ -144,6 +154,8 @@ export class TicketStore {
     this.audit = new AuditStore(db);
     this.sessions = new SessionStore(db);
     this.warnings = new WarningLog(db);
+    this.knowledge = new KnowledgeIndex(db);
+    this.groups = new GroupQueries(db);
     if (file !== ':memory:') {
       this.wal = walGuard(db, file, log);
       this.walTimer = setInterval(() => this.checkFiles(), WAL_CHECK_MS).unref();
@@ -374,7 +386,24 @@ export class TicketStore {
         return this.remember(this.readRow(s.liveByKey.get(key)));
       },
       byId: (id) => this.cache.get(id) ?? this.remember(this.readRow(s.byId.get(id))),
-      similar: (fault, asset, limit) => (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc),
+      similar: (fault, asset, limit, labels = []) => {
+        const byFault = (s.similar.all(fault, asset) as Row[]).slice(0, limit).map((r) => this.readRow(r) as TicketDoc);
+        if (labels.length === 0) return byFault;
+        const shared = new Map<string, number>();
+        const labelled = this.knowledge.byLabels(labels, limit * 4).map((r) => {
+          shared.set(r.id as string, r.shared as number);
+          return this.readRow(r) as TicketDoc;
+        });
+        if (labelled.length === 0) return byFault;
+        const rank = (t: TicketDoc) => [shared.get(t.id) ?? 0, t.fault === fault ? 1 : 0, t.asset === asset ? 1 : 0];
+        labelled.sort((a, b) => {
+          const [x, y] = [rank(a), rank(b)];
+          for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (y[i] as number) - (x[i] as number);
+          return b.updatedAt.localeCompare(a.updatedAt);
+        });
+        const ids = new Set(labelled.map((t) => t.id));
+        return [...labelled, ...byFault.filter((t) => !ids.has(t.id))].slice(0, limit);
+      },
       lastClosedByKey: (key) => this.readRow(s.lastClosedByKey.get(key)),
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
@@ -394,6 +423,7 @@ export class TicketStore {
         const { at: _at, action, by, ...data } = event;
         const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
+        this.knowledge.onSave(doc, previous);
         this.levels[this.levels.length - 1]?.add(doc.id);
         if (isLive(doc.state)) this.remember(doc);
         else this.forget(doc.id);
@@ -656,4 +686,9 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
 /** knex's connection pool (its client is typed `any`): the one better-sqlite3 connection the store runs on. */
 const pool = (knex: Knex) => knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
 
-const readDoc = (json: string): TicketDoc => ({ warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, ...(JSON.parse(json) as Partial<TicketDoc>) }) as TicketDoc;
+const readDoc = (json: string): TicketDoc => {
+  const doc = { warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, knowledge: null, records: [], ...(JSON.parse(json) as Partial<TicketDoc>) } as TicketDoc;
+  // similar cases stored before they carried the knowledge entry's solution and labels
+  if (doc.similar.length > 0 && doc.similar[0]?.labels === undefined) doc.similar = doc.similar.map((x) => ({ ...x, solution: x.solution ?? null, labels: x.labels ?? [] }));
+  return doc;
+};

@@ -208,8 +208,8 @@ describe('a key whose ticket is closed', () => {
     expect(t?.id).not.toBe(sameAsset);
     expect(t).toMatchObject({ version: 1, state: 'open', occurrences: 1 });
     expect(t?.similar).toEqual([
-      { id: sameAsset, asset: 'sealer-01', fault: 'alarm-stop', state: 'closed', resolution: 'replaced relay K3', rootCause: 'worn part', resolvedAt: iso(T0 + MIN) },
-      { id: elsewhere, asset: 'sealer-02', fault: 'alarm-stop', state: 'closed', resolution: 'installed voltage stabilizer', rootCause: 'worn part', resolvedAt: iso(T0 + 61 * MIN) },
+      { id: sameAsset, asset: 'sealer-01', fault: 'alarm-stop', state: 'closed', resolution: 'replaced relay K3', rootCause: 'worn part', resolvedAt: iso(T0 + MIN), solution: null, labels: [] },
+      { id: elsewhere, asset: 'sealer-02', fault: 'alarm-stop', state: 'closed', resolution: 'installed voltage stabilizer', rootCause: 'worn part', resolvedAt: iso(T0 + 61 * MIN), solution: null, labels: [] },
     ]);
     // the fault is back within correlation.recurrence.within of the close: the new ticket names the fix that did
     // not hold, and the closed ticket's verification ends with a version saying so (it stays closed)

@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import type { AndonConfig } from '../../config/schema.ts';
+import { DEFAULT_RECORD_TYPES, type AndonConfig } from '../../config/schema.ts';
 import { higherPriority, type DetectFields, type Evidence, type FloodMember, type TicketCommand } from '../../rules/types.ts';
 import { AndonError } from '../../model/errors.ts';
 import { notificationsFor } from './triggers.ts';
@@ -8,6 +8,7 @@ import type { StoreTx, TicketStore } from '../store/store.ts';
 import { transition } from './lifecycle.ts';
 import { causeOn, earlyWarningSettings, expectedBy, newWarning, patternWarningDue, settled, warningCauseKey, WarningIndex, warningRow, withWarning } from './warnings.ts';
 import { followingNext } from '../../rules/time-pattern.ts';
+import { addItems, addRecord, hasPassedAcceptance, partsRequestOfWait } from '../records/records.ts';
 import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc, type Warning } from '../../model/ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
@@ -291,7 +292,17 @@ export class TicketEngine {
         const { ticket, event } = transition(t, cmd.action, cmd.by, cmd.at, cmd.fields, {
           maxShelve: this.config.shelving.maxDuration,
           checklist: this.config.lifecycle?.closeChecklist.map((i) => i.id),
+          labels: this.config.knowledge ?? { labels: [], freeLabels: false },
         });
+        // waiting for parts opens the ticket's parts request (contracts §Records): more items can be added to it
+        if (cmd.action === 'wait' && ticket.wait?.reason === 'parts') {
+          const record = partsRequestOfWait(t, this.recordTypes(), cmd.fields, cmd.by, cmd.at);
+          ticket.records = [...t.records, record];
+          event.record = record.id;
+        }
+        if (cmd.action === 'close' && (this.config.lifecycle?.requireAcceptance ?? []).includes(t.priority) && !hasPassedAcceptance(t)) {
+          throw new AndonError('ANDON_TICKET_ACCEPTANCE_REQUIRED', `closing a ${t.priority} ticket needs an acceptance record that passed (lifecycle.requireAcceptance)`, { path: 'records' });
+        }
         // A resolve starts the fix's verification (the fault must stay quiet until verifyBy); a person's reopen ends it.
         if (cmd.action === 'resolve') ticket.verifyBy = iso(cmd.at + verifyAfter(this.config, t));
         if (cmd.action === 'reopen') ticket.verifyBy = null;
@@ -341,6 +352,15 @@ export class TicketEngine {
         const { doc, event } = withWarning(t, w, SYSTEM);
         save(t, doc, event);
         tx.recordWarning(warningRow(doc, w));
+        break;
+      }
+      case 'record': {
+        const t = cmd.id !== undefined ? tx.byId(cmd.id) : cmd.key !== undefined ? tx.liveByKey(cmd.key) : undefined;
+        if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', cmd.id !== undefined ? `no ticket with id ${cmd.id}` : `no live ticket with key ${cmd.key ?? '(none)'}`);
+        if (typeof cmd.by !== 'string' || cmd.by.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'a record needs by (who adds it)', { path: 'by' });
+        const { ticket, event } =
+          cmd.record !== undefined ? addItems(t, this.recordTypes(), cmd.record, cmd.items, cmd.by, cmd.at) : addRecord(t, this.recordTypes(), cmd.recordType, cmd.fields, cmd.by, cmd.at);
+        save(t, ticket, withActor(event, cmd.actor, cmd.actorName));
         break;
       }
       case 'comment': {
@@ -400,6 +420,19 @@ export class TicketEngine {
    * priority would be (acknowledgement cleared, SLA deadlines and escalation from now, flag recurred-after-fix,
    * the fix that failed in `previous`). Changes `doc` (the occurrence) in place; returns the event's action.
    */
+  private recordTypes() {
+    return this.config.records?.types ?? DEFAULT_RECORD_TYPES;
+  }
+
+  /** The knowledge labels of a new ticket's rule and of its probable cause's rule (config rules[].labels). */
+  private labelsOf(rule: string, causes: readonly { fault: string }[] | undefined): string[] {
+    const rules = this.config.rules;
+    const mine = rules.find((r) => r.id === rule)?.labels ?? [];
+    const cause = causes?.[0];
+    const theirs = cause === undefined ? [] : rules.filter((r) => r.fault === cause.fault).flatMap((r) => r.labels ?? []);
+    return [...new Set([...mine, ...theirs])];
+  }
+
   private recur(live: TicketDoc, doc: TicketDoc, at: number): 'reopened' | 'occurrence' {
     if (live.state !== 'resolved') return 'occurrence';
     const sla = this.config.priorities[doc.priority];
@@ -416,6 +449,7 @@ export class TicketEngine {
       rootCause: null,
       resolvedAt: null,
       verifyBy: null,
+      knowledge: null,
       flags: union(doc.flags.filter((f) => f !== FIX_VERIFIED), [RECURRED]),
     } satisfies Partial<TicketDoc>);
     return 'reopened';
@@ -447,7 +481,8 @@ export class TicketEngine {
     const sla = config.priorities[f.priority];
     // routing assigns the group; its schedule names who of it is on call now (contracts §On-call)
     const onCall = f.assignedGroup === null ? null : onCallOf(config).person(f.assignedGroup, 'onCall', at);
-    const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR).map((t) => ({
+    const labels = this.labelsOf(f.rule, (f as { causes?: readonly { fault: string }[] }).causes);
+    const similar = tx.similar(f.fault, f.asset, MAX_SIMILAR, labels).map((t) => ({
       id: t.id,
       asset: t.asset,
       fault: t.fault,
@@ -455,6 +490,8 @@ export class TicketEngine {
       resolution: t.resolution,
       rootCause: t.rootCause,
       resolvedAt: t.resolvedAt,
+      solution: t.knowledge?.solution ?? null,
+      labels: t.knowledge?.labels ?? [],
     }));
     return {
       id: this.deps.newId(at),
@@ -506,6 +543,8 @@ export class TicketEngine {
       previous: null,
       reopenedAt: null,
       verifyBy: null,
+      knowledge: null,
+      records: [],
       central: null,
     };
   }

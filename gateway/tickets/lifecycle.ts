@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { AndonError } from '../../model/errors.ts';
+import { parseKnowledge, type LabelPolicy } from '../knowledge/entry.ts';
 import { CHECKLIST, iso, isShelved, WAIT_REASONS, type HistoryEvent, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 
 export { CHECKLIST, WAIT_REASONS } from '../../model/ticket.ts';
@@ -39,7 +40,11 @@ export interface LifecycleLimits {
   maxShelve: number;
   /** The ids close needs confirmed (config lifecycle.closeChecklist); default CHECKLIST. */
   checklist?: readonly string[];
+  /** The labels a resolve's knowledge entry may carry (config knowledge); default none. */
+  labels?: LabelPolicy;
 }
+
+const NO_LABELS: LabelPolicy = { labels: [], freeLabels: false };
 
 /** The default close checklist (config lifecycle.closeChecklist). */
 const DEFAULT_LIMITS: LifecycleLimits = { maxShelve: 8 * 3_600_000, checklist: CHECKLIST };
@@ -137,11 +142,12 @@ export function transition(
       next.resolution = text(fields, 'resolution', action);
       next.rootCause = text(fields, 'rootCause', action);
       next.resolvedAt = when;
+      next.knowledge = parseKnowledge(fields.knowledge, limits.labels ?? NO_LABELS);
       next.wait = null;
       // a resolved ticket is no longer an alarm to silence: its shelving ends with it
       next.shelvedUntil = null;
       next.shelvedReason = null;
-      Object.assign(event, { resolution: next.resolution, rootCause: next.rootCause });
+      Object.assign(event, { resolution: next.resolution, rootCause: next.rootCause }, next.knowledge ? { knowledge: next.knowledge } : {});
       break;
     case 'close': {
       const items = limits.checklist ?? CHECKLIST;
@@ -159,6 +165,7 @@ export function transition(
       break;
     }
     case 'reopen':
+      next.knowledge = null;
       next.resolution = null;
       next.rootCause = null;
       next.resolvedAt = null;

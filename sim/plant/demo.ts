@@ -112,6 +112,7 @@ export async function startDemo(opts: DemoOptions = {}) {
     const board = `${gw.address}/`;
     const operator = config.gateway.auth.tokens.find((t) => t.role === 'operator')?.token;
     const sealer = past.tickets.find((t) => t.key === 'sealer-01/alarm-stop');
+    const fixed = past.tickets.find((t) => t.key === 'sealer-01/alarm-stop' && t.state === 'closed' && t.knowledge !== null);
     out('');
     out("Andon demo: a food plant's packaging line, simulated in this process (no PLC needed)");
     out(`  board     ${board}`);
@@ -127,8 +128,15 @@ export async function startDemo(opts: DemoOptions = {}) {
     out(`  data      ${dataDir} (fresh each start, removed on exit) · timezone ${config.gateway.timezone}`);
     out(`  history   replayed ${days} past days: ${past.summary.signals} signals -> ${past.summary.tickets} tickets in ${past.summary.seconds.toFixed(1)} s`);
     if (sealer) out(`            ${ticketFacts(sealer)}`);
+    if (fixed) {
+      const parts = fixed.records.find((r) => r.type === 'parts-request');
+      const items = Array.isArray(parts?.fields.items) ? (parts.fields.items as { materialNumber: string; quantity: number }[]).map((i) => `${i.materialNumber} ×${i.quantity}`).join(', ') : '';
+      const accepted = fixed.records.find((r) => r.type === 'acceptance' && r.fields.result === 'passed');
+      out(`  case      ${fixed.id}: waited for parts (${parts?.id ?? '-'}: ${items}), resolved "${fixed.knowledge?.solution ?? ''}" [${fixed.knowledge?.labels.join(', ') ?? ''}],`);
+      out(`            closed after the acceptance by ${typeof accepted?.fields.acceptedBy === 'string' ? accepted.fields.acceptedBy : '-'}; search it: ${board}board/knowledge.html?q=${encodeURIComponent('稳压')}`);
+    }
     if (expired > 0) out(`            ${expired} notifications of those days were parked unsent: too old (GET /api/v1/notifications?state=parked, admin)`);
-    out('Live now: the freezer starts, feeder-3 sags, ~25 s in the sealer stops with alarm E21. Ctrl-C stops.');
+    out('Live now: the freezer starts, feeder-3 sags, ~25 s in the sealer stops with alarm E21: its new ticket lists the case above first. Ctrl-C stops.');
     out('');
 
     const player = play(plant, {

@@ -1,7 +1,7 @@
 import type { TicketChange } from '../../gateway/tickets/engine.ts';
 import type { TicketDoc } from '../../model/ticket.ts';
 
-/** What the board would say about a ticket, in one line: recurrence and the top cause. */
+/** What the board would say about a ticket, in one line: recurrence, the top cause and the similar case it lists first. */
 export function ticketFacts(t: TicketDoc): string {
   const parts = [`${t.priority} ${t.key}`, `${t.state}`, `${t.occurrences}×`];
   if (t.recurrence)
@@ -13,6 +13,8 @@ export function ticketFacts(t: TicketDoc): string {
   const c = t.causes[0];
   if (c) parts.push(`probable cause ${c.asset ?? '?'} ${c.fault} (${c.support}/${c.of}, ${c.leadSeconds} s before, ${c.source})`);
   if (t.escalationLevel > 0) parts.push(`escalation level ${t.escalationLevel}`);
+  const similar = t.similar[0];
+  if (t.state !== 'closed' && similar) parts.push(`similar case first: ${similar.id} "${similar.solution ?? similar.resolution ?? ''}"${similar.labels.length > 0 ? ` [${similar.labels.join(', ')}]` : ''}`);
   return parts.join(' · ');
 }
 
@@ -26,6 +28,8 @@ const SAID: Record<string, string> = {
   close: 'closed',
   reopen: 'reopened',
   merged: 'merged',
+  wait: 'waiting',
+  record: 'record added',
 };
 
 /** The demo's console line for a ticket change, or null for changes not worth a line (sync bookkeeping, comments). */

@@ -59,7 +59,7 @@ function localConfig(dir: string, locale: Locale, checklist: boolean): AndonConf
     ...c,
     gateway: { ...c.gateway, timezone: 'Asia/Shanghai', locale },
     rules: c.rules.map((r) => (r.id === 'alarms' ? { ...r, title: '灌装机 {asset} 停机报警（{fault}）' } : r)),
-    ...(checklist ? { lifecycle: { closeChecklist: [...c.lifecycle.closeChecklist, { id: 'lockoutRemoved', label: '挂牌上锁已解除' }] } } : {}),
+    ...(checklist ? { lifecycle: { ...c.lifecycle, closeChecklist: [...c.lifecycle.closeChecklist, { id: 'lockoutRemoved', label: '挂牌上锁已解除' }] } } : {}),
   };
 }
 

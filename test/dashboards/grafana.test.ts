@@ -78,6 +78,7 @@ describe('Grafana dashboard dashboards/grafana/andon.json', () => {
       [/signal to ticket p99/i, /histogram_quantile\(0\.99,.*andon_signal_to_ticket_seconds_bucket/],
       [/memory/i, /process_resident_memory_bytes/],
       [/cpu/i, /process_cpu_seconds_total/],
+      [/per group/i, /andon_group_open_tickets[\s\S]*andon_group_overdue_tickets/],
     ];
     for (const [title, expr] of want) {
       const p = byTitle(title);

@@ -194,7 +194,7 @@ describe('environment references', () => {
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
 
-  it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew', () => {
+  it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew, 100k tags in the tag view', () => {
     expect(config.gateway).toEqual({
       id: 'plant-x',
       timezone: 'UTC',
@@ -203,6 +203,7 @@ describe('defaults', () => {
       dataDir: './data',
       http: { host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576, signalBodyLimit: 524_288, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 256 },
       auth: { anonymousRead: false, tokens: [] },
+      tagView: { maxTags: 100_000 },
     });
   });
 

@@ -200,7 +200,7 @@ describe('environment references', () => {
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
 
-  it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew', () => {
+  it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew, 100k tags in the tag view', () => {
     expect(config.gateway).toEqual({
       id: 'plant-x',
       timezone: 'UTC',

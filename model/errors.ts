@@ -105,7 +105,7 @@ export const ERRORS = {
   ANDON_MQTT_NOT_CONNECTED: { status: 503, retryable: true, description: 'The MQTT source is not connected to its broker (or stopped); the publish was not sent.' },
   ANDON_MQTT_WRITE_INVALID: { status: 400, retryable: false, description: 'An MQTT write needs a topic without wildcards (+, #).' },
   ANDON_MQTT_WRITE_FAILED: { status: 502, retryable: true, description: 'The MQTT broker refused the publish or did not acknowledge it in time; it may still be delivered after a reconnect.' },
-  ANDON_MQTT_EXPRESSION_FAILED: { status: 422, retryable: false, description: 'A JSONata mapping expression failed on one payload item (a type error, a function error, or it ran over its limits: 100 ms, depth 200, 10,000 items). The item is refused (andon_signals_rejected_total{reason="expression"}); the others go on.' },
+  ANDON_MQTT_EXPRESSION_FAILED: { status: 422, retryable: false, description: 'A JSONata mapping expression failed on one payload item (a type error, a function error, or it ran over its limits: 1 s, depth 200, 10,000 items). The item is refused (andon_signals_rejected_total{reason="expression"}); the others go on.' },
   ANDON_MQTT_DELIVERY_FAILED: { status: 503, retryable: true, description: 'Signals of an MQTT message could not be handed to the gateway; the message was left unacknowledged and the broker redelivers it after a reconnect.' },
 
   ANDON_FORWARD_SINK_UNAVAILABLE: { status: 500, retryable: false, description: 'The sink for forward.type cannot be loaded (for rt: gateway/forward/rt is missing or exports no createRtSink); the gateway does not start.' },

@@ -230,6 +230,8 @@ let live = null;
 async function start() {
   // The operator button and the connection state keep the page's text until the config brings the locale's.
   $('operator').addEventListener('click', openSignIn);
+  // the knowledge base page (a button: the board's own markup has no links, only plant text could add one)
+  $('kb-link').addEventListener('click', () => window.location.assign('/board/knowledge.html'));
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
     saveToken(input$('token-input').value.trim());

@@ -136,7 +136,7 @@ export async function startDemo(opts: DemoOptions = {}) {
       out(`            closed after the acceptance by ${typeof accepted?.fields.acceptedBy === 'string' ? accepted.fields.acceptedBy : '-'}; search it: ${board}board/knowledge.html?q=${encodeURIComponent('稳压')}`);
     }
     if (expired > 0) out(`            ${expired} notifications of those days were parked unsent: too old (GET /api/v1/notifications?state=parked, admin)`);
-    out('Live now: the freezer starts, feeder-3 sags, ~25 s in the sealer stops with alarm E21: its new ticket lists the case above first. Ctrl-C stops.');
+    out('Live now: the freezer starts, feeder-3 sags, ~25 s in the sealer stops with alarm E21: its new ticket lists the case above first. ~45 s in the feeder sags again: an early warning on that ticket, confirmed when the sealer stops again ~65 s in. Ctrl-C stops.');
     out('');
 
     const player = play(plant, {

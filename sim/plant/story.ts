@@ -32,7 +32,20 @@ export const SAG = [196.4, 203.1, 221.0, NOMINAL_VOLTS] as const;
 /** Offset of the live sealer stop from the start of the live run; the board has its P1 ticket updated then. */
 export const LIVE_STOP_AT = 25 * s;
 
-/** The seed case, live: the sag 6 s in, the stop 25 s in, the sealer back 3 min in. */
+/**
+ * The operator resets the sealer after the first live stop; the feeder sags again, and the sealer stops again.
+ * The second stop comes within the chatter window (60 s) of the first, so it is an occurrence of the same
+ * episode: the ticket's daily recurrence stays daily.
+ */
+export const SEALER_RESET_AT = 35 * s;
+export const SECOND_SAG_AT = 45 * s;
+export const SECOND_STOP_AT = 65 * s;
+
+/**
+ * The seed case, live: the sag 6 s in, the stop 25 s in (a new ticket, the repaired case of the past days first);
+ * the sealer reset 35 s in; the feeder sags again 45 s in — the early warning on that ticket — and the sealer
+ * stops again 65 s in, which confirms it; maintenance resets it 3 min in.
+ */
 export function liveStory(): TimedStep[] {
   return [
     { at: 5 * s, step: { kind: 'freezer', running: true }, say: 'freezer-01 compressor starts next door (Modbus discrete input 0 = 1)' },
@@ -44,6 +57,18 @@ export function liveStory(): TimedStep[] {
       at: LIVE_STOP_AT,
       step: { kind: 'sealer-stop', ...SEALER_ALARM },
       say: `sealer-01 stops: OPC UA alarm ${SEALER_ALARM.code} "${SEALER_ALARM.message}" (severity ${SEALER_ALARM.severity}), state = stopped`,
+    },
+    { at: SEALER_RESET_AT, step: { kind: 'sealer-restart' }, say: `sealer-01 reset by the operator: ${SEALER_ALARM.code} back to normal, state = running` },
+    // The same cause again while the new ticket is live: Andon warns on it before the sealer stops (issue 18).
+    { at: SECOND_SAG_AT - 1 * s, step: { kind: 'freezer', running: true }, say: 'freezer-01 compressor starts again after a trip' },
+    { at: SECOND_SAG_AT, step: { kind: 'voltage', volts: SAG[0] }, say: `feeder-3 voltage sags again to ${SAG[0]} V` },
+    { at: SECOND_SAG_AT + 3 * s, step: { kind: 'voltage', volts: SAG[1] }, say: `feeder-3 voltage ${SAG[1]} V` },
+    { at: SECOND_SAG_AT + 6 * s, step: { kind: 'voltage', volts: SAG[2] }, say: `feeder-3 voltage recovers: ${SAG[2]} V` },
+    { at: SECOND_SAG_AT + 9 * s, step: { kind: 'voltage', volts: SAG[3] }, say: `feeder-3 voltage back to ${SAG[3]} V` },
+    {
+      at: SECOND_STOP_AT,
+      step: { kind: 'sealer-stop', ...SEALER_ALARM },
+      say: `sealer-01 stops again: ${SEALER_ALARM.code} "${SEALER_ALARM.message}", state = stopped`,
     },
     { at: 3 * min, step: { kind: 'sealer-restart' }, say: `sealer-01 reset by maintenance: ${SEALER_ALARM.code} back to normal, state = running` },
   ];

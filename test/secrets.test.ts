@@ -11,7 +11,7 @@ import { startReceiver, type Receiver } from './notify/receiver.ts';
  * Secrets in forward and notify URLs (a robot key in the query, user:password
  * from a config made in code) never reach the log, the stored lastError or the
  * admin API, even when the receiver echoes the request line in its refusal and
- * undici names the URL in its error. Real gateway, real HTTP peer on port 0.
+ * the transport names the URL in its error. Real gateway, real HTTP peer on port 0.
  */
 
 const INGEST = { authorization: 'Bearer ingest-token-0123456789', 'content-type': 'application/json' };
@@ -105,7 +105,7 @@ describe('secrets in forward and notify URLs stay out of logs, stored errors and
     expect(lines.find((l) => l.msg === 'notification channel')?.url).toBe(`${peer.url}/cgi-bin/webhook/send?key=***`);
   });
 
-  it('user:password in a forward URL built in code (check-config refuses it): undici names the URL, nobody else does', async () => {
+  it('user:password in a forward URL built in code (check-config refuses it): the transport names the URL, nobody else does', async () => {
     const { lines, logger } = logCapture();
     const c = config(tmp.dir, `${peer.url}/central`, `${peer.url}/hook`);
     c.forward!.url = peer.url.replace('http://', 'http://andon:FWD-PASS-2@');

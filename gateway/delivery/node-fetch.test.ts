@@ -110,5 +110,7 @@ describe('nodeFetch', () => {
     await expect(nodeFetch('http://127.0.0.1:1/', { headers: new Headers({ a: 'b' }) })).rejects.toThrow(/plain record/);
     await expect(nodeFetch('http://127.0.0.1:1/', { method: 'POST', body: new Uint8Array(1) })).rejects.toThrow(/string/);
     await expect(nodeFetch('ftp://127.0.0.1/')).rejects.toThrow(TypeError);
+    // as fetch: credentials in the URL are refused, not sent as Basic auth
+    await expect(nodeFetch('http://andon:secret@127.0.0.1:1/')).rejects.toThrow(/includes credentials/);
   });
 });

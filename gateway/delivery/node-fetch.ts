@@ -10,8 +10,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  * garbage was most of what the drain promoted to the old generation.
  *
  * Behaves as fetch where the callers can tell: a connection error rejects with
- * `TypeError('fetch failed', { cause })` (cause.code ECONNREFUSED, ECONNRESET, …), an abort rejects
- * with the signal's reason, and redirects are followed as fetch does (at most 20; 303, and 301/302
+ * `TypeError('fetch failed', { cause })` (cause.code ECONNREFUSED, ECONNRESET, …), a URL with credentials is
+ * refused, an abort rejects with the signal's reason, and redirects are followed as fetch does (at most 20; 303, and 301/302
  * after a POST, become a GET without body; `authorization` is dropped when the origin changes).
  * Tests and embedders still pass their own `fetch` in the deps.
  */
@@ -32,7 +32,11 @@ export const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise
   if (i.headers !== undefined && (typeof i.headers !== 'object' || Array.isArray(i.headers) || i.headers instanceof Headers))
     return Promise.reject(new TypeError('nodeFetch: headers must be a plain record'));
   if (i.body !== undefined && i.body !== null && typeof i.body !== 'string') return Promise.reject(new TypeError('nodeFetch: body must be a string'));
-  return send(new URL(String(input)), i.method ?? 'GET', { ...i.headers }, i.body ?? undefined, i.signal, 0);
+  const url = new URL(String(input));
+  // fetch refuses credentials in the URL (node:http would send them as Basic auth); its message names the URL,
+  // which the callers redact (gateway/redact.ts)
+  if (url.username !== '' || url.password !== '') return Promise.reject(new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url.href}`));
+  return send(url, i.method ?? 'GET', { ...i.headers }, i.body ?? undefined, i.signal, 0);
 }) as typeof fetch;
 
 function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, hops: number): Promise<Response> {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnAndon } from '../lib/andon-process.ts';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -87,22 +88,7 @@ async function writeBacklog(file: string, configText: string): Promise<{ seconds
 
 function startAndon(configFile: string): Promise<{ child: ChildProcess; url: string }> {
   // --cpu-prof (or DRAIN_PROF=<dir>): a CPU profile of andon (written when it stops).
-  const prof = cpuProfArgs(PROF);
-  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean); // node flags, for experiments
-  const child = spawn(process.execPath, [...prof, ...extra, 'bin/andon.js', 'start', '--config', configFile], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ANDON_LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-      err += s;
-      const m = /running at (http:\/\/[\d.:]+)/.exec(err);
-      if (m) resolve({ child, url: m[1] as string });
-    });
-    child.once('exit', (code) => reject(new Error(`andon exited with ${code}: ${err}`)));
-  });
+  return spawnAndon(configFile, { nodeArgs: cpuProfArgs(PROF) });
 }
 
 async function bareCeiling(templateFile: string): Promise<{ rate: number; seconds: number }> {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnAndon } from '../lib/andon-process.ts';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,16 +55,7 @@ async function writeBacklog(dir: string, configText: string): Promise<void> {
 }
 
 function startAndon(configFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/andon.js', 'start', '--config', configFile], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ANDON_LOG_LEVEL: 'error' } });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-      err += s;
-      const m = /running at (http:\/\/[\d.:]+)/.exec(err);
-      if (m) resolve({ child, url: m[1] as string });
-    });
-    child.once('exit', (code) => reject(new Error(`andon exited with ${code}: ${err}`)));
-  });
+  return spawnAndon(configFile, { logLevel: 'error' });
 }
 
 function runBare(servers: string[], template: string, messages: number): Promise<{ rate: number; seconds: number }> {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeFetch } from './node-fetch.ts';
+import { MAX_ANSWER_BYTES, nodeFetch } from './node-fetch.ts';
 import { timedFetch, Unanswered } from './timed-fetch.ts';
 
 interface Seen {
@@ -104,6 +104,22 @@ describe('nodeFetch', () => {
       ['/b', 'PUT', '{"v":1}', 'Bearer x'],
     ]);
     expect(other.seen.map((s) => [s.url, s.method, s.body, s.headers.authorization, s.headers['content-type']])).toEqual([['/c', 'GET', '', undefined, undefined]]);
+  });
+
+  it('cuts off an answer larger than MAX_ANSWER_BYTES as a failed request, which timedFetch reports as unanswered', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const { url } = await serve((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const write = (left: number): void => {
+        if (left <= 0 || res.destroyed) return void res.end();
+        if (res.write(chunk)) write(left - chunk.length);
+        else res.once('drain', () => write(left - chunk.length));
+      };
+      write(MAX_ANSWER_BYTES + 2 * chunk.length);
+    });
+    const un = await timedFetch(nodeFetch, url, { method: 'GET' }, 10_000, new AbortController().signal).catch((e: unknown) => e);
+    expect(un).toBeInstanceOf(Unanswered);
+    expect((un as Error).message).toMatch(/answer larger than/);
   });
 
   it('refuses what it does not implement instead of sending something else', async () => {

@@ -21,6 +21,8 @@ const agents = {
 };
 
 const MAX_REDIRECTS = 20;
+/** An answer larger than this is cut off as a failed request (a hostile or broken receiver must not fill the heap). */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** An abort rejects with the signal's reason, as fetch does (an Error unless the caller gave something else). */
 const reasonOf = (signal: AbortSignal) => signal.reason as Error;
@@ -56,7 +58,17 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
     });
     req.on('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) {
+          done();
+          reject(new TypeError('fetch failed', { cause: new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`) }));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
       res.on('error', (err) => {
         done();
         reject(signal?.aborted ? reasonOf(signal) : new TypeError('fetch failed', { cause: err }));

@@ -195,6 +195,27 @@ describe('alarm-management KPIs (ISA-18.2 / EEMUA 191)', () => {
     expect(await value('andon_stale_tickets')).toBe(2); // and box-7 (the flood ended)
   });
 
+  it('open tickets and the per-group open and overdue gauges follow each change in memory, and agree with the store after a restart', async () => {
+    raise('packaging/sealer-01/alarm/E21');
+    raise('utilities/feeder-3/alarm/UV');
+    const sealer = store.liveByKey('sealer-01/alarm-stop')!;
+    const feeder = store.liveByKey('feeder-3/alarm-stop')!;
+    const gauges = async () => ({ open: await values('andon_tickets_open'), groups: await values('andon_group_open_tickets'), overdue: await values('andon_group_overdue_tickets') });
+    expect(await gauges()).toEqual({ open: { 'P1,packaging': 1, 'P1,utilities': 1 }, groups: { '': 2 }, overdue: { '': 0 } });
+    at(Date.parse(sealer.respondBy) + 1); // both past respondBy, unacknowledged
+    expect((await gauges()).overdue).toEqual({ '': 2 });
+    act(sealer.id, 'ack');
+    expect((await gauges()).overdue).toEqual({ '': 1 });
+    act(sealer.id, 'start');
+    act(sealer.id, 'resolve', { resolution: 'cleaned the sensor', rootCause: 'dust' });
+    const after = await gauges();
+    expect(after).toEqual({ open: { 'P1,utilities': 1 }, groups: { '': 1 }, overdue: { '': 1 } });
+    expect(Date.parse(feeder.resolveBy)).toBeGreaterThan(clock.now());
+    runtime.stop();
+    start();
+    expect(await gauges()).toEqual(after);
+  });
+
   it('labels open tickets of unconfigured areas area=""', async () => {
     raise('mystery/box-7/alarm/E1');
     raise('other/box-8/alarm/E1');

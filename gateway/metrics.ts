@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asyncScheduler } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
-import { areaLabeller, createAlarmKpis } from './alarm-kpis.ts';
+import { createAlarmKpis } from './alarm-kpis.ts';
 import { OUTCOMES } from './forward/forwarder.ts';
 import { SYNC_OUTCOMES } from './forward/sync.ts';
 import type { TicketChange } from './tickets/engine.ts';
@@ -23,7 +23,6 @@ export function createMetrics(
 ) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const now = opts.now ?? (() => asyncScheduler.now());
-  const areaLabel = areaLabeller(opts.areas);
   const m = {
     signals: new Counter({ name: 'andon_signals_total', help: 'Signals accepted, by source', labelNames: ['source'], registers: [registry] }),
     rejected: new Counter({ name: 'andon_signals_rejected_total', help: 'Signals rejected, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
@@ -110,7 +109,7 @@ export function createMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const r of store.openCounts()) this.inc({ priority: r.priority, area: areaLabel(r.area) }, r.n);
+      for (const r of kpis.openCounts()) this.inc({ priority: r.priority, area: r.area }, r.n);
     },
   });
   new Gauge({
@@ -163,7 +162,7 @@ export function createMetrics(
         this.reset();
         const known = new Set(opts.groups?.() ?? []);
         for (const group of known) this.set({ group }, 0);
-        for (const r of store.groups.live(now())) this.inc({ group: r.group !== null && known.has(r.group) ? r.group : '' }, pick(r));
+        for (const r of kpis.groups(now())) this.inc({ group: r.group !== null && known.has(r.group) ? r.group : '' }, pick(r));
       },
     });
   groupGauge('andon_group_open_tickets', 'Live unresolved tickets (open to waiting), by assigned group (configured groups; others "")', (r) => r.open);

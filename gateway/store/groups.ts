@@ -133,16 +133,4 @@ export class GroupQueries {
     });
   }
 
-  /** Live unresolved tickets and the overdue ones among them, per group (the andon_group_* gauges). */
-  live(now: number): { group: string | null; open: number; overdue: number }[] {
-    const by = new Map<string | null, { open: number; overdue: number }>();
-    for (const r of this.s.live.all() as LiveRow[]) {
-      if (r.state === 'resolved') continue;
-      const slot = by.get(r.grp) ?? { open: 0, overdue: 0 };
-      slot.open++;
-      if (overdue(r, now)) slot.overdue++;
-      by.set(r.grp, slot);
-    }
-    return [...by.entries()].map(([group, v]) => ({ group, ...v }));
-  }
 }

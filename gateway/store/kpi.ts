@@ -13,6 +13,11 @@ export interface LiveKpiRow {
   shelvedUntil: string | null;
   /** When the condition last became active (the first raise after the last clear); null while cleared. */
   activeSince: number | null;
+  state: string;
+  /** The ticket's assignedGroup (the andon_group_* gauges). */
+  assignedGroup: string | null;
+  respondBy: string;
+  resolveBy: string;
 }
 
 /**
@@ -26,8 +31,11 @@ export class KpiQueries {
   constructor(db: Db) {
     this.s = {
       live: db.prepare(`
-        SELECT t.id, t.area, t.fault, t.priority,
+        SELECT t.id, t.area, t.fault, t.priority, t.state,
                json_extract(t.doc, '$.condition') AS condition,
+               json_extract(t.doc, '$.assignedGroup') AS assignedGroup,
+               json_extract(t.doc, '$.respondBy') AS respondBy,
+               json_extract(t.doc, '$.resolveBy') AS resolveBy,
                json_extract(t.doc, '$.shelvedUntil') AS shelvedUntil,
                EXISTS (SELECT 1 FROM json_each(t.doc, '$.flags') WHERE value = 'chattering') AS chattering,
                (SELECT MIN(e.at) FROM ticket_events e

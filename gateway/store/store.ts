@@ -262,9 +262,6 @@ export class TicketStore {
       setMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ?'),
       insertMember: this.db.prepare('INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES (?, ?, ?, ?, ?)'),
       members: this.db.prepare('SELECT asset, fault, at FROM ticket_members WHERE ticket_id = ? ORDER BY n'),
-      openCounts: this.db.prepare(
-        "SELECT priority, area, COUNT(*) AS n FROM tickets WHERE state IN ('open', 'acknowledged', 'in_progress', 'waiting') GROUP BY priority, area",
-      ),
     };
   }
 
@@ -628,11 +625,6 @@ export class TicketStore {
   /** Ticket versions waiting to be forwarded (not parked). */
   outboxPending(): number {
     return this.outbox.pending();
-  }
-
-  /** Live, unresolved tickets per priority and area (for the open-tickets gauge). */
-  openCounts(): { priority: string; area: string | null; n: number }[] {
-    return this.stmts.openCounts.all() as { priority: string; area: string | null; n: number }[];
   }
 
   /** Whether the -wal was deleted under the running store (checked every 10 s; see files.ts walGuard). */

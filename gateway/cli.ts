@@ -6,7 +6,7 @@ import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { fromRoot } from './package-root.ts';
-import { tuneHeap } from './heap.ts';
+import { collectAfterStart, tuneHeap } from './heap.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
@@ -74,6 +74,7 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
     const { config, sha } = readConfigFile(file);
     const { startGateway } = await import('./main.ts');
     const gw = await startGateway(config, { configFile: file, configSha: sha, ...(values.port !== undefined ? { port: Number(values.port) } : {}) });
+    collectAfterStart();
     // The outcome is logged by the reload itself (component reload); a refusal keeps the running config.
     reload = () => void gw.reload('signal').catch(() => undefined);
     io.err(`andon: ${config.gateway.id} running at ${gw.address} (config ${file}); Ctrl-C stops, SIGHUP reloads the config`);

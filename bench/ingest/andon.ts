@@ -23,6 +23,7 @@ function plantYaml(dataDir: string, port: number): string[] {
     '  timezone: UTC',
     `  dataDir: ${JSON.stringify(dataDir)}`,
     `  http: { host: 127.0.0.1, port: ${port} }`,
+    '  auth: { anonymousRead: true }', // the run reads the tickets at the end (GET /api/v1/tickets)
     'assets:',
     ...assets.map(
       (a) => `  ${a.name}: { area: ${a.area}, line: ${a.line}${a.lineStopping ? ', criticality: line-stopping' : ''}, tags: ["${a.area}/${a.name}/**"] }`,

@@ -184,6 +184,40 @@ describe('batches (group commit)', () => {
     expect(again.doc('FLOOD')).toMatchObject({ version: 2, occurrences: 4 });
   });
 
+  it('the columns stay right whichever UPDATE writes a version: the doc alone when state and priority stay, all of them when an amend changed one', async () => {
+    const store = await open();
+    const columns = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT state, priority, version, updated_at AS updatedAt FROM tickets WHERE id = ?').get('FLOOD');
+      } finally {
+        db.close();
+      }
+    };
+    const v1 = flood({ members: [member(0)], occurrences: 1, priority: 'P2' });
+    save(store, v1, null);
+    // a repeat: same state and priority (the narrow UPDATE), a newer version and updated_at
+    const v2 = { ...v1, version: 2, occurrences: 2, updatedAt: iso(T0 + 1000) };
+    save(store, v2, v1);
+    expect(columns()).toEqual({ state: 'open', priority: 'P2', version: 2, updatedAt: T0 + 1000 });
+    // a version that acknowledges it: the state column follows
+    const v3 = { ...v2, version: 3, state: 'acknowledged' as const, updatedAt: iso(T0 + 2000) };
+    store.transaction((tx) => tx.save(v3, { at: iso(T0 + 2000), action: 'ack', by: 'wang' }, v2));
+    expect(columns()).toMatchObject({ state: 'acknowledged', version: 3 });
+    // in a batch: a new version, an amend that raises the priority, then one that keeps it
+    store.batch(() => {
+      const v4 = { ...v3, version: 4, occurrences: 3, members: [...v3.members, member(1)], updatedAt: iso(T0 + 3000) };
+      const seq = store.transaction((tx) => tx.save(v4, { at: iso(T0 + 3000), action: 'occurrence', by: 'andon' }, v3));
+      const a = { ...v4, priority: 'P1' as const, occurrences: 4, members: [...v4.members, member(2)] };
+      store.transaction((tx) => tx.amend(a, { at: iso(T0 + 4000), action: 'occurrence', by: 'andon', members: 2 }, v4, seq));
+      const b = { ...a, occurrences: 5, members: [...a.members, member(3)] };
+      store.transaction((tx) => tx.amend(b, { at: iso(T0 + 5000), action: 'occurrence', by: 'andon', members: 3 }, a, seq));
+    });
+    expect(columns()).toEqual({ state: 'acknowledged', priority: 'P1', version: 4, updatedAt: T0 + 5000 });
+    expect(onDisk('FLOOD').doc).toMatchObject({ priority: 'P1', occurrences: 5 });
+    expect(store.list({ priority: 'P1' }).items.map((t) => t.id)).toEqual(['FLOOD']);
+  });
+
   it('a batch that writes nothing begins no transaction', async () => {
     const store = await open();
     const before = store.transaction(() => 'x');

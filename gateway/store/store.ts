@@ -129,7 +129,7 @@ export class TicketStore {
    * event are written once, just before the commit, instead of once per member. Reads in the batch see the
    * doc through the cache, where it is pinned until then.
    */
-  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number }>(), events: new Map<number, { at: number; data: object }>() };
+  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number; full: boolean }>(), events: new Map<number, { at: number; data: object }>() };
   /** Per open level (as `levels`): how to put `deferred` back when that level rolls back. */
   private readonly undo: (() => void)[][] = [];
   /** The open batch (TicketStore.batch); `begun` once its first write began the transaction. */
@@ -223,6 +223,9 @@ export class TicketStore {
         'INSERT INTO tickets (id, key, state, version, priority, area, asset, fault, opened_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       updateTicket: this.db.prepare('UPDATE tickets SET state = ?, version = ?, priority = ?, updated_at = ?, doc = ? WHERE id = ? AND version = ?'),
+      // State and priority as they were (a repeat, a flood member): SQLite rewrites the entries of only the
+      // indexes whose columns an UPDATE sets, so leaving them out spares the state and priority indexes.
+      updateTicketDoc: this.db.prepare('UPDATE tickets SET version = ?, updated_at = ?, doc = ? WHERE id = ? AND version = ?'),
       insertEvent: this.db.prepare('INSERT INTO ticket_events (ticket_id, version, at, action, by, data) VALUES (?, ?, ?, ?, ?, ?)'),
       // A new version is due when written, unless its ticket is backing off (backoff is per ticket): then it
       // joins the ticket's newest pending row, which always carries the ticket's latest next attempt.
@@ -413,7 +416,10 @@ export class TicketStore {
         if (isNew) {
           s.insertTicket.run(doc.id, doc.key, doc.state, doc.version, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
         } else {
-          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
+          const r =
+            previous && previous.state === doc.state && previous.priority === doc.priority
+              ? s.updateTicketDoc.run(doc.version, at, json, doc.id, expected)
+              : s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);
         }
         appendMembers(doc, isNew ? 0 : (previous?.members.length ?? ((s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0)));
@@ -432,7 +438,8 @@ export class TicketStore {
         appendMembers(doc, current.members.length);
         const { at: _at, action: _action, by: _by, ...data } = event;
         // The member rows go in now; the doc and the event, which each member rewrites whole, once before the commit.
-        if (this.lazy) this.defer(doc.id, { doc, at }, seq, { at, data });
+        // The deferred write sets the doc alone unless an amend of the batch changed the state or priority.
+        if (this.lazy) this.defer(doc.id, { doc, at, full: doc.state !== current.state || doc.priority !== current.priority }, seq, { at, data });
         else {
           const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
@@ -464,11 +471,11 @@ export class TicketStore {
   }
 
   /** Records an amend's doc and event for the write before the commit; a rollback of its level takes it back. */
-  private defer(id: string, doc: { doc: TicketDoc; at: number }, seq: number, event: { at: number; data: object }): void {
+  private defer(id: string, doc: { doc: TicketDoc; at: number; full: boolean }, seq: number, event: { at: number; data: object }): void {
     const { docs, events } = this.deferred;
     const hadDoc = docs.get(id);
     const hadEvent = events.get(seq);
-    docs.set(id, doc);
+    docs.set(id, hadDoc?.full && !doc.full ? { ...doc, full: true } : doc);
     events.set(seq, event);
     this.undo[this.undo.length - 1]?.push(() => {
       if (hadDoc) docs.set(id, hadDoc);
@@ -488,8 +495,10 @@ export class TicketStore {
   /** The deferred amends, written just before the batch commits (in its transaction). */
   private writeDeferred(): void {
     const s = this.stmts;
-    for (const [id, { doc, at }] of this.deferred.docs) {
-      const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), id, doc.version);
+    for (const [id, { doc, at, full }] of this.deferred.docs) {
+      // an amend keeps the version, and the state and priority too (TicketEngine: not when the priority rises)
+      const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
+      const r = full ? s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, id, doc.version) : s.updateTicketDoc.run(doc.version, at, json, id, doc.version);
       if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${id} changed under us (expected version ${doc.version})`);
     }
     for (const [seq, { at, data }] of this.deferred.events) s.amendEvent.run(at, JSON.stringify(data), seq);

@@ -168,11 +168,6 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
       if (event.action === 'ack') ackLatency.observe({ priority: t.priority }, Math.max(0, (at - Date.parse(t.openedAt)) / 1000));
       track(t, at);
     },
-    /**
-     * Live unresolved tickets and the overdue ones among them (past respondBy unacknowledged, or past resolveBy
-     * unresolved), per assigned group: the andon_group_* gauges, from memory (a walk of the ticket table took
-     * ~60 ms per gauge at 20k live tickets, and held the event loop at every scrape).
-     */
     /** Live unresolved tickets (open to waiting) per priority and area label (andon_tickets_open), from memory. */
     openCounts(): { priority: string; area: string; n: number }[] {
       const by = new Map<string, { priority: string; area: string; n: number }>();
@@ -185,6 +180,11 @@ export function createAlarmKpis(registry: Registry, store: TicketStore, opts: { 
       }
       return [...by.values()];
     },
+    /**
+     * Live unresolved tickets and the overdue ones among them (past respondBy unacknowledged, or past resolveBy
+     * unresolved), per assigned group: the andon_group_* gauges, from memory (a walk of the ticket table took
+     * ~60 ms per gauge at 20k live tickets, and held the event loop at every scrape).
+     */
     groups(at: number): { group: string | null; open: number; overdue: number }[] {
       const by = new Map<string | null, { open: number; overdue: number }>();
       for (const t of live.values()) {

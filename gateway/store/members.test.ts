@@ -216,6 +216,17 @@ describe('batches (group commit)', () => {
     expect(columns()).toEqual({ state: 'acknowledged', priority: 'P1', version: 4, updatedAt: T0 + 5000 });
     expect(onDisk('FLOOD').doc).toMatchObject({ priority: 'P1', occurrences: 5 });
     expect(store.list({ priority: 'P1' }).items.map((t) => t.id)).toEqual(['FLOOD']);
+    // in a batch: an amend raises the priority, then a new version keeps it: the row still gets P0
+    store.batch(() => {
+      const v4 = store.doc('FLOOD')!;
+      const v5 = { ...v4, version: 5, occurrences: 6, updatedAt: iso(T0 + 6000) };
+      const seq = store.transaction((tx) => tx.save(v5, { at: iso(T0 + 6000), action: 'occurrence', by: 'andon' }, v4));
+      const a = { ...v5, priority: 'P0' as const, occurrences: 7 };
+      store.transaction((tx) => tx.amend(a, { at: iso(T0 + 7000), action: 'occurrence', by: 'andon', members: 2 }, v5, seq));
+      const v6 = { ...a, version: 6, occurrences: 8, updatedAt: iso(T0 + 8000) };
+      store.transaction((tx) => tx.save(v6, { at: iso(T0 + 8000), action: 'occurrence', by: 'andon' }, a));
+    });
+    expect(columns()).toEqual({ state: 'acknowledged', priority: 'P0', version: 6, updatedAt: T0 + 8000 });
   });
 
   it('a batch that writes nothing begins no transaction', async () => {

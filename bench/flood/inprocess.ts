@@ -21,32 +21,14 @@ import { parseConfig } from '../../config/load.ts';
 import { createMetrics } from '../../gateway/metrics.ts';
 import { createRuntime } from '../../gateway/runtime.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
+import { plant, type Sig } from './plant.ts';
 
-const ASSETS = 500;
-const AREA = 'hall';
 const BATCH = 50;
-const asset = (i: number) => `m-${String(i % ASSETS).padStart(4, '0')}`;
-const config = parseConfig(
-  [
-    'gateway: { id: flood-inprocess, timezone: UTC }',
-    'sources: [ { id: mes-http, type: http } ]',
-    'assets:',
-    ...Array.from({ length: ASSETS }, (_, i) => `  ${asset(i)}: { area: ${AREA}, line: line-${(i % 5) + 1}, tags: ["${AREA}/${asset(i)}/**"] }`),
-    'rules:',
-    '  - { id: pv-high, when: { tag: "**/pv-*", above: 80, clearBelow: 75 }, fault: pv-high, category: process, priority: P2 }',
-    '  - { id: alarm, when: { tag: "**/alarm/*", equals: true }, fault: machine-alarm, category: hardware, priority: P1 }',
-    'correlation:',
-    '  flood: { count: 50, within: 10s, per: area }',
-    'routing:',
-    '  - { match: {}, assign: maintenance }',
-  ].join('\n'),
-);
+const { yaml, quietSignal, alarmSignal } = plant(500, { count: 50, within: '10s' });
+const config = parseConfig(['gateway: { id: flood-inprocess, timezone: UTC }', 'sources: [ { id: mes-http, type: http } ]', ...yaml].join('\n'));
 
 const N = Number(process.argv[2] ?? 5000);
 const ROUNDS = Number(process.argv[3] ?? 3);
-type Sig = { tag: string; value: number | boolean };
-const quiet = (i: number): Sig => ({ tag: `${AREA}/${asset(i)}/pv-${Math.floor(i / ASSETS) % 10}`, value: 40 + ((i * 7919) % 2000) / 100 });
-const alarm = (prefix: string) => (i: number): Sig => ({ tag: `${AREA}/${asset(i)}/alarm/${prefix}${Math.floor(i / ASSETS)}`, value: true });
 
 for (let round = 1; round <= ROUNDS; round++) {
   const dir = mkdtempSync(join(tmpdir(), 'andon-flood-inprocess-'));
@@ -65,9 +47,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
     return N / ((performance.now() - t0) / 1000);
   };
-  const q = phase(quiet);
-  const f = phase(alarm('a'));
-  const warm = phase(alarm('b'));
+  const q = phase(quietSignal);
+  const f = phase((i) => alarmSignal(i, 'a'));
+  const warm = phase((i) => alarmSignal(i, 'b'));
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   console.log(`round ${round}: quiet ${fmt(q)}/s, flood ${fmt(f)}/s (${(f / q).toFixed(2)}×), flood again ${fmt(warm)}/s (${(warm / q).toFixed(2)}×)`);
   runtime.stop();

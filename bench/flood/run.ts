@@ -33,6 +33,7 @@ import { tempDir } from '../../connectors/mqtt/fixtures/brokers.ts';
 import { startAndon, type AndonProcess } from '../ingest/andon.ts';
 import { cpuSeconds, fmt, median, memory, printTable, sleep, stopChild } from '../ingest/proc.ts';
 import { printProfiles } from '../lib/cpu-prof.ts';
+import { plant, type Sig } from './plant.ts';
 import { chartSvg, writeChart, type Series } from '../soak/chart.ts';
 
 const { values: args } = parseArgs({
@@ -74,12 +75,10 @@ const FLOOD_AT = num('flood-at');
 const CALM_ALARMS = num('calm-alarms');
 const FLOOD_ALARMS = num('flood-alarms');
 const TICK = Math.max(1, num('tick'));
-const MEASURES = 10;
-const AREA = 'hall';
 const OUT = join(import.meta.dirname, 'out');
 const PROF = args['cpu-prof'] ? join(OUT, 'prof') : undefined;
 const TOKENS = { ingest: 'flood-bench-ingest-token-0123456789', operator: 'flood-bench-operator-token-0123456789' };
-const asset = (i: number) => `m-${String(i % ASSETS).padStart(4, '0')}`;
+const { yaml: plantYaml, quietSignal, alarmSignal } = plant(ASSETS, { count: num('flood-count'), within: String(args['flood-within']) });
 
 function config(dataDir: string, port: number): string {
   return [
@@ -95,26 +94,9 @@ function config(dataDir: string, port: number): string {
     `      - { name: bench-board, role: operator, token: ${TOKENS.operator} }`,
     'sources:',
     '  - { id: mes-http, type: http }',
-    'assets:',
-    ...Array.from({ length: ASSETS }, (_, i) => `  ${asset(i)}: { area: ${AREA}, line: line-${(i % 5) + 1}, tags: ["${AREA}/${asset(i)}/**"] }`),
-    'rules:',
-    '  - { id: pv-high, when: { tag: "**/pv-*", above: 80, clearBelow: 75 }, fault: pv-high, category: process, priority: P2 }',
-    '  - { id: alarm, when: { tag: "**/alarm/*", equals: true }, fault: machine-alarm, category: hardware, priority: P1 }',
-    'correlation:',
-    `  flood: { count: ${num('flood-count')}, within: ${args['flood-within']}, per: area }`,
-    'routing:',
-    '  - { match: {}, assign: maintenance }',
+    ...plantYaml,
   ].join('\n');
 }
-
-interface Sig {
-  tag: string;
-  value: number | boolean;
-}
-/** Telemetry reading `i`: asset i mod N, measure (i / N) mod 10, a value in 40..60 (the limit is 80). */
-const quietSignal = (i: number): Sig => ({ tag: `${AREA}/${asset(i)}/pv-${Math.floor(i / ASSETS) % MEASURES}`, value: 40 + ((i * 7919) % 2000) / 100 });
-/** Alarm raise `i`: a distinct tag per i (asset i mod N, alarm number i / N). */
-const alarmSignal = (i: number, prefix = 'a'): Sig => ({ tag: `${AREA}/${asset(i)}/alarm/${prefix}${Math.floor(i / ASSETS)}`, value: true });
 
 /** POSTs to /api/v1/signals over a keep-alive pool; resolves with the status once the answer is read. */
 function poster(url: string) {

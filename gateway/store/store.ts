@@ -409,8 +409,8 @@ export class TicketStore {
         const at = Date.parse(event.at);
         // a newer version of an amended doc: written now, so the amend's deferred write must not overwrite it
         // (and if that amend changed the state or priority, the row's columns still have the old ones)
-        const amendedColumns = this.deferred.docs.get(doc.id)?.full === true;
-        if (this.deferred.docs.has(doc.id)) this.undeferDoc(doc.id);
+        const pending = this.deferred.docs.get(doc.id);
+        if (pending) this.undeferDoc(doc.id);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
         const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
         const isNew = previous === undefined ? doc.version === 1 : previous === null;
@@ -419,7 +419,7 @@ export class TicketStore {
           s.insertTicket.run(doc.id, doc.key, doc.state, doc.version, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
         } else {
           const r =
-            previous && !amendedColumns && previous.state === doc.state && previous.priority === doc.priority
+            previous && !pending?.full && previous.state === doc.state && previous.priority === doc.priority
               ? s.updateTicketDoc.run(doc.version, at, json, doc.id, expected)
               : s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);

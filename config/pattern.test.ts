@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, patternProblem } from './pattern.ts';
+import { compilePattern, patternProblem, regexPattern } from './pattern.ts';
 
 /** Which of `tags` the pattern matches. */
 const matching = (pattern: string, tags: string[]) => {
@@ -117,6 +117,31 @@ describe('compilePattern', () => {
     expect(m('packaging/sealer-01/state')).toBe(false);
     expect(m('sealer-01/state/x')).toBe(false);
     expect(m('sealer-01/state')).toBe(true);
+  });
+});
+
+describe('compilePattern without a RegExp (a/b/** and **/s1/…/sk)', () => {
+  // Every tag of up to 4 segments over these (empty ones included, so leading, trailing and double "/"),
+  // against patterns of both shapes and near misses: the fast matchers answer as the RegExp does.
+  const SEGMENTS = ['a', 'b', 'pv-1', 'pv-', 'E1x', 'x', 'xx', ''];
+  const tags: string[] = [];
+  const grow = (prefix: string[], n: number) => {
+    if (prefix.length > 0) tags.push(prefix.join('/'));
+    if (n === 0) return;
+    for (const seg of SEGMENTS) grow([...prefix, seg], n - 1);
+  };
+  grow([], 4);
+  const PATTERNS = ['a/**', 'a/b/**', 'pv-1/a/b/**', '**/pv-*', '**/a', '**/*', '**/a/*', '**/*/pv-*', '**/E*x', '**/*x', '**/x*x', '**/a/b/pv-1', 'a/*/**', '**/a/**', 'a/**/b', '**'];
+
+  it.each(PATTERNS)('%s', (pattern) => {
+    expect(patternProblem(pattern)).toBeUndefined();
+    const fast = compilePattern(pattern);
+    const slow = regexPattern(pattern);
+    const differ = tags.filter((t) => fast(t) !== slow(t));
+    expect(differ).toEqual([]);
+    // and the pattern does match some of them and not others: the comparison is not vacuous
+    expect(tags.some((t) => slow(t))).toBe(true);
+    if (pattern !== '**') expect(tags.some((t) => !slow(t))).toBe(true);
   });
 });
 

@@ -24,7 +24,11 @@ const escape = (s: string) => s.replace(/[.?^${}()|[\]\\]/g, '\\$&');
 /** Compiles a pattern; call `patternProblem` first (config validation does). */
 export function compilePattern(pattern: string): TagMatcher {
   if (!pattern.includes('*')) return (tag) => tag === pattern;
-  // Every segment consumes "seg/" of `tag + "/"`, so ** can consume zero or more.
+  return fastPattern(pattern) ?? regexPattern(pattern);
+}
+
+/** The general case: one RegExp. Every segment consumes "seg/" of `tag + "/"`, so ** can consume zero or more. */
+export function regexPattern(pattern: string): TagMatcher {
   const body = pattern
     .split('/')
     .map((seg) => {
@@ -35,4 +39,51 @@ export function compilePattern(pattern: string): TagMatcher {
     .join('');
   const re = new RegExp(`^${body}$`);
   return (tag) => re.test(tag + '/');
+}
+
+/** Whether `s` (a part of a tag) is segments without an empty one: no leading, trailing or double "/". */
+const wellFormed = (s: string) => s.length > 0 && s.charCodeAt(0) !== 47 && s.charCodeAt(s.length - 1) !== 47 && !s.includes('//');
+
+/** One segment of a pattern without `**` (a literal, `*`, or `E*`-style text around one `*`) against one tag segment. */
+function segmentMatcher(seg: string): (s: string) => boolean {
+  if (seg === '*') return (s) => s.length > 0;
+  const star = seg.indexOf('*');
+  if (star === -1) return (s) => s === seg;
+  const [head, tail] = [seg.slice(0, star), seg.slice(star + 1)];
+  return (s) => s.length >= head.length + tail.length && s.startsWith(head) && s.endsWith(tail);
+}
+
+/**
+ * The shapes most configs use, without a RegExp (a compiled RegExp per asset pattern was ~1 KiB of heap,
+ * and matching it the main cost of a tag's first reading): `a/b/**` (an asset's tags) and `**` then
+ * segments without `**` (`**` + `/pv-*`, `**` + `/alarm/*`: a rule per measure). Undefined for any other
+ * shape, which gets the RegExp. Both give the same answer for every tag (pattern.test.ts compares them).
+ */
+function fastPattern(pattern: string): TagMatcher | undefined {
+  const segs = pattern.split('/');
+  const deep = segs.filter((x) => x === '**').length;
+  if (deep !== 1) return undefined;
+  if (segs[segs.length - 1] === '**' && segs.slice(0, -1).every((x) => !x.includes('*'))) {
+    // literal/prefix/**: the prefix itself, or the prefix, "/" and well-formed segments
+    const prefix = segs.slice(0, -1).join('/');
+    if (prefix === '') return undefined; // a lone ** (every tag) is rare enough for the RegExp
+    const head = prefix + '/';
+    return (tag) => tag === prefix || (tag.startsWith(head) && wellFormed(tag.slice(head.length)));
+  }
+  if (segs[0] === '**') {
+    // **/s1/…/sk: the last k segments match s1…sk, and what comes before them is nothing or well-formed segments
+    const rest = segs.slice(1).map(segmentMatcher);
+    const k = rest.length;
+    return (tag) => {
+      let end = tag.length;
+      for (let i = k - 1; i >= 0; i--) {
+        const slash = tag.lastIndexOf('/', end - 1);
+        if (slash === -1 && i > 0) return false;
+        if (!(rest[i] as (s: string) => boolean)(tag.slice(slash + 1, end))) return false;
+        end = slash;
+      }
+      return end === -1 || wellFormed(tag.slice(0, end));
+    };
+  }
+  return undefined;
 }

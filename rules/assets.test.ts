@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.ts';
+import type { Signal } from './types.ts';
+import { assetResolver } from './assets.ts';
+import { ruleIndex } from './match.ts';
+
+const config = parseConfig(`
+gateway: { id: test }
+assets:
+  sealer-01: { area: packaging, line: line-1, criticality: line-stopping, tags: ["packaging/sealer-01/**"] }
+  feeder-3: { area: utilities, tags: ["mcc/feeder-3/**"] }
+rules:
+  - { id: hot, when: { tag: "**/temperature", above: 80 }, fault: overtemp, priority: P2 }
+  - { id: sealer, when: { tag: "packaging/sealer-01/*", above: 1 }, fault: sealer, priority: P2 }
+  - { id: any-feeder, when: { tag: "mcc/**", equals: true }, fault: feeder, priority: P2 }
+`);
+const sig = (tag: string, asset?: string) => ({ source: 'plc', tag, value: 1, quality: 'good', ts: 0, ...(asset ? { asset } : {}) }) as Signal;
+
+describe('assetResolver', () => {
+  const r = assetResolver(config.assets);
+
+  it('resolves configured assets by their tag patterns, others by the UNS guess <area>/<asset>/…', () => {
+    expect(r.bySignal(sig('packaging/sealer-01/temperature'))).toEqual({ asset: 'sealer-01', area: 'packaging', line: 'line-1', criticality: 'line-stopping' });
+    expect(r.bySignal(sig('mcc/feeder-3/voltage'))).toEqual({ asset: 'feeder-3', area: 'utilities', line: null, criticality: null });
+    expect(r.bySignal(sig('filling/pump-7/pressure'))).toEqual({ asset: 'pump-7', area: 'filling', line: null, criticality: null });
+    expect(r.bySignal(sig('pump-9/pressure'))).toEqual({ asset: 'pump-9', area: null, line: null, criticality: null });
+    // a signal's own asset wins; its area is the configured one, else the tag's
+    expect(r.bySignal(sig('filling/x/pressure', 'sealer-01'))).toEqual({ asset: 'sealer-01', area: 'packaging', line: 'line-1', criticality: 'line-stopping' });
+    expect(r.bySignal(sig('filling/x/pressure', 'other'))).toEqual({ asset: 'other', area: 'filling', line: null, criticality: null });
+  });
+
+  it('the tags of one asset share one frozen AssetInfo (a reference per tag, not an object each)', () => {
+    const a = r.bySignal(sig('packaging/sealer-01/temperature'));
+    expect(r.bySignal(sig('packaging/sealer-01/speed'))).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const pump = r.bySignal(sig('filling/pump-7/pressure'));
+    expect(r.bySignal(sig('filling/pump-7/flow'))).toBe(pump);
+    // the same name under another area is another asset
+    const other = r.bySignal(sig('mixing/pump-7/flow'));
+    expect(other).not.toBe(pump);
+    expect(other.area).toBe('mixing');
+  });
+});
+
+describe('ruleIndex', () => {
+  const rules = ruleIndex(config.rules, 'tag');
+  const ids = (tag: string) => rules(tag).map((x) => x.id);
+
+  it('lists the rules whose tag pattern matches, in config order', () => {
+    expect(ids('packaging/sealer-01/temperature')).toEqual(['hot', 'sealer']);
+    expect(ids('packaging/sealer-01/speed')).toEqual(['sealer']);
+    expect(ids('filling/pump-7/temperature')).toEqual(['hot']);
+    expect(ids('mcc/feeder-3/voltage')).toEqual(['any-feeder']);
+    expect(ids('filling/pump-7/flow')).toEqual([]);
+  });
+
+  it('tags that meet the same rules share one list', () => {
+    expect(rules('filling/pump-7/temperature')).toBe(rules('mixing/mixer-2/temperature'));
+    expect(rules('packaging/sealer-01/speed')).toBe(rules('packaging/sealer-01/state'));
+    expect(rules('filling/pump-7/flow')).toBe(rules('mixing/mixer-2/flow'));
+    expect(rules('filling/pump-7/temperature')).not.toBe(rules('packaging/sealer-01/temperature'));
+  });
+});

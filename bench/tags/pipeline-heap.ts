@@ -15,16 +15,12 @@ import { createRuntime } from '../../gateway/runtime.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
 import type { Signal } from '../../model/signal.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { AREAS, exposedGc, MEASURES, RULES } from './plant.ts';
 import { fmt, printTable } from '../ingest/proc.ts';
 
 const { values: args } = parseArgs({ options: { tags: { type: 'string', default: '100000' } } });
 const TAGS = Number(args.tags);
-const exposed = (globalThis as { gc?: () => void }).gc;
-if (!exposed) throw new Error('run with node --expose-gc (npm run bench:pipeline-heap does)');
-const gc: () => void = exposed;
-
-const MEASURES = ['temperature', 'pressure', 'speed', 'current', 'vibration'];
-const AREAS = ['packaging', 'filling', 'utilities', 'palletizing', 'mixing'];
+const gc = exposedGc('bench:pipeline-heap');
 const assetOf = (i: number) => Math.floor(i / MEASURES.length);
 const tagOf = (i: number) => `${AREAS[assetOf(i) % AREAS.length]}/asset-${assetOf(i)}/${MEASURES[i % MEASURES.length]}`;
 const CONFIGURED = 2000;
@@ -34,11 +30,7 @@ const config = parseConfig(
     'sources: [ { id: plc, type: http } ]',
     'assets:',
     ...Array.from({ length: CONFIGURED }, (_, k) => `  a${k}: { area: ${AREAS[k % AREAS.length]}, tags: ["${AREAS[k % AREAS.length]}/asset-${k}/**"] }`),
-    'rules:',
-    '  - { id: hot, when: { tag: "**/temperature", above: 1000 }, fault: overtemp, priority: P2 }',
-    '  - { id: pressure, when: { tag: "*/*/pressure", above: 1000, clearBelow: 990 }, fault: overpressure, priority: P2 }',
-    '  - { id: stopped, when: { tag: "packaging/*/speed", below: -1 }, fault: stopped, priority: P1 }',
-    '  - { id: silent, when: { source: plc, silentFor: 1h }, fault: comms-lost, priority: P2 }',
+    ...RULES,
   ].join('\n'),
 );
 const t0 = Date.parse('2026-03-02T08:00:00Z');

@@ -7,6 +7,7 @@ import { TicketStore } from '../../gateway/store/store.ts';
 import { createTagView, type TagView } from '../../gateway/tags.ts';
 import type { Signal } from '../../model/signal.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
+import { AREAS, exposedGc, MEASURES, RULES } from './plant.ts';
 import { fmt, median, printTable } from '../ingest/proc.ts';
 
 /**
@@ -35,12 +36,7 @@ const { values: args } = parseArgs({
 const TAGS = Number(args.tags);
 const SIGNALS = Number(args.signals);
 const RUNS = Number(args.runs);
-const exposed = (globalThis as { gc?: () => void }).gc;
-if (!exposed) throw new Error('run with node --expose-gc (npm run bench:tags does)');
-const gc: () => void = exposed;
-
-const MEASURES = ['temperature', 'pressure', 'speed', 'current', 'vibration'];
-const AREAS = ['packaging', 'filling', 'utilities', 'palletizing', 'mixing'];
+const gc = exposedGc('bench:tags');
 const tagOf = (i: number) => `${AREAS[i % AREAS.length]}/asset-${Math.floor(i / MEASURES.length)}/${MEASURES[i % MEASURES.length]}`;
 
 const config: AndonConfig = parseConfig(
@@ -49,11 +45,7 @@ const config: AndonConfig = parseConfig(
     'sources: [ { id: plc, type: http } ]',
     'assets:',
     ...AREAS.map((a) => `  ${a}-line: { area: ${a}, tags: ["${a}/asset-1*/**"] }`),
-    'rules:',
-    '  - { id: hot, when: { tag: "**/temperature", above: 1000 }, fault: overtemp, priority: P2 }',
-    '  - { id: pressure, when: { tag: "*/*/pressure", above: 1000, clearBelow: 990 }, fault: overpressure, priority: P2 }',
-    '  - { id: stopped, when: { tag: "packaging/*/speed", below: -1 }, fault: stopped, priority: P1 }',
-    '  - { id: silent, when: { source: plc, silentFor: 1h }, fault: comms-lost, priority: P2 }',
+    ...RULES,
   ].join('\n'),
 );
 

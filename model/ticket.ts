@@ -179,6 +179,140 @@ export interface Ticket {
 /** A ticket as stored: everything but the history, which lives in its own table. */
 export type TicketDoc = Omit<Ticket, 'history'>;
 
+/** Every field of a TicketDoc, in the order the engine makes tickets (copyTicket writes them in this order). */
+export const TICKET_DOC_KEYS = [
+  'id',
+  'version',
+  'key',
+  'gateway',
+  'asset',
+  'area',
+  'line',
+  'fault',
+  'category',
+  'priority',
+  'rule',
+  'title',
+  'state',
+  'condition',
+  'openedAt',
+  'updatedAt',
+  'respondBy',
+  'resolveBy',
+  'acknowledgedAt',
+  'resolvedAt',
+  'closedAt',
+  'firstSeen',
+  'lastSeen',
+  'occurrences',
+  'flags',
+  'recurrence',
+  'causes',
+  'warnings',
+  'members',
+  'firstOut',
+  'assignedGroup',
+  'assignee',
+  'notify',
+  'escalationLevel',
+  'escalations',
+  'breaches',
+  'evidence',
+  'similar',
+  'wait',
+  'resolution',
+  'rootCause',
+  'checklist',
+  'mergedInto',
+  'shelvedUntil',
+  'shelvedReason',
+  'previous',
+  'reopenedAt',
+  'verifyBy',
+  'knowledge',
+  'records',
+  'central',
+] as const satisfies readonly (keyof TicketDoc)[];
+// A field added to Ticket must be added above too (and to copyTicket): this line does not compile otherwise.
+const everyKeyListed: [Exclude<keyof TicketDoc, (typeof TICKET_DOC_KEYS)[number]>] extends [never] ? true : never = true;
+void everyKeyListed;
+const KNOWN_KEYS = new Set<string>(TICKET_DOC_KEYS);
+
+/**
+ * A shallow copy of a ticket doc, for the engine's new versions. `{ ...doc }` of these 51 fields takes
+ * V8's slow path: ~3.6 KB of garbage and ~4 µs a copy (measured in node 20, object spread and
+ * Object.assign alike), and every member of an alarm flood copied the flood ticket twice. One object
+ * literal with every field is ~0.4 KB and a fraction of that time. A doc with a field this version does
+ * not know, or without one it knows (a store written by another version), is copied by spread, which
+ * keeps it as it is.
+ */
+export function copyTicket(doc: TicketDoc): TicketDoc {
+  let n = 0;
+  for (const k in doc) {
+    if (!KNOWN_KEYS.has(k)) return { ...doc };
+    n++;
+  }
+  if (n !== TICKET_DOC_KEYS.length) return { ...doc };
+  return {
+    id: doc.id,
+    version: doc.version,
+    key: doc.key,
+    gateway: doc.gateway,
+    asset: doc.asset,
+    area: doc.area,
+    line: doc.line,
+    fault: doc.fault,
+    category: doc.category,
+    priority: doc.priority,
+    rule: doc.rule,
+    title: doc.title,
+    state: doc.state,
+    condition: doc.condition,
+    openedAt: doc.openedAt,
+    updatedAt: doc.updatedAt,
+    respondBy: doc.respondBy,
+    resolveBy: doc.resolveBy,
+    acknowledgedAt: doc.acknowledgedAt,
+    resolvedAt: doc.resolvedAt,
+    closedAt: doc.closedAt,
+    firstSeen: doc.firstSeen,
+    lastSeen: doc.lastSeen,
+    occurrences: doc.occurrences,
+    flags: doc.flags,
+    recurrence: doc.recurrence,
+    causes: doc.causes,
+    warnings: doc.warnings,
+    members: doc.members,
+    firstOut: doc.firstOut,
+    assignedGroup: doc.assignedGroup,
+    assignee: doc.assignee,
+    notify: doc.notify,
+    escalationLevel: doc.escalationLevel,
+    escalations: doc.escalations,
+    breaches: doc.breaches,
+    evidence: doc.evidence,
+    similar: doc.similar,
+    wait: doc.wait,
+    resolution: doc.resolution,
+    rootCause: doc.rootCause,
+    checklist: doc.checklist,
+    mergedInto: doc.mergedInto,
+    shelvedUntil: doc.shelvedUntil,
+    shelvedReason: doc.shelvedReason,
+    previous: doc.previous,
+    reopenedAt: doc.reopenedAt,
+    verifyBy: doc.verifyBy,
+    knowledge: doc.knowledge,
+    records: doc.records,
+    central: doc.central,
+  };
+}
+
+/** A copy of a ticket doc with some fields changed (copyTicket, then the changes set on it). */
+export function patchTicket(doc: TicketDoc, patch: Partial<TicketDoc>): TicketDoc {
+  return Object.assign(copyTicket(doc), patch);
+}
+
 let lastMs = Number.NaN;
 let lastIso = '';
 /** Epoch ms as an ISO string; the last one is remembered (a change writes the same instant several times). */

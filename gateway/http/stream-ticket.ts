@@ -1,5 +1,5 @@
 import type { IndexedEvent } from '../store/store.ts';
-import type { TicketDoc } from '../../model/ticket.ts';
+import { copyTicket, type TicketDoc } from '../../model/ticket.ts';
 
 /** No event-stream message is larger than this, whatever the ticket's size (issue: a flood must not cut off the board). */
 export const MAX_MESSAGE_BYTES = 65_536;
@@ -26,7 +26,11 @@ const cutEvent = (e: IndexedEvent): IndexedEvent => Object.fromEntries(Object.en
  */
 export function ticketMessage(seq: number, doc: TicketDoc, events: IndexedEvent[]): string {
   const members = doc.members.length > STREAM_MEMBERS ? doc.members.slice(-STREAM_MEMBERS) : doc.members;
-  const full: StreamTicket = { ...doc, members, membersTotal: doc.members.length, events };
+  // copyTicket, then the stream's fields: a spread of the doc's 51 fields is V8's slow path (~4 µs a message)
+  const full = copyTicket(doc) as StreamTicket;
+  full.members = members;
+  full.membersTotal = doc.members.length;
+  full.events = events;
   let text = frame(seq, full);
   if (!tooLarge(text)) return text;
   const trimmed: StreamTicket = {

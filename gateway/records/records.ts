@@ -1,6 +1,6 @@
 import type { AndonConfig } from '../../config/schema.ts';
 import { AndonError } from '../../model/errors.ts';
-import { iso, type HistoryEvent, type TicketDoc, type TicketRecord } from '../../model/ticket.ts';
+import { iso, patchTicket, type HistoryEvent, type TicketDoc, type TicketRecord } from '../../model/ticket.ts';
 
 /** The configured record types (config records.types). */
 export type RecordTypes = AndonConfig['records']['types'];
@@ -108,7 +108,7 @@ export function addRecord(t: TicketDoc, types: RecordTypes, type: unknown, field
   attachable(t);
   const parsed = parseFields(types, type, fields);
   const record: TicketRecord = { id: nextId(t), type: parsed.type, at: iso(at), by, updatedAt: iso(at), fields: parsed.fields };
-  return { ticket: { ...t, records: [...t.records, record] }, event: { at: iso(at), action: 'record', by, record: record.id, type: record.type, fields: record.fields } };
+  return { ticket: patchTicket(t, { records: [...t.records, record] }), event: { at: iso(at), action: 'record', by, record: record.id, type: record.type, fields: record.fields } };
 }
 
 /** More items on a record whose type has an `items` field (a parts request): event `record-items`. */
@@ -124,7 +124,7 @@ export function addItems(t: TicketDoc, types: RecordTypes, recordId: string, ite
   if (had.length + added.length > MAX_ITEMS) throw invalid(`a record holds at most ${MAX_ITEMS} items (it has ${had.length})`, 'items');
   const next: TicketRecord = { ...rec, updatedAt: iso(at), fields: { ...rec.fields, [field]: [...had, ...added] } };
   const records = t.records.map((r, j) => (j === i ? next : r));
-  return { ticket: { ...t, records }, event: { at: iso(at), action: 'record-items', by, record: rec.id, items: added } };
+  return { ticket: patchTicket(t, { records }), event: { at: iso(at), action: 'record-items', by, record: rec.id, items: added } };
 }
 
 /**

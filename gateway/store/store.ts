@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
 import { AndonError } from '../../model/errors.ts';
-import { iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
+import { copyTicket, iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
 import { KpiQueries } from './kpi.ts';
 import { MetaStore, SyncLog } from './meta.ts';
@@ -412,7 +412,7 @@ export class TicketStore {
         const pending = this.deferred.docs.get(doc.id);
         if (pending) this.undeferDoc(doc.id);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
-        const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
+        const json = docJson(doc);
         const isNew = previous === undefined ? doc.version === 1 : previous === null;
         const expected = previous?.version ?? doc.version - 1;
         if (isNew) {
@@ -443,7 +443,7 @@ export class TicketStore {
         // The deferred write sets the doc alone unless an amend of the batch changed the state or priority.
         if (this.lazy) this.defer(doc.id, { doc, at, full: doc.state !== current.state || doc.priority !== current.priority }, seq, { at, data });
         else {
-          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, JSON.stringify({ ...doc, members: NO_MEMBERS }), doc.id, current.version);
+          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, docJson(doc), doc.id, current.version);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
           s.amendEvent.run(at, JSON.stringify(data), seq);
         }
@@ -499,7 +499,7 @@ export class TicketStore {
     const s = this.stmts;
     for (const [id, { doc, at, full }] of this.deferred.docs) {
       // an amend keeps the version, and the state and priority too (TicketEngine: not when the priority rises)
-      const json = JSON.stringify({ ...doc, members: NO_MEMBERS });
+      const json = docJson(doc);
       const r = full ? s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, id, doc.version) : s.updateTicketDoc.run(doc.version, at, json, id, doc.version);
       if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${id} changed under us (expected version ${doc.version})`);
     }
@@ -657,7 +657,9 @@ export class TicketStore {
   }
 
   private withHistory(doc: TicketDoc): Ticket {
-    return { ...doc, history: this.history(doc.id) };
+    const t = copyTicket(doc) as Ticket;
+    t.history = this.history(doc.id);
+    return t;
   }
 
 }
@@ -688,6 +690,13 @@ const toIndexedEvent = (r: Row): IndexedEvent => ({
 });
 /** knex's connection pool (its client is typed `any`): the one better-sqlite3 connection the store runs on. */
 const pool = (knex: Knex) => knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<void> };
+
+/** The stored JSON of a doc: members are rows of their own, so the doc keeps an empty list where they go (the fields keep their order). */
+const docJson = (doc: TicketDoc): string => {
+  const copy = copyTicket(doc);
+  copy.members = NO_MEMBERS;
+  return JSON.stringify(copy);
+};
 
 const readDoc = (json: string): TicketDoc => {
   const doc = { warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, knowledge: null, records: [], ...(JSON.parse(json) as Partial<TicketDoc>) } as TicketDoc;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.ts';
 import type { DetectCommand, TicketCommand } from '../../rules/types.ts';
 import { isAndonError } from '../../model/errors.ts';
+import { TICKET_DOC_KEYS } from '../../model/ticket.ts';
 import { TicketStore } from '../store/store.ts';
 import { TicketEngine, type TicketChange } from './engine.ts';
 
@@ -110,6 +111,8 @@ describe('detect', () => {
 
     expect(t).toBeDefined();
     expect(Object.keys(t ?? {})).toEqual(expect.arrayContaining(SECTION_4_FIELDS));
+    // the doc has exactly the fields copyTicket knows, in its order (a new field must be added there too)
+    expect(Object.keys(doc ?? {})).toEqual(TICKET_DOC_KEYS);
     expect(undefinedPaths(t)).toEqual([]);
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
     expect(t).toMatchObject({

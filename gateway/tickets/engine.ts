@@ -9,7 +9,7 @@ import { transition } from './lifecycle.ts';
 import { causeOn, earlyWarningSettings, expectedBy, newWarning, patternWarningDue, settled, warningCauseKey, WarningIndex, warningRow, withWarning } from './warnings.ts';
 import { followingNext } from '../../rules/time-pattern.ts';
 import { addItems, addRecord, hasPassedAcceptance, partsRequestOfWait } from '../records/records.ts';
-import { iso, isLive, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc, type Warning } from '../../model/ticket.ts';
+import { copyTicket, iso, isLive, patchTicket, isShelved, withActor, type HistoryEvent, type Member, type PreviousFix, type TicketDoc, type Warning } from '../../model/ticket.ts';
 
 /** One committed ticket change: the new version and the history event that made it. */
 export interface TicketChange {
@@ -167,7 +167,9 @@ export class TicketEngine {
   private run(tx: StoreTx, cmd: TicketCommand): TicketChange[] {
     const out: TicketChange[] = [];
     const save = (previous: TicketDoc | null, ticket: TicketDoc, event: HistoryEvent) => {
-      const doc = { ...ticket, version: (previous?.version ?? 0) + 1, updatedAt: event.at };
+      const doc = copyTicket(ticket);
+      doc.version = (previous?.version ?? 0) + 1;
+      doc.updatedAt = event.at;
       const seq = tx.save(doc, event, previous);
       tx.enqueueNotifications(notificationsFor(previous, doc, event));
       this.warningIndex.track(doc, previous);
@@ -201,7 +203,7 @@ export class TicketEngine {
       case 'clear': {
         const live = tx.liveByKey(cmd.key);
         if (live && live.condition === 'active') {
-          save(live, { ...live, condition: 'cleared', evidence: [...live.evidence, toEvidence(cmd.evidence, cmd.at)].slice(-MAX_EVIDENCE) }, { at, action: 'cleared', by: SYSTEM, tag: cmd.evidence.tag, value: cmd.evidence.value });
+          save(live, patchTicket(live, { condition: 'cleared', evidence: [...live.evidence, toEvidence(cmd.evidence, cmd.at)].slice(-MAX_EVIDENCE) }), { at, action: 'cleared', by: SYSTEM, tag: cmd.evidence.tag, value: cmd.evidence.value });
         }
         break;
       }
@@ -223,7 +225,7 @@ export class TicketEngine {
         for (const key of new Set(cmd.mergeKeys)) {
           const t = tx.liveByKey(key);
           if (!t || t.id === flood.id || Date.parse(t.openedAt) < cmd.since) continue;
-          save(t, { ...t, state: 'merged', mergedInto: flood.id }, { at, action: 'merged', by: SYSTEM, into: flood.id });
+          save(t, patchTicket(t, { state: 'merged', mergedInto: flood.id }), { at, action: 'merged', by: SYSTEM, into: flood.id });
         }
         break;
       }
@@ -239,7 +241,10 @@ export class TicketEngine {
         if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous && live.state !== 'resolved') {
           const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
           const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member), members: n };
-          const amended = { ...doc, version: live.version, updatedAt: at };
+          // `doc` is this member's own copy (occurrence), not seen by anyone yet: it becomes the amended version
+          const amended = doc;
+          amended.version = live.version;
+          amended.updatedAt = at;
           tx.amend(amended, event, live, last.seq);
           const change: TicketChange = { ticket: amended, event, previous: last.previous, command: cmd, seq: last.seq, amends: last };
           out.push(change);
@@ -252,7 +257,7 @@ export class TicketEngine {
       }
       case 'flood-end': {
         const live = tx.liveByKey(cmd.key);
-        if (live && live.condition === 'active') save(live, { ...live, condition: 'cleared' }, { at, action: 'cleared', by: SYSTEM });
+        if (live && live.condition === 'active') save(live, patchTicket(live, { condition: 'cleared' }), { at, action: 'cleared', by: SYSTEM });
         break;
       }
       case 'escalate': {
@@ -264,7 +269,7 @@ export class TicketEngine {
         const breach = cmd.breach && !t.breaches.includes(cmd.breach) ? cmd.breach : null;
         const raise = cmd.level > t.escalationLevel;
         if (!breach && !raise) break;
-        const doc: TicketDoc = { ...t };
+        const doc: TicketDoc = copyTicket(t);
         const event: HistoryEvent = { at, action: raise ? 'escalated' : 'sla-breached', by: SYSTEM };
         if (breach) {
           doc.breaches = [...t.breaches, breach];
@@ -313,13 +318,13 @@ export class TicketEngine {
         const t = tx.byId(cmd.id);
         // only the verification this timer was set for: a reopen, a recurrence or a new resolve moved or ended it
         if (!t || (t.state !== 'resolved' && t.state !== 'closed') || t.verifyBy !== cmd.verifyBy) break;
-        save(t, { ...t, verifyBy: null, flags: union(t.flags, [FIX_VERIFIED]) }, { at, action: FIX_VERIFIED, by: SYSTEM, quietSince: t.resolvedAt });
+        save(t, patchTicket(t, { verifyBy: null, flags: union(t.flags, [FIX_VERIFIED]) }), { at, action: FIX_VERIFIED, by: SYSTEM, quietSince: t.resolvedAt });
         break;
       }
       case 'unshelve-due': {
         const t = tx.byId(cmd.id);
         if (!t || !isLive(t.state) || t.shelvedUntil !== cmd.until) break;
-        save(t, { ...t, shelvedUntil: null, shelvedReason: null }, { at, action: 'unshelved', by: SYSTEM });
+        save(t, patchTicket(t, { shelvedUntil: null, shelvedReason: null }), { at, action: 'unshelved', by: SYSTEM });
         break;
       }
       case 'warning-due': {
@@ -367,7 +372,7 @@ export class TicketEngine {
         const t = tx.byId(cmd.id);
         if (!t) throw new AndonError('ANDON_TICKET_NOT_FOUND', `no ticket with id ${cmd.id}`);
         if (typeof cmd.text !== 'string' || cmd.text.trim() === '') throw new AndonError('ANDON_TICKET_FIELD_REQUIRED', 'a comment needs text', { path: 'text' });
-        save(t, { ...t }, withActor({ at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) }, cmd.actor, cmd.actorName));
+        save(t, copyTicket(t), withActor({ at, action: 'comment', by: cmd.by, text: cmd.text.slice(0, 4000) }, cmd.actor, cmd.actorName));
         break;
       }
     }
@@ -557,16 +562,15 @@ export class TicketEngine {
     flags: string[],
     annotations: { recurrence?: TicketDoc['recurrence'] | undefined; causes?: TicketDoc['causes'] | undefined } | null,
   ): TicketDoc {
-    return {
-      ...live,
-      occurrences: live.occurrences + 1,
-      lastSeen: iso(at),
-      condition: 'active',
-      priority: higherPriority(live.priority, priority),
-      flags: union(live.flags, flags),
-      recurrence: annotations?.recurrence ?? live.recurrence,
-      causes: annotations?.causes ?? live.causes,
-      evidence: [...live.evidence, evidence].slice(-MAX_EVIDENCE),
-    };
+    const doc = copyTicket(live);
+    doc.occurrences = live.occurrences + 1;
+    doc.lastSeen = iso(at);
+    doc.condition = 'active';
+    doc.priority = higherPriority(live.priority, priority);
+    doc.flags = union(live.flags, flags);
+    doc.recurrence = annotations?.recurrence ?? live.recurrence;
+    doc.causes = annotations?.causes ?? live.causes;
+    doc.evidence = [...live.evidence, evidence].slice(-MAX_EVIDENCE);
+    return doc;
   }
 }

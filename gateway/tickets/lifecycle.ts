@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { AndonError } from '../../model/errors.ts';
 import { parseKnowledge, type LabelPolicy } from '../knowledge/entry.ts';
-import { CHECKLIST, iso, isShelved, WAIT_REASONS, type HistoryEvent, type TicketDoc, type TicketState } from '../../model/ticket.ts';
+import { CHECKLIST, iso, isShelved, patchTicket, WAIT_REASONS, type HistoryEvent, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 
 export { CHECKLIST, WAIT_REASONS } from '../../model/ticket.ts';
 
@@ -118,7 +118,7 @@ export function transition(
     );
   }
   const when = iso(at);
-  const next: TicketDoc = { ...ticket, state: move.to ?? ticket.state };
+  const next: TicketDoc = patchTicket(ticket, { state: move.to ?? ticket.state });
   const event: HistoryEvent = { at: when, action, by };
   switch (action) {
     case 'ack':

@@ -1,5 +1,5 @@
 import type { AndonConfig } from '../../config/schema.ts';
-import { iso, isLive, MAX_WARNINGS, type Cause, type HistoryEvent, type TicketDoc, type Warning, type WarningCause } from '../../model/ticket.ts';
+import { iso, isLive, MAX_WARNINGS, patchTicket, type Cause, type HistoryEvent, type TicketDoc, type Warning, type WarningCause } from '../../model/ticket.ts';
 import type { WarningRow } from '../store/warnings.ts';
 
 /** Outcomes a cause's precision is judged over (its newest), and how many must be settled before it is judged. */
@@ -69,7 +69,7 @@ export function newWarning(t: TicketDoc, at: number, cause: WarningCause, leadSe
 
 /** `t` with warning `w` added (the newest MAX_WARNINGS kept) and the history event that records it. */
 export function withWarning(t: TicketDoc, w: Warning, by: string): { doc: TicketDoc; event: HistoryEvent } {
-  const doc = { ...t, warnings: [...(t.warnings ?? []), w].slice(-MAX_WARNINGS) };
+  const doc = patchTicket(t, { warnings: [...(t.warnings ?? []), w].slice(-MAX_WARNINGS) });
   return { doc, event: { at: w.at, action: 'warned', by, warning: w.id, cause: w.cause, leadSeconds: w.leadSeconds, expectedBy: w.expectedBy } };
 }
 
@@ -86,7 +86,7 @@ export function settled(t: TicketDoc, id: string, outcome: 'confirmed' | 'missed
     outcome === 'confirmed'
       ? { at: iso(at), action: 'warning-confirmed', by, warning: id, cause: w.cause, leadSeconds: actual }
       : { at: iso(at), action: 'warning-missed', by, warning: id, cause: w.cause, expectedBy: w.expectedBy };
-  return { doc: { ...t, warnings }, event, warning };
+  return { doc: patchTicket(t, { warnings }), event, warning };
 }
 
 /**

@@ -191,6 +191,32 @@ describe('TicketStore on a SQLite file', () => {
   });
 });
 
+describe('TicketStore reading docs of older versions', () => {
+  it('gives a stored doc without the fields added later their defaults, and keeps what it has', async () => {
+    const first = await TicketStore.open(file);
+    first.transaction((tx) => {
+      tx.save(ticket(), event('opened', T0));
+      tx.save(ticket({ id: 'T2', key: 'filler-02/low-level', asset: 'filler-02', fault: 'low-level', warnings: [], records: [], shelvedReason: 'kept' }), event('opened', T0));
+    });
+    await first.close();
+    // as an older version wrote them: without warnings, shelving, previous fix, reopening, verification, knowledge and records
+    const raw = new Database(file);
+    try {
+      raw.prepare("UPDATE tickets SET doc = json_remove(doc, '$.warnings', '$.shelvedUntil', '$.shelvedReason', '$.previous', '$.reopenedAt', '$.verifyBy', '$.knowledge', '$.records') WHERE id = 'T1'").run();
+      raw.prepare("UPDATE tickets SET doc = json_remove(doc, '$.warnings') WHERE id = 'T2'").run();
+    } finally {
+      raw.close();
+    }
+    const store = await open();
+    const t1 = store.get('T1');
+    expect(t1).toMatchObject({ warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, knowledge: null, records: [] });
+    expect(store.get('T2')).toMatchObject({ warnings: [], shelvedReason: 'kept', records: [] });
+    // each doc its own lists, not one shared default
+    store.liveTickets()[0]?.warnings.push({} as never);
+    expect(store.liveTickets()[1]?.warnings).toEqual([]);
+  });
+});
+
 describe('TicketStore with concurrent writers', () => {
   const children: ChildProcess[] = [];
   afterEach(() => {

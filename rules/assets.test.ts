@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
 import type { Signal } from './types.ts';
+import { compilePattern } from '../config/pattern.ts';
 import { assetResolver } from './assets.ts';
 import { ruleIndex } from './match.ts';
 
@@ -39,6 +40,41 @@ describe('assetResolver', () => {
     const other = r.bySignal(sig('mixing/pump-7/flow'));
     expect(other).not.toBe(pump);
     expect(other.area).toBe('mixing');
+  });
+});
+
+describe('assetResolver against the first match in config order', () => {
+  // Patterns literal to depth 0, 1, 2 and deeper, in an order where later ones would also match:
+  // the index must give the first in config order, as trying every pattern in turn does.
+  const patterns: Record<string, string[]> = {
+    deep: ['a/b/c/**'],
+    oneStar: ['a/*/c'],
+    twoLit: ['a/b/**'],
+    rootStar: ['**/pv-1'],
+    first: ['x/**', 'a/E*'],
+    anyA: ['a/**'],
+    lone: ['*'],
+  };
+  const names = Object.keys(patterns);
+  const cfg = Object.fromEntries(names.map((n) => [n, { area: null, line: null, criticality: null, tags: patterns[n] as string[] }]));
+  const r = assetResolver(cfg as never);
+  const naive = (tag: string) => names.find((n) => (patterns[n] as string[]).some((p) => compilePattern(p)(tag)));
+  const SEGMENTS = ['a', 'b', 'c', 'x', 'E1', 'pv-1', ''];
+  const tags: string[] = [];
+  const grow = (prefix: string[], n: number) => {
+    if (prefix.length > 0) tags.push(prefix.join('/'));
+    if (n > 0) for (const seg of SEGMENTS) grow([...prefix, seg], n - 1);
+  };
+  grow([], 4);
+
+  it('resolves every tag of up to 4 segments (empty ones included) to the first matching asset', () => {
+    const wrong = tags.filter((t) => {
+      const want = naive(t);
+      return want !== undefined && r.bySignal(sig(t)).asset !== want;
+    });
+    expect(wrong).toEqual([]);
+    // every pattern wins for some tag: the comparison is not vacuous
+    expect(new Set(tags.map(naive).filter(Boolean))).toEqual(new Set(names));
   });
 });
 

@@ -35,8 +35,11 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
     let hit = cache.get(tag);
     if (!hit) {
       const found = byPrefix(tag);
-      const parts = tag.split('/');
-      hit = found ? sharedInfo(found, null) : sharedInfo(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
+      if (found) hit = sharedInfo(found, null);
+      else {
+        const parts = tag.split('/');
+        hit = sharedInfo(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
+      }
       if (cache.size < 200_000) cache.set(tag, hit);
     }
     return hit;
@@ -53,21 +56,28 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
  * tag only meets the patterns that can match it.
  */
 function prefixIndex(entries: { name: string; pattern: string }[]): (tag: string) => string | undefined {
-  const buckets = new Map<string, { order: number; name: string; match: (t: string) => boolean }[]>();
+  type Candidate = { order: number; name: string; match: (t: string) => boolean };
+  // byDepth[d]: the patterns whose first d segments are literal (d = 0, 1, 2), by those d segments
+  const byDepth = [new Map<string, Candidate[]>(), new Map<string, Candidate[]>(), new Map<string, Candidate[]>()] as const;
   entries.forEach(({ name, pattern }, order) => {
     const segs = pattern.split('/');
     const literal = segs.findIndex((x) => x.includes('*'));
-    const depth = Math.min(2, literal === -1 ? segs.length : literal);
-    const key = `${depth}:${segs.slice(0, depth).join('/')}`;
-    let list = buckets.get(key);
-    if (!list) buckets.set(key, (list = []));
+    const depth = Math.min(2, literal === -1 ? segs.length : literal) as 0 | 1 | 2;
+    const key = segs.slice(0, depth).join('/');
+    let list = byDepth[depth].get(key);
+    if (!list) byDepth[depth].set(key, (list = []));
     list.push({ order, name, match: compilePattern(pattern) });
   });
+  // A tag's first one and two segments, found with indexOf (no split and join per lookup: every new tag looks up)
   return (tag) => {
-    const segs = tag.split('/');
-    let best: { order: number; name: string } | undefined;
-    for (let depth = 0; depth <= 2 && depth <= segs.length; depth++) {
-      for (const c of buckets.get(`${depth}:${segs.slice(0, depth).join('/')}`) ?? []) {
+    const one = tag.indexOf('/');
+    const two = one === -1 ? -1 : tag.indexOf('/', one + 1);
+    const keys = [''];
+    keys.push(one === -1 ? tag : tag.slice(0, one));
+    if (one !== -1) keys.push(two === -1 ? tag : tag.slice(0, two));
+    let best: Candidate | undefined;
+    for (let depth = 0; depth < keys.length; depth++) {
+      for (const c of byDepth[depth as 0 | 1 | 2].get(keys[depth] as string) ?? []) {
         if (best && c.order > best.order) break; // buckets are in config order
         if (c.match(tag)) {
           best = c;

@@ -3,6 +3,9 @@ import { compilePattern } from '../config/pattern.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import type { Reading, Signal } from './types.ts';
 
+/** Tags (and assets) remembered at most: made-up tags cannot grow the caches without end. */
+const MAX_CACHED = 200_000;
+
 export interface AssetInfo {
   asset: string;
   area: string | null;
@@ -22,12 +25,19 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
   };
   // One AssetInfo per asset (and fallback area), shared by its tags: the per-tag cache holds a reference,
   // not an object of its own (100k tags: 115 -> ~65 bytes of heap per tag for this cache).
+  // Bounded like the per-tag cache: a stream of made-up tags (a bad client, a mapping gone wrong) must not grow it
+  // without end; past the bound an asset's info is made per tag again, as before the sharing.
   const shared = new Map<string | null, Map<string, AssetInfo>>(); // fallback area (few) -> asset name -> info
+  let sharedSize = 0;
   const sharedInfo = (name: string, fallbackArea: string | null): AssetInfo => {
     let byName = shared.get(fallbackArea);
+    let hit = byName?.get(name);
+    if (hit) return hit;
+    hit = Object.freeze(info(name, fallbackArea));
+    if (sharedSize >= MAX_CACHED) return hit;
     if (!byName) shared.set(fallbackArea, (byName = new Map<string, AssetInfo>()));
-    let hit = byName.get(name);
-    if (!hit) byName.set(name, (hit = Object.freeze(info(name, fallbackArea))));
+    byName.set(name, hit);
+    sharedSize++;
     return hit;
   };
   const cache = new Map<string, AssetInfo>();
@@ -40,7 +50,7 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
         const parts = tag.split('/');
         hit = sharedInfo(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
       }
-      if (cache.size < 200_000) cache.set(tag, hit);
+      if (cache.size < MAX_CACHED) cache.set(tag, hit);
     }
     return hit;
   };

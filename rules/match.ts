@@ -18,10 +18,14 @@ export function ruleIndex(rules: RuleConfig[], field: 'tag' | 'source'): (name: 
   return (name) => {
     let hit = cache.get(name);
     if (!hit) {
-      let key = '';
-      for (let i = 0; i < compiled.length; i++) if ((compiled[i] as [RuleConfig, TagMatcher])[1](name)) key += `${i},`;
+      // each matcher runs once: the indexes that match name the list and, when it is new, make it
+      const matched: number[] = [];
+      compiled.forEach(([, m], i) => {
+        if (m(name)) matched.push(i);
+      });
+      const key = matched.join(',');
       hit = lists.get(key);
-      if (!hit) lists.set(key, (hit = compiled.filter(([, m]) => m(name)).map(([r]) => r)));
+      if (!hit) lists.set(key, (hit = matched.map((i) => (compiled[i] as [RuleConfig, TagMatcher])[0])));
       if (cache.size < 200_000) cache.set(name, hit);
     }
     return hit;

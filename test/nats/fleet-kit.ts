@@ -102,9 +102,17 @@ export interface StreamedVersion {
   gateway: string;
 }
 
-/** Every message of `stream`, in stream order (an ordered consumer). */
-export async function readStream(nc: NatsConnection, stream: string): Promise<StreamedVersion[]> {
-  const info = await (await jetstreamManager(nc)).streams.info(stream);
+/**
+ * Every message of `stream`, in stream order (an ordered consumer). Right after a node of the
+ * cluster was killed and restarted, a JetStream API request may time out while the cluster elects
+ * its leaders again: the read is retried for up to `ms` (a timeout after that is a real failure).
+ */
+export async function readStream(nc: NatsConnection, stream: string, ms = 30_000): Promise<StreamedVersion[]> {
+  return until(() => readStreamOnce(nc, stream), ms, 500);
+}
+
+async function readStreamOnce(nc: NatsConnection, stream: string): Promise<StreamedVersion[]> {
+  const info = await (await jetstreamManager(nc, { timeout: 5_000 })).streams.info(stream);
   const out: StreamedVersion[] = [];
   if (info.state.messages === 0) return out;
   const consumer = await jetstream(nc).consumers.get(stream);

@@ -90,3 +90,22 @@ describe('metric names', () => {
     expect(documented).toEqual(CONTRACT);
   });
 });
+
+describe('andon_signals_total', () => {
+  it('counts each accepted signal once per source, across reads (counted in plain numbers, added when read)', async () => {
+    const store = await TicketStore.open(':memory:');
+    try {
+      const registry = new Registry();
+      const metrics = createMetrics(registry, store);
+      const read = async () => (await registry.getSingleMetricAsString('andon_signals_total')).split('\n').filter((l) => l.startsWith('andon_signals_total{'));
+      for (let i = 0; i < 3; i++) metrics.accepted('plc-1');
+      expect(await read()).toEqual(['andon_signals_total{source="plc-1"} 3']);
+      metrics.accepted('plc-1');
+      metrics.accepted('meter');
+      expect(await read()).toEqual(['andon_signals_total{source="plc-1"} 4', 'andon_signals_total{source="meter"} 1']);
+      expect(await read()).toEqual(['andon_signals_total{source="plc-1"} 4', 'andon_signals_total{source="meter"} 1']);
+    } finally {
+      await store.close();
+    }
+  });
+});

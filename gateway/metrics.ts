@@ -23,8 +23,23 @@ export function createMetrics(
 ) {
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const now = opts.now ?? (() => asyncScheduler.now());
+  /**
+   * Signals accepted since the last read of andon_signals_total, per source: plain numbers, added to the
+   * counter when it is read. prom-client's `inc` hashes its labels into a new string on every call
+   * (~110 bytes of garbage a signal, 5 % of the gateway's allocations at 10k tags).
+   */
+  const accepted = new Map<string, number>();
   const m = {
-    signals: new Counter({ name: 'andon_signals_total', help: 'Signals accepted, by source', labelNames: ['source'], registers: [registry] }),
+    signals: new Counter({
+      name: 'andon_signals_total',
+      help: 'Signals accepted, by source',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        for (const [source, n] of accepted) this.inc({ source }, n);
+        accepted.clear();
+      },
+    }),
     rejected: new Counter({ name: 'andon_signals_rejected_total', help: 'Signals rejected, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
     opened: new Counter({ name: 'andon_tickets_opened_total', help: 'Tickets opened, by priority', labelNames: ['priority'], registers: [registry] }),
     breaches: new Counter({ name: 'andon_sla_breaches_total', help: 'SLA deadlines missed, by kind (respond, resolve)', labelNames: ['kind'], registers: [registry] }),
@@ -208,6 +223,10 @@ export function createMetrics(
   for (const outcome of RELOAD_OUTCOMES) m.reloads.inc({ outcome }, 0);
   return {
     ...m,
+    /** One more signal accepted from `source` (andon_signals_total, counted without garbage). */
+    accepted(source: string): void {
+      accepted.set(source, (accepted.get(source) ?? 0) + 1);
+    },
     /** Where andon_changes_held reads from (the runtime, made after the metrics). */
     watchHeld(f: () => number): void {
       heldOf = f;

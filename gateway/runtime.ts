@@ -1,4 +1,5 @@
-import { from, map, merge, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { from, map, merge, type SchedulerLike, type Subscription } from 'rxjs';
+import { LeanSubject } from '../model/subject.ts';
 import { monotonicFactory } from 'ulid';
 import type { AndonConfig } from '../config/schema.ts';
 import { escalations } from './tickets/escalation.ts';
@@ -64,7 +65,7 @@ export function createRuntime(deps: RuntimeDeps) {
   const { config, store, scheduler } = deps;
   const ulid = monotonicFactory(deps.random ? () => deps.random!() : undefined);
   const engine = new TicketEngine({ store, config, newId: (at) => ulid(at) });
-  const signals = new Subject<Signal>();
+  const signals = new LeanSubject<Signal>();
 
   // A store failure must reach whoever pushed the signal (HTTP answers 5xx, MQTT does not ack),
   // and must not kill the pipeline: RxJS would only report an error thrown in a subscriber later.

@@ -113,8 +113,6 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     if (!connector) return;
     const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
-    // The labelled child once, not a label lookup per signal.
-    const counted = metrics.signals.labels({ source: source.id });
     wired.set(source.id, [
       // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
       // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
@@ -123,7 +121,7 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
           tap((s) => {
             const signal = checkTime(s);
             runtime.push(signal);
-            counted.inc();
+            metrics.accepted(source.id);
             checkType(signal);
           }),
           // A failed push (the store) closes this subscription, so the connector does not acknowledge;

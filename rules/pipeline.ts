@@ -1,5 +1,6 @@
 import { merge, share, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { AndonConfig } from '../config/schema.ts';
+import { LeanSubject } from '../model/subject.ts';
 import { assetResolver, resolveAssets } from './assets.ts';
 import { chatter } from './chatter.ts';
 import { causes } from './causes.ts';
@@ -43,7 +44,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
   const assets = assetResolver(config.assets);
   const current = ctx.current ?? (() => config);
   return (signals: Observable<Signal>) => {
-    const readings = signals.pipe(resolveAssets(assets), share());
+    const readings = signals.pipe(resolveAssets(assets), share({ connector: () => new LeanSubject() }));
     const hits: Observable<RuleHit> = merge(
       readings.pipe(goodQuality(), conditions(config.rules, scheduler)),
       readings.pipe(stuck(config.rules, scheduler)),

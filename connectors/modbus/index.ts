@@ -1,4 +1,5 @@
-import { asyncScheduler, BehaviorSubject, distinctUntilChanged, Subject } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, distinctUntilChanged } from 'rxjs';
+import { LeanSubject } from '../../model/subject.ts';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
 import type { Signal } from '../../model/signal.ts';
 import { describeEndpoint, endpointOf, ModbusError, openTransport } from './client.ts';
@@ -28,7 +29,7 @@ export function createModbusConnector(config: ModbusSourceConfig, deps: ModbusDe
   const endpoint = endpointOf(config);
   const log = deps.log.child({ endpoint: describeEndpoint(endpoint), unitId: config.unitId });
   const now = deps.now ?? (() => asyncScheduler.now());
-  const signals = new Subject<Signal>();
+  const signals = new LeanSubject<Signal>();
   const status = new BehaviorSubject<ConnectorStatus>('connecting');
 
   const plan = planReads(config.registers, { maxGap: config.maxGap, maxRegisters: config.maxRegistersPerRead });

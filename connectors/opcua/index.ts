@@ -1,5 +1,6 @@
 import { resolveNodeId } from 'node-opcua-client';
-import { BehaviorSubject, Subject } from 'rxjs';
+import { BehaviorSubject } from 'rxjs';
+import { LeanSubject } from '../../model/subject.ts';
 import { AndonError } from '../../model/errors.ts';
 import type { Signal } from '../../model/signal.ts';
 import type { Connector, ConnectorDeps, ConnectorStatus, WriteRequest } from '../connector.ts';
@@ -52,7 +53,7 @@ export function createOpcuaConnector(config: OpcuaSourceConfig, deps: OpcuaDeps)
   checkNodeIds(config);
   const log = deps.log;
   const now = deps.now ?? (() => new Date().getTime());
-  const signals = new Subject<Signal>();
+  const signals = new LeanSubject<Signal>();
   const status = new BehaviorSubject<ConnectorStatus>('connecting');
   let stopped = false;
   const emit = (s: Signal) => {

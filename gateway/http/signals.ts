@@ -63,7 +63,7 @@ export function ingest(runtime: Runtime, metrics: Metrics, s: Signal): void {
     throw new AndonError('ANDON_STORE_UNAVAILABLE', `signal ${s.tag} not stored: ${(err as Error).message}`, { cause: err });
   }
   metrics.latency.observe((performance.now() - started) / 1000);
-  metrics.signals.inc({ source: s.source });
+  metrics.accepted(s.source);
 }
 
 /**
@@ -103,7 +103,7 @@ export function ingestBatcher(runtime: Runtime, metrics: Metrics) {
       const seconds = (done - w.started) / 1000;
       for (const s of w.list) {
         metrics.latency.observe(seconds);
-        metrics.signals.inc({ source: s.source });
+        metrics.accepted(s.source);
       }
       w.resolve();
     }

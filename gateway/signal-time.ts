@@ -25,8 +25,39 @@ export type TimeProblem = 'unparseable' | 'unrepresentable' | 'too-old' | 'ahead
 export function readTime(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') return v;
-  if (typeof v === 'string') return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) ? Date.parse(v) : NaN;
+  if (typeof v === 'string') {
+    const fast = utcMillisIso(v);
+    if (fast !== undefined) return fast;
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) ? Date.parse(v) : NaN;
+  }
   return NaN;
+}
+
+/** The digit at `i` of `s`, or NaN. */
+const digit = (s: string, i: number): number => {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : NaN;
+};
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` (what `Date.prototype.toISOString` writes, and most senders) read from
+ * its digits: the same epoch ms as `Date.parse`, at a tenth of its cost (replay reads one per record:
+ * `Date.parse` and the pattern test were 6 % of `andon replay`). Undefined for anything else, and for
+ * a day after the 28th, an hour of 24 or a year before 1000 (`Date.UTC` reads 0–99 as 1900–1999), which `Date.parse` decides.
+ */
+export function utcMillisIso(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return undefined; // - - T
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46 || s.charCodeAt(23) !== 90) return undefined; // : : . Z
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  const hour = digit(s, 11) * 10 + digit(s, 12);
+  const minute = digit(s, 14) * 10 + digit(s, 15);
+  const second = digit(s, 17) * 10 + digit(s, 18);
+  const ms = digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
+  // NaN (a non-digit) fails every comparison
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && year >= 1000 && ms >= 0)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 /** What is wrong with `t` (epoch ms) at gateway time `now`, or undefined when it is a good time. */

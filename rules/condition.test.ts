@@ -130,6 +130,25 @@ describe('conditions', () => {
       });
     });
 
+    it('keeps one state per rule of a tag: two limits on one tag (warn and trip) raise and clear each on its own', () => {
+      const twoLimits = parseConfig(`
+gateway: { id: test }
+rules:
+  - { id: warn, when: { tag: "**/temperature", above: 80 }, fault: hot, priority: P3 }
+  - { id: trip, when: { tag: "**/temperature", above: 95 }, fault: overheat, priority: P1 }
+`).rules;
+      const ts = newScheduler();
+      ts.run(({ cold, expectObservable }) => {
+        const readings = cold('a-b-c-d|', { a: reading(TEMP, 85), b: reading(TEMP, 97), c: reading(TEMP, 90), d: reading(TEMP, 70) });
+        expectObservable(readings.pipe(conditions(twoLimits, ts), map((h) => `${h.kind}:${h.rule.id}`))).toBe('a-b-c-d|', {
+          a: 'raise:warn',
+          b: 'raise:trip',
+          c: 'clear:trip',
+          d: 'clear:warn',
+        });
+      });
+    });
+
     it('ignores tags no rule watches', () => {
       const ts = newScheduler();
       ts.run(({ cold, expectObservable }) => {

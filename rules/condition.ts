@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RuleConfig } from '../config/schema.ts';
 import type { RuleHit } from './hit.ts';
-import { at, ruleIndex, RuleStates } from './match.ts';
+import { at, MAX_CACHED_NAMES, ruleMatcher } from './match.ts';
 import type { Reading } from './types.ts';
 
 /** `true` equals 1 and `false` equals 0: PLCs send booleans as either. */
@@ -26,7 +26,12 @@ function clears(w: RuleConfig['when'], v: Reading['value']): boolean {
   return false;
 }
 
+/** A tag that no value rule matches. */
+const NO_STATES: never[] = [];
+
 interface State {
+  /** The rule this state is for (a tag has one state per rule that matches it). */
+  readonly rule: RuleConfig;
   active: boolean;
   /** On-delay running since (scheduler time), or null. */
   pendingSince: number | null;
@@ -45,13 +50,29 @@ interface State {
  *   hits   -----------R-------------C--
  */
 export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): OperatorFunction<Reading, RuleHit> {
-  const matching = ruleIndex(
+  const matching = ruleMatcher(
     rules.filter((r) => r.when.equals !== undefined || r.when.above !== undefined || r.when.below !== undefined),
     'tag',
   );
   return (readings) =>
     new Observable<RuleHit>((out) => {
-      const states = new RuleStates<State>();
+      /**
+       * Each tag's states, one per rule of the tag (the rule is in its state): a tag with one rule has
+       * its State, with several an array, with none NO_STATES. One Map lookup per reading; a lookup in
+       * a Map of 64k tags costs ~500 ns inside a replay (cache misses), and the rule list and the state
+       * were two (`andon replay`, profile). Tags without a rule are kept up to MAX_CACHED_NAMES.
+       */
+      const states = new Map<string, State | State[]>();
+      const newState = (rule: RuleConfig): State => ({ rule, active: false, pendingSince: null, timer: null, last: null });
+      const statesOf = (tag: string): State | State[] => {
+        let s = states.get(tag);
+        if (s === undefined) {
+          const matched = matching === undefined ? NO_STATES : matching(tag);
+          s = matched.length === 0 ? NO_STATES : matched.length === 1 ? newState(matched[0] as RuleConfig) : matched.map(newState);
+          if (s !== NO_STATES || states.size < MAX_CACHED_NAMES) states.set(tag, s);
+        }
+        return s;
+      };
       const hit = (kind: RuleHit['kind'], rule: RuleConfig, r: Reading, when: number): RuleHit => ({
         kind,
         rule,
@@ -62,56 +83,56 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
       });
       const sub = readings.subscribe({
         next(r) {
-          for (const rule of matching(r.tag)) {
-            let s = states.get(rule, r.tag);
-            if (!s) {
-              s = { active: false, pendingSince: null, timer: null, last: null };
-              states.set(rule, r.tag, s);
-            }
-            const now = scheduler.now();
-            if (s.active) {
-              if (clears(rule.when, r.value)) {
-                s.active = false;
-                out.next(hit('clear', rule, r, now));
-              }
-              continue;
-            }
-            const up = raises(rule.when, r.value);
-            if (up === undefined) continue;
-            if (!up) {
-              s.last = null;
-              s.pendingSince = null;
-              s.timer?.unsubscribe();
-              s.timer = null;
-              continue;
-            }
-            const delay = rule.when.for ?? 0;
-            if (delay !== 0) s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
-            if (delay === 0) {
-              s.active = true;
-              out.next(hit('raise', rule, r, now));
-            } else if (s.pendingSince === null) {
-              const state = s;
-              state.pendingSince = now;
-              state.timer = at(scheduler, now + delay, () => {
-                state.timer = null;
-                if (state.pendingSince === null || state.active) return;
-                const evidence = state.last;
-                state.pendingSince = null;
-                state.last = null;
-                if (!evidence) return;
-                state.active = true;
-                out.next(hit('raise', rule, evidence, scheduler.now()));
-              });
-            }
-          }
+          const found = statesOf(r.tag);
+          if (Array.isArray(found)) for (const s of found) step(s, r);
+          else step(found, r);
         },
         error: (e) => out.error(e),
         complete: () => out.complete(),
       });
+      /** One reading against one rule of its tag. */
+      function step(s: State, r: Reading): void {
+        const rule = s.rule;
+        const now = scheduler.now();
+        if (s.active) {
+          if (clears(rule.when, r.value)) {
+            s.active = false;
+            out.next(hit('clear', rule, r, now));
+          }
+          return;
+        }
+        const up = raises(rule.when, r.value);
+        if (up === undefined) return;
+        if (!up) {
+          s.last = null;
+          s.pendingSince = null;
+          s.timer?.unsubscribe();
+          s.timer = null;
+          return;
+        }
+        const delay = rule.when.for ?? 0;
+        if (delay !== 0) s.last = r; // the on-delay's evidence: the latest reading that applies, never an ignored one
+        if (delay === 0) {
+          s.active = true;
+          out.next(hit('raise', rule, r, now));
+        } else if (s.pendingSince === null) {
+          const state = s;
+          state.pendingSince = now;
+          state.timer = at(scheduler, now + delay, () => {
+            state.timer = null;
+            if (state.pendingSince === null || state.active) return;
+            const evidence = state.last;
+            state.pendingSince = null;
+            state.last = null;
+            if (!evidence) return;
+            state.active = true;
+            out.next(hit('raise', rule, evidence, scheduler.now()));
+          });
+        }
+      }
       return () => {
         sub.unsubscribe();
-        for (const s of states.values()) s.timer?.unsubscribe();
+        for (const found of states.values()) for (const s of Array.isArray(found) ? found : [found]) s.timer?.unsubscribe();
       };
     });
 }

@@ -3,30 +3,45 @@ import type { RuleConfig } from '../config/schema.ts';
 
 const NONE: RuleConfig[] = [];
 
-/** Rules whose `when.tag` (or `when.source`) matches, cached per name. */
-export function ruleIndex(rules: RuleConfig[], field: 'tag' | 'source'): (name: string) => RuleConfig[] {
+/** How many names a per-name cache keeps at most (beyond, a name's answer is worked out each time). */
+export const MAX_CACHED_NAMES = 200_000;
+
+/**
+ * Rules whose `when.tag` (or `when.source`) matches a name, not cached: for a caller that keeps its
+ * own per-name entry (`conditions`). Tags meet a few distinct lists of rules (most none or one): each
+ * list is made once and shared by its tags. `undefined` when no rule has the field.
+ */
+export function ruleMatcher(rules: RuleConfig[], field: 'tag' | 'source'): ((name: string) => RuleConfig[]) | undefined {
   const compiled: [RuleConfig, TagMatcher][] = rules.flatMap((r) => {
     const p = r.when[field];
     return p === undefined ? [] : [[r, compilePattern(p)] as [RuleConfig, TagMatcher]];
   });
-  // No rule of this kind (no `unchangedFor`, no `silentFor`): nothing to look up, per reading.
-  if (compiled.length === 0) return () => NONE;
-  const cache = new Map<string, RuleConfig[]>();
-  // Tags meet a few distinct lists of rules (most none or one): each list is made once and shared by
-  // its tags, so the per-tag cache holds a reference (100k tags: ~40 bytes of heap per tag less).
+  if (compiled.length === 0) return undefined;
   const lists = new Map<string, RuleConfig[]>([['', NONE]]);
+  return (name) => {
+    // each matcher runs once: the indexes that match name the list and, when it is new, make it
+    const matched: number[] = [];
+    compiled.forEach(([, m], i) => {
+      if (m(name)) matched.push(i);
+    });
+    const key = matched.join(',');
+    let list = lists.get(key);
+    if (!list) lists.set(key, (list = matched.map((i) => (compiled[i] as [RuleConfig, TagMatcher])[0])));
+    return list;
+  };
+}
+
+/** Rules whose `when.tag` (or `when.source`) matches, cached per name (a shared list per distinct set). */
+export function ruleIndex(rules: RuleConfig[], field: 'tag' | 'source'): (name: string) => RuleConfig[] {
+  const match = ruleMatcher(rules, field);
+  // No rule of this kind (no `unchangedFor`, no `silentFor`): nothing to look up, per reading.
+  if (!match) return () => NONE;
+  const cache = new Map<string, RuleConfig[]>();
   return (name) => {
     let hit = cache.get(name);
     if (!hit) {
-      // each matcher runs once: the indexes that match name the list and, when it is new, make it
-      const matched: number[] = [];
-      compiled.forEach(([, m], i) => {
-        if (m(name)) matched.push(i);
-      });
-      const key = matched.join(',');
-      hit = lists.get(key);
-      if (!hit) lists.set(key, (hit = matched.map((i) => (compiled[i] as [RuleConfig, TagMatcher])[0])));
-      if (cache.size < 200_000) cache.set(name, hit);
+      hit = match(name);
+      if (cache.size < MAX_CACHED_NAMES) cache.set(name, hit);
     }
     return hit;
   };

@@ -2,7 +2,9 @@ import { map, Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
+import { assetResolver, resolveAssets } from './assets.ts';
 import { conditions } from './condition.ts';
+import { seeded } from '../gateway/seeded.ts';
 import type { RuleHit } from './hit.ts';
 import { goodQuality } from './quality.ts';
 import type { Reading } from './types.ts';
@@ -314,6 +316,60 @@ rules:
           d: R('pressure-low', 'pump-2', 6, 1.9),
         });
       });
+    });
+  });
+
+  describe("states kept in the asset index's rows (one lookup per reading, as rulePipeline wires it)", () => {
+    const signal = (tag: string, value: number | boolean, quality: Reading['quality'] = 'good') => ({ source: 'plc', tag, value, quality, ts: 0 });
+    /** The hits of a run: conditions fed by resolveAssets, with the resolver's rows or without. */
+    const run = (withRows: boolean, feed: (push: (s: ReturnType<typeof signal>) => void, vs: VirtualScheduler) => void): string[] => {
+      const vs = new VirtualScheduler(0);
+      const resolver = assetResolver({});
+      const input = new Subject<ReturnType<typeof signal>>();
+      const seen: string[] = [];
+      const sub = input
+        .pipe(resolveAssets(resolver), goodQuality(), conditions(rules, vs, withRows ? resolver : undefined))
+        .subscribe((h) => seen.push(`${vs.now()} ${h.kind} ${h.rule.id} ${h.evidence.tag}`));
+      feed((s) => input.next(s), vs);
+      sub.unsubscribe();
+      return seen;
+    };
+
+    it('gives the hits the detector gives with its own map, over a seeded stream of many tags', () => {
+      const feed = (push: (s: ReturnType<typeof signal>) => void, vs: VirtualScheduler) => {
+        const random = seeded(3);
+        const tags = [TEMP, VOLT, ALARM, 'packaging/sealer-02/temperature', 'utilities/feeder-1/voltage', 'packaging/sealer-02/alarm/E9', 'hall/x/speed'];
+        for (let i = 0; i < 3_000; i++) {
+          vs.advanceTo(vs.now() + Math.floor(random() * 3_000));
+          const tag = tags[Math.floor(random() * tags.length)] as string;
+          const value = tag.endsWith('temperature') ? 70 + random() * 20 : tag.endsWith('voltage') ? 200 + random() * 20 : random() < 0.5;
+          push(signal(tag, value, random() < 0.05 ? 'bad' : 'good'));
+        }
+      };
+      const own = run(false, feed);
+      expect(own.length).toBeGreaterThan(200);
+      expect(run(true, feed)).toEqual(own);
+    });
+
+    it('a later subscription starts with fresh states, and two at once keep their own', () => {
+      const vs = new VirtualScheduler(0);
+      const resolver = assetResolver({});
+      const input = new Subject<ReturnType<typeof signal>>();
+      const detect = () => input.pipe(resolveAssets(resolver), conditions(rules, vs, resolver));
+      const first: string[] = [];
+      let sub = detect().subscribe((h) => first.push(h.kind));
+      input.next(signal(ALARM, true));
+      sub.unsubscribe();
+      // the alarm raised in the first subscription: the next one has not seen it, so it raises again
+      const second: string[] = [];
+      sub = detect().subscribe((h) => second.push(h.kind));
+      const third: string[] = [];
+      const other = detect().subscribe((h) => third.push(h.kind));
+      input.next(signal(ALARM, true));
+      input.next(signal(ALARM, false));
+      sub.unsubscribe();
+      other.unsubscribe();
+      expect([first, second, third]).toEqual([['raise'], ['raise', 'clear'], ['raise', 'clear']]);
     });
   });
 });

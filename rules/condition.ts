@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { RuleConfig } from '../config/schema.ts';
 import type { RuleHit } from './hit.ts';
+import type { TagRows } from './assets.ts';
 import { at, MAX_CACHED_NAMES, ruleMatcher } from './match.ts';
 import type { Reading } from './types.ts';
 
@@ -49,7 +50,7 @@ interface State {
  *   value  --81--85--(10s)----79--77--
  *   hits   -----------R-------------C--
  */
-export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): OperatorFunction<Reading, RuleHit> {
+export function conditions(rules: RuleConfig[], scheduler: SchedulerLike, rows?: TagRows): OperatorFunction<Reading, RuleHit> {
   const matching = ruleMatcher(
     rules.filter((r) => r.when.equals !== undefined || r.when.above !== undefined || r.when.below !== undefined),
     'tag',
@@ -63,15 +64,25 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
        * were two (`andon replay`, profile). Tags without a rule are kept up to MAX_CACHED_NAMES.
        */
       const states = new Map<string, State | State[]>();
+      const claimed = rows?.claim() ?? false;
+      /** The states whose on-delay timer runs, cancelled when this subscription ends. */
+      const timed = new Set<State>();
       const newState = (rule: RuleConfig): State => ({ rule, active: false, pendingSince: null, timer: null, last: null });
       const statesOf = (tag: string): State | State[] => {
+        // the asset index's row of this reading's tag (the pipeline's resolveAssets looked it up just before)
+        const row = claimed ? rows?.lastRow(tag) : undefined;
+        if (row) return (row.conditions ??= forTag(tag)) as State | State[];
         let s = states.get(tag);
         if (s === undefined) {
-          const matched = matching === undefined ? NO_STATES : matching(tag);
-          s = matched.length === 0 ? NO_STATES : matched.length === 1 ? newState(matched[0] as RuleConfig) : matched.map(newState);
+          s = forTag(tag);
           if (s !== NO_STATES || states.size < MAX_CACHED_NAMES) states.set(tag, s);
         }
         return s;
+      };
+      /** A new tag's states: one per rule that matches it. */
+      const forTag = (tag: string): State | State[] => {
+        const matched = matching === undefined ? NO_STATES : matching(tag);
+        return matched.length === 0 ? NO_STATES : matched.length === 1 ? newState(matched[0] as RuleConfig) : matched.map(newState);
       };
       const hit = (kind: RuleHit['kind'], rule: RuleConfig, r: Reading, when: number): RuleHit => ({
         kind,
@@ -106,7 +117,10 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
         if (!up) {
           s.last = null;
           s.pendingSince = null;
-          s.timer?.unsubscribe();
+          if (s.timer) {
+            s.timer.unsubscribe();
+            timed.delete(s);
+          }
           s.timer = null;
           return;
         }
@@ -118,8 +132,10 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
         } else if (s.pendingSince === null) {
           const state = s;
           state.pendingSince = now;
+          timed.add(state);
           state.timer = at(scheduler, now + delay, () => {
             state.timer = null;
+            timed.delete(state);
             if (state.pendingSince === null || state.active) return;
             const evidence = state.last;
             state.pendingSince = null;
@@ -132,7 +148,8 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike): Opera
       }
       return () => {
         sub.unsubscribe();
-        for (const found of states.values()) for (const s of Array.isArray(found) ? found : [found]) s.timer?.unsubscribe();
+        for (const s of timed) s.timer?.unsubscribe();
+        if (claimed) rows?.release();
       };
     });
 }

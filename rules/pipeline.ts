@@ -46,7 +46,7 @@ export function rulePipeline(ctx: PipelineContext): OperatorFunction<Signal, Tic
   return (signals: Observable<Signal>) => {
     const readings = signals.pipe(resolveAssets(assets), share({ connector: () => new LeanSubject() }));
     const hits: Observable<RuleHit> = merge(
-      readings.pipe(goodQuality(), conditions(config.rules, scheduler)),
+      readings.pipe(goodQuality(), conditions(config.rules, scheduler, assets)),
       readings.pipe(stuck(config.rules, scheduler)),
       readings.pipe(silence(config.rules, scheduler, ctx.expectedSources)),
     );

@@ -37,21 +37,20 @@ describe('LeanSubject', () => {
   });
 
   it('works as share()’s connector: one upstream subscription, every subscriber gets every value', () => {
-    let subscribed = 0;
     const source = new Subject<number>();
-    const upstream = source.observed;
     const shared = source.pipe(share({ connector: () => new LeanSubject<number>() }));
     const got: number[][] = [[], []];
-    shared.subscribe((v) => got[0]?.push(v));
-    shared.subscribe((v) => got[1]?.push(v));
+    const a = shared.subscribe((v) => got[0]?.push(v));
+    const b = shared.subscribe((v) => got[1]?.push(v));
     source.next(1);
     source.next(2);
-    subscribed = source.observers.length;
     expect(got).toEqual([
       [1, 2],
       [1, 2],
     ]);
-    expect(upstream).toBe(false);
-    expect(subscribed).toBe(1);
+    expect(source.observers).toHaveLength(1);
+    a.unsubscribe();
+    b.unsubscribe();
+    expect(source.observed).toBe(false); // the last one gone, share lets go of the source
   });
 });

@@ -8,7 +8,7 @@ const MAX_CACHED = 200_000;
 
 /**
  * A tag's entry in the asset index: its asset, and a slot where the threshold detector of the same
- * pipeline keeps the tag's rules and states (`conditions`, through `lastRow`), so a reading costs one
+ * pipeline keeps the tag's rules and states (`conditions`, through `rowOf`), so a reading costs one
  * lookup by tag, not one per stage (a lookup in a Map of 64k tags is ~500 ns inside a replay).
  */
 export interface TagRow {
@@ -18,8 +18,12 @@ export interface TagRow {
 
 /** Where a later stage of the same pipeline finds the row of the reading it was just handed. */
 export interface TagRows {
-  /** The row of the tag looked up last, when that tag is `tag` and its row is kept (else undefined). */
-  lastRow(tag: string): TagRow | undefined;
+  /**
+   * The row of `tag` when the index keeps one (undefined past its bound, for good): the row of the tag
+   * looked up last without a second lookup, any other from the index. So a kept tag's states are
+   * always in its row, whatever ran between the lookup and the stage that asks.
+   */
+  rowOf(tag: string): TagRow | undefined;
   /** Takes the rows' `conditions` slots for one subscription; false while another holds them. */
   claim(): boolean;
   /** Gives the slots back, emptied (a later subscription starts without this one's states). */
@@ -90,7 +94,7 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
   return {
     bySignal: (s) => (s.asset ? info(s.asset, byTag(s.tag).area) : byTag(s.tag)),
     byName: (name) => info(name, null),
-    lastRow: (tag) => (tag === lastTag ? lastRow : undefined),
+    rowOf: (tag) => (tag === lastTag ? lastRow : cache.get(tag)),
     claim: () => {
       if (claimed) return false;
       claimed = true;

@@ -351,6 +351,21 @@ rules:
       expect(run(true, feed)).toEqual(own);
     });
 
+    it("a tag's states stay in its row when another tag was looked up between the lookup and the detector", () => {
+      const vs = new VirtualScheduler(0);
+      const resolver = assetResolver({});
+      const direct = new Subject<Reading>();
+      const seen: string[] = [];
+      const sub = direct.pipe(conditions(rules, vs, resolver)).subscribe((h) => seen.push(`${h.kind} ${h.evidence.tag}`));
+      resolver.bySignal(signal(ALARM, true));
+      resolver.bySignal(signal(TEMP, 70)); // the last lookup is another tag now
+      direct.next(reading(ALARM, true));
+      resolver.bySignal(signal(ALARM, false)); // the usual order: looked up just before
+      direct.next(reading(ALARM, false));
+      sub.unsubscribe();
+      expect(seen).toEqual([`raise ${ALARM}`, `clear ${ALARM}`]);
+    });
+
     it('a later subscription starts with fresh states, and two at once keep their own', () => {
       const vs = new VirtualScheduler(0);
       const resolver = assetResolver({});

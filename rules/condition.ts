@@ -70,7 +70,7 @@ export function conditions(rules: RuleConfig[], scheduler: SchedulerLike, rows?:
       const newState = (rule: RuleConfig): State => ({ rule, active: false, pendingSince: null, timer: null, last: null });
       const statesOf = (tag: string): State | State[] => {
         // the asset index's row of this reading's tag (the pipeline's resolveAssets looked it up just before)
-        const row = claimed ? rows?.lastRow(tag) : undefined;
+        const row = claimed ? rows?.rowOf(tag) : undefined;
         if (row) return (row.conditions ??= forTag(tag)) as State | State[];
         let s = states.get(tag);
         if (s === undefined) {

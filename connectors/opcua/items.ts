@@ -154,7 +154,7 @@ export class DataItems {
   }
 
   /** Emits the readings queued by `onValue`, in the order they came. */
-  flush(): void {
+  private flush(): void {
     const list = this.pending;
     if (list.length === 0) return;
     this.pending = [];

@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../config/load.ts';
 import { startAedes, type AedesBroker } from './fixtures/brokers.ts';
 import { harness, testClient, type Harness } from './fixtures/harness.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 const problems = (sub: Record<string, unknown>) =>
   validateConfig({ gateway: { id: 'x' }, sources: [{ id: 'mes', type: 'mqtt', url: 'mqtt://127.0.0.1:1883', subscriptions: [sub] }] }).problems.map((p) => [
@@ -87,7 +91,17 @@ describe('JSONata mapping: messages', () => {
 
   it('keeps the order of messages and of items in an array payload', async () => {
     const sends: Promise<unknown>[] = [];
-    for (let i = 1; i <= 50; i++) sends.push(pub.publishAsync('mix/a', JSON.stringify([{ v: i, t: 1000 + i }, { v: -i, t: 2000 + i }]), { qos: 1 }));
+    for (let i = 1; i <= 50; i++)
+      sends.push(
+        pub.publishAsync(
+          'mix/a',
+          JSON.stringify([
+            { v: i, t: 1000 + i },
+            { v: -i, t: 2000 + i },
+          ]),
+          { qos: 1 },
+        ),
+      );
     await Promise.all(sends);
     const got = await h.count((x) => x.tag === 'mix/a', 100);
     expect(got.map((s) => s.value)).toEqual(Array.from({ length: 50 }, (_, i) => [(i + 1) * 2, -(i + 1) * 2]).flat());
@@ -96,7 +110,14 @@ describe('JSONata mapping: messages', () => {
   it('a failing expression refuses that item (reason expression, logged with its code) and the rest goes on', async () => {
     const before = h.rejects.get('expression') ?? 0;
     const beforeWrong = h.rejects.get('wrong-type') ?? 0;
-    await pub.publishAsync('mix/b', JSON.stringify([{ v: 'x', t: 1 }, { v: 4, t: 2 }]), { qos: 1 }); // "x" * 2 is a type error
+    await pub.publishAsync(
+      'mix/b',
+      JSON.stringify([
+        { v: 'x', t: 1 },
+        { v: 4, t: 2 },
+      ]),
+      { qos: 1 },
+    ); // "x" * 2 is a type error
     await pub.publishAsync('mes/m/batch', JSON.stringify({ kind: 'A', readings: { v: 'one' }, stamp: '2026-01-20 08:01:01' }), { qos: 1 }); // $sum of text
     await pub.publishAsync('loop/1', JSON.stringify({}), { qos: 1 }); // runs into the time / depth limit
     await pub.publishAsync('list/c', JSON.stringify({ items: [1, 2] }), { qos: 1 }); // a list is not a value
@@ -109,5 +130,24 @@ describe('JSONata mapping: messages', () => {
     const logged = h.logs.find((l) => l.reason === 'expression');
     expect(logged).toMatchObject({ code: 'ANDON_MQTT_EXPRESSION_FAILED', topic: 'mix/b' });
     expect(String(logged?.why)).toMatch(/^value "v \* 2": .*T2001/);
+  });
+});
+
+describe('loading', () => {
+  it('loads the jsonata library with the first expression, not with the gateway', () => {
+    // a process of its own: the CommonJS module cache is shared by every test file of a worker
+    const script = [
+      "import { createRequire } from 'node:module';",
+      'const cache = createRequire(import.meta.url).cache;',
+      "const loaded = () => Object.keys(cache).some((f) => f.includes('/node_modules/jsonata/'));",
+      "await import('./gateway/main.ts');",
+      "const { compileJsonata } = await import('./connectors/mqtt/jsonata.ts');",
+      'const before = loaded();',
+      "const compiled = compileJsonata('a + 1');",
+      'console.log(JSON.stringify({ before, after: loaded(), value: await compiled.evaluate({ a: 1 }) }));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ before: false, after: true, value: 2 });
   });
 });

@@ -1,4 +1,5 @@
-import jsonata from 'jsonata';
+import { createRequire } from 'node:module';
+import type jsonataType from 'jsonata';
 
 /**
  * JSONata mapping expressions (`value: { jsonata: '...' }`) of JSON
@@ -7,7 +8,16 @@ import jsonata from 'jsonata';
  * of compiling it again. Evaluation is bounded (time, depth, sequence length),
  * so one message cannot hold the connection.
  */
-export type Compiled = jsonata.Expression;
+export type Compiled = jsonataType.Expression;
+
+/**
+ * The jsonata library, loaded on the first expression: a gateway whose config has none does not
+ * carry its ~1 MiB of source and code on the heap (a resident cost on a small box).
+ */
+let lib: typeof jsonataType | undefined;
+// eslint-disable-next-line no-restricted-syntax -- resolves a package (code, in dist/ too), not a file beside this one
+const load = createRequire(import.meta.url);
+const jsonata = (text: string, opts: Parameters<typeof jsonataType>[1]): Compiled => (lib ??= load('jsonata') as typeof jsonataType)(text, opts);
 
 /**
  * Per evaluation: wall time, nesting depth and sequence length an expression may use. The time is wall

@@ -1,4 +1,7 @@
-import * as client from 'openid-client';
+import type * as Client from 'openid-client';
+
+/** openid-client (and jose under it), loaded when a gateway with `auth.oidc` first needs it. */
+const openid = (): Promise<typeof Client> => import('openid-client');
 import { PERSON_ROLES, type OidcConfig, type PersonRole } from '../../config/oidc.ts';
 import { AndonError, isAndonError } from '../../model/errors.ts';
 
@@ -70,16 +73,18 @@ const causeText = (err: unknown) => {
 export function createOidc(cfg: OidcConfig, deps: OidcDeps = {}) {
   const issuer = new URL(cfg.issuer);
   const scope = [...new Set(['openid', ...cfg.scopes])].join(' ');
-  let discovered: Promise<client.Configuration> | undefined;
+  let discovered: Promise<Client.Configuration> | undefined;
 
   /** The provider's metadata, discovered once; a failed discovery is tried again by the next caller. */
-  function configuration(): Promise<client.Configuration> {
-    discovered ??= client
-      .discovery(issuer, cfg.clientId, undefined, client.ClientSecretBasic(cfg.clientSecret), {
-        // plain http only for a loopback issuer (the schema refuses it elsewhere)
-        execute: issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [],
-        timeout: Math.max(1, Math.ceil(cfg.timeout / 1000)),
-      })
+  function configuration(): Promise<Client.Configuration> {
+    discovered ??= openid()
+      .then((client) =>
+        client.discovery(issuer, cfg.clientId, undefined, client.ClientSecretBasic(cfg.clientSecret), {
+          // plain http only for a loopback issuer (the schema refuses it elsewhere)
+          execute: issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [],
+          timeout: Math.max(1, Math.ceil(cfg.timeout / 1000)),
+        }),
+      )
       .then(
         (c) => {
           deps.onUp?.(true);
@@ -112,6 +117,7 @@ export function createOidc(cfg: OidcConfig, deps: OidcDeps = {}) {
     /** Where to send the browser to sign in, and what the callback must find again. */
     async start(redirectUri: string): Promise<{ url: URL; pending: PendingSignIn }> {
       const config = await configuration();
+      const client = await openid();
       const verifier = client.randomPKCECodeVerifier();
       const pending = { state: client.randomState(), nonce: client.randomNonce(), verifier, redirectUri };
       const url = client.buildAuthorizationUrl(config, {
@@ -132,6 +138,7 @@ export function createOidc(cfg: OidcConfig, deps: OidcDeps = {}) {
      */
     async finish(pending: PendingSignIn, query: string): Promise<Person> {
       const config = await configuration();
+      const client = await openid();
       const current = new URL(pending.redirectUri);
       current.search = query;
       try {

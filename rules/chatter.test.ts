@@ -1,4 +1,4 @@
-import { map } from 'rxjs';
+import { from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { chatter } from './chatter.ts';
@@ -94,5 +94,46 @@ describe('chatter (count: 3, within: 60s)', () => {
       expectObservable(cmds).toBe('a-b|', { a: `${A}:-`, b: `${A}:-` });
       expectObservable(cmds).toBe('a-b|', { a: `${A}:-`, b: `${A}:-` });
     });
+  });
+});
+
+describe('chatter keeps at most `count` times per key', () => {
+  /** The operator as it was: every raise within the window kept, the list copied on each raise. */
+  const reference = (opts: { count: number; within: number }) => {
+    const raises = new Map<string, number[]>();
+    return (cmd: DetectCommand): boolean => {
+      const times = (raises.get(cmd.key) ?? []).filter((t) => cmd.at - t < opts.within);
+      times.push(cmd.at);
+      raises.set(cmd.key, times);
+      return times.length >= opts.count;
+    };
+  };
+
+  it('flags the same raises as keeping them all, over a seeded stream with clocks that go back', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const opts of [
+      { count: 2, within: 5_000 },
+      { count: 3, within: 60_000 },
+      { count: 5, within: 10_000 },
+    ]) {
+      const expected = reference(opts);
+      const commands: TicketCommand[] = [];
+      let now = 0;
+      for (let i = 0; i < 5_000; i++) {
+        now += Math.floor((rand() * opts.within) / opts.count); // per key, about as many raises in a window as count
+        // a tenth of the raises come from a clock up to 2 windows behind, a few far ahead
+        const skew = rand() < 0.1 ? -Math.floor(rand() * 2 * opts.within) : rand() < 0.02 ? Math.floor(rand() * 5 * opts.within) : 0;
+        commands.push(rand() < 0.05 ? clear(`k${Math.floor(rand() * 3)}/f`, now) : detect(`k${Math.floor(rand() * 3)}/f`, now + skew));
+      }
+      const want = commands.map((c) => (c.type === 'detect' ? expected(c) : null));
+      const got: (boolean | null)[] = [];
+      from(commands)
+        .pipe(chatter(opts))
+        .subscribe((c) => got.push(c.type === 'detect' ? c.flags.includes('chattering') : null));
+      expect(got).toEqual(want);
+      expect(want.filter((w) => w === true).length).toBeGreaterThan(100); // the stream does chatter
+      expect(want.filter((w) => w === false).length).toBeGreaterThan(100); // and does not
+    }
   });
 });

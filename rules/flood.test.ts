@@ -1,8 +1,8 @@
-import { map } from 'rxjs';
+import { asyncScheduler, from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { Priority } from '../config/types.ts';
-import { flood, type FloodOptions } from './flood.ts';
+import { flood, RaiseWindow, type FloodOptions } from './flood.ts';
 import type { DetectCommand, TicketCommand } from './types.ts';
 
 const S = 1_000;
@@ -427,5 +427,85 @@ describe('flood (count: 3, within: 10m, per area)', () => {
       expectObservable(alarms, '^ 5m !').toBe('a 999ms b 999ms c 999ms F', expected);
       expectObservable(alarms, '^ 5m !').toBe('a 999ms b 999ms c 999ms F', expected);
     });
+  });
+});
+
+describe('flood: the window of raises', () => {
+  it('decides as counting the distinct tags of the whole window afresh would, over a seeded stream with a flapping alarm', () => {
+    const within = 10 * S;
+    const count = 20;
+    /** The window as it was kept before: an array pruned from the front, its distinct tags counted on every raise. */
+    const reference = () => {
+      const windows = new Map<string, { at: number; tag: string }[]>();
+      const flooding = new Set<string>();
+      return (cmd: DetectCommand): string => {
+        const area = cmd.area as string;
+        const w = windows.get(area) ?? [];
+        windows.set(area, w);
+        let i = 0;
+        while (i < w.length && cmd.at - (w[i] as { at: number }).at >= within) i++;
+        w.splice(0, i);
+        w.push({ at: cmd.at, tag: cmd.evidence.tag });
+        if (flooding.has(area)) return `m:${cmd.asset}`;
+        if (new Set(w.map((r) => r.tag)).size <= count) return `d:${cmd.asset}`;
+        flooding.add(area);
+        return `F:${w.map((r) => r.tag).join(',')}`;
+      };
+    };
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let round = 0; round < 5; round++) {
+      const expected = reference();
+      const commands: DetectCommand[] = [];
+      let now = 0;
+      for (let i = 0; i < 3_000; i++) {
+        now += Math.floor(rand() * 40);
+        // mostly one flapping alarm per area; now and then another asset, a burst of them late in the stream
+        const asset = rand() < (i > 2_500 ? 0.6 : 0.03) ? `a${Math.floor(rand() * 60)}` : 'flapper';
+        const back = rand() < 0.05 ? Math.floor(rand() * 2 * within) : 0; // a clock that is behind
+        commands.push(alarm(asset, now - back, 'P2', rand() < 0.5 ? 'packaging' : 'filling'));
+      }
+      const want = commands.map((c) => expected(c));
+      const got: string[] = [];
+      const sub = from(commands)
+        .pipe(flood({ ...opts, count, within }, asyncScheduler))
+        .subscribe((c) => {
+          if (c.type === 'detect') got.push(`d:${c.asset}`);
+          else if (c.type === 'flood-member') got.push(`m:${c.member.asset}`);
+          else if (c.type === 'flood') got.push(`F:${c.members.map((m) => m.tag).join(',')}`);
+        });
+      sub.unsubscribe();
+      expect(got).toEqual(want);
+      expect(want.some((w) => w.startsWith('F:'))).toBe(true); // the stream does flood, late
+      expect(want.filter((w) => w.startsWith('d:')).length).toBeGreaterThan(2_000); // after a long calm
+    }
+  });
+});
+
+describe('RaiseWindow', () => {
+  it('holds what an array pruned from the front holds, and counts its distinct tags, across compactions', () => {
+    let seed = 99;
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const within = 1_000;
+    const w = new RaiseWindow();
+    let model: { at: number; tag: string }[] = [];
+    let now = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // bursts fill it (thousands within the window), quiet spells empty it; some times go back
+      now += i % 5_000 < 4_000 ? (rand() < 0.9 ? 0 : 1) : Math.floor(rand() * 600);
+      const at = rand() < 0.05 ? now - Math.floor(rand() * 2 * within) : now;
+      w.prune(at, within);
+      let drop = 0;
+      while (drop < model.length && at - (model[drop] as { at: number }).at >= within) drop++;
+      model = model.slice(drop);
+      const r = { at, tag: `t${Math.floor(rand() * 30)}`, cmd: alarm('a', at) };
+      w.push(r);
+      model.push(r);
+      if (i % 97 === 0 || i % 5_000 === 4_999) {
+        expect(w.all().map((x) => `${x.at}:${x.tag}`)).toEqual(model.map((x) => `${x.at}:${x.tag}`));
+        expect(w.oldest).toBe(model[0]);
+      }
+      expect(w.distinctTags).toBe(new Set(model.map((x) => x.tag)).size);
+    }
   });
 });

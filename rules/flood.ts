@@ -23,8 +23,53 @@ interface Raise {
   cmd: DetectCommand;
 }
 
+/**
+ * An area's raises within the window: `raises[head..]`, oldest first, and how many of them each tag
+ * has. A raise costs O(1) however many the window holds: a flapping alarm at 1 kHz keeps 10k raises
+ * in a 10 s window, and counting its distinct tags afresh on every raise (a Set of the whole window)
+ * took 7.8 s of CPU for 100k raises.
+ */
+export class RaiseWindow {
+  private raises: Raise[] = [];
+  private head = 0;
+  private readonly perTag = new Map<string, number>();
+
+  get oldest(): Raise | undefined {
+    return this.raises[this.head];
+  }
+  get distinctTags(): number {
+    return this.perTag.size;
+  }
+  /** The raises in the window, oldest first (a copy). */
+  all(): Raise[] {
+    return this.raises.slice(this.head);
+  }
+  push(r: Raise): void {
+    this.raises.push(r);
+    this.perTag.set(r.tag, (this.perTag.get(r.tag) ?? 0) + 1);
+  }
+  /** Drops the raises at the front that are `within` or more before `now`. */
+  prune(now: number, within: number): void {
+    while (this.head < this.raises.length && now - (this.raises[this.head] as Raise).at >= within) {
+      const tag = (this.raises[this.head] as Raise).tag;
+      const n = (this.perTag.get(tag) ?? 1) - 1;
+      if (n === 0) this.perTag.delete(tag);
+      else this.perTag.set(tag, n);
+      this.raises[this.head++] = undefined as unknown as Raise; // let it go
+    }
+    // the dropped front goes once it is half the array: amortised O(1) per raise
+    if (this.head === this.raises.length) {
+      this.raises = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.raises.length) {
+      this.raises = this.raises.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 interface Area {
-  window: Raise[];
+  window: RaiseWindow;
   flood: { key: string; priority: Priority } | null;
   timer: Subscription | null;
   /** When `timer` fires (the oldest raise leaves the window). */
@@ -32,7 +77,6 @@ interface Area {
 }
 
 const member = (r: Raise): FloodMember => ({ asset: r.cmd.asset, fault: r.cmd.fault, at: r.at, tag: r.tag, key: r.cmd.key });
-const distinctTags = (w: Raise[]) => new Set(w.map((r) => r.tag)).size;
 
 /**
  * Alarm floods (ISA-18.2 / EEMUA 191), per area. More than `count` distinct
@@ -49,14 +93,10 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
   return (commands) =>
     new Observable<TicketCommand>((out) => {
       const areas = new Map<string, Area>();
-      const prune = (a: Area, now: number) => {
-        let i = 0;
-        while (i < a.window.length && now - (a.window[i] as Raise).at >= opts.within) i++;
-        if (i > 0) a.window.splice(0, i);
-      };
+      const prune = (a: Area, now: number) => a.window.prune(now, opts.within);
       // While a flood lasts, re-check whenever the oldest raise leaves the window.
       const watch = (a: Area) => {
-        const oldest = a.window[0];
+        const oldest = a.window.oldest;
         // the same oldest raise: the timer already set for it stands (a flood's raises do not move it)
         if (a.flood && oldest && a.timer && a.due === oldest.at + opts.within) return;
         a.timer?.unsubscribe();
@@ -70,7 +110,7 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
       };
       const endIfCalm = (a: Area, now: number) => {
         prune(a, now);
-        if (a.flood && distinctTags(a.window) < opts.count / 2) {
+        if (a.flood && a.window.distinctTags < opts.count / 2) {
           out.next({ type: 'flood-end', at: now, key: a.flood.key });
           a.flood = null;
         }
@@ -78,7 +118,7 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
       };
       // Floods from before a restart: no raises in the window yet, so the area is calm unless new ones come.
       for (const f of opts.active ?? []) {
-        const a: Area = { window: [], flood: { key: f.key, priority: f.priority }, timer: null };
+        const a: Area = { window: new RaiseWindow(), flood: { key: f.key, priority: f.priority }, timer: null };
         areas.set(f.area, a);
         a.timer = at(scheduler, Math.max(scheduler.now(), f.lastAt + opts.within), () => {
           a.timer = null;
@@ -94,7 +134,7 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
           const now = cmd.at;
           let a = areas.get(cmd.area);
           if (!a) {
-            a = { window: [], flood: null, timer: null };
+            a = { window: new RaiseWindow(), flood: null, timer: null };
             areas.set(cmd.area, a);
           }
           prune(a, now);
@@ -106,12 +146,13 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
             watch(a);
             return;
           }
-          if (distinctTags(a.window) <= opts.count) {
+          if (a.window.distinctTags <= opts.count) {
             out.next(cmd);
             return;
           }
-          const first = a.window[0] as Raise;
-          const priority = a.window.reduce<Priority>((p, r) => higherPriority(p, r.cmd.priority), 'P3');
+          const raises = a.window.all();
+          const first = raises[0] as Raise;
+          const priority = raises.reduce<Priority>((p, r) => higherPriority(p, r.cmd.priority), 'P3');
           const fields: DetectFields = {
             key: `${cmd.area}/alarm-flood`,
             asset: null,
@@ -129,9 +170,9 @@ export function flood(opts: FloodOptions, scheduler: SchedulerLike): MonoTypeOpe
             type: 'flood',
             at: now,
             ...fields,
-            members: a.window.map(member),
+            members: raises.map(member),
             firstOut: member(first),
-            mergeKeys: a.window.map((r) => r.cmd.key),
+            mergeKeys: raises.map((r) => r.cmd.key),
             since: first.at,
             evidence: cmd.evidence,
           });

@@ -498,7 +498,7 @@ describe('RaiseWindow', () => {
       let drop = 0;
       while (drop < model.length && at - (model[drop] as { at: number }).at >= within) drop++;
       model = model.slice(drop);
-      const r = { at, tag: `t${Math.floor(rand() * 30)}`, cmd: alarm('a', at) };
+      const r = { at, tag: `t${Math.floor(rand() * 30)}`, key: 'a/alarm-stop', asset: 'a', fault: 'alarm-stop', priority: 'P2' as const, line: null, category: 'hardware' as const };
       w.push(r);
       model.push(r);
       if (i % 97 === 0 || i % 5_000 === 4_999) {

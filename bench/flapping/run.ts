@@ -16,6 +16,7 @@ import { asyncScheduler, from, map, type MonoTypeOperatorFunction } from 'rxjs';
 import { chatter } from '../../rules/chatter.ts';
 import { flood } from '../../rules/flood.ts';
 import type { DetectCommand, TicketCommand } from '../../rules/types.ts';
+import { alarmRaise } from './commands.ts';
 
 const { values: args } = parseArgs({
   options: { raises: { type: 'string', default: '10000,100000' }, runs: { type: 'string', default: '5' } },
@@ -24,24 +25,7 @@ const sizes = (args.raises as string).split(',').map(Number);
 const runs = Number(args.runs);
 
 /** `n` raises of one alarm, 1 ms apart. */
-const raises = (n: number): DetectCommand[] =>
-  Array.from({ length: n }, (_, i) => ({
-    type: 'detect',
-    at: 1_800_000_000_000 + i,
-    key: 'press-07/contact-bounce',
-    asset: 'press-07',
-    area: 'stamping',
-    line: 'line-2',
-    fault: 'contact-bounce',
-    category: 'hardware',
-    rule: 'press-alarm',
-    priority: 'P2',
-    title: 'press-07: contact-bounce',
-    assignedGroup: null,
-    notify: [],
-    evidence: { tag: 'stamping/press-07/alarm/bounce', value: true, ts: 1_800_000_000_000 + i },
-    flags: [],
-  }));
+const raises = (n: number): DetectCommand[] => Array.from({ length: n }, (_, i) => alarmRaise('press-07', 'contact-bounce', 1_800_000_000_000 + i));
 
 const operators: [string, () => MonoTypeOperatorFunction<TicketCommand>][] = [
   ['rxjs map (peer)', () => map((c) => c)],

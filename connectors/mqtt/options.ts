@@ -3,6 +3,9 @@ import type { IClientOptions } from 'mqtt';
 import { AndonError } from '../../model/errors.ts';
 import type { MqttSourceConfig } from './config.ts';
 
+/** A logger that takes nothing: calling it allocates nothing. */
+function silent(): void {}
+
 /**
  * mqtt.js options of a source. MQTT 3.1.1 (every broker, aedes included) with a
  * persistent session (`clean: false`, stable client id), so QoS 1 messages
@@ -11,9 +14,6 @@ import type { MqttSourceConfig } from './config.ts';
  * connector itself (`resubscribe: false`). TLS files are read here, so a
  * missing file is a config error thrown before connecting.
  */
-/** A logger that takes nothing: calling it allocates nothing. */
-function silent(): void {}
-
 export function clientOptions(config: MqttSourceConfig): IClientOptions {
   const read = (what: 'ca' | 'cert' | 'key'): Buffer | undefined => {
     const path = config.tls?.[what];

@@ -149,42 +149,97 @@ describe('batches (group commit)', () => {
     expect(store.list().items.map((t) => t.id)).toEqual(['A', 'C']);
   });
 
-  it('members amended into one version: the doc and event are written once at the commit; an amend that rolls back is taken back', async () => {
+  /** A member joining `doc` (the batch's version `seq`) as TicketEngine.joinFlood does: the store first, then the doc in place. */
+  const join = (store: TicketStore, doc: TicketDoc, seq: number, i: number, n: number) => {
+    const m = member(i);
+    const joined = store.joinVersion(doc, { at: iso(T0 + i * 1000), action: 'occurrence', by: 'andon', member: m, members: n }, seq, m);
+    if (joined) {
+      doc.occurrences++;
+      doc.updatedAt = iso(T0 + i * 1000);
+      doc.members.push(m);
+    }
+    return joined;
+  };
+
+  it('members joining one version: their rows go in together, the doc and event once, at the commit; a savepoint after them that rolls back keeps them', async () => {
     const store = await open();
     const v1 = flood({ members: [member(0)], occurrences: 1 });
     save(store, v1, null);
-    const amendTo = (doc: TicketDoc, current: TicketDoc, seq: number, n: number) =>
-      store.transaction((tx) => tx.amend(doc, { at: iso(T0 + n * 1000), action: 'occurrence', by: 'andon', members: n }, current, seq));
+    // not in a batch, or inside a savepoint: no join (the caller takes the general path)
+    expect(store.joinVersion(v1, { at: iso(T0), action: 'occurrence', by: 'andon' }, 1, member(9))).toBe(false);
     store.batch(() => {
       const v2 = { ...v1, version: 2, occurrences: 2, members: [...v1.members, member(1)] };
       const seq = store.transaction((tx) => tx.save(v2, { at: iso(T0 + 1000), action: 'occurrence', by: 'andon' }, v1));
-      const a = { ...v2, occurrences: 3, members: [...v2.members, member(2)] };
-      amendTo(a, v2, seq, 2);
-      // the next member joins the same version (member row now, doc and event before the commit)
-      const c = { ...a, occurrences: 4, members: [...a.members, member(4)] };
-      amendTo(c, a, seq, 3);
-      // a member whose command is refused after its amend: the amend is taken back with its savepoint
-      const d = { ...c, occurrences: 5, members: [...c.members, member(5)] };
+      expect(store.transaction(() => store.joinVersion(v2, { at: iso(T0), action: 'occurrence', by: 'andon' }, seq, member(9)))).toBe(false);
+      expect(join(store, v2, seq, 2, 2)).toBe(true);
+      expect(join(store, v2, seq, 4, 3)).toBe(true);
+      // nothing is on disk before the commit
+      expect(onDisk('FLOOD')).toMatchObject({ memberRows: 1, doc: { version: 1 } });
+      // another change, refused after its write: it rolls back alone, the members joined before it stay
       expect(() =>
         store.transaction((tx) => {
-          tx.amend(d, { at: iso(T0 + 5000), action: 'occurrence', by: 'andon', members: 4 }, c, seq);
-          throw new Error('refused after the amend');
+          tx.save(ticketDoc({ id: 'OTHER', key: 'k/other' }), { at: iso(T0), action: 'opened', by: 'andon' }, null);
+          throw new Error('refused');
         }),
-      ).toThrow('refused after the amend');
+      ).toThrow('refused');
+      expect(join(store, v2, seq, 5, 4)).toBe(true);
     });
     const disk = onDisk('FLOOD');
-    expect(disk.doc).toMatchObject({ version: 2, occurrences: 4 });
-    expect(disk.memberCount).toBe(4);
-    expect(store.doc('FLOOD')?.members.map((m) => m.asset)).toEqual(['press-0', 'press-1', 'press-2', 'press-4']);
-    expect(store.history('FLOOD').at(-1)).toMatchObject({ action: 'occurrence', members: 3 });
+    expect(disk.doc).toMatchObject({ version: 2, occurrences: 5, members: [] });
+    expect(disk).toMatchObject({ memberCount: 5, memberRows: 5 });
+    expect(store.doc('FLOOD')?.members.map((m) => m.asset)).toEqual(['press-0', 'press-1', 'press-2', 'press-4', 'press-5']);
+    expect(store.history('FLOOD').at(-1)).toMatchObject({ action: 'occurrence', members: 4, member: { asset: 'press-5' } });
+    expect(store.list().items.map((t) => t.id)).toEqual(['FLOOD']);
     // a reopened store reads the same
     await store.close();
     opened.splice(opened.indexOf(store), 1);
     const again = await open();
-    expect(again.doc('FLOOD')).toMatchObject({ version: 2, occurrences: 4 });
+    expect(again.doc('FLOOD')).toMatchObject({ version: 2, occurrences: 5 });
+    expect(again.doc('FLOOD')?.members).toHaveLength(5);
   });
 
-  it('the columns stay right whichever UPDATE writes a version: the doc alone when state and priority stay, all of them when an amend changed one', async () => {
+  it('a newer version after members joined, in the same batch: the row gets it, with every member and the right count', async () => {
+    const store = await open();
+    const v1 = flood({ members: [member(0)], occurrences: 1 });
+    save(store, v1, null);
+    store.batch(() => {
+      const v2 = { ...v1, version: 2, occurrences: 2, members: [...v1.members, member(1)] };
+      const seq = store.transaction((tx) => tx.save(v2, { at: iso(T0 + 1000), action: 'occurrence', by: 'andon' }, v1));
+      join(store, v2, seq, 2, 2);
+      join(store, v2, seq, 3, 3);
+      // someone acknowledges it in the same batch: a new version on top of the joined one
+      const v3 = { ...v2, version: 3, state: 'acknowledged' as const, members: [...v2.members, member(4)], updatedAt: iso(T0 + 4000) };
+      store.transaction((tx) => tx.save(v3, { at: iso(T0 + 4000), action: 'ack', by: 'wang' }, v2));
+    });
+    expect(onDisk('FLOOD')).toMatchObject({ memberCount: 5, memberRows: 5, doc: { version: 3, state: 'acknowledged', occurrences: 4 } });
+    expect(store.history('FLOOD').map((e) => e.action)).toEqual(['opened', 'occurrence', 'ack']);
+    expect(store.history('FLOOD')[1]).toMatchObject({ members: 3, member: { asset: 'press-3' } });
+  });
+
+  it('a batch that fails leaves none of its joined members behind, and the next batch writes its own', async () => {
+    const store = await open();
+    const v1 = flood({ members: [member(0)], occurrences: 1 });
+    save(store, v1, null);
+    expect(() =>
+      store.batch(() => {
+        const v2 = { ...v1, version: 2, occurrences: 2, members: [...v1.members, member(1)] };
+        const seq = store.transaction((tx) => tx.save(v2, { at: iso(T0 + 1000), action: 'occurrence', by: 'andon' }, v1));
+        join(store, v2, seq, 2, 2);
+        throw new Error('the batch failed');
+      }),
+    ).toThrow('the batch failed');
+    expect(onDisk('FLOOD')).toMatchObject({ memberCount: 1, memberRows: 1, doc: { version: 1 } });
+    const current = store.transaction((tx) => tx.liveByKey(v1.key)) as TicketDoc;
+    expect(current).toMatchObject({ version: 1, members: [member(0)] });
+    store.batch(() => {
+      const v2 = { ...current, version: 2, occurrences: 2, members: [...current.members, member(7)] };
+      const seq = store.transaction((tx) => tx.save(v2, { at: iso(T0 + 7000), action: 'occurrence', by: 'andon' }, current));
+      join(store, v2, seq, 8, 2);
+    });
+    expect(store.doc('FLOOD')?.members.map((m) => m.asset)).toEqual(['press-0', 'press-7', 'press-8']);
+  });
+
+  it('the columns stay right whichever UPDATE writes a version: the doc alone when state and priority stay, all of them when one changes', async () => {
     const store = await open();
     const columns = () => {
       const db = new Database(file, { readonly: true });
@@ -204,29 +259,16 @@ describe('batches (group commit)', () => {
     const v3 = { ...v2, version: 3, state: 'acknowledged' as const, updatedAt: iso(T0 + 2000) };
     store.transaction((tx) => tx.save(v3, { at: iso(T0 + 2000), action: 'ack', by: 'wang' }, v2));
     expect(columns()).toMatchObject({ state: 'acknowledged', version: 3 });
-    // in a batch: a new version, an amend that raises the priority, then one that keeps it
+    // in a batch: a version that raises the priority, members joining it: the row has P1 and the last member's time
     store.batch(() => {
-      const v4 = { ...v3, version: 4, occurrences: 3, members: [...v3.members, member(1)], updatedAt: iso(T0 + 3000) };
+      const v4 = { ...v3, version: 4, priority: 'P1' as const, occurrences: 3, members: [...v3.members, member(1)], updatedAt: iso(T0 + 3000) };
       const seq = store.transaction((tx) => tx.save(v4, { at: iso(T0 + 3000), action: 'occurrence', by: 'andon' }, v3));
-      const a = { ...v4, priority: 'P1' as const, occurrences: 4, members: [...v4.members, member(2)] };
-      store.transaction((tx) => tx.amend(a, { at: iso(T0 + 4000), action: 'occurrence', by: 'andon', members: 2 }, v4, seq));
-      const b = { ...a, occurrences: 5, members: [...a.members, member(3)] };
-      store.transaction((tx) => tx.amend(b, { at: iso(T0 + 5000), action: 'occurrence', by: 'andon', members: 3 }, a, seq));
+      join(store, v4, seq, 4, 2);
+      join(store, v4, seq, 5, 3);
     });
     expect(columns()).toEqual({ state: 'acknowledged', priority: 'P1', version: 4, updatedAt: T0 + 5000 });
     expect(onDisk('FLOOD').doc).toMatchObject({ priority: 'P1', occurrences: 5 });
     expect(store.list({ priority: 'P1' }).items.map((t) => t.id)).toEqual(['FLOOD']);
-    // in a batch: an amend raises the priority, then a new version keeps it: the row still gets P0
-    store.batch(() => {
-      const v4 = store.doc('FLOOD')!;
-      const v5 = { ...v4, version: 5, occurrences: 6, updatedAt: iso(T0 + 6000) };
-      const seq = store.transaction((tx) => tx.save(v5, { at: iso(T0 + 6000), action: 'occurrence', by: 'andon' }, v4));
-      const a = { ...v5, priority: 'P0' as const, occurrences: 7 };
-      store.transaction((tx) => tx.amend(a, { at: iso(T0 + 7000), action: 'occurrence', by: 'andon', members: 2 }, v5, seq));
-      const v6 = { ...a, version: 6, occurrences: 8, updatedAt: iso(T0 + 8000) };
-      store.transaction((tx) => tx.save(v6, { at: iso(T0 + 8000), action: 'occurrence', by: 'andon' }, a));
-    });
-    expect(columns()).toEqual({ state: 'acknowledged', priority: 'P0', version: 6, updatedAt: T0 + 8000 });
   });
 
   it('a batch that writes nothing begins no transaction', async () => {

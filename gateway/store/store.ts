@@ -24,6 +24,8 @@ type Db = BetterSqlite3.Database;
  * tag) costs no SQLite read and no JSON parse. Bounded, so 20k live tickets do not all sit in the heap.
  */
 const CACHE_TICKETS = 1_000;
+/** Member rows per INSERT when joined members are written together (5 parameters each). */
+const MEMBER_ROWS = 100;
 /** How often the store looks whether its -wal is still there (a stat). */
 const WAL_CHECK_MS = 10_000;
 type Row = Record<string, unknown>;
@@ -63,12 +65,6 @@ export interface StoreTx {
    * Without `previous`, a doc at version 1 is new and any other replaces version - 1.
    */
   save(doc: TicketDoc, event: HistoryEvent, previous?: TicketDoc | null): number;
-  /**
-   * Rewrites the version `doc.version` in place (a flood member joining the version of the batch's
-   * previous member): the doc, its members beyond `current`'s, and its history event `seq`. No new
-   * version, no outbox row (the version's row is already there), no notification.
-   */
-  amend(doc: TicketDoc, event: HistoryEvent, current: TicketDoc, seq: number): void;
   /** Queues notifications the change causes (gateway/tickets/triggers.ts), committed with it. */
   enqueueNotifications(drafts: readonly NotificationDraft[]): void;
   /** Records an early warning, new or settled (gateway/tickets/warnings.ts), committed with the change. */
@@ -125,11 +121,16 @@ export class TicketStore {
   /** PRAGMA data_version when the cache was last known good: it changes when another connection commits. */
   private dataVersion = -1;
   /**
-   * In a batch: the flood versions amended by more members (TicketStore's tx.amend), whose doc and history
+   * In a batch: the flood versions more members joined (TicketStore.joinVersion), whose doc and history
    * event are written once, just before the commit, instead of once per member. Reads in the batch see the
    * doc through the cache, where it is pinned until then.
    */
-  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number; full: boolean }>(), events: new Map<number, { at: number; data: object }>() };
+  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number }>(), events: new Map<number, { at: number; data: object }>() };
+  /**
+   * In a batch: the member rows of joinVersion not written yet (ticket id, n, member), flattened. They are
+   * written together before any other write of the batch (a savepoint) and before the commit.
+   */
+  private pendingMembers: (string | number | Member)[] = [];
   /** Per open level (as `levels`): how to put `deferred` back when that level rolls back. */
   private readonly undo: (() => void)[][] = [];
   /** The open batch (TicketStore.batch); `begun` once its first write began the transaction. */
@@ -263,6 +264,7 @@ export class TicketStore {
       amendEvent: this.db.prepare('UPDATE ticket_events SET at = ?, data = ? WHERE seq = ?'),
       memberCount: this.db.prepare('SELECT member_count AS n FROM tickets WHERE id = ?'),
       setMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ?'),
+      raiseMemberCount: this.db.prepare('UPDATE tickets SET member_count = ? WHERE id = ? AND member_count < ?'),
       insertMember: this.db.prepare('INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES (?, ?, ?, ?, ?)'),
       members: this.db.prepare('SELECT asset, fault, at FROM ticket_members WHERE ticket_id = ? ORDER BY n'),
     };
@@ -290,6 +292,7 @@ export class TicketStore {
     try {
       result = fn();
       if (lazy.begun) {
+        this.writeMembers();
         this.writeDeferred();
         this.stmts.commit.run();
         this.levels.pop();
@@ -308,6 +311,7 @@ export class TicketStore {
       // clear() allocates a new table, in old space once the map is old: only when there is something to clear
       if (this.deferred.docs.size > 0) this.deferred.docs.clear();
       if (this.deferred.events.size > 0) this.deferred.events.clear();
+      if (this.pendingMembers.length > 0) this.pendingMembers = [];
     }
     return result;
   }
@@ -341,6 +345,8 @@ export class TicketStore {
 
   private txn<T>(fn: (tx: StoreTx) => T): T {
     this.beginBatch();
+    // the members joined so far go in first, outside this savepoint: what it reads and writes comes after them
+    if (this.pendingMembers.length > 0) this.writeMembers();
     const tx = (this.txObject ??= this.makeTx());
     const outer = this.levels.length === 0;
     this.levels.push(new Set());
@@ -409,8 +415,7 @@ export class TicketStore {
         const at = Date.parse(event.at);
         // a newer version of an amended doc: written now, so the amend's deferred write must not overwrite it
         // (and if that amend changed the state or priority, the row's columns still have the old ones)
-        const pending = this.deferred.docs.get(doc.id);
-        if (pending) this.undeferDoc(doc.id);
+        if (this.deferred.docs.has(doc.id)) this.undeferDoc(doc.id);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
         const json = docJson(doc);
         const isNew = previous === undefined ? doc.version === 1 : previous === null;
@@ -419,7 +424,7 @@ export class TicketStore {
           s.insertTicket.run(doc.id, doc.key, doc.state, doc.version, doc.priority, doc.area, doc.asset, doc.fault, Date.parse(doc.openedAt), at, json);
         } else {
           const r =
-            previous && !pending?.full && previous.state === doc.state && previous.priority === doc.priority
+            previous && previous.state === doc.state && previous.priority === doc.priority
               ? s.updateTicketDoc.run(doc.version, at, json, doc.id, expected)
               : s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);
@@ -433,22 +438,6 @@ export class TicketStore {
         if (isLive(doc.state)) this.remember(doc);
         else this.forget(doc.id);
         return seq;
-      },
-      amend: (doc, event, current, seq) => {
-        const at = Date.parse(event.at);
-        if (current.version !== doc.version) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id}: an amend keeps the version (${current.version}, got ${doc.version})`);
-        appendMembers(doc, current.members.length);
-        const { at: _at, action: _action, by: _by, ...data } = event;
-        // The member rows go in now; the doc and the event, which each member rewrites whole, once before the commit.
-        // The deferred write sets the doc alone unless an amend of the batch changed the state or priority.
-        if (this.lazy) this.defer(doc.id, { doc, at, full: doc.state !== current.state || doc.priority !== current.priority }, seq, { at, data });
-        else {
-          const r = s.updateTicket.run(doc.state, doc.version, doc.priority, at, docJson(doc), doc.id, current.version);
-          if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${current.version})`);
-          s.amendEvent.run(at, JSON.stringify(data), seq);
-        }
-        this.levels[this.levels.length - 1]?.add(doc.id);
-        this.remember(doc);
       },
       enqueueNotifications: (drafts) => this.notifications.add(drafts),
       recordWarning: (row) => this.warnings.write(row),
@@ -472,19 +461,64 @@ export class TicketStore {
     return stmt;
   }
 
-  /** Records an amend's doc and event for the write before the commit; a rollback of its level takes it back. */
-  private defer(id: string, doc: { doc: TicketDoc; at: number; full: boolean }, seq: number, event: { at: number; data: object }): void {
-    const { docs, events } = this.deferred;
-    const hadDoc = docs.get(id);
-    const hadEvent = events.get(seq);
-    docs.set(id, hadDoc?.full && !doc.full ? { ...doc, full: true } : doc);
-    events.set(seq, event);
-    this.undo[this.undo.length - 1]?.push(() => {
-      if (hadDoc) docs.set(id, hadDoc);
-      else docs.delete(id);
-      if (hadEvent) events.set(seq, hadEvent);
-      else events.delete(seq);
-    });
+  /**
+   * A flood member joins `doc`, the version of its flood ticket this batch already wrote (TicketEngine:
+   * group commit of a flood): `doc` is that version's own object, which nobody has seen before the commit,
+   * and the caller changes it in place after this call (a member more, the same state and priority). The
+   * member's row waits with the batch's others; the doc and `event`, the version's history event `seq`,
+   * are written once before the commit. No savepoint: nothing here can fail. False, with nothing done,
+   * when no batch has begun or a savepoint is open (the caller takes the general path then).
+   */
+  joinVersion(doc: TicketDoc, event: HistoryEvent, seq: number, member: Member | undefined): boolean {
+    if (!this.lazy?.begun || this.levels.length !== 1) return false;
+    const at = Date.parse(event.at);
+    if (member) this.pendingMembers.push(doc.id, doc.members.length, member);
+    this.deferred.docs.set(doc.id, { doc, at });
+    const { at: _at, action: _action, by: _by, ...data } = event;
+    this.deferred.events.set(seq, { at, data });
+    (this.levels[0] as Set<string>).add(doc.id);
+    return true;
+  }
+
+  /** The live ticket of `key` if the cache has it (no read, no reordering): for joinVersion's caller. */
+  cachedLive(key: string): TicketDoc | undefined {
+    const id = this.cacheKeys.get(key);
+    return id === undefined ? undefined : this.cache.get(id);
+  }
+
+  /** Writes the joined members' rows (MEMBER_ROWS to a statement) and their tickets' member counts. */
+  private writeMembers(): void {
+    const p = this.pendingMembers;
+    if (p.length === 0) return;
+    this.pendingMembers = [];
+    const rows = p.length / 3;
+    const counts = new Map<string, number>();
+    let i = 0;
+    for (let done = 0; done < rows; ) {
+      const n = Math.min(MEMBER_ROWS, rows - done);
+      const values: (string | number | null)[] = [];
+      for (let r = 0; r < n; r++, i += 3) {
+        const id = p[i] as string;
+        const index = p[i + 1] as number;
+        const m = p[i + 2] as Member;
+        values.push(id, index, m.asset, m.fault, m.at);
+        counts.set(id, Math.max(counts.get(id) ?? 0, index + 1));
+      }
+      this.insertMembers(n).run(values);
+      done += n;
+    }
+    for (const [id, n] of counts) this.stmts.raiseMemberCount.run(n, id, n);
+  }
+
+  /** INSERT of `n` member rows, prepared once per n (at most MEMBER_ROWS statements). */
+  private readonly memberInserts = new Map<number, BetterSqlite3.Statement>();
+  private insertMembers(n: number): BetterSqlite3.Statement {
+    let stmt = this.memberInserts.get(n);
+    if (!stmt) {
+      stmt = this.db.prepare(`INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+      this.memberInserts.set(n, stmt);
+    }
+    return stmt;
   }
 
   private undeferDoc(id: string): void {
@@ -497,10 +531,9 @@ export class TicketStore {
   /** The deferred amends, written just before the batch commits (in its transaction). */
   private writeDeferred(): void {
     const s = this.stmts;
-    for (const [id, { doc, at, full }] of this.deferred.docs) {
-      // an amend keeps the version, and the state and priority too (TicketEngine: not when the priority rises)
-      const json = docJson(doc);
-      const r = full ? s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, id, doc.version) : s.updateTicketDoc.run(doc.version, at, json, id, doc.version);
+    for (const [id, { doc, at }] of this.deferred.docs) {
+      // a joined version keeps its number, state and priority (TicketEngine: not when the priority rises)
+      const r = s.updateTicketDoc.run(doc.version, at, docJson(doc), id, doc.version);
       if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${id} changed under us (expected version ${doc.version})`);
     }
     for (const [seq, { at, data }] of this.deferred.events) s.amendEvent.run(at, JSON.stringify(data), seq);

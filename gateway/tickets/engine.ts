@@ -19,8 +19,6 @@ export interface TicketChange {
   command: TicketCommand;
   /** The history event's ticket_events.seq: strictly increasing across restarts (the SSE id). */
   seq: number;
-  /** In a batch: the change this one folded into (same version, same event, now with one more flood member). */
-  amends?: TicketChange;
 }
 
 export interface EngineDeps {
@@ -107,17 +105,14 @@ export class TicketEngine {
       this.queue.push(cmd);
       return [];
     }
+    if (cmd.type === 'flood-member' && this.batched) {
+      const joined = this.joinFlood(cmd);
+      if (joined) return [joined];
+    }
     this.busy = true;
     try {
       const changes = this.deps.store.transaction((tx) => this.run(tx, cmd));
-      if (this.batched) {
-        for (const c of changes) {
-          // A flood member that joined the version its previous member made replaces that change.
-          const i = c.amends === undefined ? -1 : this.batched.lastIndexOf(c.amends);
-          if (i >= 0) this.batched.splice(i, 1);
-          this.batched.push(c);
-        }
-      }
+      if (this.batched) this.batched.push(...changes);
       else for (const c of changes) this.changes$.next(c);
       return changes.map((c) => c.ticket);
     } finally {
@@ -234,24 +229,8 @@ export class TicketEngine {
         if (!live) break;
         const doc = this.occurrence(live, cmd.at, toEvidence(cmd.evidence, cmd.at), cmd.priority, ['flood'], null);
         if (live.members.length < MAX_MEMBERS) doc.members = [...live.members, toMember(cmd.member)];
-        // Group commit of a flood: the members raised in one batch join one version of the flood ticket (one
-        // history event counting them, one outbox row, one stream message), not a version each. Not when the
-        // priority rises (that notifies) or anything else changed the ticket since.
-        const last = this.floodVersions.get(live.id);
-        if (this.batched && last && last.ticket === live && doc.priority === live.priority && last.previous && live.state !== 'resolved') {
-          const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
-          const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member: toMember(cmd.member), members: n };
-          // `doc` is this member's own copy (occurrence), not seen by anyone yet: it becomes the amended version
-          const amended = doc;
-          amended.version = live.version;
-          amended.updatedAt = at;
-          tx.amend(amended, event, live, last.seq);
-          const change: TicketChange = { ticket: amended, event, previous: last.previous, command: cmd, seq: last.seq, amends: last };
-          out.push(change);
-          this.floodVersions.set(live.id, change);
-          break;
-        }
         save(live, doc, { at, action: this.recur(live, doc, cmd.at), by: SYSTEM, member: toMember(cmd.member), ...reopenedFields(live) });
+        // the members that follow in this batch join this version (joinFlood)
         if (this.batched) this.floodVersions.set(live.id, out[out.length - 1] as TicketChange);
         break;
       }
@@ -552,6 +531,39 @@ export class TicketEngine {
       records: [],
       central: null,
     };
+  }
+
+  /**
+   * Group commit of a flood: the members raised in one batch join one version of the flood ticket (one
+   * history event counting them, one outbox row, one stream message), not a version each. The batch's
+   * first member made that version (`floodVersions`); the ones after it join it here, in place: it is the
+   * engine's own object until the batch commits (its change is published after the commit, its doc is the
+   * store's cached one), so a member costs no savepoint, no copy of the doc and no SQL of its own (its row
+   * is written with the batch's others). Undefined, with nothing done, when the general path must run:
+   * anything else changed the ticket since (`last.ticket` is no longer the live doc), the priority rises
+   * (that notifies), or the ticket is resolved (a member reopens it).
+   */
+  private joinFlood(cmd: Extract<TicketCommand, { type: 'flood-member' }>): TicketDoc | undefined {
+    const live = this.deps.store.cachedLive(cmd.key);
+    const last = live && this.floodVersions.get(live.id);
+    if (!live || !last || last.ticket !== live || !last.previous || live.state === 'resolved' || higherPriority(live.priority, cmd.priority) !== live.priority) return undefined;
+    const at = iso(cmd.at);
+    const member = toMember(cmd.member);
+    const joins = live.members.length < MAX_MEMBERS;
+    const n = typeof last.event.members === 'number' ? last.event.members + 1 : 2;
+    const event: HistoryEvent = { at, action: 'occurrence', by: SYSTEM, member, members: n };
+    if (!this.deps.store.joinVersion(live, event, last.seq, joins ? member : undefined)) return undefined;
+    // what occurrence() would change; the condition is active, the flags have 'flood' (the first member's occurrence)
+    live.occurrences++;
+    live.lastSeen = at;
+    live.updatedAt = at;
+    live.evidence.push(toEvidence(cmd.evidence, cmd.at));
+    if (live.evidence.length > MAX_EVIDENCE) live.evidence.splice(0, live.evidence.length - MAX_EVIDENCE);
+    // below MAX_MEMBERS the first member's occurrence gave the version a members list of its own
+    if (joins) live.members.push(member);
+    last.event = event;
+    last.command = cmd;
+    return live;
   }
 
   private occurrence(

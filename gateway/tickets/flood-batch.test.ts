@@ -6,6 +6,7 @@ import { parseConfig } from '../../config/load.ts';
 import type { Signal } from '../../rules/types.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { createRuntime } from '../runtime.ts';
+import { createTagView } from '../tags.ts';
 import { TicketStore } from '../store/store.ts';
 import type { TicketChange } from './engine.ts';
 
@@ -61,4 +62,44 @@ it('the members raised in one batch join one version of the flood ticket: one ev
   expect(flood().version).toBe(urgent.version + 2);
   sub.unsubscribe();
   rt.stop();
+});
+
+it('members joined in place in a batch leave the flood ticket as members taken one at a time do: members, occurrences, evidence, last seen', async () => {
+  const run = async (batched: boolean) => {
+    const own = await TicketStore.open(join(dir, `${batched ? 'batched' : 'single'}.sqlite`));
+    try {
+      const clock = new VirtualScheduler(Date.parse('2026-03-01T08:00:00Z'));
+      // each signal arrives 1 ms after the one before, inside a batch too (each member has a time of its own)
+      const tags = createTagView(config);
+      const record = tags.record.bind(tags);
+      tags.record = (s, arrived) => {
+        record(s, arrived);
+        clock.advanceTo(clock.now() + 1);
+      };
+      const rt = createRuntime({ config, store: own, scheduler: clock, tags });
+      const alarm = (m: string): Signal => ({ source: 'plc', tag: `hall/${m}/alarm`, value: true, quality: 'good', ts: clock.now() });
+      const sizes = [4, 7, 1, 25, 3];
+      let m = 0;
+      for (const n of sizes) {
+        const list = Array.from({ length: n }, () => alarm(`m${++m}`));
+        if (batched) rt.pushMany(list);
+        else for (const s of list) rt.push(s);
+        clock.advanceTo(clock.now() + 1000);
+      }
+      rt.stop();
+      const t = own.list({ fault: 'alarm-flood' }).items[0]!;
+      return { t, versions: t.version, outbox: own.outboxPending() };
+    } finally {
+      await own.close();
+    }
+  };
+  const single = await run(false);
+  const batched = await run(true);
+  const { members, occurrences, evidence, lastSeen, updatedAt, priority, condition, flags, firstOut } = single.t;
+  expect(members).toHaveLength(40);
+  expect(evidence).toHaveLength(20);
+  expect(batched.t).toMatchObject({ members, occurrences, evidence, lastSeen, updatedAt, priority, condition, flags, firstOut });
+  // one version per batch after the flood opened, against one per member
+  expect(batched.versions).toBeLessThan(single.versions);
+  expect(batched.t.history.at(-1)).toMatchObject({ action: 'occurrence', members: 3, member: { asset: 'm40' } });
 });

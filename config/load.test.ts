@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AndonError } from '../model/errors.ts';
 import { ConfigError, loadConfig, parseConfig, validateConfig, type ConfigProblem } from './load.ts';
 
@@ -199,6 +199,19 @@ describe('environment references', () => {
 
 describe('defaults', () => {
   const config = loadConfig(fixture('good/minimal.yaml'), {});
+
+  it('UTC (the default) and Etc/UTC are taken without Intl (its zone data stays unloaded); another zone is checked with it', () => {
+    const spy = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (const tz of ['UTC', 'Etc/UTC']) expect(parseConfig(`gateway: { id: plant-x, timezone: ${tz} }\n`, {}).gateway.timezone).toBe(tz);
+      expect(parseConfig('gateway: { id: plant-x }\n', {}).gateway.timezone).toBe('UTC');
+      expect(spy).not.toHaveBeenCalled();
+      expect(parseConfig('gateway: { id: plant-x, timezone: Europe/Berlin }\n', {}).gateway.timezone).toBe('Europe/Berlin');
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('gateway defaults: UTC, en, ./data, http on 127.0.0.1:8080, no anonymous read, no tokens, 5m clock skew, 100k tags in the tag view', () => {
     expect(config.gateway).toEqual({

@@ -5,7 +5,7 @@ import { CHECKLIST } from '../model/ticket.ts';
 import { checkNatsForward, checkNatsGatewayId, natsForwardKeys } from './nats.ts';
 import { checkScheduleReferences, DUTY_ROLES, schedulesSchema } from './schedules.ts';
 import { oidcSchema } from './oidc.ts';
-import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
+import { duration, id, isUtcZone, issue, priority, scalar, tagPattern } from './types.ts';
 
 /**
  * The config schema (docs/config.md). One schema yields the types (`AndonConfig`),
@@ -13,6 +13,7 @@ import { duration, id, issue, priority, scalar, tagPattern } from './types.ts';
  */
 
 const isTimezone = (tz: string) => {
+  if (isUtcZone(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

@@ -19,6 +19,13 @@ describe('progress line', () => {
     expect(formatProgress('replay', 0, 0, 10, 0)).toBe('replay:   0% │ 0 lines │ 0 lines/s │ 0.0 of 0.0 MiB');
   });
 
+  it('groups the figures as Intl.NumberFormat en-US does, rounding half up, without it', () => {
+    const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+    for (const n of [0, 1, 999, 999.5, 1000, 1234.49, 12_345.5, 999_999.6, 1_000_000, 123_456_789, 2 ** 40 + 0.5]) {
+      expect(formatProgress('r', n, 0, 1, 1000)).toBe(`r:   0% │ ${intl.format(n)} lines │ ${intl.format(n)} lines/s │ 0.0 of 0.0 MiB`);
+    }
+  });
+
   it('draws the first update at once, then at most once per interval', () => {
     const { p, writes, advance } = setup({ interval: 250 });
     p.update(4096, 1_048_576);

@@ -32,7 +32,8 @@ export const LARGE_INPUT_BYTES = 1_048_576;
 /** `\r` back to column 0, then ESC[2K erases the whole line. */
 const ERASE = '\r\x1b[2K';
 
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** 1234567.8 → `1,234,568` (Intl.NumberFormat's en-US whole numbers, without loading ICU's number data for a progress line). */
+const int = { format: (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',') };
 const mib = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 
 function eta(seconds: number): string {

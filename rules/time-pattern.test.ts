@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { circularMean, localParts, MAX_SPREAD_MINUTES, recurrencePattern } from './time-pattern.ts';
 
 const t = (iso: string) => Date.parse(iso);
@@ -14,6 +14,25 @@ const around = (a: number, b: number) => {
 };
 
 describe('localParts', () => {
+  it('in UTC (and Etc/UTC) gives the parts Intl gives, without Intl: over 2,000 instants from 1970 to 2100', () => {
+    const intl = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const spy = vi.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (let i = 0; i < 2000; i++) {
+        // whole days, day ends and random instants, ms included
+        const ms = i % 3 === 0 ? Math.floor(next() * 4.1e12 / 86_400_000) * 86_400_000 : i % 3 === 1 ? Math.floor(next() * 4.1e12 / 86_400_000) * 86_400_000 - 1 : Math.floor(next() * 4.1e12);
+        const p = Object.fromEntries(intl.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+        const expected = { date: `${p.year}-${p.month}-${p.day}`, minutes: Number(p.hour) * 60 + Number(p.minute) + Number(p.second) / 60, weekday: p.weekday, day: Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day)) / 86_400_000 };
+        expect(localParts(ms, i % 2 === 0 ? 'UTC' : 'Etc/UTC')).toEqual(expected);
+      }
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('gives the date, minutes (with seconds) and weekday in UTC and a whole-hour zone', () => {
     expect(localParts(t('2026-01-20T16:00:30Z'), 'UTC')).toMatchObject({ date: '2026-01-20', minutes: hm('16:00:30'), weekday: 'Tue' });
     expect(localParts(t('2026-01-20T08:00:00Z'), 'Asia/Shanghai')).toMatchObject({ date: '2026-01-20', minutes: hm('16:00'), weekday: 'Tue' });

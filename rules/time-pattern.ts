@@ -1,3 +1,4 @@
+import { isUtcZone } from '../config/types.ts';
 import type { Recurrence } from './types.ts';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
@@ -29,6 +30,13 @@ export function localParts(ms: number, timezone: string): LocalParts {
 }
 
 function formatParts(ms: number, timezone: string): LocalParts {
+  if (isUtcZone(timezone)) {
+    // the same parts Intl gives for UTC (whole seconds), without loading its zone data
+    const d = new Date(ms);
+    const day = Math.floor(ms / 86_400_000);
+    const date = `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+    return { date, minutes: d.getUTCHours() * 60 + d.getUTCMinutes() + d.getUTCSeconds() / 60, weekday: DAYS[d.getUTCDay()] as string, day };
+  }
   let f = formatters.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short' });

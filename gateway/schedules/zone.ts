@@ -1,7 +1,9 @@
 /**
- * Local wall time in an IANA timezone, with Intl only (what gateway.timezone is checked with, and what the
+ * Local wall time in an IANA timezone, with Intl (UTC without it: no zone data to load; what gateway.timezone is checked with, and what the
  * recurrence rules use): an instant's local calendar day, and the instant of a local day and time of day.
  */
+
+import { isUtcZone } from '../../config/types.ts';
 
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -24,6 +26,7 @@ function wallMs(ms: number, timezone: string): number {
 
 /** The timezone's offset from UTC at an instant, ms (Europe/Berlin in summer: 7,200,000). */
 export function offsetAt(ms: number, timezone: string): number {
+  if (isUtcZone(timezone)) return 0;
   const whole = Math.floor(ms / 1000) * 1000;
   return wallMs(whole, timezone) - whole;
 }

@@ -1,8 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { AndonError } from '../model/errors.ts';
-import { ConfigError, loadConfig, parseConfig, validateConfig, type ConfigProblem } from './load.ts';
+import { ConfigError, loadConfig, parseConfig, readYaml, validateConfig, type ConfigProblem } from './load.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const scenariosDir = fileURLToPath(new URL('../test/scenarios/', import.meta.url));
@@ -400,5 +402,56 @@ describe('good configs load', () => {
     const config = loadConfig(`${scenariosDir}${name}/config.yaml`, {});
     expect(config.gateway.timezone).toBe(ZONES[name]);
     expect(config.rules.length).toBeGreaterThan(0);
+  });
+});
+
+describe('reading YAML (js-yaml first, the yaml package for errors and anchors)', () => {
+  const dirs = ['good', 'bad'].map((d) => fileURLToPath(new URL(`./fixtures/${d}/`, import.meta.url)));
+  const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.yaml')).map((f) => join(d, f)));
+  const snippets = [
+    'a: 1\nb: 0x1F\nc: 0o17\nd: 1e3\ne: .inf\nf: -.Inf\ng: .nan\nh: ~\ni: null\nj: true\nk: False\nl: yes\nm: no\nn: on\no: 2026-03-01\np: 2026-03-01T08:00:00Z\nq: "quoted: \\u00e9 \\t"\nr: \'single \'\' quote\'\ns: 12:30\nt: 1_000\nu: +12\nv: -1\nw: 007\nx: 3.\n',
+    'text: |\n  line one\n  line two\nfolded: >-\n  folded\n  text\nkeep: |+\n  kept\n\nplain: a # comment\n"key: with colon": 1\n? complex\n: value\n',
+    'flow: { a: [1, 2, { b: c }], "d": \'e\' }\nlist:\n  - one\n  - - nested\n    - list\n  - { k: v }\nempty: []\nnone: {}\nunicode: 日本語 ✓\n<<: { merged: no }\n',
+    '', '# only a comment\n', '---\na: 1\n', '---\na: 1\n...\n', 'plain\n', '- 1\n- 2\n',
+  ];
+  const same = (text: string) => {
+    let expected: unknown;
+    try {
+      expected = parseYaml(text, { uniqueKeys: true }) ?? null;
+    } catch {
+      expected = 'error';
+    }
+    let got: unknown;
+    try {
+      got = readYaml(text);
+    } catch {
+      got = 'error';
+    }
+    return { got, expected };
+  };
+
+  it('reads every config fixture and the YAML shapes a config may use as the yaml package does', () => {
+    expect(files.length).toBeGreaterThan(40);
+    for (const f of files) {
+      const { got, expected } = same(readFileSync(f, 'utf8'));
+      expect(got, f).toEqual(expected);
+    }
+    for (const s of snippets) {
+      const { got, expected } = same(s);
+      expect(got, JSON.stringify(s)).toEqual(expected);
+    }
+  });
+
+  it('a text js-yaml refuses gets the yaml package\'s error with its line; duplicate keys and alias bombs are refused', () => {
+    const problems = refusal(() => parseConfig('gateway:\n  id: a\n  id: b\n', {}));
+    expect(problems).toEqual([expect.objectContaining({ code: 'ANDON_CONFIG_YAML', path: 'line 3' })]);
+    expect(refusal(() => parseConfig('gateway: { id: [a\n', {}))[0]).toMatchObject({ code: 'ANDON_CONFIG_YAML', path: expect.stringMatching(/^line \d+$/) });
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    expect(refusal(() => parseConfig(`gateway: { id: x }\n${bomb}\n`, {}))[0]).toMatchObject({ code: 'ANDON_CONFIG_YAML' });
+  });
+
+  it('a config with anchors and aliases is read (by the yaml package) with its aliases expanded', () => {
+    const config = parseConfig('gateway: { id: x }\nsources:\n  - &http { id: a, type: http }\nrules:\n  - { id: r1, when: { tag: "a/*", equals: true }, fault: f, priority: P2 }\n', {});
+    expect(config.sources.map((s) => s.id)).toEqual(['a']);
   });
 });

@@ -9,6 +9,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// `andon start`: the young generation keeps the size it has when `--semi-space-growth-factor=1` is set
+// (gateway/heap.ts, heapFlags): set here, before any module of the gateway loads, that is V8's first
+// 1 MiB; once they are loaded it is 16 MiB. Not when the operator gave a size of their own. A worker
+// thread's start puts V8's flags back (tsx's loader runs in one), so it is set again after that.
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const smallYoung = process.argv[2] === 'start' && !given.some((a) => /^--(max|min)[-_]semi[-_]space[-_]size\b|^--semi[-_]space[-_]growth[-_]factor\b/.test(a));
+if (smallYoung) setFlagsFromString('--semi-space-growth-factor=1');
 
 const root = join(import.meta.dirname, '..');
 const BUILT = join(root, 'dist', 'gateway', 'cli.js');
@@ -45,6 +54,7 @@ if (reason !== undefined) {
   if (!process.env.VITEST)
     process.stderr.write(`andon: ${reason}: running the TypeScript sources through tsx (slower start); \`npm run build\` compiles them\n`);
   register();
+  if (smallYoung) setFlagsFromString('--semi-space-growth-factor=1');
   entry = join(root, 'gateway', 'cli.ts');
 }
 const { main } = await import(pathToFileURL(entry).href);

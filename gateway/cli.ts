@@ -6,7 +6,7 @@ import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { fromRoot } from './package-root.ts';
-import { collectAfterStart, tuneHeap } from './heap.ts';
+import { collectAfterStart, governHeap, tuneHeap } from './heap.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
@@ -63,17 +63,22 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
   if (values.demo && values.config) throw usageError('start takes --demo or --config <file.yaml>, not both', c);
   if (values.port !== undefined && !(/^\d{1,5}$/.test(values.port) && Number(values.port) <= 65535))
     throw usageError(`--port takes a port number 0..65535, not "${values.port}"`, c);
-  tuneHeap(); // a long-running gateway: a heap that stays near what it holds (gateway/heap.ts)
+  // a long-running gateway: a heap that stays near what it holds (gateway/heap.ts)
+  const tuned = tuneHeap();
+  const governs = tuned.some((f) => f.startsWith('--heap-growing-percent'));
   if (!values.config) return cmdDemo(values.port ?? process.env.ANDON_PORT, io);
   const file = values.config;
   // SIGHUP reloads the config (below); one that comes while the gateway starts is noted, not fatal.
   let reload: () => void = () => io.err('andon: SIGHUP while starting: ignored (send it again once running)');
   const onHup = () => reload();
   process.on('SIGHUP', onHup);
+  let stopGoverning: (() => void) | undefined;
   try {
     const { config, sha } = readConfigFile(file);
     const { startGateway } = await import('./main.ts');
     const gw = await startGateway(config, { configFile: file, configSha: sha, ...(values.port !== undefined ? { port: Number(values.port) } : {}) });
+    // the steady growth first, so that the GC after start sizes the old generation by it
+    if (governs) stopGoverning = governHeap(tuned.filter((f) => !f.startsWith('--heap-growing-percent')));
     collectAfterStart();
     // The outcome is logged by the reload itself (component reload); a refusal keeps the running config.
     reload = () => void gw.reload('signal').catch(() => undefined);
@@ -84,6 +89,7 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
       process.once('SIGINT', stop);
     });
   } finally {
+    stopGoverning?.();
     process.off('SIGHUP', onHup);
   }
   return 0;

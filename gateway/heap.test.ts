@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { collectAfterStart, HEAP_GROWING_PERCENT, heapFlags } from './heap.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { collectAfterStart, governHeap, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, heapFlags, nextGrowing } from './heap.ts';
 
-const ALL = [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`, '--semi-space-growth-factor=1'];
+const ALL = [`--heap-growing-percent=${HEAP_GROWING_STEADY}`, '--semi-space-growth-factor=1'];
 
 describe('heapFlags', () => {
   it('caps the heap growth and the young generation when the operator gave no flag', () => {
@@ -12,7 +12,7 @@ describe('heapFlags', () => {
   it("keeps the operator's own values, from the command line or NODE_OPTIONS", () => {
     expect(heapFlags(['--heap-growing-percent=20'], undefined)).toEqual(['--semi-space-growth-factor=1']);
     expect(heapFlags([], '--max-old-space-size=512 --heap_growing_percent=80')).toEqual(['--semi-space-growth-factor=1']);
-    expect(heapFlags(['--max-semi-space-size=4'], undefined)).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+    expect(heapFlags(['--max-semi-space-size=4'], undefined)).toEqual([`--heap-growing-percent=${HEAP_GROWING_STEADY}`]);
     expect(heapFlags([], '--semi-space-growth-factor=2 --heap-growing-percent=100')).toEqual([]);
   });
 });
@@ -28,5 +28,98 @@ describe('collectAfterStart', () => {
     expect(ref.deref()).toBeUndefined();
     // the main context does not get a global gc() out of it
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+  });
+});
+
+describe('governHeap', () => {
+  const MiB = 1_048_576;
+  it('grows the old generation by the steady share while the live heap holds, by the larger one while it grows', () => {
+    expect(nextGrowing(undefined, { live: 60 * MiB, at: 0 })).toBe(HEAP_GROWING_STEADY);
+    // holds (a rise under a quarter), GCs seconds apart
+    expect(nextGrowing({ live: 60 * MiB, at: 0 }, { live: 66 * MiB, at: 5000 })).toBe(HEAP_GROWING_STEADY);
+    expect(nextGrowing({ live: 60 * MiB, at: 0 }, { live: 40 * MiB, at: 5000 })).toBe(HEAP_GROWING_STEADY);
+    // jumps by a quarter or more, or GCs come within a second
+    expect(nextGrowing({ live: 60 * MiB, at: 0 }, { live: 75 * MiB, at: 5000 })).toBe(HEAP_GROWING_BURST);
+    expect(nextGrowing({ live: 60 * MiB, at: 0 }, { live: 60 * MiB, at: 999 })).toBe(HEAP_GROWING_BURST);
+    expect(HEAP_GROWING_STEADY).toBeLessThan(HEAP_GROWING_BURST);
+  });
+
+  /** A governor on fake GCs, clock and timer, keeping the young generation's flag; the flags it set. */
+  function governed() {
+    let gc: ((major: boolean) => void) | undefined;
+    let tick: (() => void) | undefined;
+    let live = 60 * MiB;
+    let now = 0;
+    const set: string[] = [];
+    const stop = governHeap(['--semi-space-growth-factor=1'], {
+      onGc: (listener) => {
+        gc = listener;
+        return () => (gc = undefined);
+      },
+      every: (fn) => {
+        tick = fn;
+        return () => (tick = undefined);
+      },
+      live: () => live,
+      now: () => now,
+      setFlags: (f) => set.push(f),
+    });
+    return {
+      set,
+      major: (mib: number, at: number) => {
+        live = mib * MiB;
+        now = at;
+        gc?.(true);
+      },
+      minor: () => gc?.(false),
+      tick: () => tick?.(),
+      growing: () => set.filter((f) => f.startsWith('--heap-growing-percent=')).map((f) => Number(f.split('=')[1])),
+      stop,
+      stopped: () => gc === undefined && tick === undefined,
+    };
+  }
+  const S = HEAP_GROWING_STEADY;
+  const G = HEAP_GROWING_BURST;
+
+  it('sets the steady growth at once, then after each major GC the one nextGrowing gives, with the flags to keep; stops when told', () => {
+    const g = governed();
+    expect(g.set).toEqual([`--heap-growing-percent=${S}`, '--semi-space-growth-factor=1']);
+    g.major(60, 1000); // the first: nothing to compare with, steady
+    g.major(61, 6000); // holds
+    g.minor(); // a scavenge changes nothing
+    g.major(80, 9000); // a flood: the live heap jumps
+    g.major(85, 9500); // and GCs come close together
+    g.major(85, 15_000); // it holds again
+    expect(g.growing()).toEqual([S, S, S, G, G, S]);
+    expect(g.set.filter((f) => f === '--semi-space-growth-factor=1')).toHaveLength(6);
+    g.stop();
+    expect(g.stopped()).toBe(true);
+  });
+
+  it("sets the flags again each second (a worker thread's start puts V8's flags back)", () => {
+    const g = governed();
+    g.major(80, 1000);
+    g.major(90, 1500);
+    const before = g.set.length;
+    g.tick();
+    expect(g.set.slice(before)).toEqual([`--heap-growing-percent=${G}`, '--semi-space-growth-factor=1']);
+  });
+
+  it('hears of major GCs from the process itself (perf_hooks) when given nothing', async () => {
+    const set: number[] = [];
+    let seen = 0;
+    const stop = governHeap([], { setFlags: (f) => set.push(Number(f.split('=')[1])), live: () => ++seen, now: () => 0 });
+    try {
+      collectAfterStart();
+      // the gc entries reach observers soon after the GC, not during it
+      await vi.waitFor(() => expect(seen).toBeGreaterThan(0), { timeout: 5000 });
+      // set at once, then after the first GC seen (nothing to compare it with)
+      expect(set.slice(0, 2)).toEqual([HEAP_GROWING_STEADY, HEAP_GROWING_STEADY]);
+      collectAfterStart();
+      // two GCs at the same instant: "within a second", so the growing share
+      await vi.waitFor(() => expect(set.at(-1)).toBe(HEAP_GROWING_BURST), { timeout: 5000 });
+    } finally {
+      stop();
+    }
   });
 });

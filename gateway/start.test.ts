@@ -220,3 +220,21 @@ rules:
     expect(r.stderr).toMatch(/^ANDON_CLI_USAGE: backup needs --config <file.yaml> or --db/m);
   });
 });
+
+describe('andon start tunes its heap', () => {
+  it("keeps the young generation at V8's first 1 MiB (set before the gateway's modules load)", async () => {
+    const file = join(dir, 'heap.yaml');
+    writeFileSync(file, `gateway: { id: heap-test, dataDir: ${join(dir, 'heap-data')}, http: { host: 127.0.0.1, port: 0 } }\nsources: [ { id: mes-http, type: http } ]\n`);
+    const { child, url } = await startAndon(file);
+    try {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const young = Number(/^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)$/m.exec(text)?.[1]);
+      // two semi-spaces of 1 MiB; 16 MiB when the flag comes after the modules
+      expect(young).toBeGreaterThan(0);
+      expect(young).toBeLessThanOrEqual(2 * 1_048_576);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+});

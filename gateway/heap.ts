@@ -58,16 +58,33 @@ export function nextGrowing(before: { live: number; at: number } | undefined, no
 }
 
 /**
- * For `andon start` once it is up, when the operator gave no `--heap-growing-percent`: after each major
- * GC, sets the growth V8 uses for the next one (nextGrowing), with the other flags of `keep` (tuneHeap's).
- * A worker thread's start puts V8's flags back to the command line's, so they are set again each second
- * too. Returns the function that stops it. `deps` are for tests: where the GCs come from, the live heap,
- * the clock, the flag setter and the timer.
+ * Scavenges a second from which the gateway is in a burst (governHeap): its 1 MiB young generation then
+ * fills that often, ~40 MB of new objects a second. At 10k tags it scavenges ~8 times a second; an outbox
+ * drain ~45, an alarm flood over HTTP hundreds.
+ */
+export const SCAVENGE_BURST = 40;
+/** Seconds without a sign of a burst before the steady growth comes back. */
+const CALM_SECONDS = 3;
+/** Scavenges whose pace tells a burst, as they come (a flood of 5,000 alarms is over in 0.2 s). */
+const PACE = 20;
+
+/**
+ * For `andon start` once it is up, when the operator gave no `--heap-growing-percent`: the old
+ * generation's growth, HEAP_GROWING_BURST in a burst and HEAP_GROWING_STEADY otherwise, with the other
+ * flags of `keep` (tuneHeap's). It begins in a burst (the gateway's start is one). A burst begins with scavenges at SCAVENGE_BURST a second or more (the
+ * last PACE of them within PACE / SCAVENGE_BURST seconds), or a major GC that nextGrowing calls one; it ends after CALM_SECONDS without
+ * either, with one full GC (`collect`), since V8 only applies a growth when a major GC sets the next
+ * limit: without it the heap would keep the burst's room until it filled. The flags are set again every
+ * second: a worker thread's start puts V8's flags back to the command line's. Returns the function that
+ * stops it. `deps` are for tests: where the GCs come from, the live heap, the clock, the flag setter,
+ * the timer and the full GC.
  *
- * The young generation stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting it grow
- * there (when scavenges came more than 30 times a second) kept it grown after the gateway's own start
- * (bench:ingest --rss: max 147 -> 156 MiB), since V8 shrinks it only when the gateway idles, and the
- * outbox drain it was for did not measurably gain (0.817x and 0.837x of the bare client, noise 0.78-0.88).
+ * Why a burst gets the larger growth: an alarm flood on a fresh gateway (`bench:flood`, 5,000 raises)
+ * ran at 22.7-27.7k signals/s and 46-56 us of CPU a signal with 30 % throughout, 31.1-32.7k and 36-38 us
+ * with 50 %. Starting steady and switching at the first sign was not enough (19-27k against 24-29k for
+ * the commit before, 4 pairs): the limit the last major GC set at 30 % holds until the next one. The young generation stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting
+ * it grow there kept it grown after the gateway's own start (bench:ingest --rss: max 147 -> 156 MiB),
+ * since V8 shrinks it only when the gateway idles, and a flood ran as fast with 2 or 4 MiB.
  */
 export function governHeap(
   keep: readonly string[] = [],
@@ -77,11 +94,13 @@ export function governHeap(
     now?: () => number;
     setFlags?: (flags: string) => void;
     every?: (fn: () => void, ms: number) => () => void;
+    collect?: () => void;
   } = {},
 ): () => void {
   const live = deps.live ?? (() => getHeapStatistics().used_heap_size);
   const now = deps.now ?? (() => Date.now());
   const setFlags = deps.setFlags ?? setFlagsFromString;
+  const collect = deps.collect ?? collectAfterStart;
   const every =
     deps.every ??
     ((fn: () => void, ms: number) => {
@@ -89,20 +108,52 @@ export function governHeap(
       return () => clearInterval(t);
     });
   let last: { live: number; at: number } | undefined;
-  let growing = HEAP_GROWING_STEADY;
+  // its own start is one (connecting the sources, a first wave of signals)
+  let burst = true;
+  let calm = 0;
+  let signs = false;
+  // the full GC that ends a burst is no sign of one
+  let ours = false;
+  // the times of the last PACE scavenges, a ring
+  const paces: number[] = [];
+  let next = 0;
   const apply = () => {
-    setFlags(`--heap-growing-percent=${growing}`);
+    setFlags(`--heap-growing-percent=${burst ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY}`);
     for (const f of keep) setFlags(f);
+  };
+  const begin = () => {
+    signs = true;
+    calm = 0;
+    if (burst) return;
+    burst = true;
+    apply();
   };
   apply();
   const stopGc = (deps.onGc ?? gcs)((major) => {
-    if (!major) return;
-    const seen = { live: live(), at: now() };
-    growing = nextGrowing(last, seen);
+    const at = now();
+    if (!major) {
+      const oldest = paces.length === PACE ? (paces[next] as number) : undefined;
+      paces[next] = at;
+      next = (next + 1) % PACE;
+      if (oldest !== undefined && at - oldest < (PACE * 1000) / SCAVENGE_BURST) begin();
+      return;
+    }
+    const seen = { live: live(), at };
+    if (!ours && nextGrowing(last, seen) === HEAP_GROWING_BURST) begin();
+    ours = false;
     last = seen;
-    apply();
   });
-  const stopTick = every(apply, 1000);
+  const stopTick = every(() => {
+    if (burst && !signs && ++calm >= CALM_SECONDS) {
+      burst = false;
+      apply();
+      // the next limit from what the heap holds now, at the steady growth
+      ours = true;
+      collect();
+    }
+    signs = false;
+    apply();
+  }, 1000);
   return () => {
     stopGc();
     stopTick();

@@ -14,12 +14,12 @@ export const HEAP_GROWING_BURST = 50;
 
 /**
  * The growth while the live heap holds steady, the gateway's usual state (governHeap). At 10k tags
- * (~58 MiB live) the old generation then tops out near 73 MiB instead of 84 (`npm run bench:ingest --
- * --rss`, with the 1 MiB young generation below: max 158 -> 143-147 MiB, 13 -> 22-23 major GCs in 120 s,
- * 4 -> 5 % of a core). Not while the live heap grows (an alarm flood's new tags and raises): then every
+ * (~58 MiB live) the old generation then tops out near 72 MiB instead of 84 (`npm run bench:ingest --
+ * --rss`, with the 1 MiB young generation below: max 158 -> 143-144 MiB, VmHWM 143; 13 -> 28-29 major
+ * GCs in 120 s, 4 -> 6 % of a core). With 30 %: max 143-150, VmHWM 146-151, no margin. Not while the live heap grows (an alarm flood's new tags and raises): then every
  * few MiB would cost a major GC (20k alarm raises over HTTP: -15 % throughput at 30 % throughout).
  */
-export const HEAP_GROWING_STEADY = 30;
+export const HEAP_GROWING_STEADY = 25;
 
 /**
  * The V8 flags `andon start` sets for itself, at run time (both are read at every GC): none that
@@ -57,22 +57,13 @@ export function nextGrowing(before: { live: number; at: number } | undefined, no
   return grows ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY;
 }
 
-/**
- * Scavenges a second from which the gateway is in a burst (governHeap): its 1 MiB young generation then
- * fills that often, ~40 MB of new objects a second. At 10k tags it scavenges ~8 times a second; an outbox
- * drain ~45, an alarm flood over HTTP hundreds.
- */
-export const SCAVENGE_BURST = 40;
 /** Seconds without a sign of a burst before the steady growth comes back. */
 const CALM_SECONDS = 3;
-/** Scavenges whose pace tells a burst, as they come (a flood of 5,000 alarms is over in 0.2 s). */
-const PACE = 20;
 
 /**
  * For `andon start` once it is up, when the operator gave no `--heap-growing-percent`: the old
  * generation's growth, HEAP_GROWING_BURST in a burst and HEAP_GROWING_STEADY otherwise, with the other
- * flags of `keep` (tuneHeap's). It begins in a burst (the gateway's start is one). A burst begins with scavenges at SCAVENGE_BURST a second or more (the
- * last PACE of them within PACE / SCAVENGE_BURST seconds), or a major GC that nextGrowing calls one; it ends after CALM_SECONDS without
+ * flags of `keep` (tuneHeap's). A burst begins with a major GC that nextGrowing calls one; it ends after CALM_SECONDS without
  * either, with one full GC (`collect`), since V8 only applies a growth when a major GC sets the next
  * limit: without it the heap would keep the burst's room until it filled. The flags are set again every
  * second: a worker thread's start puts V8's flags back to the command line's. Returns the function that
@@ -81,8 +72,10 @@ const PACE = 20;
  *
  * Why a burst gets the larger growth: an alarm flood on a fresh gateway (`bench:flood`, 5,000 raises)
  * ran at 22.7-27.7k signals/s and 46-56 us of CPU a signal with 30 % throughout, 31.1-32.7k and 36-38 us
- * with 50 %. Starting steady and switching at the first sign was not enough (19-27k against 24-29k for
- * the commit before, 4 pairs): the limit the last major GC set at 30 % holds until the next one. The young generation stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting
+ * with 50 %. Seeing a burst sooner, from the scavenges' pace (40 a second), did not win that back
+ * (24.4-31.5k against 26.3-32.2k without the heap settings, 4 interleaved pairs): the limit the last
+ * major GC set at 30 % holds until the next one. Nor did starting in a burst (the gateway's own start);
+ * both cost the 10k-tag RSS its margin (VmHWM 151 MiB), so neither is kept. The young generation stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting
  * it grow there kept it grown after the gateway's own start (bench:ingest --rss: max 147 -> 156 MiB),
  * since V8 shrinks it only when the gateway idles, and a flood ran as fast with 2 or 4 MiB.
  */
@@ -108,15 +101,11 @@ export function governHeap(
       return () => clearInterval(t);
     });
   let last: { live: number; at: number } | undefined;
-  // its own start is one (connecting the sources, a first wave of signals)
-  let burst = true;
+  let burst = false;
   let calm = 0;
   let signs = false;
   // the full GC that ends a burst is no sign of one
   let ours = false;
-  // the times of the last PACE scavenges, a ring
-  const paces: number[] = [];
-  let next = 0;
   const apply = () => {
     setFlags(`--heap-growing-percent=${burst ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY}`);
     for (const f of keep) setFlags(f);
@@ -130,15 +119,8 @@ export function governHeap(
   };
   apply();
   const stopGc = (deps.onGc ?? gcs)((major) => {
-    const at = now();
-    if (!major) {
-      const oldest = paces.length === PACE ? (paces[next] as number) : undefined;
-      paces[next] = at;
-      next = (next + 1) % PACE;
-      if (oldest !== undefined && at - oldest < (PACE * 1000) / SCAVENGE_BURST) begin();
-      return;
-    }
-    const seen = { live: live(), at };
+    if (!major) return;
+    const seen = { live: live(), at: now() };
     if (!ours && nextGrowing(last, seen) === HEAP_GROWING_BURST) begin();
     ours = false;
     last = seen;

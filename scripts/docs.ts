@@ -21,6 +21,10 @@ A config is one YAML file (\`andon start --config plant.yaml\`). Check one with
 \`ANDON_CONFIG_*\` code ([errors](errors.md#config)).
 
 - Unknown keys are errors (\`ANDON_CONFIG_UNKNOWN_KEY\`): a typo never passes silently.
+- The file is read as YAML 1.2 with the core types (strings, numbers, booleans, null):
+  \`2026-03-01\` stays a string, \`<<\` is a plain key, a key given twice is an error
+  (\`ANDON_CONFIG_YAML\`, with its line). Anchors and aliases work, up to a limit
+  that refuses an alias bomb.
 - \`\${VAR}\` and \`\${VAR:-default}\` in string values are replaced from the
   environment; an unset variable without a default is \`ANDON_CONFIG_ENV\`.
 - **required** keys have no default; a key marked — is optional and absent by default.

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAndonError } from '../../model/errors.ts';
 import type { HistoryEvent, TicketDoc } from '../../model/ticket.ts';
-import { TicketStore } from './store.ts';
+import { TicketStore, whileBusy } from './store.ts';
 import { ticketDoc } from '../../test/ticket-fixture.ts';
 
 const T0 = Date.parse('2026-01-20T07:18:00.000Z');
@@ -267,5 +267,34 @@ describe('TicketStore with concurrent writers', () => {
     }
     expect(store.list().total).toBe(keys.length);
     expect(store.outboxPending()).toBe(3 * 360);
+  });
+});
+
+describe('whileBusy (opening a file another process opens at the same moment)', () => {
+  const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+  it('runs it again while SQLite says SQLITE_BUSY at once, and returns what it returns', async () => {
+    let calls = 0;
+    const result = await whileBusy(() => {
+      if (++calls < 3) throw busy();
+      return 'wal';
+    }, 5000);
+    expect(result).toBe('wal');
+    expect(calls).toBe(3);
+  });
+
+  it('throws any other error at once, and SQLITE_BUSY once the time is up', async () => {
+    let calls = 0;
+    await expect(
+      whileBusy(() => {
+        calls++;
+        throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      }, 5000),
+    ).rejects.toThrow('disk I/O error');
+    expect(calls).toBe(1);
+    await expect(
+      whileBusy(() => {
+        throw busy();
+      }, 30),
+    ).rejects.toThrow('database is locked');
   });
 });

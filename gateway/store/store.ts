@@ -180,16 +180,17 @@ export class TicketStore {
         min: 1,
         max: 1,
         afterCreate: (conn: Db, done: (err: Error | null, conn: Db) => void) => {
-          try {
+          const setUp = async () => {
             // busy_timeout first: switching a new file to WAL must wait for another opener, not fail
             conn.pragma('busy_timeout = 10000');
-            if (file !== ':memory:') conn.pragma('journal_mode = WAL');
+            if (file !== ':memory:') await whileBusy(() => conn.pragma('journal_mode = WAL'), 10_000);
             conn.pragma('synchronous = FULL');
             conn.pragma('foreign_keys = ON');
-            done(null, conn);
-          } catch (err) {
-            done(err as Error, conn);
-          }
+          };
+          setUp().then(
+            () => done(null, conn),
+            (err: unknown) => done(err as Error, conn),
+          );
         },
       },
     });
@@ -745,3 +746,21 @@ const readDoc = (json: string): TicketDoc => {
   if (doc.similar.length > 0 && doc.similar[0]?.labels === undefined) doc.similar = doc.similar.map((x) => ({ ...x, solution: x.solution ?? null, labels: x.labels ?? [] }));
   return doc;
 };
+
+/**
+ * Runs `fn` again, with a growing pause, while SQLite says SQLITE_BUSY at once, until `ms` have passed.
+ * Processes that open a new file together each read its schema (a shared lock) and then want the
+ * exclusive one to switch it to WAL: SQLite refuses one of them without calling its busy handler, since
+ * waiting could deadlock (seen in CI: 3 writers opening one fresh file, "database is locked").
+ */
+export async function whileBusy<T>(fn: () => T, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      return fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}

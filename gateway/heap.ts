@@ -16,8 +16,8 @@ export const HEAP_GROWING_BURST = 50;
  * The growth while the live heap holds steady, the gateway's usual state (governHeap). At 10k tags
  * (~58 MiB live) the old generation then tops out near 72 MiB instead of 84 (`npm run bench:ingest --
  * --rss`, with the 1 MiB young generation below: max 158 -> 143-144 MiB, VmHWM 143; 13 -> 28-29 major
- * GCs in 120 s, 4 -> 6 % of a core). With 30 %: max 143-150, VmHWM 146-151, no margin. Not while the live heap grows (an alarm flood's new tags and raises): then every
- * few MiB would cost a major GC (20k alarm raises over HTTP: -15 % throughput at 30 % throughout).
+ * GCs in 120 s, 4 -> 6 % of a core). With 30 %: max 143-150, VmHWM 146-151, no margin. Not while the
+ * live heap grows (an alarm flood's new tags and raises): then every few MiB would cost a major GC (20k alarm raises over HTTP: -15 % throughput at 30 % throughout).
  */
 export const HEAP_GROWING_STEADY = 25;
 
@@ -63,9 +63,9 @@ const CALM_SECONDS = 3;
 /**
  * For `andon start` once it is up, when the operator gave no `--heap-growing-percent`: the old
  * generation's growth, HEAP_GROWING_BURST in a burst and HEAP_GROWING_STEADY otherwise, with the other
- * flags of `keep` (tuneHeap's). A burst begins with a major GC that nextGrowing calls one; it ends after CALM_SECONDS without
- * either, with one full GC (`collect`), since V8 only applies a growth when a major GC sets the next
- * limit: without it the heap would keep the burst's room until it filled. The flags are set again every
+ * flags of `keep` (tuneHeap's). A burst begins with a major GC that nextGrowing calls one; it ends after
+ * CALM_SECONDS without another, with one full GC (`collect`), since V8 only applies a growth when a
+ * major GC sets the next limit: without it the heap would keep the burst's room until it filled. The flags are set again every
  * second: a worker thread's start puts V8's flags back to the command line's. Returns the function that
  * stops it. `deps` are for tests: where the GCs come from, the live heap, the clock, the flag setter,
  * the timer and the full GC.
@@ -75,8 +75,8 @@ const CALM_SECONDS = 3;
  * with 50 %. Seeing a burst sooner, from the scavenges' pace (40 a second), did not win that back
  * (24.4-31.5k against 26.3-32.2k without the heap settings, 4 interleaved pairs): the limit the last
  * major GC set at 30 % holds until the next one. Nor did starting in a burst (the gateway's own start);
- * both cost the 10k-tag RSS its margin (VmHWM 151 MiB), so neither is kept. The young generation stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting
- * it grow there kept it grown after the gateway's own start (bench:ingest --rss: max 147 -> 156 MiB),
+ * both cost the 10k-tag RSS its margin (VmHWM 151 MiB), so neither is kept. The young generation
+ * stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting it grow there kept it grown after the gateway's own start (bench:ingest --rss: max 147 -> 156 MiB),
  * since V8 shrinks it only when the gateway idles, and a flood ran as fast with 2 or 4 MiB.
  */
 export function governHeap(

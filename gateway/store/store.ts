@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from 'pino';
+import { backoff } from '../../model/backoff.ts';
 import { AndonError } from '../../model/errors.ts';
 import { copyTicket, iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
 import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
@@ -414,8 +415,8 @@ export class TicketStore {
       lastClosedByKey: (key) => this.readRow(s.lastClosedByKey.get(key)),
       save: (doc, event, previous) => {
         const at = Date.parse(event.at);
-        // a newer version of an amended doc: written now, so the amend's deferred write must not overwrite it
-        // (and if that amend changed the state or priority, the row's columns still have the old ones)
+        // a newer version of a doc that flood members joined: written now, so the joined version's deferred
+        // write must not overwrite it
         if (this.deferred.docs.has(doc.id)) this.undeferDoc(doc.id);
         // Members are rows of their own; the doc keeps an empty list where they go (the fields keep their order).
         const json = docJson(doc);
@@ -748,17 +749,19 @@ const readDoc = (json: string): TicketDoc => {
 };
 
 /**
- * Runs `fn` again, with a growing pause, while SQLite says SQLITE_BUSY at once, until `ms` have passed.
- * Processes that open a new file together each read its schema (a shared lock) and then want the
- * exclusive one to switch it to WAL: SQLite refuses one of them without calling its busy handler, since
- * waiting could deadlock (seen in CI: 3 writers opening one fresh file, "database is locked").
+ * Runs `fn` again, after a growing, jittered pause (model/backoff.ts), while SQLite says SQLITE_BUSY at
+ * once, until `ms` have passed. Processes that open a new file together each read its schema (a shared
+ * lock) and then want the exclusive one to switch it to WAL: SQLite refuses one of them without calling
+ * its busy handler, since waiting could deadlock (seen in CI: 3 writers opening one fresh file,
+ * "database is locked"). The jitter keeps openers that were refused together from trying together again.
  */
 export async function whileBusy<T>(fn: () => T, ms: number): Promise<T> {
   const deadline = Date.now() + ms;
-  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return fn();
     } catch (err) {
+      const pause = backoff(attempt, { base: 10, max: 200, min: 1, jitter: 'equal' });
       if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() + pause > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, pause));
     }

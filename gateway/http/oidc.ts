@@ -1,9 +1,9 @@
 import type * as Client from 'openid-client';
+import { PERSON_ROLES, type OidcConfig, type PersonRole } from '../../config/oidc.ts';
+import { AndonError, isAndonError } from '../../model/errors.ts';
 
 /** openid-client (and jose under it), loaded when a gateway with `auth.oidc` first needs it. */
 const openid = (): Promise<typeof Client> => import('openid-client');
-import { PERSON_ROLES, type OidcConfig, type PersonRole } from '../../config/oidc.ts';
-import { AndonError, isAndonError } from '../../model/errors.ts';
 
 /**
  * The gateway as an OpenID Connect client (openid-client): discovers the provider, starts a sign-in

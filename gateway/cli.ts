@@ -6,7 +6,7 @@ import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
 import { AndonError, isAndonError } from '../model/errors.ts';
 import { fromRoot } from './package-root.ts';
-import { collectAfterStart, governHeap, tuneHeap } from './heap.ts';
+import { collectAfterStart, governHeap, tuneHeap, type Governor } from './heap.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
@@ -72,14 +72,16 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
   let reload: () => void = () => io.err('andon: SIGHUP while starting: ignored (send it again once running)');
   const onHup = () => reload();
   process.on('SIGHUP', onHup);
-  let stopGoverning: (() => void) | undefined;
+  let governor: Governor | undefined;
   try {
     const { config, sha } = readConfigFile(file);
     const { startGateway } = await import('./main.ts');
     const gw = await startGateway(config, { configFile: file, configSha: sha, ...(values.port !== undefined ? { port: Number(values.port) } : {}) });
     // the steady growth first, so that the GC after start sizes the old generation by it
-    if (governs) stopGoverning = governHeap(tuned.filter((f) => !f.startsWith('--heap-growing-percent')));
-    collectAfterStart();
+    if (governs) {
+      governor = governHeap(tuned.filter((f) => !f.startsWith('--heap-growing-percent')));
+      governor.settle();
+    } else collectAfterStart();
     // The outcome is logged by the reload itself (component reload); a refusal keeps the running config.
     reload = () => void gw.reload('signal').catch(() => undefined);
     io.err(`andon: ${config.gateway.id} running at ${gw.address} (config ${file}); Ctrl-C stops, SIGHUP reloads the config`);
@@ -89,7 +91,7 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
       process.once('SIGINT', stop);
     });
   } finally {
-    stopGoverning?.();
+    governor?.stop();
     process.off('SIGHUP', onHup);
   }
   return 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { collectAfterStart, governHeap, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, heapFlags, nextGrowing } from './heap.ts';
+import { collectAfterStart, governHeap, growingFor, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, HEAP_ROOM_MIN, heapFlags, nextGrowing } from './heap.ts';
 
 const ALL = [`--heap-growing-percent=${HEAP_GROWING_STEADY}`, '--semi-space-growth-factor=1'];
 
@@ -52,7 +52,7 @@ describe('governHeap', () => {
     let now = 0;
     let collected = 0;
     const set: string[] = [];
-    const stop = governHeap(['--semi-space-growth-factor=1'], {
+    const governor = governHeap(['--semi-space-growth-factor=1'], {
       onGc: (listener) => {
         gc = listener;
         return () => (gc = undefined);
@@ -92,7 +92,10 @@ describe('governHeap', () => {
       },
       growing: () => Number(set.filter((f) => f.startsWith('--heap-growing-percent=')).at(-1)?.split('=')[1]),
       collected: () => collected,
-      stop,
+      /** What the heap holds from now on (a full GC's outcome). */
+      holds: (mib: number) => (live = mib * MiB),
+      settle: () => governor.settle(),
+      stop: () => governor.stop(),
       stopped: () => gc === undefined && tick === undefined,
     };
     return g;
@@ -129,6 +132,34 @@ describe('governHeap', () => {
     expect(g.stopped()).toBe(true);
   });
 
+  it('gives a small heap at least HEAP_ROOM_MIN of room, capped at doubling; a large one its share', () => {
+    // 10k tags hold ~58 MiB: the steady share already gives more room
+    expect(growingFor(S, 58 * MiB)).toBe(S);
+    expect(growingFor(G, 58 * MiB)).toBe(G);
+    // a fresh gateway (~27 MiB): the share would give 7 MiB
+    const fresh = growingFor(S, 27 * MiB);
+    expect((27 * MiB * fresh) / 100).toBeGreaterThanOrEqual(HEAP_ROOM_MIN);
+    expect((27 * MiB * (fresh - 1)) / 100).toBeLessThan(HEAP_ROOM_MIN);
+    expect(growingFor(S, 1 * MiB)).toBe(100);
+    expect(growingFor(S, 0)).toBe(S);
+  });
+
+  it('settles once up: two full GCs, the second with the growth for what the first kept; neither is a burst', async () => {
+    const g = governed();
+    g.holds(20);
+    g.settle();
+    expect(g.collected()).toBe(2);
+    expect(g.growing()).toBe(growingFor(S, 20 * MiB));
+    expect(g.growing()).toBeGreaterThan(S);
+    await Promise.resolve(); // both GCs are heard of, within a second: still no burst
+    g.tick(1000);
+    expect(g.growing()).toBe(growingFor(S, 20 * MiB));
+    // the heap fills up (10k tags registered), a burst: its share, no more
+    g.major(60, 10_000);
+    expect(g.growing()).toBe(G);
+    g.stop();
+  });
+
   it('scavenges alone are no burst, however many', () => {
     const g = governed();
     g.minors(400, 1000);
@@ -146,7 +177,8 @@ describe('governHeap', () => {
   it('hears of major GCs from the process itself (perf_hooks) when given nothing', async () => {
     const set: number[] = [];
     let seen = 0;
-    const stop = governHeap([], { setFlags: (f) => set.push(Number(f.split('=')[1])), live: () => ++seen, now: () => 0 });
+    // 60 MiB held: the steady share gives more than HEAP_ROOM_MIN
+    const governor = governHeap([], { setFlags: (f) => set.push(Number(f.split('=')[1])), live: () => (++seen, 60 * MiB), now: () => 0 });
     try {
       collectAfterStart();
       // the gc entries reach observers soon after the GC, not during it
@@ -156,7 +188,7 @@ describe('governHeap', () => {
       // two major GCs at the same instant: "within a second", a burst
       await vi.waitFor(() => expect(set).toContain(HEAP_GROWING_BURST), { timeout: 5000 });
     } finally {
-      stop();
+      governor.stop();
     }
   });
 });

@@ -57,6 +57,25 @@ export function nextGrowing(before: { live: number; at: number } | undefined, no
   return grows ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY;
 }
 
+/**
+ * The least room the old generation gets past what the last major GC kept, whatever the share says:
+ * a percentage of a small heap is little room, and a major GC every few MiB. A fresh gateway holds
+ * ~27 MiB, so 25 % let it grow 7 MiB, and an alarm flood of 5,000 raises (its new tags, the flood
+ * ticket's members) took a major GC in the middle, with the scavenges during its marking 5-10 times
+ * their usual pause. 14 MiB is below what the steady share gives at 10k tags (~58 MiB live: 14.5), so
+ * the 10k-tag RSS does not move.
+ */
+export const HEAP_ROOM_MIN = 14 * 1_048_576;
+
+/** The largest growth HEAP_ROOM_MIN may ask for (a near-empty heap: 2x, not 10x). */
+const HEAP_GROWING_MAX = 100;
+
+/** The growth in percent for `share` when the last major GC kept `live` bytes: at least HEAP_ROOM_MIN of room. */
+export function growingFor(share: number, live: number): number {
+  if (!(live > 0)) return share;
+  return Math.max(share, Math.min(HEAP_GROWING_MAX, Math.ceil((100 * HEAP_ROOM_MIN) / live)));
+}
+
 /** Seconds without a sign of a burst before the steady growth comes back. */
 const CALM_SECONDS = 3;
 
@@ -66,8 +85,8 @@ const CALM_SECONDS = 3;
  * flags of `keep` (tuneHeap's). A burst begins with a major GC that nextGrowing calls one; it ends after
  * CALM_SECONDS without another, with one full GC (`collect`), since V8 only applies a growth when a
  * major GC sets the next limit: without it the heap would keep the burst's room until it filled. The flags are set again every
- * second: a worker thread's start puts V8's flags back to the command line's. Returns the function that
- * stops it. `deps` are for tests: where the GCs come from, the live heap, the clock, the flag setter,
+ * second: a worker thread's start puts V8's flags back to the command line's. Returns its handle
+ * (Governor: settle once up, stop). `deps` are for tests: where the GCs come from, the live heap, the clock, the flag setter,
  * the timer and the full GC.
  *
  * Why a burst gets the larger growth: an alarm flood on a fresh gateway (`bench:flood`, 5,000 raises)
@@ -89,7 +108,7 @@ export function governHeap(
     every?: (fn: () => void, ms: number) => () => void;
     collect?: () => void;
   } = {},
-): () => void {
+): Governor {
   const live = deps.live ?? (() => getHeapStatistics().used_heap_size);
   const now = deps.now ?? (() => Date.now());
   const setFlags = deps.setFlags ?? setFlagsFromString;
@@ -101,14 +120,23 @@ export function governHeap(
       return () => clearInterval(t);
     });
   let last: { live: number; at: number } | undefined;
+  // what the last major GC kept (before the first one: the heap now)
+  let held = live();
   let burst = false;
   let calm = 0;
   let signs = false;
-  // the full GC that ends a burst is no sign of one
-  let ours = false;
+  // full GCs of our own not yet heard of: no sign of a burst
+  let ours = 0;
   const apply = () => {
-    setFlags(`--heap-growing-percent=${burst ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY}`);
+    setFlags(`--heap-growing-percent=${growingFor(burst ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY, held)}`);
     for (const f of keep) setFlags(f);
+  };
+  /** A full GC of ours; what it kept is known at once (the observer hears of it later). */
+  const full = () => {
+    ours++;
+    collect();
+    held = live();
+    apply();
   };
   const begin = () => {
     signs = true;
@@ -121,8 +149,12 @@ export function governHeap(
   const stopGc = (deps.onGc ?? gcs)((major) => {
     if (!major) return;
     const seen = { live: live(), at: now() };
-    if (!ours && nextGrowing(last, seen) === HEAP_GROWING_BURST) begin();
-    ours = false;
+    if (ours > 0) ours--;
+    else {
+      if (nextGrowing(last, seen) === HEAP_GROWING_BURST) begin();
+      held = seen.live;
+      apply();
+    }
     last = seen;
   });
   const stopTick = every(() => {
@@ -130,16 +162,35 @@ export function governHeap(
       burst = false;
       apply();
       // the next limit from what the heap holds now, at the steady growth
-      ours = true;
-      collect();
+      full();
     }
     signs = false;
     apply();
   }, 1000);
-  return () => {
-    stopGc();
-    stopTick();
+  return {
+    settle() {
+      // what the gateway holds once up: its start's reads are garbage by now
+      full();
+      // that GC set V8's next limit with the growth for the heap before it; this one sets it for what is held
+      full();
+    },
+    stop() {
+      stopGc();
+      stopTick();
+    },
   };
+}
+
+/** governHeap's handle. */
+export interface Governor {
+  /**
+   * Once the gateway is up: two full GCs, the first to learn what the gateway holds, the second so that
+   * V8's next limit follows the growth for it (HEAP_ROOM_MIN; V8 reads the flag at the GC). ~10-15 ms
+   * each, at start only (a fresh gateway: 39 -> 27 MiB, then the limit at 41 instead of 37 MiB, and no
+   * major GC in the middle of the flood bench's 5,000 raises).
+   */
+  settle(): void;
+  stop(): void;
 }
 
 /** Calls `listener` after each GC, major or not (perf_hooks' gc entries, delivered soon after); returns the unsubscribe. */

@@ -46,7 +46,7 @@ export interface StartOptions {
  */
 export async function startGateway(config: AndonConfig, opts: StartOptions = {}) {
   const log = opts.logger ?? pino({ name: 'andon', level: process.env.ANDON_LOG_LEVEL ?? 'info', redact: LOG_REDACT });
-  const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'), { log });
+  const store = await TicketStore.open(join(config.gateway.dataDir, 'andon.sqlite'), { log, warmWal: true });
   // What has started so far; a later step that fails stops it all again, last first, and the start throws.
   const undo: (() => unknown)[] = [() => store.close()];
   try {

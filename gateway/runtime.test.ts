@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
 import { VirtualScheduler } from '../rules/virtual-scheduler.ts';
-import { createRuntime, isStoreFailure } from './runtime.ts';
+import { monotonicFactory } from 'ulid';
+import { createRuntime, cryptoFractions, isStoreFailure } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 
 const config = parseConfig(`
@@ -141,4 +142,31 @@ describe('runtime', () => {
       },
       () => 0,
     ));
+});
+
+describe('cryptoFractions (the ULIDs\' randomness)', () => {
+  it('gives fractions in [0, 1) in steps of 1/256, over several refills, not the same from two sources', () => {
+    const a = cryptoFractions();
+    const seen = new Set<number>();
+    const first: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const f = a();
+      expect(f).toBeGreaterThanOrEqual(0);
+      expect(f).toBeLessThan(1);
+      expect(Number.isInteger(f * 256)).toBe(true);
+      seen.add(f);
+      if (i < 32) first.push(f);
+    }
+    // 2,000 draws over 256 values: all but a handful come up
+    expect(seen.size).toBeGreaterThan(240);
+    const b = cryptoFractions();
+    expect(Array.from({ length: 32 }, () => b())).not.toEqual(first);
+  });
+
+  it('makes distinct, well-formed ULIDs', () => {
+    const ulid = monotonicFactory(cryptoFractions());
+    const ids = Array.from({ length: 1_000 }, (_, i) => ulid(1_700_000_000_000 + (i % 3) * 1000));
+    expect(new Set(ids).size).toBe(1_000);
+    for (const id of ids) expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+  });
 });

@@ -140,6 +140,51 @@ export function quickCheck(db: BetterSqlite3.Database, max = 5): string[] {
   return rows.map((r) => r.quick_check.replace(/\s+/g, ' ')).filter((r) => r !== 'ok');
 }
 
+/** The scratch table warmWal writes and drops (left behind only by a crash in between: dropped at the next start). */
+const WARM_TABLE = 'andon_wal_warm';
+
+/**
+ * Gives the -wal its working size before the first signal, when it is smaller: one commit of a blob as
+ * large as the automatic checkpoint's threshold (1,000 pages, 4 MiB), dropped, then checkpointed. SQLite
+ * deletes the -wal when the store closes, so every start began with an empty one, and each commit of the
+ * first thousand pages grew the file: its fsync then also commits the file's new size and blocks
+ * (ext4's journal), ~400 against ~220 us (strace, a flood's commits after a start). From here on the
+ * -wal is written over from its start after each checkpoint, never grown, until it holds more than a
+ * checkpoint's worth. The blob's pages stay in andon.sqlite as free pages (4 MiB once), which later
+ * tickets reuse. A failure (a full disk) is logged and the start goes on: it only costs speed.
+ * Returns whether it wrote.
+ */
+export function warmWal(db: BetterSqlite3.Database, file: string, log?: Logger): boolean {
+  const pages = Number(db.pragma('wal_autocheckpoint', { simple: true }));
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  const bytes = pages * pageSize;
+  let size = 0;
+  try {
+    size = statSync(`${file}-wal`).size;
+  } catch {
+    // no -wal yet: SQLite makes it at the first write
+  }
+  if (!(bytes > 0) || size >= bytes) return false;
+  try {
+    db.exec(`DROP TABLE IF EXISTS ${WARM_TABLE}`);
+    db.transaction(() => {
+      db.exec(`CREATE TABLE ${WARM_TABLE} (b BLOB)`);
+      db.prepare(`INSERT INTO ${WARM_TABLE} VALUES (zeroblob(?))`).run(bytes);
+    })();
+    db.exec(`DROP TABLE ${WARM_TABLE}`);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    return true;
+  } catch (err) {
+    log?.warn({ component: 'store', file, err: why(err) }, 'could not give the -wal its working size at start; commits grow it as they come (slower first commits)');
+    try {
+      db.exec(`DROP TABLE IF EXISTS ${WARM_TABLE}`);
+    } catch {
+      // the next start drops it
+    }
+    return false;
+  }
+}
+
 /**
  * Watches that the -wal the connection writes is still the file at its path.
  * Deleted while the gateway runs, SQLite goes on writing to the unlinked file:

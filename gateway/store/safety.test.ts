@@ -133,6 +133,47 @@ describe('the -wal file', () => {
     expect(lines.filter((l) => String(l.msg).includes('-wal'))).toEqual([]);
   });
 
+  it("warmWal: the gateway's store starts with a -wal of a checkpoint's size, which commits then write over instead of growing", async () => {
+    const cold = await open();
+    save(cold, ticketDoc({ id: 'COLD', key: 'k/cold' }));
+    // without it, a new store's -wal holds just what was committed
+    expect(statSync(`${file}-wal`).size).toBeLessThan(1_000_000);
+    await cold.close();
+    const store = await TicketStore.open(file, { warmWal: true });
+    opened.push(store);
+    const want = 1000 * 4096; // wal_autocheckpoint pages x page_size, SQLite's defaults
+    const warmed = statSync(`${file}-wal`).size;
+    expect(warmed).toBeGreaterThanOrEqual(want);
+    for (let i = 0; i < 20; i++) save(store, ticketDoc({ id: `T${i}`, key: `k/${i}` }));
+    expect(statSync(`${file}-wal`).size).toBe(warmed);
+    // nothing of it is left in the schema, and the tickets are all there
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'andon_wal%'").all()).toEqual([]);
+      expect((db.prepare('SELECT count(*) AS n FROM tickets').get() as { n: number }).n).toBe(21);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('warmWal leaves a -wal already of its working size alone, and drops the table a crash left between its two steps', async () => {
+    const raw = new Database(file);
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE andon_wal_warm (b BLOB)');
+    raw.close();
+    const store = await TicketStore.open(file, { warmWal: true });
+    opened.push(store);
+    const size = statSync(`${file}-wal`).size;
+    expect(size).toBeGreaterThanOrEqual(1000 * 4096);
+    const again = (store as unknown as { db: Database.Database }).db;
+    expect(again.prepare("SELECT name FROM sqlite_master WHERE name = 'andon_wal_warm'").all()).toEqual([]);
+    const { warmWal } = await import('./files.ts');
+    expect(warmWal(again, file)).toBe(false);
+    expect(statSync(`${file}-wal`).size).toBe(size);
+  });
+
   it('deleted while running: seen, logged, and every commit from then on is in andon.sqlite itself (a crash loses nothing after that)', async () => {
     const { log, lines } = logger();
     const store = await open(file, log);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { backoff } from '../../model/backoff.ts';
 import { AndonError } from '../../model/errors.ts';
 import { copyTicket, iso, isLive, type HistoryEvent, type Member, type Ticket, type TicketDoc, type TicketState } from '../../model/ticket.ts';
-import { corrupt, isCorruption, preflight, quickCheck, walGuard } from './files.ts';
+import { corrupt, isCorruption, preflight, quickCheck, walGuard, warmWal } from './files.ts';
 import { KpiQueries } from './kpi.ts';
 import { MetaStore, SyncLog } from './meta.ts';
 import { migrationSource } from './migrations.ts';
@@ -126,7 +126,8 @@ export class TicketStore {
    * event are written once, just before the commit, instead of once per member. Reads in the batch see the
    * doc through the cache, where it is pinned until then.
    */
-  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; at: number }>(), events: new Map<number, { at: number; data: object }>() };
+  // each member overwrites its ticket's and event's entry: what they are written with is worked out once, at the commit
+  private readonly deferred = { docs: new Map<string, { doc: TicketDoc; event: HistoryEvent }>(), events: new Map<number, HistoryEvent>() };
   /**
    * In a batch: the member rows of joinVersion not written yet (ticket id, n, member), flattened. They are
    * written together before any other write of the batch (a savepoint) and before the commit.
@@ -169,7 +170,8 @@ export class TicketStore {
    * Refuses a directory or file it cannot write (ANDON_STORE_UNAVAILABLE) and a
    * file that fails PRAGMA quick_check (ANDON_STORE_CORRUPT), naming the path.
    */
-  static async open(file: string, opts: { log?: Logger } = {}): Promise<TicketStore> {
+  /** `warmWal`: give the -wal its working size first (files.ts warmWal), for a long-running gateway. */
+  static async open(file: string, opts: { log?: Logger; warmWal?: boolean } = {}): Promise<TicketStore> {
     if (file !== ':memory:') preflight(file, opts.log);
     const knex = knexFactory({
       client: 'better-sqlite3',
@@ -208,6 +210,7 @@ export class TicketStore {
       await knex.migrate.latest({ migrationSource });
       // Keep the pool's only connection: every statement from now on runs on it, synchronously.
       const db = (await pool(knex).acquireConnection()) as Db;
+      if (opts.warmWal && file !== ':memory:') warmWal(db, file, opts.log);
       return new TicketStore(knex, db, file, opts.log);
     } catch (err) {
       await knex.destroy().catch(() => undefined);
@@ -473,11 +476,9 @@ export class TicketStore {
    */
   joinVersion(doc: TicketDoc, event: HistoryEvent, seq: number, member: Member | undefined): boolean {
     if (!this.lazy?.begun || this.levels.length !== 1) return false;
-    const at = Date.parse(event.at);
     if (member) this.pendingMembers.push(doc.id, doc.members.length, member);
-    this.deferred.docs.set(doc.id, { doc, at });
-    const { at: _at, action: _action, by: _by, ...data } = event;
-    this.deferred.events.set(seq, { at, data });
+    this.deferred.docs.set(doc.id, { doc, event });
+    this.deferred.events.set(seq, event);
     (this.levels[0] as Set<string>).add(doc.id);
     return true;
   }
@@ -533,12 +534,15 @@ export class TicketStore {
   /** The deferred amends, written just before the batch commits (in its transaction). */
   private writeDeferred(): void {
     const s = this.stmts;
-    for (const [id, { doc, at }] of this.deferred.docs) {
+    for (const [id, { doc, event }] of this.deferred.docs) {
       // a joined version keeps its number, state and priority (TicketEngine: not when the priority rises)
-      const r = s.updateTicketDoc.run(doc.version, at, docJson(doc), id, doc.version);
+      const r = s.updateTicketDoc.run(doc.version, Date.parse(event.at), docJson(doc), id, doc.version);
       if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${id} changed under us (expected version ${doc.version})`);
     }
-    for (const [seq, { at, data }] of this.deferred.events) s.amendEvent.run(at, JSON.stringify(data), seq);
+    for (const [seq, event] of this.deferred.events) {
+      const { at, action: _action, by: _by, ...data } = event;
+      s.amendEvent.run(Date.parse(at), JSON.stringify(data), seq);
+    }
   }
 
   /** The doc of a stored row, with its members (rows of their own). */

@@ -32,7 +32,7 @@ const ROUNDS = Number(process.argv[3] ?? 3);
 
 for (let round = 1; round <= ROUNDS; round++) {
   const dir = mkdtempSync(join(tmpdir(), 'andon-flood-inprocess-'));
-  const store = await TicketStore.open(join(dir, 'andon.sqlite'));
+  const store = await TicketStore.open(join(dir, 'andon.sqlite'), { warmWal: true });
   const runtime = createRuntime({ config, store, scheduler: asyncScheduler });
   const metrics = createMetrics(new Registry(), store, {});
   runtime.engine.changes$.subscribe((c) => metrics.onChange(c));

@@ -40,8 +40,12 @@ RUN npm run build
 
 # --- runtime
 FROM node:22-bookworm-slim
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates (V8's compiler and GC helpers, libuv's
+# pool) an arena of its own, whose freed pages stay resident; two arenas keep ~3-5 MiB less RSS at
+# 10k tags (README, "Memory on a small box"). glibc reads it at start only, so it is set here.
 ENV NODE_ENV=production \
-    ANDON_DATA_DIR=/data
+    ANDON_DATA_DIR=/data \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { asyncScheduler, filter, retry, tap, type Subscription } from 'rxjs';
 import type { Connector, ConnectorStatus, RejectReason } from '../connectors/connector.ts';
+import type { Signal } from '../model/signal.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { AndonError } from '../model/errors.ts';
@@ -102,6 +103,32 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
       log: log.child({ component: 'signal-type' }),
     });
   let checkType = typeGuard(config);
+  /**
+   * For a connector that `commitsTogether` (Connector): the signals it emits in one synchronous run go in
+   * with one `pushMany` (one transaction, one fsync) in a microtask right after that run. An alarm flood
+   * from a poll or a publish response then costs one commit, not one per raise. A store failure is
+   * logged: the changes the rules made are held and go in first once the store takes them (runtime).
+   */
+  const together = (sourceId: string, clog: Logger) => {
+    let queued: Signal[] = [];
+    const flush = () => {
+      const list = queued;
+      queued = [];
+      try {
+        runtime.pushMany(list);
+      } catch (err) {
+        clog.error({ err, signals: list.length }, 'signals of one read not committed: the store refused them (changes already made are held and go in first once it takes them again)');
+        return;
+      }
+      for (const s of list) {
+        metrics.accepted(sourceId);
+        checkType(s);
+      }
+    };
+    return (s: Signal) => {
+      if (queued.push(checkTime(s)) === 1) queueMicrotask(flush);
+    };
+  };
   const wire = (source: AndonConfig['sources'][number]) => {
     if (source.type === 'http') {
       tried.add(source.id);
@@ -114,22 +141,24 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
     wired.set(source.id, [
-      // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
-      // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
-      connector.signals$
-        .pipe(
-          tap((s) => {
-            const signal = checkTime(s);
-            runtime.push(signal);
-            metrics.accepted(source.id);
-            checkType(signal);
-          }),
-          // A failed push (the store) closes this subscription, so the connector does not acknowledge;
-          // subscribe again at once, or the source would have no subscriber and take nothing until a restart.
-          tap({ error: (err) => clog.error({ err }, 'signals not committed; the connector redelivers after reconnecting') }),
-          retry(),
-        )
-        .subscribe(),
+      connector.commitsTogether
+        ? connector.signals$.subscribe(together(source.id, clog))
+        : // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
+          // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
+          connector.signals$
+            .pipe(
+              tap((s) => {
+                const signal = checkTime(s);
+                runtime.push(signal);
+                metrics.accepted(source.id);
+                checkType(signal);
+              }),
+              // A failed push (the store) closes this subscription, so the connector does not acknowledge;
+              // subscribe again at once, or the source would have no subscriber and take nothing until a restart.
+              tap({ error: (err) => clog.error({ err }, 'signals not committed; the connector redelivers after reconnecting') }),
+              retry(),
+            )
+            .subscribe(),
       connector.status$.subscribe((st) => {
         status.set(source.id, st);
         if (st !== 'connecting') tried.add(source.id);

@@ -49,6 +49,8 @@ export function createModbusConnector(config: ModbusSourceConfig, deps: ModbusDe
     id: config.id,
     signals$: signals.asObservable(),
     status$: status.pipe(distinctUntilChanged()),
+    // a poll acknowledges nothing: what one read block yields commits together
+    commitsTogether: true,
     start: () => device.start(),
     async stop() {
       if (stopped) return;

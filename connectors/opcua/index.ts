@@ -96,6 +96,8 @@ export function createOpcuaConnector(config: OpcuaSourceConfig, deps: OpcuaDeps)
     signals$: signals.asObservable(),
     status$: status.asObservable(),
     alarmAssets: config.alarms.map((a) => a.asset),
+    // node-opcua acknowledges publish responses itself: a response's values commit together
+    commitsTogether: true,
     start: () => link.start(),
     async stop() {
       await link.stop();

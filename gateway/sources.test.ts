@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { asyncScheduler, BehaviorSubject, Subject } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Connector, ConnectorStatus } from '../connectors/connector.ts';
+import { parseConfig } from '../config/load.ts';
+import type { Signal } from '../model/signal.ts';
+import { createMetrics } from './metrics.ts';
+import { createRuntime } from './runtime.ts';
+import { wireSources } from './sources.ts';
+import { TicketStore } from './store/store.ts';
+
+/**
+ * How the gateway takes a protocol connector's signals (gateway/sources.ts wireSources): one commit per
+ * signal for a connector whose peer waits for it (MQTT QoS 1), one per synchronous run of signals for
+ * one that `commitsTogether` (a Modbus poll, an OPC UA publish response).
+ */
+
+const config = parseConfig(`
+gateway: { id: sources-test }
+sources:
+  - { id: plc, type: modbus, host: 127.0.0.1, port: 1502, registers: [ { tag: hall/m-0000/alarm/a0, table: coil, address: 0 } ] }
+assets:
+${Array.from({ length: 100 }, (_, i) => `  m-${String(i).padStart(4, '0')}: { area: hall, tags: ["hall/m-${String(i).padStart(4, '0')}/**"] }`).join('\n')}
+rules:
+  - { id: alarm, when: { tag: "**/alarm/*", equals: true }, fault: machine-alarm, priority: P1 }
+correlation:
+  flood: { count: 10, within: 10m, per: area }
+`);
+
+/** A connector the test drives: `emit` hands signals over as a protocol connector's loop would. */
+function fakeConnector(commitsTogether: boolean) {
+  const signals = new Subject<Signal>();
+  const connector: Connector = {
+    id: 'plc',
+    signals$: signals.asObservable(),
+    status$: new BehaviorSubject<ConnectorStatus>('up').asObservable(),
+    start: async () => undefined,
+    stop: async () => signals.complete(),
+    ...(commitsTogether ? { commitsTogether } : {}),
+  };
+  return { connector, emit: (s: Signal) => signals.next(s) };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'andon-sources-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function wired(commitsTogether: boolean) {
+  const store = await TicketStore.open(join(dir, `andon-${commitsTogether}.sqlite`));
+  const runtime = createRuntime({ config, store, scheduler: asyncScheduler });
+  const registry = new Registry();
+  const metrics = createMetrics(registry, store);
+  const fake = fakeConnector(commitsTogether);
+  const sources = wireSources(config, new Map([['plc', fake.connector]]), runtime, metrics, pino({ level: 'silent' }));
+  const raise = (i: number): Signal => ({ source: 'plc', tag: `hall/m-${String(i % 100).padStart(4, '0')}/alarm/a${Math.floor(i / 100)}`, value: true, quality: 'good', ts: Date.now() });
+  const accepted = async () => (await registry.getSingleMetric('andon_signals_total')?.get())?.values.find((v) => v.labels.source === 'plc')?.value ?? 0;
+  return {
+    store,
+    emit: fake.emit,
+    raise,
+    accepted,
+    async close() {
+      await sources.stop?.();
+      runtime.stop();
+      await store.close();
+    },
+  };
+}
+
+const flood = (store: TicketStore) => store.list().items.find((t) => t.fault === 'alarm-flood');
+
+describe('wireSources', () => {
+  it('a connector that commitsTogether: what it emits in one run commits once, just after the run (an alarm flood: one version of its ticket)', async () => {
+    const g = await wired(true);
+    try {
+      for (let i = 0; i < 300; i++) g.emit(g.raise(i));
+      // nothing yet: the run has not ended
+      expect(g.store.list().total).toBe(0);
+      await Promise.resolve();
+      const t = flood(g.store);
+      expect(t?.members).toHaveLength(300);
+      expect(t?.occurrences).toBe(300);
+      // opened with its first members; every later member of the run joined that version
+      expect(t?.version).toBeLessThanOrEqual(2);
+      expect(await g.accepted()).toBe(300);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('any other connector: each signal is committed when next() returns (the same flood: a version per member)', async () => {
+    const g = await wired(false);
+    try {
+      for (let i = 0; i < 300; i++) g.emit(g.raise(i));
+      const t = flood(g.store);
+      expect(t?.members).toHaveLength(300);
+      expect(t?.occurrences).toBe(300);
+      expect(t?.version).toBeGreaterThan(250);
+      expect(await g.accepted()).toBe(300);
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -60,6 +60,13 @@ export interface Connector {
    * flood to the disk's fsync rate (~4-5k raises/s, bench/flood/inprocess.ts with batches of 1).
    */
   readonly commitsTogether?: boolean;
+  /**
+   * For a connector whose acknowledgements wait for the commit (MQTT QoS 1) but which can hold them back
+   * (corked): the gateway then queues its signals as for `commitsTogether` and hands it `commit`, which
+   * commits what is queued at once and throws when the store cannot. The connector calls it before any
+   * acknowledgement leaves, and drops the acknowledgements (the peer redelivers) when it throws.
+   */
+  commitWith?(commit: () => void): void;
 }
 
 /**

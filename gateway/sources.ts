@@ -109,23 +109,29 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
    * from a poll or a publish response then costs one commit, not one per raise. A store failure is
    * logged: the changes the rules made are held and go in first once the store takes them (runtime).
    */
-  const together = (sourceId: string, clog: Logger) => {
+  const together = (sourceId: string, clog: Logger, connector: Connector) => {
     let queued: Signal[] = [];
-    const flush = () => {
+    /** Commits what is queued; throws the store's error (the connector's `commit`). */
+    const commit = () => {
+      if (queued.length === 0) return;
       const list = queued;
       queued = [];
-      try {
-        runtime.pushMany(list);
-      } catch (err) {
-        clog.error({ err, signals: list.length }, 'signals of one read not committed: the store refused them (changes already made are held and go in first once it takes them again)');
-        return;
-      }
+      runtime.pushMany(list);
       for (const s of list) {
         metrics.accepted(sourceId);
         checkType(s);
       }
     };
+    const flush = () => {
+      try {
+        commit();
+      } catch (err) {
+        clog.error({ err }, 'signals of one read not committed: the store refused them (changes already made are held and go in first once it takes them again)');
+      }
+    };
+    connector.commitWith?.(commit);
     return (s: Signal) => {
+      // the connector's own commit usually comes first; this one is for what it emits without an acknowledgement
       if (queued.push(checkTime(s)) === 1) queueMicrotask(flush);
     };
   };
@@ -141,8 +147,8 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     const clog = log.child({ component: 'connector', id: source.id });
     metrics.sourceUp.set({ source: source.id }, 0);
     wired.set(source.id, [
-      connector.commitsTogether
-        ? connector.signals$.subscribe(together(source.id, clog))
+      connector.commitsTogether || connector.commitWith
+        ? connector.signals$.subscribe(together(source.id, clog, connector))
         : // The push runs inside the pipe, not in subscribe(next): if it throws, the error reaches the
           // connector synchronously, so it does not acknowledge (MQTT QoS 1) what was not committed.
           connector.signals$

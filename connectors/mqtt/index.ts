@@ -145,12 +145,42 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
   // At most CORKED_MAX wait: a corked write is an object per PUBACK that lives until the uncork, and 500 of
   // them lived across enough scavenges to be promoted (two thirds of what the young generation promoted
   // at 50k msg/s once the reads came in slices).
-  let corked: { uncork(): void } | undefined;
+  let corked: { uncork(): void; destroy(): void } | undefined;
   let corkedCount = 0;
+  /**
+   * The gateway's commit of the signals handed over so far (Connector.commitWith), when it queues them:
+   * then the corked PUBACKs leave only after it returned, and are dropped with the connection when it
+   * throws (the broker redelivers). The messages of one corked write, up to CORKED_MAX, commit together:
+   * one fsync for them, not one each (an alarm flood over MQTT).
+   */
+  let commit: (() => void) | undefined;
+  /** Drops the connection after a failed commit: the PUBACKs held in it never leave, the broker redelivers. */
+  const dropAcks = (stream: { destroy(): void }, err: unknown) => {
+    refusing = true;
+    deliveryFailures++;
+    const delay = backoff(deliveryFailures, reconnectBackoff);
+    if (client) client.options.reconnectPeriod = delay;
+    logError(
+      new AndonError('ANDON_MQTT_DELIVERY_FAILED', `signals of the messages just taken could not be committed (${(err as Error).message}); reconnecting in ${delay} ms for redelivery`, {
+        cause: err,
+      }),
+      'mqtt messages left unacknowledged',
+    );
+    stream.destroy();
+  };
   const uncorkNow = () => {
     const stream = corked;
     corked = undefined;
-    stream?.uncork();
+    if (!stream) return;
+    if (commit) {
+      try {
+        commit();
+      } catch (err) {
+        dropAcks(stream, err);
+        return;
+      }
+    }
+    stream.uncork();
   };
   /** Acknowledges (lets mqtt.js take the next packet) now, or in a later turn once this one has handled enough. */
   const pace = (done: () => void): void => {
@@ -177,7 +207,17 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
       const done = (err?: Error): void => (err ? void callback(err) : pace(() => void callback()));
       if (refusing || stopping) return done(new Error('not taken: the connection is being dropped'));
       /** Acknowledges the message, or leaves it for redelivery when it could not be handed over. */
-      const settle = (ok: boolean): void => {
+      const settle = (handed: boolean): void => {
+        let ok = handed;
+        // handed over outside a corked write (after a JSONata expression): committed before its PUBACK can leave
+        if (ok && commit && corked === undefined && packet.qos > 0) {
+          try {
+            commit();
+          } catch (err) {
+            logError(err as Error, 'mqtt message not committed');
+            ok = false;
+          }
+        }
         if (ok) {
           deliveryFailures = 0;
           return done();
@@ -251,6 +291,9 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
     id: config.id,
     signals$,
     status$: status$.asObservable(),
+    commitWith(fn: () => void) {
+      commit = fn;
+    },
 
     start(): Promise<void> {
       if (client || stopping) return Promise.resolve();

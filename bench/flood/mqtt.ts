@@ -21,6 +21,7 @@ import { createMetrics } from '../../gateway/metrics.ts';
 import { createRuntime } from '../../gateway/runtime.ts';
 import { createConnectors, wireSources } from '../../gateway/sources.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
+import { plant } from './plant.ts';
 
 const N = Number(process.argv[2] ?? 5000);
 const together = process.argv[3] !== 'off';
@@ -31,12 +32,7 @@ const config = parseConfig(
     'gateway: { id: flood-mqtt, timezone: UTC }',
     'sources:',
     `  - { id: mes, type: mqtt, url: "${broker.url}", subscriptions: [ { topic: "hall/+/alarm/+", qos: 1, format: json, tag: "hall/{1}/alarm/{2}", value: "$.active" } ] }`,
-    'assets:',
-    ...Array.from({ length: 500 }, (_, i) => `  ${asset(i)}: { area: hall, tags: ["hall/${asset(i)}/**"] }`),
-    'rules:',
-    '  - { id: alarm, when: { tag: "**/alarm/*", equals: true }, fault: machine-alarm, priority: P1 }',
-    'correlation:',
-    '  flood: { count: 50, within: 10s, per: area }',
+    ...plant(500, { count: 50, within: '10s' }).yaml,
   ].join('\n'),
 );
 const dir = mkdtempSync(join(tmpdir(), 'flood-mqtt-'));

@@ -19,6 +19,7 @@ import { createMetrics } from '../../gateway/metrics.ts';
 import { createRuntime } from '../../gateway/runtime.ts';
 import { createConnectors, wireSources } from '../../gateway/sources.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
+import { plant } from './plant.ts';
 
 const N = Number(process.argv[2] ?? 2000);
 const together = process.argv[3] !== 'off';
@@ -33,12 +34,7 @@ const config = parseConfig([
   `  - { id: plc, type: modbus, host: 127.0.0.1, port: ${port}, pollInterval: 100ms, registers: [`,
   ...Array.from({ length: N }, (_, i) => `      { tag: hall/${asset(i)}/alarm/c${i}, table: coil, address: ${i} },`),
   '    ] }',
-  'assets:',
-  ...Array.from({ length: 500 }, (_, i) => `  ${asset(i)}: { area: hall, tags: ["hall/${asset(i)}/**"] }`),
-  'rules:',
-  '  - { id: alarm, when: { tag: "**/alarm/*", equals: true }, fault: machine-alarm, priority: P1 }',
-  'correlation:',
-  '  flood: { count: 50, within: 10s, per: area }',
+  ...plant(500, { count: 50, within: '10s' }).yaml,
 ].join('\n'));
 const dir = mkdtempSync(join(tmpdir(), 'zz-modbus-'));
 const store = await TicketStore.open(join(dir, 'andon.sqlite'), { warmWal: true });

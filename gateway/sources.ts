@@ -104,10 +104,12 @@ export function wireSources(config: AndonConfig, connectors: Map<string, Connect
     });
   let checkType = typeGuard(config);
   /**
-   * For a connector that `commitsTogether` (Connector): the signals it emits in one synchronous run go in
-   * with one `pushMany` (one transaction, one fsync) in a microtask right after that run. An alarm flood
-   * from a poll or a publish response then costs one commit, not one per raise. A store failure is
-   * logged: the changes the rules made are held and go in first once the store takes them (runtime).
+   * For a connector that `commitsTogether` or takes a `commitWith` (Connector): its signals are queued, and
+   * go in with one `pushMany` (one transaction, one fsync) when the connector calls the commit (MQTT,
+   * before its corked PUBACKs leave) or else in a microtask right after the synchronous run that emitted
+   * them (a poll's block, a publish response). An alarm flood then costs one commit per run, not one per
+   * raise. A failure there is logged: the changes the rules made are held and go in first once the
+   * store takes them (runtime); the connector's own commit throws it instead.
    */
   const together = (sourceId: string, clog: Logger, connector: Connector) => {
     let queued: Signal[] = [];

@@ -154,12 +154,20 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
    * one fsync for them, not one each (an alarm flood over MQTT).
    */
   let commit: (() => void) | undefined;
-  /** Drops the connection after a failed commit: the PUBACKs held in it never leave, the broker redelivers. */
-  const dropAcks = (stream: { destroy(): void }, err: unknown) => {
+  /**
+   * After messages could not be handed over or committed: nothing more is taken on this connection, and
+   * the next reconnect waits longer with each failure in a row. Returns that wait (ms).
+   */
+  const refuseForNow = (): number => {
     refusing = true;
     deliveryFailures++;
     const delay = backoff(deliveryFailures, reconnectBackoff);
     if (client) client.options.reconnectPeriod = delay;
+    return delay;
+  };
+  /** Drops the connection after a failed commit: the PUBACKs held in it never leave, the broker redelivers. */
+  const dropAcks = (stream: { destroy(): void }, err: unknown) => {
+    const delay = refuseForNow();
     logError(
       new AndonError('ANDON_MQTT_DELIVERY_FAILED', `signals of the messages just taken could not be committed (${(err as Error).message}); reconnecting in ${delay} ms for redelivery`, {
         cause: err,
@@ -230,10 +238,7 @@ export function createMqttConnector(config: MqttSourceConfig, deps: ConnectorDep
           );
           return done();
         }
-        refusing = true;
-        deliveryFailures++;
-        const delay = backoff(deliveryFailures, reconnectBackoff);
-        c.options.reconnectPeriod = delay;
+        const delay = refuseForNow();
         const err = new AndonError(
           'ANDON_MQTT_DELIVERY_FAILED',
           `signals of a message on "${packet.topic}" could not be handed over; reconnecting in ${delay} ms for redelivery`,

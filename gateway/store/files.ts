@@ -164,9 +164,10 @@ export function warmWal(db: BetterSqlite3.Database, file: string, log?: Logger):
   } catch {
     // no -wal yet: SQLite makes it at the first write
   }
-  if (!(bytes > 0) || size >= bytes) return false;
   try {
-    db.exec(`DROP TABLE IF EXISTS ${WARM_TABLE}`);
+    // a crash between the two steps below left the scratch table, and a -wal big enough to skip them
+    if (db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(WARM_TABLE)) db.exec(`DROP TABLE ${WARM_TABLE}`);
+    if (!(bytes > 0) || size >= bytes) return false;
     db.transaction(() => {
       db.exec(`CREATE TABLE ${WARM_TABLE} (b BLOB)`);
       db.prepare(`INSERT INTO ${WARM_TABLE} VALUES (zeroblob(?))`).run(bytes);

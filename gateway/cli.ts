@@ -12,6 +12,8 @@ import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
 
 const EXAMPLE = fromRoot('config', 'example.yaml');
+/** Ticket versions waiting to be forwarded from which `andon start` counts as draining a backlog (gateway/heap.ts, YOUNG_DRAINING). */
+const DRAIN_BACKLOG = 1000;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
@@ -79,7 +81,11 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
     const gw = await startGateway(config, { configFile: file, configSha: sha, ...(values.port !== undefined ? { port: Number(values.port) } : {}) });
     // the steady growth first, so that the GC after start sizes the old generation by it
     if (governs) {
-      governor = governHeap(tuned.filter((f) => !f.startsWith('--heap-growing-percent')));
+      governor = governHeap(
+        tuned.filter((f) => !f.startsWith('--heap-growing-percent')),
+        // a backlog to forward (after an outage, a restart): the young generation grows for the drain (gateway/heap.ts)
+        { draining: () => gw.forwarding !== undefined && gw.store.outboxBacklog(DRAIN_BACKLOG) },
+      );
       governor.settle();
     } else collectAfterStart();
     // The outcome is logged by the reload itself (component reload); a refusal keeps the running config.

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { collectAfterStart, governHeap, growingFor, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, HEAP_ROOM_MIN, heapFlags, nextGrowing } from './heap.ts';
+import { collectAfterStart, governHeap, growingFor, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, HEAP_ROOM_MIN, heapFlags, nextGrowing, YOUNG_DRAINING } from './heap.ts';
 
 const ALL = [`--heap-growing-percent=${HEAP_GROWING_STEADY}`, '--semi-space-growth-factor=1'];
 
@@ -172,6 +172,68 @@ describe('governHeap', () => {
     const before = g.set.length;
     g.tick(1000);
     expect(g.set.slice(before)).toEqual([`--heap-growing-percent=${S}`, '--semi-space-growth-factor=1']);
+  });
+
+  /** A governor with a backlog to drain or not and a young generation of a given size; the young generation's flags it set. */
+  function draining(keep: string[]) {
+    let gc: ((major: boolean) => void) | undefined;
+    let tick: (() => void) | undefined;
+    let backlog = false;
+    let young = 2 * MiB;
+    const set: string[] = [];
+    const governor = governHeap(keep, {
+      onGc: (listener) => ((gc = listener), () => (gc = undefined)),
+      every: (fn) => ((tick = fn), () => (tick = undefined)),
+      live: () => 60 * MiB,
+      now: () => 0,
+      setFlags: (f) => set.push(f),
+      collect: () => undefined,
+      draining: () => backlog,
+      young: () => young,
+    });
+    const lastYoung = () => set.filter((f) => f.startsWith('--semi-space-growth-factor=')).at(-1);
+    return {
+      set,
+      lastYoung,
+      backlog: (b: boolean) => (backlog = b),
+      scavenge: (mib: number) => ((young = mib * MiB), gc?.(false)),
+      tick: () => tick?.(),
+      stop: () => governor.stop(),
+    };
+  }
+
+  it('lets the young generation grow while a backlog drains, up to YOUNG_DRAINING, and keeps it otherwise', () => {
+    const g = draining(['--semi-space-growth-factor=1']);
+    g.tick();
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=1');
+    // a backlog: growing from the next second on, through scavenges below the size
+    g.backlog(true);
+    g.tick();
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=2');
+    g.scavenge(4);
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=2');
+    // at the size: kept at once (the scavenge that reached it), and at the next seconds while the backlog lasts
+    g.scavenge(YOUNG_DRAINING / MiB);
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=1');
+    g.tick();
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=1');
+    // smaller again (V8 gave it back while idle) and no backlog: kept
+    g.scavenge(2);
+    g.backlog(false);
+    g.tick();
+    expect(g.lastYoung()).toBe('--semi-space-growth-factor=1');
+    expect(g.set.filter((f) => f === '--semi-space-growth-factor=2')).toHaveLength(1);
+    g.stop();
+  });
+
+  it("leaves the young generation alone when its flag is the operator's (not in the flags it keeps)", () => {
+    const g = draining([]);
+    g.backlog(true);
+    g.tick();
+    g.scavenge(2);
+    g.tick();
+    expect(g.set.some((f) => f.startsWith('--semi-space-growth-factor'))).toBe(false);
+    g.stop();
   });
 
   it('hears of major GCs from the process itself (perf_hooks) when given nothing', async () => {

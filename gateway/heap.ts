@@ -1,5 +1,5 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -76,6 +76,22 @@ export function growingFor(share: number, live: number): number {
   return Math.max(share, Math.min(HEAP_GROWING_MAX, Math.ceil((100 * HEAP_ROOM_MIN) / live)));
 }
 
+/**
+ * The young generation's size (both semi-spaces) while the gateway drains a forwarding backlog: with
+ * the 1 MiB semi-spaces bin/andon.js keeps, a 20k-ticket drain took ~1,280 scavenges, each delivery's
+ * request, answer and settlement being garbage a moment later. `npm run bench:drain --runs 1`, 3 pairs
+ * interleaved with the commit before: 415-434 scavenges (0.20-0.26 s) against 1,275-1,279 (0.33-0.39 s),
+ * 3,657 / 3,799 / 3,813 against 3,662 / 3,597 / 4,021 PUTs/s, 0.912 / 0.787 / 0.979x the bare client
+ * against 0.783 / 0.788 / 0.837x, RSS unchanged (188-206 MiB). It grows only while there is a backlog
+ * (DRAIN_BACKLOG, in cli.ts), within a second, so the 10k-tag RSS does not move (bench:ingest forwards
+ * nothing); V8 gives it back when the gateway idles.
+ */
+export const YOUNG_DRAINING = 8 * 1_048_576;
+
+/** The flag that keeps the young generation at its size (tuneHeap's), and the one that lets it grow. */
+const YOUNG_KEPT = '--semi-space-growth-factor=1';
+const YOUNG_GROWS = '--semi-space-growth-factor=2';
+
 /** Seconds without a sign of a burst before the steady growth comes back. */
 const CALM_SECONDS = 3;
 
@@ -96,7 +112,8 @@ const CALM_SECONDS = 3;
  * major GC set at 30 % holds until the next one. Nor did starting in a burst (the gateway's own start);
  * both cost the 10k-tag RSS its margin (VmHWM 151 MiB), so neither is kept. The young generation
  * stays at the 1 MiB bin/andon.js holds it to, also in a burst: letting it grow there kept it grown after the gateway's own start (bench:ingest --rss: max 147 -> 156 MiB),
- * since V8 shrinks it only when the gateway idles, and a flood ran as fast with 2 or 4 MiB.
+ * since V8 shrinks it only when the gateway idles, and a flood ran as fast with 2 or 4 MiB. It grows
+ * while a forwarding backlog drains (`draining`), to YOUNG_DRAINING and no further.
  */
 export function governHeap(
   keep: readonly string[] = [],
@@ -107,6 +124,10 @@ export function governHeap(
     setFlags?: (flags: string) => void;
     every?: (fn: () => void, ms: number) => () => void;
     collect?: () => void;
+    /** Whether a forwarding backlog is being drained (checked every second); the young generation grows to YOUNG_DRAINING meanwhile. */
+    draining?: () => boolean;
+    /** The young generation's size in bytes. */
+    young?: () => number;
   } = {},
 ): Governor {
   const live = deps.live ?? (() => getHeapStatistics().used_heap_size);
@@ -127,10 +148,17 @@ export function governHeap(
   let signs = false;
   // full GCs of our own not yet heard of: no sign of a burst
   let ours = 0;
+  const draining = deps.draining ?? (() => false);
+  const young = deps.young ?? youngSize;
+  // the young generation is ours to size only while its flag is ours (the operator gave none of theirs)
+  const sizesYoung = keep.includes(YOUNG_KEPT);
+  let growYoung = false;
   const apply = () => {
     setFlags(`--heap-growing-percent=${growingFor(burst ? HEAP_GROWING_BURST : HEAP_GROWING_STEADY, held)}`);
     for (const f of keep) setFlags(f);
+    if (growYoung) setFlags(YOUNG_GROWS);
   };
+
   /** A full GC of ours; what it kept is known at once (the observer hears of it later). */
   const full = () => {
     ours++;
@@ -147,6 +175,11 @@ export function governHeap(
   };
   apply();
   const stopGc = (deps.onGc ?? gcs)((major) => {
+    // V8 doubles the young generation at a scavenge: stop at the size wanted, not at V8's largest (16 MiB semi-spaces)
+    if (growYoung && young() >= YOUNG_DRAINING) {
+      growYoung = false;
+      setFlags(YOUNG_KEPT);
+    }
     if (!major) return;
     const seen = { live: live(), at: now() };
     if (ours > 0) ours--;
@@ -165,6 +198,8 @@ export function governHeap(
       full();
     }
     signs = false;
+    // the young generation grows while a backlog drains, up to YOUNG_DRAINING
+    growYoung = sizesYoung && draining() && young() < YOUNG_DRAINING;
     apply();
   }, 1000);
   return {
@@ -191,6 +226,11 @@ export interface Governor {
    */
   settle(): void;
   stop(): void;
+}
+
+/** V8's young generation (new space), in bytes. */
+function youngSize(): number {
+  return getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_size ?? 0;
 }
 
 /** Calls `listener` after each GC, major or not (perf_hooks' gc entries, delivered soon after); returns the unsubscribe. */

@@ -86,6 +86,7 @@ export class Outbox {
       ),
       park: db.prepare(`UPDATE ${BY_TICKET} SET parked_at = @at, last_error = @error WHERE ticket_id = @id AND version <= @version AND parked_at IS NULL`),
       pending: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE parked_at IS NULL'),
+      backlog: db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM outbox WHERE parked_at IS NULL LIMIT @n)'),
       parked: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE parked_at IS NOT NULL'),
       // seq follows commit order, so the first pending row is the oldest one (index parked_at, seq)
       oldest: db.prepare('SELECT created_at AS at FROM outbox WHERE parked_at IS NULL ORDER BY seq LIMIT 1'),
@@ -167,6 +168,11 @@ export class Outbox {
   /** Ticket versions waiting to be forwarded (not parked). */
   pending(): number {
     return (this.s.pending.get() as { n: number }).n;
+  }
+
+  /** Whether `atLeast` versions or more wait to be forwarded (not parked): reads at most that many rows, not all. */
+  backlog(atLeast: number): boolean {
+    return (this.s.backlog.get({ n: atLeast }) as { n: number }).n >= atLeast;
   }
 
   parked(): number {

@@ -62,6 +62,10 @@ describe('TicketStore on a SQLite file', () => {
     expect(store.get('T1')).toMatchObject({ version: 2, occurrences: 2, lastSeen: iso(T0 + 60_000) });
     expect(store.history('T1').map((e) => e.action)).toEqual(['opened', 'occurrence']);
     expect(store.outboxPending()).toBe(2);
+    // a backlog of 2 versions or more, not of 3 (the governor's "draining", read without counting every row)
+    expect(store.outboxBacklog(1)).toBe(true);
+    expect(store.outboxBacklog(2)).toBe(true);
+    expect(store.outboxBacklog(3)).toBe(false);
   });
 
   it('leaves nothing behind when a transaction throws after save', async () => {

@@ -677,6 +677,11 @@ export class TicketStore {
     return this.outbox.pending();
   }
 
+  /** Whether `atLeast` ticket versions or more wait to be forwarded (reads at most that many rows). */
+  outboxBacklog(atLeast: number): boolean {
+    return this.outbox.backlog(atLeast);
+  }
+
   /** Whether the -wal was deleted under the running store (checked every 10 s; see files.ts walGuard). */
   checkFiles(): { walLost: boolean } {
     return { walLost: this.wal?.check() ?? false };

@@ -119,10 +119,14 @@ describe('replay reader (its own thread)', () => {
     expect(got.records).toEqual(want.records);
   });
 
-  it('a file that cannot be read rejects, and the thread stops', async () => {
+  it('a file that cannot be read rejects with ANDON_REPLAY_INPUT, and the thread stops', async () => {
     const reader = startReader(join(dir, 'missing.jsonl'), { now: Infinity, maxSkew: 0 });
-    await expect(reader.records(() => undefined)).rejects.toThrow(/ENOENT/);
+    await expect(reader.records(() => undefined)).rejects.toMatchObject({ code: 'ANDON_REPLAY_INPUT', message: expect.stringMatching(/missing\.jsonl: ENOENT/) });
     await reader.stop();
+    // a directory opens, and fails at the first read
+    const dirReader = startReader(dir, { now: Infinity, maxSkew: 0 });
+    await expect(dirReader.records(() => undefined)).rejects.toMatchObject({ code: 'ANDON_REPLAY_INPUT', message: expect.stringMatching(/EISDIR/) });
+    await dirReader.stop();
   });
 
   it('a record the main thread fails on rejects the read, and the thread stops', async () => {

@@ -18,6 +18,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Signal } from '../rules/types.ts';
+import { AndonError } from '../model/errors.ts';
 import { parseRecord, type RejectReason, type ReplayRecord } from './replay-record.ts';
 
 /** Records per batch. */
@@ -306,7 +307,7 @@ export function startReader(
           if (done) return;
           try {
             if (m instanceof Error) throw m;
-            if ('error' in m) throw new Error(m.error);
+            if ('error' in m) throw new AndonError('ANDON_REPLAY_INPUT', `cannot read --input ${file}: ${m.error}`);
             if ('end' in m) {
               done = true;
               resolve({ lines: m.lines, rejected: m.rejected, rejectedBy: m.rejectedBy });

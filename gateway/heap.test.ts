@@ -226,6 +226,24 @@ describe('governHeap', () => {
     g.stop();
   });
 
+  it('counts a draining probe that throws (the store closing under a last tick) as not draining, without throwing', () => {
+    let tick: (() => void) | undefined;
+    const set: string[] = [];
+    const governor = governHeap(['--semi-space-growth-factor=1'], {
+      onGc: () => () => undefined,
+      every: (fn) => ((tick = fn), () => (tick = undefined)),
+      live: () => 60 * MiB,
+      setFlags: (f) => set.push(f),
+      draining: () => {
+        throw new Error('The database connection is not open');
+      },
+      young: () => 2 * MiB,
+    });
+    expect(() => tick?.()).not.toThrow();
+    expect(set.filter((f) => f.startsWith('--semi-space-growth-factor=')).at(-1)).toBe('--semi-space-growth-factor=1');
+    governor.stop();
+  });
+
   it("leaves the young generation alone when its flag is the operator's (not in the flags it keeps)", () => {
     const g = draining([]);
     g.backlog(true);

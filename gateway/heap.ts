@@ -148,7 +148,14 @@ export function governHeap(
   let signs = false;
   // full GCs of our own not yet heard of: no sign of a burst
   let ours = 0;
-  const draining = deps.draining ?? (() => false);
+  // a probe that fails (the store closing under a last tick, a disk error) says "not draining": the governor never throws from a timer
+  const draining = () => {
+    try {
+      return deps.draining?.() ?? false;
+    } catch {
+      return false;
+    }
+  };
   const young = deps.young ?? youngSize;
   // the young generation is ours to size only while its flag is ours (the operator gave none of theirs)
   const sizesYoung = keep.includes(YOUNG_KEPT);
@@ -158,7 +165,6 @@ export function governHeap(
     for (const f of keep) setFlags(f);
     if (growYoung) setFlags(YOUNG_GROWS);
   };
-
   /** A full GC of ours; what it kept is known at once (the observer hears of it later). */
   const full = () => {
     ours++;
@@ -199,7 +205,7 @@ export function governHeap(
     }
     signs = false;
     // the young generation grows while a backlog drains, up to YOUNG_DRAINING
-    growYoung = sizesYoung && draining() && young() < YOUNG_DRAINING;
+    growYoung = sizesYoung && young() < YOUNG_DRAINING && draining();
     apply();
   }, 1000);
   return {

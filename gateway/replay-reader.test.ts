@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.ts';
@@ -116,6 +115,33 @@ describe('replay reader (its own thread)', () => {
     writeFileSync(file, mixedLines(500).join('\n') + '\n');
     const want = await reference(file);
     const got = await readAll(file, { maxNames: 3 });
+    expect(got.records).toEqual(want.records);
+  });
+
+  it('a line past the longest one read is one too-long reject, dropped as it is read; lines a lone \\r ends are still lines, however many', async () => {
+    const good = mixedLines(40);
+    const huge = (n: number) => '{"t":"' + 'x'.repeat(n) + '"}';
+    const file = join(dir, 'long.jsonl');
+    writeFileSync(
+      file,
+      [
+        good.slice(0, 10).join('\n'),
+        // 5 MiB without a line end, then `\n`; 1.5 MiB ended by `\r\n` across chunks; 3 MiB ended by a lone `\r`
+        huge(5 << 20),
+        good.slice(10, 20).join('\r\n'),
+        huge(1.5 * (1 << 20)) + '\r',
+        good.slice(20, 30).join('\n'),
+        huge(3 << 20) + '\r' + good[30],
+        // 2 MiB of lines ended by a lone `\r` only (no `\n` for a long way), and a huge last line without an end
+        Array.from({ length: 12_000 }, (_, i) => good[i % 40]).join('\r'),
+        huge(2 << 20),
+      ].join('\n'),
+    );
+    const want = await reference(file);
+    const got = await readAll(file);
+    expect(want.rejectedBy['too-long']).toBe(4);
+    expect(got.totals.rejectedBy).toEqual(want.rejectedBy);
+    expect(got.totals.lines).toBe(want.lines);
     expect(got.records).toEqual(want.records);
   });
 

@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Signal } from '../rules/types.ts';
 import { AndonError } from '../model/errors.ts';
-import { parseRecord, type RejectReason, type ReplayRecord } from './replay-record.ts';
+import { MAX_LINE, parseRecord, type RejectReason, type ReplayCommand, type ReplayRecord } from './replay-record.ts';
 
 /** Records per batch. */
 const BATCH = 4096;
@@ -28,6 +28,8 @@ const WINDOW = 8;
 /** Distinct tags and sources sent by number at most; past it a record carries its tag as a string. */
 const MAX_NAMES = 262_144;
 const CHUNK = 1 << 20;
+/** What ends a line (readline, crlfDelay: Infinity): `\r\n`, `\n`, or a `\r` followed by anything but `\n`. */
+const LINE_END = /\r\n|\n|\r(?=[^\n])/;
 
 const QUALITY = ['good', 'uncertain', 'bad'] as const;
 // info bits: 0-1 quality, 2-3 value kind, 4 extra object, 5 action; from bit 8 the source's number + 1 (0: none)
@@ -152,15 +154,15 @@ function read(data: ReaderData, port: NonNullable<typeof parentPort>): void {
     }
     if (n === BATCH) flush();
   };
+  const reject = (why: RejectReason) => {
+    rejected++;
+    rejectedBy[why] = (rejectedBy[why] ?? 0) + 1;
+  };
   const line = (text: string) => {
     lines++;
     if (text.trim() === '') return;
     const rec = parseRecord(text, data.now, data.maxSkew);
-    if ('reject' in rec) {
-      rejected++;
-      rejectedBy[rec.reject] = (rejectedBy[rec.reject] ?? 0) + 1;
-      return;
-    }
+    if ('reject' in rec) return reject(rec.reject);
     take(rec);
   };
   // A piece of text between two `\n`: one line, or several where a lone `\r` ends one (readline's crlfDelay: Infinity).
@@ -176,22 +178,50 @@ function read(data: ReaderData, port: NonNullable<typeof parentPort>): void {
     const chunk = Buffer.allocUnsafe(CHUNK);
     const decoder = new StringDecoder('utf8');
     let rest = '';
+    // Inside a line longer than MAX_LINE: it was counted as rejected (too-long) when it passed the bound, and
+    // its text is dropped up to its end, so that a file of one huge line (a JSON array given by mistake) is
+    // read in bounded memory. A lone `\r` inside the dropped part does not end a line here.
+    let skipping = false;
     for (;;) {
       const got = readSync(fd, chunk, 0, CHUNK, null);
       bytes += got;
       if (got === 0) {
         const tail = rest + decoder.end();
         // readline: a last line without its end of line is a line; an empty one is not
-        if (tail !== '') piece(tail);
+        if (tail !== '' && !skipping) piece(tail);
         break;
       }
       const text = rest + decoder.write(chunk.subarray(0, got));
       let from = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      if (skipping) {
+        const end = LINE_END.exec(text);
+        if (!end) {
+          // a `\r` at the very end may be the start of the `\r\n` that ends the line
+          rest = text.endsWith('\r') ? '\r' : '';
+          continue;
+        }
+        skipping = false;
+        from = end.index + end[0].length;
+      }
+      for (let nl = text.indexOf('\n', from); nl !== -1; nl = text.indexOf('\n', from)) {
         piece(text.slice(from, nl));
         from = nl + 1;
       }
       rest = from === 0 ? text : text.slice(from);
+      if (rest.length > MAX_LINE) {
+        // the lines a lone `\r` ended (a `\r` before the last character: no `\n` follows it in `rest`)
+        const cut = rest.lastIndexOf('\r', rest.length - 2);
+        if (cut !== -1) {
+          for (const p of rest.slice(0, cut).split('\r')) line(p);
+          rest = rest.slice(cut + 1);
+        }
+        if (rest.length > MAX_LINE) {
+          lines++;
+          reject('too-long');
+          skipping = true;
+          rest = rest.endsWith('\r') ? '\r' : '';
+        }
+      }
     }
   } finally {
     closeSync(fd);
@@ -217,7 +247,7 @@ export interface ReadRecord {
   t: number;
   /** The signal, or undefined for an action. */
   signal: Signal | undefined;
-  command: Extract<ReplayRecord, { kind: 'action' }>['command'] | undefined;
+  command: ReplayCommand | undefined;
 }
 
 export interface ReadTotals {
@@ -272,7 +302,7 @@ export function startReader(
       rec.t = v.t[i] as number;
       if (info & ACTION) {
         rec.signal = undefined;
-        rec.command = m.extras[x++] as ReadRecord['command'];
+        rec.command = m.extras[x++] as ReplayCommand;
       } else {
         rec.command = undefined;
         if (info & HAS_EXTRA) {

@@ -8,13 +8,15 @@ import { ACTIONS } from './tickets/lifecycle.ts';
  */
 
 /** A replay input line (contracts §Replay): a signal, or a person's action on a ticket. */
-export type ReplayRecord =
-  { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: Extract<TicketCommand, { type: 'transition' | 'comment' | 'record' }> };
+export type ReplayRecord = { kind: 'signal'; t: number; signal: Signal } | { kind: 'action'; t: number; command: ReplayCommand };
+/** A person's action as a replay line gives it. */
+export type ReplayCommand = Extract<TicketCommand, { type: 'transition' | 'comment' | 'record' }>;
 
 export type RejectReason = 'json' | 'shape' | 'time' | 'tag' | 'value' | 'quality' | 'action' | 'too-long';
 
 const QUALITIES = new Set(['good', 'uncertain', 'bad']);
-const MAX_LINE = 1_048_576;
+/** The longest line read (UTF-16 units); a longer one is rejected as `too-long`. */
+export const MAX_LINE = 1_048_576;
 const MAX_TAG = 512;
 const KNOWN_ACTIONS = new Set<string>([...ACTIONS, 'comment', 'record']);
 

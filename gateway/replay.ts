@@ -7,13 +7,10 @@ import { createRuntime, type Runtime } from './runtime.ts';
 import { TicketStore } from './store/store.ts';
 import type { Ticket } from '../model/ticket.ts';
 import { seeded } from './seeded.ts';
-
-import { parseRecord, type RejectReason, type ReplayRecord } from './replay-record.ts';
+import { parseRecord, type RejectReason, type ReplayCommand, type ReplayRecord } from './replay-record.ts';
 import { startReader } from './replay-reader.ts';
 
 export { parseRecord, type RejectReason, type ReplayRecord };
-
-type ReplayAction = Extract<ReplayRecord, { kind: 'action' }>['command'];
 
 export interface ReplaySummary {
   lines: number;
@@ -118,7 +115,7 @@ function replaying(config: AndonConfig, store: TicketStore, summary: ReplaySumma
     summary.refused++;
     if (summary.refusals.length < 100) summary.refusals.push({ line: summary.lines, code, message });
   };
-  const feed = (t: number, signal: Signal | undefined, command: ReplayAction | undefined) => {
+  const feed = (t: number, signal: Signal | undefined, command: ReplayCommand | undefined) => {
     if (!scheduler || !runtime) {
       scheduler = new VirtualScheduler(t);
       runtime = createRuntime({

@@ -96,7 +96,19 @@ describe('flood members in rows of their own', () => {
     const old = flood({ members: [member(0), member(1), member(2)], firstOut: member(0), occurrences: 3 });
     const plain = ticketDoc({ id: 'PLAIN', key: 'sealer-01/alarm-stop' });
     for (const d of [old, plain]) {
-      await knex('tickets').insert({ id: d.id, key: d.key, state: d.state, version: 1, priority: d.priority, area: d.area, asset: d.asset, fault: d.fault, opened_at: T0, updated_at: T0, doc: JSON.stringify(d) });
+      await knex('tickets').insert({
+        id: d.id,
+        key: d.key,
+        state: d.state,
+        version: 1,
+        priority: d.priority,
+        area: d.area,
+        asset: d.asset,
+        fault: d.fault,
+        opened_at: T0,
+        updated_at: T0,
+        doc: JSON.stringify(d),
+      });
       await knex('ticket_events').insert({ ticket_id: d.id, version: 1, at: T0, action: 'opened', by: 'andon', data: null });
     }
     await knex.destroy();
@@ -269,6 +281,39 @@ describe('batches (group commit)', () => {
     expect(columns()).toEqual({ state: 'acknowledged', priority: 'P1', version: 4, updatedAt: T0 + 5000 });
     expect(onDisk('FLOOD').doc).toMatchObject({ priority: 'P1', occurrences: 5 });
     expect(store.list({ priority: 'P1' }).items.map((t) => t.id)).toEqual(['FLOOD']);
+  });
+
+  it("a batch's first transaction that fails (it runs without a savepoint) undoes its writes alone: the batch goes on and commits the next", async () => {
+    const store = await open();
+    const other = ticketDoc({ id: 'OTHER', key: 'press-9/alarm-stop' });
+    store.batch(() => {
+      expect(() =>
+        store.transaction((tx) => {
+          tx.save(flood({ members: [member(0)] }), { at: iso(T0), action: 'opened', by: 'andon' }, null);
+          throw new Error('refused after a write');
+        }),
+      ).toThrow('refused after a write');
+      // what the failed one wrote is gone, from the file and from the cache
+      expect(store.transaction((tx) => tx.liveByKey(flood().key))).toBeUndefined();
+      store.transaction((tx) => tx.save(other, { at: iso(T0), action: 'opened', by: 'andon' }, null));
+    });
+    expect(store.doc('FLOOD')).toBeUndefined();
+    expect(onDisk('OTHER').doc).toMatchObject({ id: 'OTHER', version: 1 });
+    // a batch whose only transaction fails leaves no transaction open
+    store.batch(() => {
+      expect(() =>
+        store.transaction(() => {
+          throw new Error('refused');
+        }),
+      ).toThrow('refused');
+    });
+    expect(store.inTransaction).toBe(false);
+    const db = new Database(file);
+    try {
+      db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    } finally {
+      db.close();
+    }
   });
 
   it('a batch that writes nothing begins no transaction', async () => {

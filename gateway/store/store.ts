@@ -137,6 +137,8 @@ export class TicketStore {
   private readonly undo: (() => void)[][] = [];
   /** The open batch (TicketStore.batch); `begun` once its first write began the transaction. */
   private lazy: { begun: boolean } | undefined;
+  /** While the first transaction of a batch runs (firstOfBatch): it is a transaction, though no savepoint is open. */
+  private inFirst = false;
   private readonly walTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -336,6 +338,8 @@ export class TicketStore {
    * may be stale. Called under the write lock, so nobody commits between this and our writes.
    */
   private checkCache(): void {
+    // an in-memory database has this one connection: nobody else commits to it
+    if (this.file === ':memory:') return;
     const v = this.stmts.dataVersion.get() as number;
     if (v === this.dataVersion) return;
     this.cache.clear();
@@ -349,6 +353,9 @@ export class TicketStore {
   private runInTx: BetterSqlite3.Transaction<(fn: (tx: StoreTx) => unknown, outer: boolean) => unknown> | undefined;
 
   private txn<T>(fn: (tx: StoreTx) => T): T {
+    // The first transaction of a batch begins it, and needs no savepoint: should it fail, the batch's
+    // transaction rolls back whole (it holds nothing else) and the next write begins it again.
+    if (this.lazy && !this.lazy.begun) return this.firstOfBatch(this.lazy, fn);
     this.beginBatch();
     // the members joined so far go in first, outside this savepoint: what it reads and writes comes after them
     if (this.pendingMembers.length > 0) this.writeMembers();
@@ -376,6 +383,23 @@ export class TicketStore {
     this.undo[this.undo.length - 1]?.push(...undone);
     if (outer) this.wal?.afterCommit();
     return result;
+  }
+
+  private firstOfBatch<T>(lazy: { begun: boolean }, fn: (tx: StoreTx) => T): T {
+    this.beginBatch();
+    const tx = (this.txObject ??= this.makeTx());
+    this.inFirst = true;
+    try {
+      return fn(tx);
+    } catch (err) {
+      if (this.db.inTransaction) this.stmts.rollback.run();
+      lazy.begun = false;
+      for (const id of this.levels.pop() ?? []) this.forget(id);
+      for (const back of (this.undo.pop() ?? []).reverse()) back();
+      throw err;
+    } finally {
+      this.inFirst = false;
+    }
   }
 
   private makeTx(): StoreTx {
@@ -434,7 +458,7 @@ export class TicketStore {
               : s.updateTicket.run(doc.state, doc.version, doc.priority, at, json, doc.id, expected);
           if (r.changes !== 1) throw new AndonError('ANDON_TICKET_CONFLICT', `ticket ${doc.id} changed under us (expected version ${expected})`);
         }
-        appendMembers(doc, isNew ? 0 : (previous?.members.length ?? ((s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0)));
+        appendMembers(doc, isNew ? 0 : (previous?.members.length ?? (s.memberCount.get(doc.id) as { n: number } | undefined)?.n ?? 0));
         const { at: _at, action, by, ...data } = event;
         const seq = Number(s.insertEvent.run(doc.id, doc.version, at, action, by, Object.keys(data).length ? JSON.stringify(data) : null).lastInsertRowid);
         s.insertOutbox.run({ id: doc.id, version: doc.version, at });
@@ -472,10 +496,10 @@ export class TicketStore {
    * and the caller changes it in place after this call (a member more, the same state and priority). The
    * member's row waits with the batch's others; the doc and `event`, the version's history event `seq`,
    * are written once before the commit. No savepoint: nothing here can fail. False, with nothing done,
-   * when no batch has begun or a savepoint is open (the caller takes the general path then).
+   * when no batch has begun or a transaction of the batch is running (the caller takes the general path then).
    */
   joinVersion(doc: TicketDoc, event: HistoryEvent, seq: number, member: Member | undefined): boolean {
-    if (!this.lazy?.begun || this.levels.length !== 1) return false;
+    if (!this.lazy?.begun || this.levels.length !== 1 || this.inFirst) return false;
     if (member) this.pendingMembers.push(doc.id, doc.members.length, member);
     this.deferred.docs.set(doc.id, { doc, event });
     this.deferred.events.set(seq, event);
@@ -497,7 +521,7 @@ export class TicketStore {
     const rows = p.length / 3;
     const counts = new Map<string, number>();
     let i = 0;
-    for (let done = 0; done < rows; ) {
+    for (let done = 0; done < rows;) {
       const n = Math.min(MEMBER_ROWS, rows - done);
       const values: (string | number | null)[] = [];
       for (let r = 0; r < n; r++, i += 3) {
@@ -518,7 +542,9 @@ export class TicketStore {
   private insertMembers(n: number): BetterSqlite3.Statement {
     let stmt = this.memberInserts.get(n);
     if (!stmt) {
-      stmt = this.db.prepare(`INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+      stmt = this.db.prepare(
+        `INSERT INTO ticket_members (ticket_id, n, asset, fault, at) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+      );
       this.memberInserts.set(n, stmt);
     }
     return stmt;
@@ -657,7 +683,9 @@ export class TicketStore {
    */
   historyPage(id: string, page: { after?: number; before?: number; limit: number }): IndexedEvent[] {
     const rows = (
-      page.before !== undefined ? this.stmts.eventsBefore.all(id, page.before + 1, page.limit) : this.stmts.eventsAfter.all(id, (page.after ?? -1) + 1, page.limit)
+      page.before !== undefined
+        ? this.stmts.eventsBefore.all(id, page.before + 1, page.limit)
+        : this.stmts.eventsAfter.all(id, (page.after ?? -1) + 1, page.limit)
     ) as Row[];
     return rows.map(toIndexedEvent);
   }
@@ -705,7 +733,6 @@ export class TicketStore {
     t.history = this.history(doc.id);
     return t;
   }
-
 }
 
 /**
@@ -717,7 +744,9 @@ export class TicketStore {
  */
 function createMigrationTables(db: Db): void {
   db.transaction(() => {
-    db.exec('CREATE TABLE IF NOT EXISTS `knex_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS `knex_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime)',
+    );
     db.exec('CREATE TABLE IF NOT EXISTS `knex_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer)');
     db.exec('INSERT INTO `knex_migrations_lock` (`is_locked`) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM `knex_migrations_lock`)');
   }).immediate();
@@ -743,7 +772,16 @@ const docJson = (doc: TicketDoc): string => {
 };
 
 /** Fields added after the first stores were written, with the value a doc without them has. */
-const LATER_FIELDS = { warnings: [], shelvedUntil: null, shelvedReason: null, previous: null, reopenedAt: null, verifyBy: null, knowledge: null, records: [] } as const;
+const LATER_FIELDS = {
+  warnings: [],
+  shelvedUntil: null,
+  shelvedReason: null,
+  previous: null,
+  reopenedAt: null,
+  verifyBy: null,
+  knowledge: null,
+  records: [],
+} as const;
 
 const readDoc = (json: string): TicketDoc => {
   // Set on the parsed object where missing (not `{ ...defaults, ...parsed }`: a spread of a doc's fields is V8's slow path, per read)
@@ -753,7 +791,8 @@ const readDoc = (json: string): TicketDoc => {
     if (doc[key] === undefined) (doc as unknown as Record<string, unknown>)[key] = Array.isArray(LATER_FIELDS[key]) ? [] : LATER_FIELDS[key];
   }
   // similar cases stored before they carried the knowledge entry's solution and labels
-  if (doc.similar.length > 0 && doc.similar[0]?.labels === undefined) doc.similar = doc.similar.map((x) => ({ ...x, solution: x.solution ?? null, labels: x.labels ?? [] }));
+  if (doc.similar.length > 0 && doc.similar[0]?.labels === undefined)
+    doc.similar = doc.similar.map((x) => ({ ...x, solution: x.solution ?? null, labels: x.labels ?? [] }));
   return doc;
 };
 

@@ -74,12 +74,25 @@ async function readAll(file: string, opts: { maxNames?: number } = {}) {
   const reader = startReader(file, { now: Infinity, maxSkew: 0, ...opts });
   const records: { line: number; t: number; signal?: unknown; command?: unknown }[] = [];
   const progress: [number, number][] = [];
+  // a signal's tagSlot (not in parseRecord's records): one number per distinct tag, a different one for another
+  const slotOf = new Map<string, number>();
+  const tagOf = new Map<number, string>();
   try {
     const totals = await reader.records(
-      (r: ReadRecord) => records.push(r.signal ? { line: r.line, t: r.t, signal: { ...r.signal } } : { line: r.line, t: r.t, command: r.command }),
+      (r: ReadRecord) => {
+        if (!r.signal) return records.push({ line: r.line, t: r.t, command: r.command });
+        const { tagSlot, ...signal } = r.signal;
+        if (tagSlot !== undefined) {
+          if ((slotOf.get(signal.tag) ?? tagSlot) !== tagSlot || (tagOf.get(tagSlot) ?? signal.tag) !== signal.tag)
+            throw new Error(`tag ${signal.tag} came with slot ${tagSlot}: ${slotOf.get(signal.tag)} / ${tagOf.get(tagSlot)} before`);
+          slotOf.set(signal.tag, tagSlot);
+          tagOf.set(tagSlot, signal.tag);
+        }
+        return records.push({ line: r.line, t: r.t, signal });
+      },
       (line, bytes) => progress.push([line, bytes]),
     );
-    return { records, totals, progress };
+    return { records, totals, progress, slotted: slotOf.size };
   } finally {
     await reader.stop();
   }
@@ -101,6 +114,7 @@ describe('replay reader (its own thread)', () => {
     expect(got.totals.rejected).toBe(Object.values(want.rejectedBy).reduce((a, b) => a + b, 0));
     expect(got.records.length).toBe(want.records.length);
     expect(got.records).toEqual(want.records);
+    expect(got.slotted).toBeGreaterThan(100);
     // progress after each batch: lines and bytes grow, the last report has read the whole file
     expect(got.progress.length).toBeGreaterThan(8);
     for (let i = 1; i < got.progress.length; i++) {
@@ -147,7 +161,10 @@ describe('replay reader (its own thread)', () => {
 
   it('a file that cannot be read rejects with ANDON_REPLAY_INPUT, and the thread stops', async () => {
     const reader = startReader(join(dir, 'missing.jsonl'), { now: Infinity, maxSkew: 0 });
-    await expect(reader.records(() => undefined)).rejects.toMatchObject({ code: 'ANDON_REPLAY_INPUT', message: expect.stringMatching(/missing\.jsonl: ENOENT/) });
+    await expect(reader.records(() => undefined)).rejects.toMatchObject({
+      code: 'ANDON_REPLAY_INPUT',
+      message: expect.stringMatching(/missing\.jsonl: ENOENT/),
+    });
     await reader.stop();
     // a directory opens, and fails at the first read
     const dirReader = startReader(dir, { now: Infinity, maxSkew: 0 });

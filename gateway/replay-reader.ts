@@ -149,7 +149,8 @@ function read(data: ReaderData, port: NonNullable<typeof parentPort>): void {
         v.num[i] = value ? 1 : 0;
       } else if (value === null) kind = V_NULL;
       info |= kind << 2;
-      const extra = kind === V_EXTRA || tag === -1 || source === -1 || s.asset !== undefined || s.severity !== undefined || s.message !== undefined || s.unit !== undefined;
+      const extra =
+        kind === V_EXTRA || tag === -1 || source === -1 || s.asset !== undefined || s.severity !== undefined || s.message !== undefined || s.unit !== undefined;
       if (extra) {
         info |= HAS_EXTRA;
         extras.push(s);
@@ -315,17 +316,22 @@ export function startReader(
           const tag = v.tag[i] as number;
           const source = (info >>> 8) - 1;
           // the numbered strings where there are some (one string per tag on this thread)
-          if (tag !== -1) s.tag = names[tag] as string;
+          if (tag !== -1) {
+            s.tag = names[tag] as string;
+            s.tagSlot = tag;
+          }
           if (source !== -1) s.source = names[source] as string;
           rec.signal = s;
         } else {
           const kind = (info >>> 2) & 3;
+          const tag = v.tag[i] as number;
           rec.signal = {
             source: names[(info >>> 8) - 1] as string,
-            tag: names[v.tag[i] as number] as string,
+            tag: names[tag] as string,
             value: kind === V_NUMBER ? (v.num[i] as number) : kind === V_BOOL ? v.num[i] === 1 : null,
             quality: QUALITY[info & 3] as Signal['quality'],
             ts: rec.t,
+            tagSlot: tag,
           };
         }
       }

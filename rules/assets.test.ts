@@ -41,6 +41,25 @@ describe('assetResolver', () => {
     expect(other).not.toBe(pump);
     expect(other.area).toBe('mixing');
   });
+
+  it("a signal's tagSlot finds its tag's row by number; a slot that holds another tag's row is not trusted", () => {
+    const fresh = assetResolver(config.assets);
+    const slotted = (tag: string, slot: number, asset?: string) => ({ ...sig(tag, asset), tagSlot: slot });
+    expect(fresh.bySignal(slotted('packaging/sealer-01/temperature', 0))).toMatchObject({ asset: 'sealer-01' });
+    expect(fresh.bySignal(slotted('filling/pump-7/pressure', 1))).toMatchObject({ asset: 'pump-7', area: 'filling' });
+    // the same tag by its slot: the same row (its conditions' slot included)
+    const row = fresh.rowOf('packaging/sealer-01/temperature');
+    expect(fresh.bySignal(slotted('packaging/sealer-01/temperature', 0))).toMatchObject({ asset: 'sealer-01' });
+    expect(fresh.rowOf('packaging/sealer-01/temperature')).toBe(row);
+    // a producer that gives slot 0 to another tag: resolved by name, never as the slot's tag
+    expect(fresh.bySignal(slotted('mcc/feeder-3/voltage', 0))).toMatchObject({ asset: 'feeder-3', area: 'utilities' });
+    expect(fresh.bySignal(slotted('packaging/sealer-01/temperature', 0))).toMatchObject({ asset: 'sealer-01' });
+    expect(fresh.rowOf('packaging/sealer-01/temperature')).toBe(row);
+    // a signal's own asset still wins over its tag's
+    expect(fresh.bySignal(slotted('filling/pump-7/pressure', 1, 'sealer-01'))).toMatchObject({ asset: 'sealer-01', area: 'packaging' });
+    // slots out of range are ignored
+    expect(fresh.bySignal(slotted('mcc/feeder-3/current', 10_000_000))).toMatchObject({ asset: 'feeder-3' });
+  });
 });
 
 describe('assetResolver against the first match in config order', () => {

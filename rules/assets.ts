@@ -12,6 +12,7 @@ const MAX_CACHED = 200_000;
  * lookup by tag, not one per stage (a lookup in a Map of 64k tags is ~500 ns inside a replay).
  */
 export interface TagRow {
+  readonly tag: string;
   readonly info: AssetInfo;
   conditions: unknown;
 }
@@ -65,12 +66,22 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
     return hit;
   };
   const cache = new Map<string, TagRow>();
+  // rows by Signal.tagSlot, where the producer numbers its tags (below MAX_CACHED, as the cache)
+  const slots: (TagRow | undefined)[] = [];
   // the row of the last lookup, when it is kept in the cache
   let lastTag: string | undefined;
   let lastRow: TagRow | undefined;
   let claimed = false;
-  const byTag = (tag: string): AssetInfo => {
-    let row = cache.get(tag);
+  const byTag = (tag: string, slot: number | undefined): AssetInfo => {
+    let row = slot !== undefined && slot < MAX_CACHED ? slots[slot] : undefined;
+    // a slot is a hint: the row it holds must be this tag's (the same string, from a producer that numbers its tags)
+    if (row !== undefined && row.tag === tag) {
+      lastTag = tag;
+      lastRow = row;
+      return row.info;
+    }
+    row = cache.get(tag);
+    if (row && slot !== undefined && slot >= 0 && slot < MAX_CACHED) slots[slot] = row;
     if (!row) {
       const found = byPrefix(tag);
       let hit: AssetInfo;
@@ -79,9 +90,11 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
         const parts = tag.split('/');
         hit = sharedInfo(parts.length > 2 ? (parts[1] as string) : (parts[0] as string), parts.length > 2 ? (parts[0] as string) : null);
       }
-      row = { info: hit, conditions: undefined };
-      if (cache.size < MAX_CACHED) cache.set(tag, row);
-      else {
+      row = { tag, info: hit, conditions: undefined };
+      if (cache.size < MAX_CACHED) {
+        cache.set(tag, row);
+        if (slot !== undefined && slot >= 0 && slot < MAX_CACHED) slots[slot] = row;
+      } else {
         lastTag = undefined;
         lastRow = undefined;
         return hit;
@@ -92,7 +105,7 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
     return row.info;
   };
   return {
-    bySignal: (s) => (s.asset ? info(s.asset, byTag(s.tag).area) : byTag(s.tag)),
+    bySignal: (s) => (s.asset ? info(s.asset, byTag(s.tag, s.tagSlot).area) : byTag(s.tag, s.tagSlot)),
     byName: (name) => info(name, null),
     rowOf: (tag) => (tag === lastTag ? lastRow : cache.get(tag)),
     claim: () => {

@@ -57,8 +57,11 @@ describe('assetResolver', () => {
     expect(fresh.rowOf('packaging/sealer-01/temperature')).toBe(row);
     // a signal's own asset still wins over its tag's
     expect(fresh.bySignal(slotted('filling/pump-7/pressure', 1, 'sealer-01'))).toMatchObject({ asset: 'sealer-01', area: 'packaging' });
-    // slots out of range are ignored
+    // slots out of range, negative or fractional are ignored
     expect(fresh.bySignal(slotted('mcc/feeder-3/current', 10_000_000))).toMatchObject({ asset: 'feeder-3' });
+    expect(fresh.bySignal(slotted('mcc/feeder-3/current', -1))).toMatchObject({ asset: 'feeder-3' });
+    expect(fresh.bySignal(slotted('filling/pump-7/level', 1.5))).toMatchObject({ asset: 'pump-7' });
+    expect(fresh.bySignal(slotted('packaging/sealer-01/temperature', 0))).toMatchObject({ asset: 'sealer-01' });
   });
 });
 

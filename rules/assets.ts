@@ -72,8 +72,10 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
   let lastTag: string | undefined;
   let lastRow: TagRow | undefined;
   let claimed = false;
-  const byTag = (tag: string, slot: number | undefined): AssetInfo => {
-    let row = slot !== undefined && slot < MAX_CACHED ? slots[slot] : undefined;
+  const byTag = (tag: string, given: number | undefined): AssetInfo => {
+    // a whole number below the bound, else none (a fraction or a negative would turn the array into a dictionary)
+    const slot = given !== undefined && given >= 0 && given < MAX_CACHED && (given | 0) === given ? given : undefined;
+    let row = slot !== undefined ? slots[slot] : undefined;
     // a slot is a hint: the row it holds must be this tag's (the same string, from a producer that numbers its tags)
     if (row !== undefined && row.tag === tag) {
       lastTag = tag;
@@ -81,7 +83,7 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
       return row.info;
     }
     row = cache.get(tag);
-    if (row && slot !== undefined && slot >= 0 && slot < MAX_CACHED) slots[slot] = row;
+    if (row && slot !== undefined) slots[slot] = row;
     if (!row) {
       const found = byPrefix(tag);
       let hit: AssetInfo;
@@ -93,7 +95,7 @@ export function assetResolver(assets: AndonConfig['assets']): { bySignal(s: Sign
       row = { tag, info: hit, conditions: undefined };
       if (cache.size < MAX_CACHED) {
         cache.set(tag, row);
-        if (slot !== undefined && slot >= 0 && slot < MAX_CACHED) slots[slot] = row;
+        if (slot !== undefined) slots[slot] = row;
       } else {
         lastTag = undefined;
         lastRow = undefined;

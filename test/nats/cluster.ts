@@ -56,7 +56,22 @@ export interface ClusterOptions {
 
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
+/**
+ * Starts a cluster on free ports. A port found free can be taken by another test before nats-server binds
+ * it (seen in CI: "bind: address already in use" on a route port while other test files ran): the cluster
+ * is then started again on fresh ports, up to 5 times.
+ */
 export async function startCluster(opts: ClusterOptions = {}): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(opts);
+    } catch (err) {
+      if (attempt >= 5 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startClusterOnce(opts: ClusterOptions): Promise<NatsCluster> {
   const size = opts.size ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'andon-nats-'));
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));

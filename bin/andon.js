@@ -6,10 +6,10 @@
 // when dist/ is missing or older than a source file, the sources run through tsx instead (a dev
 // dependency), with a warning on stderr (none under vitest: tests run the sources they test);
 // without tsx it stops with exit 1 and asks for `npm run build`.
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { distStale } from './dist-stale.js';
 
 // `andon start`: the young generation keeps the size it has when `--semi-space-growth-factor=1` is set
 // (gateway/heap.ts, heapFlags): set here, before any module of the gateway loads, that is V8's first
@@ -22,27 +22,8 @@ if (smallYoung) setFlagsFromString('--semi-space-growth-factor=1');
 const root = join(import.meta.dirname, '..');
 const BUILT = join(root, 'dist', 'gateway', 'cli.js');
 
-/** Why dist/ cannot run the sources of this checkout, or undefined when it can (or there are no sources). */
-function stale() {
-  if (!existsSync(join(root, 'gateway', 'cli.ts'))) return undefined;
-  let builtAt;
-  try {
-    builtAt = statSync(BUILT).mtimeMs;
-  } catch {
-    return 'dist/ is missing';
-  }
-  // What tsconfig.build.json compiles: these folders, without tests and fixtures.
-  for (const dir of ['gateway', 'connectors', 'rules', 'config', 'sim']) {
-    for (const f of readdirSync(join(root, dir), { recursive: true })) {
-      if (!f.endsWith('.ts') || f.endsWith('.test.ts') || /(^|\/)fixtures\//.test(f)) continue;
-      if (statSync(join(root, dir, f)).mtimeMs > builtAt) return `dist/ is older than ${dir}/${f}`;
-    }
-  }
-  return undefined;
-}
-
 let entry = BUILT;
-const reason = stale();
+const reason = distStale(root);
 if (reason !== undefined) {
   let register;
   try {

@@ -9,7 +9,7 @@ import { createRuntime } from '../../gateway/runtime.ts';
 import { TicketStore } from '../../gateway/store/store.ts';
 import { VirtualScheduler } from '../../rules/virtual-scheduler.ts';
 import { startCentral } from '../../sim/central/server.ts';
-import { median, printTable } from '../ingest/proc.ts';
+import { cpuSeconds, median, printTable } from '../ingest/proc.ts';
 import { cpuProfArgs, printProfiles } from '../lib/cpu-prof.ts';
 
 /**
@@ -119,6 +119,8 @@ console.log(
 );
 interface DrainRun {
   putsPerSecond: number;
+  /** andon's CPU µs per backlog ticket over the drain. */
+  cpuPerTicket: number;
   bare: number;
   rssMax: number;
   rssSamples: number;
@@ -153,18 +155,26 @@ async function measure(round: number): Promise<DrainRun> {
     let done = 0;
     let firstPut = 0;
     let drainedAt = 0;
+    /** andon's CPU seconds (user + system, /proc) at the first PUT and when the backlog is in. */
+    let cpuAtFirstPut = 0;
+    let cpuAtDrained = 0;
+    let pid = 0;
     let onDrained: () => void = () => undefined;
     const drained = new Promise<void>((r) => (onDrained = r));
     const liveSeen = new Set<string>();
     let onLive: () => void = () => undefined;
     central.events.on('request', ({ method }) => {
-      if (method === 'PUT' && firstPut === 0) firstPut = performance.now();
+      if (method === 'PUT' && firstPut === 0) {
+        firstPut = performance.now();
+        cpuAtFirstPut = cpuSeconds(pid);
+      }
     });
     central.events.on('write', ({ version, ticket }) => {
       const key = String(ticket.key);
       if (key.startsWith('m-')) {
         if (version === VERSIONS && ++done === TICKETS) {
           drainedAt = performance.now();
+          cpuAtDrained = cpuSeconds(pid);
           onDrained();
         }
       } else if (!liveSeen.has(key)) {
@@ -196,7 +206,7 @@ async function measure(round: number): Promise<DrainRun> {
     const spawned = performance.now();
     const gw = await startAndon(configFile);
     gwUrl = gw.url;
-    const pid = gw.child.pid as number;
+    pid = gw.child.pid as number;
     const rss: number[] = [rssMiB(pid)];
     const heap: number[] = [];
     let tick = 0;
@@ -246,6 +256,7 @@ async function measure(round: number): Promise<DrainRun> {
       ['drain rate: versions/s', fmt((TICKETS * VERSIONS) / drainSeconds)],
       ['drain rate: tickets/s (= PUTs/s; versions coalesce)', fmt(TICKETS / drainSeconds)],
       ['PUTs during the drain (backlog + live)', fmt(puts)],
+      ['andon CPU per backlog ticket during the drain (user + system, /proc)', `${fmt(((cpuAtDrained - cpuAtFirstPut) * 1e6) / TICKETS)} µs`],
       ['bare client ceiling, same snapshots (PUTs/s)', `${fmt(bare.rate)} (${fmt(bare.seconds, 1)} s for ${fmt(TICKETS)})`],
       [
         `live ticket latency while draining, p50 / p99 / max (n=${latency.draining.length})`,
@@ -281,7 +292,14 @@ async function measure(round: number): Promise<DrainRun> {
         1,
       ),
     );
-    return { putsPerSecond: TICKETS / drainSeconds, bare: bare.rate, rssMax: Math.max(...rss), rssSamples: rss.length, liveP99: pct(latency.draining, 99) };
+    return {
+      putsPerSecond: TICKETS / drainSeconds,
+      cpuPerTicket: ((cpuAtDrained - cpuAtFirstPut) * 1e6) / TICKETS,
+      bare: bare.rate,
+      rssMax: Math.max(...rss),
+      rssSamples: rss.length,
+      liveP99: pct(latency.draining, 99),
+    };
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);
@@ -297,6 +315,7 @@ printTable([
   ['', `median of ${RUNS}`, 'runs', 'target'],
   ['andon drain, PUTs/s (= tickets/s)', fmt(median(runs.map((r) => r.putsPerSecond))), all(runs.map((r) => r.putsPerSecond)), ''],
   ['bare client, PUTs/s', fmt(median(runs.map((r) => r.bare))), all(runs.map((r) => r.bare)), ''],
+  ['andon CPU µs per backlog ticket (/proc)', fmt(median(runs.map((r) => r.cpuPerTicket))), all(runs.map((r) => r.cpuPerTicket)), ''],
   [
     'andon / bare',
     `${fmt(median(runs.map((r) => r.putsPerSecond / r.bare)), 3)}×`,

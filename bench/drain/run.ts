@@ -232,6 +232,7 @@ async function measure(round: number): Promise<DrainRun> {
     const gc = (kind: string) =>
       `${fmt(metric(`nodejs_gc_duration_seconds_count{kind="${kind}"}`))} / ${fmt(metric(`nodejs_gc_duration_seconds_sum{kind="${kind}"}`), 2)} s`;
     const drainSeconds = (drainedAt - firstPut) / 1000;
+    const cpuPerTicket = ((cpuAtDrained - cpuAtFirstPut) * 1e6) / TICKETS;
     const puts = central.stats().puts;
     // Let the last live tickets of the draining phase arrive, then measure idle.
     while (liveSeen.size < live) await new Promise<void>((r) => (onLive = r));
@@ -256,7 +257,7 @@ async function measure(round: number): Promise<DrainRun> {
       ['drain rate: versions/s', fmt((TICKETS * VERSIONS) / drainSeconds)],
       ['drain rate: tickets/s (= PUTs/s; versions coalesce)', fmt(TICKETS / drainSeconds)],
       ['PUTs during the drain (backlog + live)', fmt(puts)],
-      ['andon CPU per backlog ticket during the drain (user + system, /proc)', `${fmt(((cpuAtDrained - cpuAtFirstPut) * 1e6) / TICKETS)} µs`],
+      ['andon CPU per backlog ticket during the drain (user + system, /proc)', `${fmt(cpuPerTicket)} µs`],
       ['bare client ceiling, same snapshots (PUTs/s)', `${fmt(bare.rate)} (${fmt(bare.seconds, 1)} s for ${fmt(TICKETS)})`],
       [
         `live ticket latency while draining, p50 / p99 / max (n=${latency.draining.length})`,
@@ -294,7 +295,7 @@ async function measure(round: number): Promise<DrainRun> {
     );
     return {
       putsPerSecond: TICKETS / drainSeconds,
-      cpuPerTicket: ((cpuAtDrained - cpuAtFirstPut) * 1e6) / TICKETS,
+      cpuPerTicket,
       bare: bare.rate,
       rssMax: Math.max(...rss),
       rssSamples: rss.length,

@@ -6,6 +6,11 @@
  * JSON.parses every line. Two inputs from storm.ts: a plant in an alarm flood
  * all day, and a calm one. Wall time from spawn to exit, signals/s, and the
  * ratio, per run and the median; peak RSS from /proc/<pid>/status (VmHWM).
+ *
+ * Each run also times two more `andon replay` processes, to show what the
+ * ratio is made of: the same input with a config **without rules** (`rules:
+ * []`: start, config, read, parse, assets and the runtime, nothing to detect,
+ * no ticket), and an **empty input** (the start and the end alone).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -56,7 +61,17 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
   const prof = opts.cpuProf ? join(OUT, 'prof') : undefined;
   const since = Date.now();
   const rows: string[][] = [
-    ['', 'andon replay signals/s', 'bare signals/s', 'ratio (target ≥ 0.5×)', 'runs (ratio)', 'andon peak RSS MiB', 'tickets (merged)'],
+    [
+      '',
+      'andon replay signals/s',
+      'bare signals/s',
+      'ratio (target ≥ 0.5×)',
+      'runs (ratio)',
+      'without rules: ratio (runs)',
+      'empty input: s',
+      'andon peak RSS MiB',
+      'tickets (merged)',
+    ],
   ];
   for (const kind of opts.kinds) {
     const f = await storm(kind, opts.signals, opts.regenerate);
@@ -67,6 +82,7 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
     const out = join(OUT, `storm-${kind}-tickets.json`);
     const andon: { rate: number; seconds: number; hwm: number; summary: string }[] = [];
     const bare: { rate: number; seconds: number }[] = [];
+    const floor: { seconds: number; empty: number }[] = [];
     for (let i = 1; i <= opts.runs; i++) {
       const b = await run([join(import.meta.dirname, 'bare.mjs'), f.input]);
       if (Number(b.stdout) !== opts.signals) throw new Error(`bare counted ${b.stdout.trim()} signals, not ${opts.signals}`);
@@ -75,8 +91,14 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
       const a = await run([...cpuProfArgs(prof), 'bin/andon.js', 'replay', '--config', f.config, '--input', f.input, '--out', out]);
       const summary = /replay: .*/.exec(a.stderr)?.[0] ?? a.stderr.trim().split('\n').pop() ?? '';
       andon.push({ rate: opts.signals / a.seconds, seconds: a.seconds, hwm: a.hwm, summary });
+      // not profiled: the profiles are the replay's
+      rmSync(out, { force: true });
+      const none = await run(['bin/andon.js', 'replay', '--config', f.noRules, '--input', f.input, '--out', out]);
+      rmSync(out, { force: true });
+      const empty = await run(['bin/andon.js', 'replay', '--config', f.config, '--input', f.empty, '--out', out]);
+      floor.push({ seconds: none.seconds, empty: empty.seconds });
       console.log(
-        `  run ${i}: andon replay ${fmt(opts.signals / a.seconds)} signals/s (${fmt(a.seconds, 2)} s, peak RSS ${fmt(a.hwm)} MiB) | bare ${fmt(opts.signals / b.seconds)} signals/s (${fmt(b.seconds, 2)} s) | ratio ${fmt(b.seconds / a.seconds, 3)}× | ${summary}`,
+        `  run ${i}: andon replay ${fmt(opts.signals / a.seconds)} signals/s (${fmt(a.seconds, 2)} s, peak RSS ${fmt(a.hwm)} MiB) | bare ${fmt(opts.signals / b.seconds)} signals/s (${fmt(b.seconds, 2)} s) | ratio ${fmt(b.seconds / a.seconds, 3)}× | without rules ${fmt(none.seconds, 2)} s (${fmt(b.seconds / none.seconds, 3)}×), empty input ${fmt(empty.seconds, 2)} s | ${summary}`,
       );
     }
     const ar = median(andon.map((r) => r.rate));
@@ -88,6 +110,8 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
       fmt(br),
       `${fmt(ar / br, 3)}×`,
       andon.map((r, i) => fmt(r.rate / (bare[i] as { rate: number }).rate, 3)).join(' / '),
+      `${fmt(median(floor.map((r, i) => (bare[i] as { seconds: number }).seconds / r.seconds)), 3)}× (${floor.map((r, i) => fmt((bare[i] as { seconds: number }).seconds / r.seconds, 3)).join(' / ')})`,
+      fmt(median(floor.map((r) => r.empty)), 2),
       fmt(median(andon.map((r) => r.hwm))),
       tickets ? `${tickets[1]} (${tickets[2]})` : '?',
     ]);

@@ -80,6 +80,7 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
       `${kind}: ${f.generated ? `generated in ${fmt(f.seconds, 1)} s` : 'reused'} ${f.input} (${fmt(opts.signals)} signals; ${fmt(meta.alarms)} alarm records, ${fmt(meta.trues)} true; ${fmt(meta.over)} telemetry readings over the limit)`,
     );
     const out = join(OUT, `storm-${kind}-tickets.json`);
+    const scratch = join(OUT, 'scratch-tickets.json');
     const andon: { rate: number; seconds: number; hwm: number; summary: string }[] = [];
     const bare: { rate: number; seconds: number }[] = [];
     const floor: { seconds: number; empty: number }[] = [];
@@ -91,11 +92,10 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
       const a = await run([...cpuProfArgs(prof), 'bin/andon.js', 'replay', '--config', f.config, '--input', f.input, '--out', out]);
       const summary = /replay: .*/.exec(a.stderr)?.[0] ?? a.stderr.trim().split('\n').pop() ?? '';
       andon.push({ rate: opts.signals / a.seconds, seconds: a.seconds, hwm: a.hwm, summary });
-      // not profiled: the profiles are the replay's
-      rmSync(out, { force: true });
-      const none = await run(['bin/andon.js', 'replay', '--config', f.noRules, '--input', f.input, '--out', out]);
-      rmSync(out, { force: true });
-      const empty = await run(['bin/andon.js', 'replay', '--config', f.config, '--input', f.empty, '--out', out]);
+      // not profiled: the profiles are the replay's; their tickets (none) go to a scratch file, not the replay's
+      const none = await run(['bin/andon.js', 'replay', '--config', f.noRules, '--input', f.input, '--out', scratch]);
+      const empty = await run(['bin/andon.js', 'replay', '--config', f.config, '--input', f.empty, '--out', scratch]);
+      rmSync(scratch, { force: true });
       floor.push({ seconds: none.seconds, empty: empty.seconds });
       console.log(
         `  run ${i}: andon replay ${fmt(opts.signals / a.seconds)} signals/s (${fmt(a.seconds, 2)} s, peak RSS ${fmt(a.hwm)} MiB) | bare ${fmt(opts.signals / b.seconds)} signals/s (${fmt(b.seconds, 2)} s) | ratio ${fmt(b.seconds / a.seconds, 3)}× | without rules ${fmt(none.seconds, 2)} s (${fmt(b.seconds / none.seconds, 3)}×), empty input ${fmt(empty.seconds, 2)} s | ${summary}`,

@@ -10,6 +10,7 @@ import { collectAfterStart, governHeap, tuneHeap, type Governor } from './heap.t
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
 import { cmdOutbox } from './outbox-cli.ts';
 import { formatSummary, replay } from './replay.ts';
+import { skipOpcuaSelfTest } from '../connectors/opcua/self-test.ts';
 
 const EXAMPLE = fromRoot('config', 'example.yaml');
 /** Ticket versions waiting to be forwarded from which `andon start` counts as draining a backlog (gateway/heap.ts, YOUNG_DRAINING). */
@@ -119,6 +120,8 @@ async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
   // The demo's config is built in, so there is nothing to reload; SIGHUP must not kill it either.
   const onHup = () => io.err('andon: SIGHUP: the demo has no config file to reload (andon start --config <file.yaml> reloads on SIGHUP)');
   process.on('SIGHUP', onHup);
+  // the demo plant's PLC is an OPC UA server, and the gateway reads it with an OPC UA client
+  skipOpcuaSelfTest();
   const { startDemo } = await import('../sim/plant/demo.ts');
   const demo = await startDemo({
     ...(port !== undefined ? { port } : {}),
@@ -145,7 +148,10 @@ async function cmdCheckConfig(argv: string[], io: Out): Promise<number> {
     config = loadConfig(file);
     // What a start does before connecting: every source's connector is created (TLS and certificate files, node ids).
     // node-opcua prints a Node.js version warning on stdout when loaded; here stdout is the verdict alone.
-    if (config.sources.some((s) => s.type === 'opcua')) (await import('node-opcua')).setWarningLogger(() => undefined);
+    if (config.sources.some((s) => s.type === 'opcua')) {
+      skipOpcuaSelfTest();
+      (await import('node-opcua')).setWarningLogger(() => undefined);
+    }
     const { checkConnectors } = await import('./sources.ts');
     problems = await checkConnectors(config, pino({ level: 'silent' }));
   } catch (err) {

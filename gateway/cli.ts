@@ -1,6 +1,5 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
 import type { AndonConfig } from '../config/schema.ts';
 import { commandHelp, commandSpec, mainHelp, parse, unknownCommand, usageError, version, type CommandSpec } from './cli-help.ts';
@@ -8,8 +7,6 @@ import { AndonError, isAndonError } from '../model/errors.ts';
 import { fromRoot } from './package-root.ts';
 import { collectAfterStart, governHeap, tuneHeap, type Governor } from './heap.ts';
 import { LARGE_INPUT_BYTES, progressLine } from './progress.ts';
-import { cmdOutbox } from './outbox-cli.ts';
-import { formatSummary, replay } from './replay.ts';
 import { skipOpcuaSelfTest } from '../connectors/opcua/self-test.ts';
 
 const EXAMPLE = fromRoot('config', 'example.yaml');
@@ -39,6 +36,8 @@ async function cmdReplay(argv: string[], io: Out): Promise<number> {
     process.stderr.isTTY && size >= LARGE_INPUT_BYTES
       ? progressLine({ label: 'replay', total: size, write: (s) => process.stderr.write(s), now: () => performance.now(), columns: process.stderr.columns })
       : undefined;
+  // loaded by the commands that use them, so that the others (check-config, help, --version) start without them
+  const { formatSummary, replay } = await import('./replay.ts');
   let result: Awaited<ReturnType<typeof replay>>;
   try {
     result = await replay({
@@ -107,7 +106,8 @@ async function cmdStart(argv: string[], io: Out): Promise<number> {
 /** `andon start --demo`: the demo plant and the gateway in this process, until SIGINT/SIGTERM. */
 async function cmdDemo(portArg: string | undefined, io: Out): Promise<number> {
   const port = portArg === undefined || portArg === '' ? undefined : Number(portArg);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new AndonError('ANDON_CLI_USAGE', `port must be 0..65535, not "${portArg}"`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new AndonError('ANDON_CLI_USAGE', `port must be 0..65535, not "${portArg}"`);
   // A signal during start-up stops the demo as soon as it is up (nothing half-started is left behind).
   let signalled = false;
   let stop: (() => void) | undefined;
@@ -153,6 +153,7 @@ async function cmdCheckConfig(argv: string[], io: Out): Promise<number> {
       (await import('node-opcua')).setWarningLogger(() => undefined);
     }
     const { checkConnectors } = await import('./sources.ts');
+    const { pino } = await import('pino');
     problems = await checkConnectors(config, pino({ level: 'silent' }));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -186,6 +187,7 @@ async function cmdBackup(argv: string[], io: Out): Promise<number> {
 async function cmdBrowse(argv: string[], io: Out): Promise<number> {
   const c = spec('browse');
   const { values, positionals } = parse(c, argv);
+  skipOpcuaSelfTest();
   const { browseServer, browseSource, listing, select, snippet } = await import('../connectors/opcua/browse.ts');
   const int = (name: string, fallback: number) => {
     const v = str(values[name]);
@@ -202,7 +204,16 @@ async function cmdBrowse(argv: string[], io: Out): Promise<number> {
     if (!configFile || !sourceId) throw usageError('--config and --source go together: the OPC UA source of the config to connect as', c);
     const config = loadConfig(configFile);
     const found = config.sources.find((s) => s.id === sourceId);
-    if (found?.type !== 'opcua') throw usageError(`${configFile} has no OPC UA source "${sourceId}" (${config.sources.filter((s) => s.type === 'opcua').map((s) => s.id).join(', ') || 'none'})`, c);
+    if (found?.type !== 'opcua')
+      throw usageError(
+        `${configFile} has no OPC UA source "${sourceId}" (${
+          config.sources
+            .filter((s) => s.type === 'opcua')
+            .map((s) => s.id)
+            .join(', ') || 'none'
+        })`,
+        c,
+      );
     source = found;
     dataDir = config.gateway.dataDir;
   } else {
@@ -231,7 +242,9 @@ async function cmdBrowse(argv: string[], io: Out): Promise<number> {
     return 0;
   }
   const chosen = select(result, pattern);
-  io.out(`# andon browse ${source.endpoint} ${JSON.stringify(pattern)}: ${chosen.variables.length} variables, ${chosen.notifiers.length} event notifiers; paste under a type: opcua source`);
+  io.out(
+    `# andon browse ${source.endpoint} ${JSON.stringify(pattern)}: ${chosen.variables.length} variables, ${chosen.notifiers.length} event notifiers; paste under a type: opcua source`,
+  );
   if (chosen.variables.length + chosen.notifiers.length > 0) io.out(snippet(chosen, str(values['tag-prefix'])));
   io.err(`andon: walked ${result.walked} nodes${result.cut ? `; cut short: ${result.cut}` : ''}`);
   return 0;
@@ -242,7 +255,10 @@ const throwUnknown = (name: string): never => {
 };
 
 /** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') },
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     const help = commandSpec(command ?? '');
@@ -264,7 +280,7 @@ export async function main(argv: string[], io: Out = { out: (s) => process.stdou
         return await cmdBrowse(rest, io);
       case 'outbox':
         parse(spec('outbox'), rest); // unknown options get the usage error with a hint
-        return await cmdOutbox(rest, io, EXAMPLE);
+        return await (await import('./outbox-cli.ts')).cmdOutbox(rest, io, EXAMPLE);
       case 'nats': {
         const { positionals, values } = parse(spec('nats'), rest);
         const { cmdNats } = await import('./forward/nats/cli.ts');

@@ -1,5 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { collectAfterStart, governHeap, growingFor, HEAP_GROWING_BURST, HEAP_GROWING_STEADY, HEAP_ROOM_MIN, heapFlags, nextGrowing, YOUNG_DRAINING } from './heap.ts';
+import {
+  collectAfterStart,
+  governHeap,
+  growingFor,
+  HEAP_GROWING_BURST,
+  HEAP_GROWING_STEADY,
+  HEAP_ROOM_MIN,
+  heapFlags,
+  nextGrowing,
+  YOUNG_DRAINING,
+} from './heap.ts';
 
 const ALL = [`--heap-growing-percent=${HEAP_GROWING_STEADY}`, '--semi-space-growth-factor=1'];
 
@@ -90,7 +100,13 @@ describe('governHeap', () => {
         now = at;
         tick?.();
       },
-      growing: () => Number(set.filter((f) => f.startsWith('--heap-growing-percent=')).at(-1)?.split('=')[1]),
+      growing: () =>
+        Number(
+          set
+            .filter((f) => f.startsWith('--heap-growing-percent='))
+            .at(-1)
+            ?.split('=')[1],
+        ),
       collected: () => collected,
       /** What the heap holds from now on (a full GC's outcome). */
       holds: (mib: number) => (live = mib * MiB),
@@ -130,6 +146,75 @@ describe('governHeap', () => {
     expect(g.growing()).toBe(S);
     g.stop();
     expect(g.stopped()).toBe(true);
+  });
+
+  /** A governor whose GC entries carry their start (as perf_hooks' do), heard of when the test says. */
+  function timed() {
+    let gc: ((major: boolean, startedAt?: number) => void) | undefined;
+    let tick: (() => void) | undefined;
+    let clock = 1000;
+    let collected = 0;
+    /** The starts of the full GCs the governor asked for. */
+    const ours: number[] = [];
+    const set: string[] = [];
+    const governor = governHeap(['--semi-space-growth-factor=1'], {
+      onGc: (listener) => ((gc = listener), () => (gc = undefined)),
+      clock: () => clock,
+      every: (fn) => ((tick = fn), () => (tick = undefined)),
+      // what 10k tags hold: the steady share is more than HEAP_ROOM_MIN, so the growth tells steady from burst
+      live: () => 60 * MiB,
+      now: () => clock,
+      setFlags: (f) => set.push(f),
+      // a full GC takes 25 ms of the clock
+      collect: () => {
+        collected++;
+        ours.push(clock);
+        clock += 25;
+      },
+    });
+    return {
+      governor,
+      ours,
+      /** The entry of a major GC that started at `at` arrives now. */
+      heard: (at: number) => gc?.(true, at),
+      tick: (at: number) => {
+        clock = at;
+        tick?.();
+      },
+      growing: () =>
+        Number(
+          set
+            .filter((f) => f.startsWith('--heap-growing-percent='))
+            .at(-1)
+            ?.split('=')[1],
+        ),
+      collected: () => collected,
+    };
+  }
+
+  it("reads no burst into the start: a GC from before it and settle()'s two, heard of late and together", () => {
+    const g = timed();
+    g.governor.settle();
+    expect(g.collected()).toBe(2);
+    // the start's last natural GC (before the governor) and the two full GCs of settle(), all heard of now
+    g.heard(900);
+    for (const at of g.ours) g.heard(at + 1);
+    for (const at of [2100, 3100, 4100, 5100]) g.tick(at);
+    expect(g.growing()).toBe(HEAP_GROWING_STEADY);
+    // no burst began, so none ends with a full GC of its own
+    expect(g.collected()).toBe(2);
+    g.governor.stop();
+  });
+
+  it('tells a natural major GC from one of its own by its start, whatever order they are heard of in', () => {
+    const g = timed();
+    g.governor.settle();
+    for (const at of g.ours) g.heard(at + 1);
+    // 5 s later a flood: a natural major GC at 6000, then another 400 ms later, heard of after both happened
+    g.heard(6000);
+    g.heard(6400);
+    expect(g.growing()).toBe(HEAP_GROWING_BURST);
+    g.governor.stop();
   });
 
   it('gives a small heap at least HEAP_ROOM_MIN of room, capped at doubling; a large one its share', () => {

@@ -118,7 +118,10 @@ const CALM_SECONDS = 3;
 export function governHeap(
   keep: readonly string[] = [],
   deps: {
-    onGc?: (listener: (major: boolean) => void) => () => void;
+    /** GCs as they are heard of: major or not, and when the GC started (performance.now()'s clock) where known. */
+    onGc?: (listener: (major: boolean, startedAt?: number) => void) => () => void;
+    /** performance.now(), the clock of a GC's start (onGc). */
+    clock?: () => number;
     live?: () => number;
     now?: () => number;
     setFlags?: (flags: string) => void;
@@ -146,8 +149,15 @@ export function governHeap(
   let burst = false;
   let calm = 0;
   let signs = false;
-  // full GCs of our own not yet heard of: no sign of a burst
-  let ours = 0;
+  // Full GCs of our own are no sign of a burst. GC entries come late (perf_hooks): one that started before
+  // this governor, or inside a full GC of ours, is told apart by its start. Counting them alone took the
+  // start's last natural GC for one of settle()'s two, and the second of those for a natural one 1 ms
+  // after it: a burst at every start, which ended 3 s later with a full GC of ~25 ms in the middle of
+  // whatever the gateway was doing.
+  const clock = deps.clock ?? (() => performance.now());
+  const createdAt = clock();
+  /** The spans (clock) of our full GCs not yet heard of, oldest first. */
+  const spans: { from: number; to: number }[] = [];
   // a probe that fails (the store closing under a last tick, a disk error) says "not draining": the governor never throws from a timer
   const draining = () => {
     try {
@@ -167,8 +177,9 @@ export function governHeap(
   };
   /** A full GC of ours; what it kept is known at once (the observer hears of it later). */
   const full = () => {
-    ours++;
+    const from = clock();
     collect();
+    spans.push({ from, to: clock() });
     held = live();
     apply();
   };
@@ -180,16 +191,25 @@ export function governHeap(
     apply();
   };
   apply();
-  const stopGc = (deps.onGc ?? gcs)((major) => {
+  /** Whether a major GC that started at `startedAt` (unknown: the oldest of ours not heard of, if any) was one of ours. */
+  const oneOfOurs = (startedAt: number | undefined): boolean => {
+    const i = startedAt === undefined ? (spans.length > 0 ? 0 : -1) : spans.findIndex((x) => startedAt >= x.from && startedAt <= x.to);
+    if (i === -1) return false;
+    spans.splice(i, 1);
+    return true;
+  };
+  const stopGc = (deps.onGc ?? gcs)((major, startedAt) => {
     // V8 doubles the young generation at a scavenge: stop at the size wanted, not at V8's largest (16 MiB semi-spaces)
     if (growYoung && young() >= YOUNG_DRAINING) {
       growYoung = false;
       setFlags(YOUNG_KEPT);
     }
     if (!major) return;
+    // a GC of the gateway's start, before this governor: it says nothing of what comes now
+    if (startedAt !== undefined && startedAt < createdAt) return;
     const seen = { live: live(), at: now() };
-    if (ours > 0) ours--;
-    else {
+    // one of ours: what it kept is `held` already
+    if (!oneOfOurs(startedAt)) {
       if (nextGrowing(last, seen) === HEAP_GROWING_BURST) begin();
       held = seen.live;
       apply();
@@ -239,10 +259,11 @@ function youngSize(): number {
   return getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_size ?? 0;
 }
 
-/** Calls `listener` after each GC, major or not (perf_hooks' gc entries, delivered soon after); returns the unsubscribe. */
-function gcs(listener: (major: boolean) => void): () => void {
+/** Calls `listener` after each GC, major or not, with its start (perf_hooks' gc entries, delivered soon after); returns the unsubscribe. */
+function gcs(listener: (major: boolean, startedAt?: number) => void): () => void {
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) listener((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    for (const e of list.getEntries())
+      listener((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR, e.startTime);
   });
   observer.observe({ entryTypes: ['gc'] });
   return () => observer.disconnect();

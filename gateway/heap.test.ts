@@ -13,6 +13,15 @@ import {
 
 const ALL = [`--heap-growing-percent=${HEAP_GROWING_STEADY}`, '--semi-space-growth-factor=1'];
 
+/** The last `--heap-growing-percent` a governor set, in percent. */
+const lastGrowing = (set: string[]) =>
+  Number(
+    set
+      .filter((f) => f.startsWith('--heap-growing-percent='))
+      .at(-1)
+      ?.split('=')[1],
+  );
+
 describe('heapFlags', () => {
   it('caps the heap growth and the young generation when the operator gave no flag', () => {
     expect(heapFlags([], undefined)).toEqual(ALL);
@@ -100,13 +109,7 @@ describe('governHeap', () => {
         now = at;
         tick?.();
       },
-      growing: () =>
-        Number(
-          set
-            .filter((f) => f.startsWith('--heap-growing-percent='))
-            .at(-1)
-            ?.split('=')[1],
-        ),
+      growing: () => lastGrowing(set),
       collected: () => collected,
       /** What the heap holds from now on (a full GC's outcome). */
       holds: (mib: number) => (live = mib * MiB),
@@ -181,13 +184,7 @@ describe('governHeap', () => {
         clock = at;
         tick?.();
       },
-      growing: () =>
-        Number(
-          set
-            .filter((f) => f.startsWith('--heap-growing-percent='))
-            .at(-1)
-            ?.split('=')[1],
-        ),
+      growing: () => lastGrowing(set),
       collected: () => collected,
     };
   }

@@ -194,9 +194,10 @@ export function governHeap(
   /** Whether a major GC that started at `startedAt` (unknown: the oldest of ours not heard of, if any) was one of ours. */
   const oneOfOurs = (startedAt: number | undefined): boolean => {
     const i = startedAt === undefined ? (spans.length > 0 ? 0 : -1) : spans.findIndex((x) => startedAt >= x.from && startedAt <= x.to);
-    if (i === -1) return false;
-    spans.splice(i, 1);
-    return true;
+    if (i !== -1) spans.splice(i, 1);
+    // a span that ended before this GC began is never heard of (a runtime where collect() could not run a GC): dropped
+    if (startedAt !== undefined) while (spans.length > 0 && (spans[0] as { to: number }).to < startedAt) spans.shift();
+    return i !== -1;
   };
   const stopGc = (deps.onGc ?? gcs)((major, startedAt) => {
     // V8 doubles the young generation at a scavenge: stop at the size wanted, not at V8's largest (16 MiB semi-spaces)

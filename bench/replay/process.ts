@@ -101,6 +101,9 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
         `  run ${i}: andon replay ${fmt(opts.signals / a.seconds)} signals/s (${fmt(a.seconds, 2)} s, peak RSS ${fmt(a.hwm)} MiB) | bare ${fmt(opts.signals / b.seconds)} signals/s (${fmt(b.seconds, 2)} s) | ratio ${fmt(b.seconds / a.seconds, 3)}× | without rules ${fmt(none.seconds, 2)} s (${fmt(b.seconds / none.seconds, 3)}×), empty input ${fmt(empty.seconds, 2)} s | ${summary}`,
       );
     }
+    // each run's ratios pair its processes with the bare run just before them (the same minute of a shared machine)
+    const ratios = andon.map((r, i) => r.rate / (bare[i] as { rate: number }).rate);
+    const floorRatios = floor.map((r, i) => (bare[i] as { seconds: number }).seconds / r.seconds);
     const ar = median(andon.map((r) => r.rate));
     const br = median(bare.map((r) => r.rate));
     const tickets = /(\d[\d,]*) tickets \((\d+) merged\)/.exec(andon[0]?.summary ?? '');
@@ -108,10 +111,9 @@ export async function runProcess(opts: { runs: number; signals: number; kinds: S
       `${kind} (${fmt(opts.signals)} signals, median of ${opts.runs})`,
       fmt(ar),
       fmt(br),
-      // each run's ratio pairs the replay with the bare run just before it (the same minute of a shared machine)
-      `${fmt(median(andon.map((r, i) => r.rate / (bare[i] as { rate: number }).rate)), 3)}×`,
-      andon.map((r, i) => fmt(r.rate / (bare[i] as { rate: number }).rate, 3)).join(' / '),
-      `${fmt(median(floor.map((r, i) => (bare[i] as { seconds: number }).seconds / r.seconds)), 3)}× (${floor.map((r, i) => fmt((bare[i] as { seconds: number }).seconds / r.seconds, 3)).join(' / ')})`,
+      `${fmt(median(ratios), 3)}×`,
+      ratios.map((x) => fmt(x, 3)).join(' / '),
+      `${fmt(median(floorRatios), 3)}× (${floorRatios.map((x) => fmt(x, 3)).join(' / ')})`,
       fmt(median(floor.map((r) => r.empty)), 2),
       fmt(median(andon.map((r) => r.hwm))),
       tickets ? `${tickets[1]} (${tickets[2]})` : '?',
